@@ -1,0 +1,37 @@
+namespace Messaging.Contracts.Commands;
+
+/// <summary>The lifecycle of a command, as stored and as shown by the status API.</summary>
+public enum CommandStatus
+{
+    /// <summary>Stored durably; waiting for the relay.</summary>
+    Accepted,
+
+    /// <summary>Published to the bus.</summary>
+    Dispatched,
+
+    /// <summary>A worker is executing it.</summary>
+    Processing,
+
+    /// <summary>The provider accepted it; the result is stored.</summary>
+    Succeeded,
+
+    /// <summary>The provider refused it (a business refusal); not retried.</summary>
+    Failed,
+
+    /// <summary>A delayed retry or deferral is pending.</summary>
+    Scheduled,
+
+    /// <summary>Stored in the dead-letter store; can be redriven.</summary>
+    DeadLettered,
+
+    /// <summary>Its deadline passed before it could be executed.</summary>
+    Expired,
+}
+
+/// <summary>Helpers over <see cref="CommandStatus"/> that every host agrees on.</summary>
+public static class CommandStatuses
+{
+    /// <summary>Whether no further transition is expected without operator action.</summary>
+    public static bool IsTerminal(this CommandStatus status) =>
+        status is CommandStatus.Succeeded or CommandStatus.Failed or CommandStatus.DeadLettered or CommandStatus.Expired;
+}

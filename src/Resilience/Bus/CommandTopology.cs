@@ -1,0 +1,72 @@
+using MassTransit;
+using Messaging.Contracts.Commands;
+using RabbitMQ.Client;
+
+namespace Messaging.Resilience.Bus;
+
+/// <summary>
+/// The RabbitMQ topology of the command queues, declared identically by whoever gets there first:
+/// the gateway's relay (with RabbitMQ.Client, before its first publish, so that nothing is published
+/// into an exchange with no queue) and the workers (through MassTransit's receive endpoints).
+/// Each command type has a fanout exchange and a durable quorum queue of the same name; quorum queues'
+/// delivery limit dead-letters a message that crashes its consumer again and again.
+/// </summary>
+public static class CommandTopology
+{
+    /// <summary>The exchange and queue that receive messages the broker dead-letters (delivery limit reached).</summary>
+    public const string DeadLetterExchange = "messaging.dead-letters";
+
+    /// <summary>The quorum queue bound to <see cref="DeadLetterExchange"/>.</summary>
+    public const string DeadLetterQueue = "messaging.dead-letters";
+
+    /// <summary>Redeliveries after which the broker dead-letters a message (the crash-loop backstop).</summary>
+    public const int DeliveryLimit = 20;
+
+    /// <summary>
+    /// The queue arguments of every command queue. Changing one makes RabbitMQ refuse to redeclare
+    /// existing queues (PRECONDITION_FAILED), so treat them as part of the wire format.
+    /// </summary>
+    public static IDictionary<string, object?> CommandQueueArguments() => new Dictionary<string, object?>
+    {
+        ["x-queue-type"] = "quorum",
+        ["x-delivery-limit"] = DeliveryLimit,
+        ["x-dead-letter-exchange"] = DeadLetterExchange,
+    };
+
+    /// <summary>Declares the dead-letter exchange and queue, and every command exchange and queue.</summary>
+    public static async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        await channel.ExchangeDeclareAsync(DeadLetterExchange, ExchangeType.Fanout, durable: true, autoDelete: false,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueDeclareAsync(DeadLetterQueue, durable: true, exclusive: false, autoDelete: false,
+            arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum" },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueBindAsync(DeadLetterQueue, DeadLetterExchange, routingKey: string.Empty,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        foreach (var command in CommandCatalog.All)
+        {
+            await channel.ExchangeDeclareAsync(command.QueueName, ExchangeType.Fanout, durable: true, autoDelete: false,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            await channel.QueueDeclareAsync(command.QueueName, durable: true, exclusive: false, autoDelete: false,
+                arguments: CommandQueueArguments(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await channel.QueueBindAsync(command.QueueName, command.QueueName, routingKey: string.Empty,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Configures a MassTransit receive endpoint with the same queue type and arguments.</summary>
+    public static void ConfigureCommandQueue(this IRabbitMqReceiveEndpointConfigurator endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        endpoint.SetQuorumQueue();
+        foreach (var (key, value) in CommandQueueArguments())
+        {
+            if (key != "x-queue-type")
+            {
+                endpoint.SetQueueArgument(key, value);
+            }
+        }
+    }
+}

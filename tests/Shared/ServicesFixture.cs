@@ -1,0 +1,151 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Npgsql;
+
+namespace Messaging.Testing;
+
+/// <summary>
+/// The real PostgreSQL, RabbitMQ and Redis that tests run against, isolated per fixture: a fresh
+/// database and a fresh RabbitMQ virtual host, removed again at the end, and a Redis key prefix.
+/// Connection details come from the environment (<c>MESSAGING_TEST_POSTGRES</c>,
+/// <c>MESSAGING_TEST_RABBITMQ_MANAGEMENT</c>, <c>MESSAGING_TEST_REDIS</c>) and default to what
+/// <c>scripts/services up</c> starts. A missing service fails the test with the command that fixes it;
+/// it never skips.
+/// </summary>
+public class ServicesFixture : IAsyncLifetime
+{
+    private static readonly string AdminPostgres = Environment.GetEnvironmentVariable("MESSAGING_TEST_POSTGRES")
+        ?? "Host=127.0.0.1;Port=5432;Database=messaging;Username=messaging;Password=messaging";
+
+    private static readonly Uri RabbitManagement = new(Environment.GetEnvironmentVariable("MESSAGING_TEST_RABBITMQ_MANAGEMENT")
+        ?? "http://guest:guest@127.0.0.1:15672/");
+
+    private static readonly string RabbitAmqpHost = Environment.GetEnvironmentVariable("MESSAGING_TEST_RABBITMQ_HOST") ?? "127.0.0.1:5672";
+
+    private readonly List<string> _databases = [];
+    private readonly string _name = "t" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>A fresh, empty database (the hosts apply the schema on start).</summary>
+    public string PostgresConnectionString { get; private set; } = "";
+
+    /// <summary>An AMQP URI on a fresh virtual host.</summary>
+    public string RabbitMqConnectionString { get; private set; } = "";
+
+    /// <summary>The virtual host name behind <see cref="RabbitMqConnectionString"/>.</summary>
+    public string RabbitMqVirtualHost => _name;
+
+    /// <summary>The Redis connection string.</summary>
+    public string RedisConnectionString { get; } = Environment.GetEnvironmentVariable("MESSAGING_TEST_REDIS") ?? "127.0.0.1:6379";
+
+    /// <summary>A key prefix unique to this fixture.</summary>
+    public string RedisKeyPrefix => _name + ":";
+
+    /// <summary>Configuration keys for a host under test, pointing at this fixture's services.</summary>
+    public virtual IDictionary<string, string?> HostConfiguration() => new Dictionary<string, string?>
+    {
+        ["ConnectionStrings:Postgres"] = PostgresConnectionString,
+        ["ConnectionStrings:RabbitMq"] = RabbitMqConnectionString,
+        ["ConnectionStrings:Redis"] = RedisConnectionString,
+        ["Redis:KeyPrefix"] = RedisKeyPrefix,
+    };
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        PostgresConnectionString = await CreateDatabaseAsync();
+        await CreateVirtualHostAsync();
+        var amqp = new UriBuilder($"amqp://guest:guest@{RabbitAmqpHost}/") { Path = "/" + _name };
+        RabbitMqConnectionString = amqp.Uri.ToString();
+        await EnsureRedisAsync();
+    }
+
+    /// <summary>Creates another empty database, dropped with the fixture.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"{_name}_{_databases.Count}";
+        try
+        {
+            await using var connection = new NpgsqlConnection(AdminPostgres);
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new InvalidOperationException(
+                "PostgreSQL is not reachable at 127.0.0.1:5432 (or MESSAGING_TEST_POSTGRES). Start it with `scripts/services up`.", ex);
+        }
+
+        _databases.Add(name);
+        return new NpgsqlConnectionStringBuilder(AdminPostgres) { Database = name, MaxPoolSize = 50 }.ConnectionString;
+    }
+
+    private async Task CreateVirtualHostAsync()
+    {
+        using var http = ManagementClient();
+        try
+        {
+            (await http.PutAsync($"api/vhosts/{_name}", Json("{}"))).EnsureSuccessStatusCode();
+            (await http.PutAsync($"api/permissions/{_name}/guest", Json("""{"configure":".*","write":".*","read":".*"}"""))).EnsureSuccessStatusCode();
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new InvalidOperationException(
+                "RabbitMQ (with its management plugin) is not reachable at 127.0.0.1:15672. Start it with `scripts/services up`.", ex);
+        }
+    }
+
+    private static async Task EnsureRedisAsync()
+    {
+        var endpoint = (Environment.GetEnvironmentVariable("MESSAGING_TEST_REDIS") ?? "127.0.0.1:6379").Split(',')[0].Split(':');
+        using var client = new System.Net.Sockets.TcpClient();
+        try
+        {
+            await client.ConnectAsync(endpoint[0], endpoint.Length > 1 ? int.Parse(endpoint[1], System.Globalization.CultureInfo.InvariantCulture) : 6379);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new InvalidOperationException("Redis is not reachable at 127.0.0.1:6379. Start it with `scripts/services up`.", ex);
+        }
+    }
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        try
+        {
+            await using var connection = new NpgsqlConnection(AdminPostgres);
+            await connection.OpenAsync();
+            foreach (var name in _databases)
+            {
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+                await drop.ExecuteNonQueryAsync();
+            }
+        }
+        catch (NpgsqlException)
+        {
+            // A test that stopped PostgreSQL leaves its database behind; the next run does not reuse names.
+        }
+
+        using var http = ManagementClient();
+        try
+        {
+            await http.DeleteAsync($"api/vhosts/{_name}");
+        }
+        catch (HttpRequestException)
+        {
+            // Same for a stopped broker.
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    private static HttpClient ManagementClient()
+    {
+        var http = new HttpClient { BaseAddress = new Uri(RabbitManagement.GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromSeconds(10) };
+        var userInfo = Uri.UnescapeDataString(RabbitManagement.UserInfo);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(userInfo)));
+        return http;
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+}

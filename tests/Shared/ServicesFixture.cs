@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using System.Text;
 using Npgsql;
 
@@ -69,7 +71,7 @@ public class ServicesFixture : IAsyncLifetime
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
             await create.ExecuteNonQueryAsync();
         }
-        catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
         {
             throw new InvalidOperationException(
                 "PostgreSQL is not reachable at 127.0.0.1:5432 (or MESSAGING_TEST_POSTGRES). Start it with `scripts/services up`.", ex);
@@ -97,12 +99,12 @@ public class ServicesFixture : IAsyncLifetime
     private static async Task EnsureRedisAsync()
     {
         var endpoint = (Environment.GetEnvironmentVariable("MESSAGING_TEST_REDIS") ?? "127.0.0.1:6379").Split(',')[0].Split(':');
-        using var client = new System.Net.Sockets.TcpClient();
+        using var client = new TcpClient();
         try
         {
-            await client.ConnectAsync(endpoint[0], endpoint.Length > 1 ? int.Parse(endpoint[1], System.Globalization.CultureInfo.InvariantCulture) : 6379);
+            await client.ConnectAsync(endpoint[0], endpoint.Length > 1 ? int.Parse(endpoint[1], CultureInfo.InvariantCulture) : 6379);
         }
-        catch (System.Net.Sockets.SocketException ex)
+        catch (SocketException ex)
         {
             throw new InvalidOperationException("Redis is not reachable at 127.0.0.1:6379. Start it with `scripts/services up`.", ex);
         }

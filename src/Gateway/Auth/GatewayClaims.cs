@@ -1,0 +1,29 @@
+namespace Messaging.Gateway.Auth;
+
+/// <summary>
+/// The shape of the gateway's access tokens (JWT, HS256, signed with <c>Auth:SigningKeys:0</c>,
+/// verified with any of <c>Auth:SigningKeys</c>), and the authorization policy names.
+/// </summary>
+internal static class GatewayClaims
+{
+    /// <summary>Token issuer and audience.</summary>
+    public const string Issuer = "messaging-gateway";
+
+    /// <inheritdoc cref="Issuer"/>
+    public const string Audience = "messaging-gateway";
+
+    /// <summary>The client id (also in <c>sub</c>).</summary>
+    public const string ClientId = "client_id";
+
+    /// <summary>The tenant every command, status and list is scoped to.</summary>
+    public const string Tenant = "tenant";
+
+    /// <summary>Space-separated scopes, as in RFC 8693 / RFC 9068.</summary>
+    public const string Scope = "scope";
+
+    /// <summary>Scope and policy: submit and read the own tenant's commands.</summary>
+    public const string CommandsScope = "commands";
+
+    /// <summary>Scope and policy: monitoring, redrive, breakers.</summary>
+    public const string AdminScope = "admin";
+}

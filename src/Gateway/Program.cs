@@ -1,8 +1,12 @@
 using Messaging.Gateway.Auth;
+using Messaging.Resilience.Bus;
+using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMessagingPostgres();
+builder.AddMessagingBus();
+builder.AddOutboxRelay();
 builder.AddGatewayAuth();
 
 var app = builder.Build();

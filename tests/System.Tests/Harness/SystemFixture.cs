@@ -104,7 +104,6 @@ public sealed class SystemFixture : ServicesFixture
     public Dictionary<string, string> FakeServicesEnvironment()
     {
         var environment = CommonEnvironment();
-        environment["Urls"] = $"http://127.0.0.1:{PaymentsPrimaryPort};http://127.0.0.1:{PaymentsSecondaryPort};http://127.0.0.1:{NotificationsPort}";
         environment["FakeServices__Instances__payments-primary__Url"] = $"http://127.0.0.1:{PaymentsPrimaryPort}";
         environment["FakeServices__Instances__payments-secondary__Url"] = $"http://127.0.0.1:{PaymentsSecondaryPort}";
         environment["FakeServices__Instances__notifications__Url"] = $"http://127.0.0.1:{NotificationsPort}";

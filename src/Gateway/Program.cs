@@ -1,5 +1,8 @@
 using Messaging.Gateway.Auth;
+using Messaging.Gateway.Clients;
 using Messaging.Resilience.Persistence;
+
+if (args is ["clients", ..]) { Environment.ExitCode = await ClientsCommandLine.RunAsync(args[1..], Console.Out, Console.Error); return; }
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMessagingPostgres();
@@ -8,6 +11,7 @@ builder.AddGatewayAuth();
 var app = builder.Build();
 app.UseAuthentication();
 app.UseAuthorization();
+app.MapAuthApi();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory in tests).</summary>

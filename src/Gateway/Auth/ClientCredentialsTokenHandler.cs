@@ -143,7 +143,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
         var usable = credential is { Client.IsRevoked: false };
         if (!hasher.Verify(secret, usable ? credential!.SecretHash : null) || client is null || !usable)
         {
-            Log.ClientAuthenticationFailed(logger, client is null ? "unknown client" : usable ? "wrong secret" : "revoked client", client?.ClientId);
+            Log.ClientAuthenticationFailed(logger, client is null ? "unknown client" : usable ? "wrong secret" : "revoked client", client?.ClientId ?? "-");
             return InvalidClient(context);
         }
 
@@ -224,7 +224,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
 
         [LoggerMessage(EventId = 2002, EventName = "ClientAuthenticationFailed", Level = LogLevel.Warning,
             Message = "Client authentication failed: {Reason} (client {ClientId})")]
-        public static partial void ClientAuthenticationFailed(ILogger logger, string reason, string? clientId);
+        public static partial void ClientAuthenticationFailed(ILogger logger, string reason, string clientId);
 
         [LoggerMessage(EventId = 2003, EventName = "CredentialStoreUnavailable", Level = LogLevel.Error,
             Message = "The credential store cannot be read; token requests are answered 503 temporarily_unavailable")]

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,7 +10,7 @@ using StackExchange.Redis;
 namespace Messaging.Resilience.Redis;
 
 /// <summary>Registers the shared Redis connection.</summary>
-public static class RedisServiceCollectionExtensions
+public static partial class RedisServiceCollectionExtensions
 {
     /// <summary>The configuration section bound to <see cref="RedisOptions"/>.</summary>
     public const string SectionName = "Redis";
@@ -39,10 +40,43 @@ public static class RedisServiceCollectionExtensions
         {
             var options = ConfigurationOptions.Parse(connectionString);
             options.AbortOnConnectFail = false;
-            options.LoggerFactory ??= sp.GetService<ILoggerFactory>();
-            return ConnectionMultiplexer.Connect(options);
+            var multiplexer = ConnectionMultiplexer.Connect(options);
+
+            // The client's own logging is a chatty connection trace at Information; we log the transitions
+            // that matter instead (host:port only: the configuration string may carry a password).
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RedisServiceCollectionExtensions).FullName!);
+            multiplexer.ConnectionFailed += (_, e) => Log.ConnectionFailed(logger, Describe(e.EndPoint), e.FailureType.ToString());
+            multiplexer.ConnectionRestored += (_, e) => Log.ConnectionRestored(logger, Describe(e.EndPoint));
+            if (!multiplexer.IsConnected)
+            {
+                Log.NotConnectedAtStart(logger);
+            }
+
+            return multiplexer;
         });
         return builder;
+    }
+
+    private static string Describe(EndPoint? endPoint) => endPoint switch
+    {
+        null => "(unknown)",
+        DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+        _ => endPoint.ToString() ?? "(unknown)",
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1101, EventName = "RedisConnectionFailed", Level = LogLevel.Warning,
+            Message = "Redis connection to {EndPoint} failed ({FailureType}); reconnecting in the background")]
+        public static partial void ConnectionFailed(ILogger logger, string endPoint, string failureType);
+
+        [LoggerMessage(EventId = 1102, EventName = "RedisConnectionRestored", Level = LogLevel.Information,
+            Message = "Redis connection to {EndPoint} restored")]
+        public static partial void ConnectionRestored(ILogger logger, string endPoint);
+
+        [LoggerMessage(EventId = 1103, EventName = "RedisNotConnectedAtStart", Level = LogLevel.Warning,
+            Message = "Redis is not reachable yet; the connection keeps retrying in the background")]
+        public static partial void NotConnectedAtStart(ILogger logger);
     }
 }
 

@@ -14,7 +14,8 @@ public static class LoggingDefaultsExtensions
     /// <see cref="DataClassifications.Secret"/> and <see cref="DataClassifications.Personal"/>, and erasing as
     /// the fallback for any other classification) and enables redaction in logging, so a
     /// <c>[LoggerMessage]</c> parameter annotated <c>[Secret]</c> or <c>[Personal]</c> reaches no logging
-    /// provider (console, OpenTelemetry) in clear.
+    /// provider (console, OpenTelemetry) in clear. Log enrichment is enabled too, so registered
+    /// <c>ILogEnricher</c>s apply.
     /// </summary>
     public static TBuilder AddLogRedaction<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -28,6 +29,8 @@ public static class LoggingDefaultsExtensions
             redaction.SetFallbackRedactor<ErasingRedactor>();
         });
         builder.Logging.EnableRedaction();
+        // Lets hosts add ILogEnricher implementations (tenant, command id) without touching this wiring.
+        builder.Logging.EnableEnrichment();
         return builder;
     }
 

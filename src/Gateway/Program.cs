@@ -3,6 +3,7 @@ using Messaging.Gateway.Clients;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Persistence;
+using Messaging.Resilience.Redis;
 
 if (args is ["clients", ..])
 {
@@ -12,14 +13,18 @@ if (args is ["clients", ..])
 }
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
 builder.AddMessagingPostgres();
+builder.AddMessagingRedis();
 builder.AddMessagingBus();
 builder.AddOutboxRelay();
 builder.AddGatewayAuth();
 
 var app = builder.Build();
+app.UseDefaultExceptionHandler();
 app.UseAuthentication();
 app.UseAuthorization();
+app.MapDefaultEndpoints();
 app.MapAuthApi();
 app.Run();
 

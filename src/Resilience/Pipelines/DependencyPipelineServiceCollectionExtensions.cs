@@ -42,6 +42,23 @@ public static class DependencyPipelineServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Shares this process's breakers through Redis (<see cref="SharedBreakerStates"/>), so that any
+    /// process's monitoring API sees and controls the whole fleet. Requires <c>AddMessagingRedis()</c>.
+    /// </summary>
+    public static IServiceCollection AddSharedBreakerStates(this IServiceCollection services)
+    {
+        services.AddResilienceCore();
+        if (services.Any(d => d.ServiceType == typeof(SharedBreakerStates)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<SharedBreakerStates>();
+        services.AddHostedService(sp => sp.GetRequiredService<SharedBreakerStates>());
+        return services;
+    }
+
+    /// <summary>
     /// Binds <see cref="DependencyPipelineOptions"/> named <paramref name="name"/> from
     /// <c>Resilience:Dependencies:{name}</c> (after <paramref name="defaults"/>), validated on start.
     /// </summary>

@@ -1,9 +1,12 @@
 using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
+using Messaging.Gateway.Monitoring;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Persistence;
+using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Redis;
+using Messaging.Resilience.Routes;
 
 if (args is ["clients", ..])
 {
@@ -16,16 +19,20 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddMessagingPostgres();
 builder.AddMessagingRedis();
+builder.AddInfrastructurePipelines();
+builder.AddRouteResilience("auth", "commands", "monitoring");
 builder.AddMessagingBus();
 builder.AddOutboxRelay();
 builder.AddGatewayAuth();
 
 var app = builder.Build();
 app.UseDefaultExceptionHandler();
+app.UseRequestTimeouts();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
-app.MapAuthApi();
+app.MapAuthApi().WithResilience("auth");
+app.MapMonitoringApi().WithResilience("monitoring");
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory in tests).</summary>

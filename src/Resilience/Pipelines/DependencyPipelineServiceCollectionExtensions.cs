@@ -35,6 +35,7 @@ public static class DependencyPipelineServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
+        services.AddResiliencePipelineRegistry<string>();
         services.TryAddSingleton<ResilienceMetrics>();
         services.TryAddSingleton<BreakerRegistry>();
         services.TryAddSingleton<RetryBudgets>();

@@ -89,6 +89,23 @@ public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixtu
     }
 
     [Fact]
+    public async Task ChargePayment_WhenDeadlinePassesDuringTheCall_EndsExpired()
+    {
+        var id = Guid.NewGuid();
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(5);
+        host.Providers.AnswerSlowly(ProviderStub.ChargesPath, id, TimeSpan.FromSeconds(30));
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, deadline);
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, deadline);
+        var row = await host.WaitForStatusAsync(id, "Expired");
+
+        Assert.Equal("deadline_exceeded", row.ErrorCode);
+        Assert.Equal(1, row.Attempts); // it was running when the deadline cancelled the call
+        Assert.Null(row.ResultJson);
+        Assert.False(row.InInbox);
+    }
+
+    [Fact]
     public async Task ChargePayment_WhenProviderDeclines_EndsFailedWithErrorAndInboxRow()
     {
         var id = Guid.NewGuid();

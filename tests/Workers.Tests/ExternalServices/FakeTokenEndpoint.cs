@@ -12,6 +12,7 @@ internal sealed class FakeTokenEndpoint : HttpMessageHandler, IHttpClientFactory
     private readonly List<string> _forms = [];
     private TaskCompletionSource? _gate;
     private int _issued;
+    private int _failed;
 
     public int LifetimeSeconds { get; set; } = 3600;
 
@@ -19,8 +20,6 @@ internal sealed class FakeTokenEndpoint : HttpMessageHandler, IHttpClientFactory
     public HttpStatusCode? FailWith { get; set; }
 
     public int RequestCount => Volatile.Read(ref _issued) + Volatile.Read(ref _failed);
-
-    private int _failed;
 
     public IReadOnlyList<string> Forms
     {

@@ -101,6 +101,16 @@ internal sealed class ProviderStub : IDisposable
         return this;
     }
 
+    /// <summary>Requests to <paramref name="path"/> with this idempotency key answer only after <paramref name="delay"/>.</summary>
+    public ProviderStub AnswerSlowly(string path, Guid idempotencyKey, TimeSpan delay)
+    {
+        Server.Given(Request.Create().WithPath(path).UsingPost().WithHeader("Idempotency-Key", idempotencyKey.ToString()))
+            .AtPriority(1)
+            .RespondWith(Response.Create().WithStatusCode(201).WithDelay(delay).WithHeader("Content-Type", "application/json")
+                .WithBody("""{"id":"ch_slow","status":"succeeded"}"""));
+        return this;
+    }
+
     /// <summary>Requests to <paramref name="path"/> with this idempotency key answer these statuses, one per request, then 201/202 from the defaults.</summary>
     public ProviderStub AnswerInTurn(string path, Guid idempotencyKey, params int[] statuses)
     {

@@ -21,6 +21,7 @@ builder.AddMessagingPostgres();
 builder.AddMessagingRedis();
 builder.AddInfrastructurePipelines();
 builder.AddRouteResilience("auth", "commands", "monitoring");
+builder.AddCommandTopology();
 builder.AddMessagingBus();
 builder.AddOutboxRelay();
 builder.AddGatewayAuth();

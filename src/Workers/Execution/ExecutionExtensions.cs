@@ -1,5 +1,5 @@
-using MassTransit;
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Bus;
 using Messaging.Workers.Notifications;
 using Messaging.Workers.Payments;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,7 +17,6 @@ internal static class ExecutionExtensions
     public static IHostApplicationBuilder AddCommandConsumers(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var rabbitMq = RabbitMqUri(builder.Configuration);
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
 
@@ -36,32 +35,12 @@ internal static class ExecutionExtensions
         services.AddSingleton<CommandStatusStore>();
         services.AddSingleton<CommandExecutor>();
 
-        services.AddMassTransit(bus =>
+        builder.AddCommandTopology();
+        builder.AddMessagingBus(bus =>
         {
             bus.AddConsumer<ChargePaymentConsumer>(typeof(ChargePaymentConsumerDefinition));
             bus.AddConsumer<SendNotificationConsumer>(typeof(SendNotificationConsumerDefinition));
-            bus.UsingRabbitMq((context, rabbit) =>
-            {
-                rabbit.Host(rabbitMq);
-                rabbit.ConfigureEndpoints(context);
-            });
         });
         return builder;
-    }
-
-    private static Uri RabbitMqUri(IConfiguration configuration)
-    {
-        var value = configuration.GetConnectionString("RabbitMq");
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            throw new InvalidOperationException("ConnectionStrings:RabbitMq is required (an amqp:// URI, for example amqp://guest:guest@127.0.0.1:5672/).");
-        }
-
-        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
-        {
-            throw new InvalidOperationException("ConnectionStrings:RabbitMq must be an amqp:// or amqps:// URI.");
-        }
-
-        return uri;
     }
 }

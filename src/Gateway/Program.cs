@@ -1,13 +1,16 @@
 using Messaging.Gateway.Auth;
+using Messaging.Gateway.Commands;
 using Messaging.Resilience.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMessagingPostgres();
 builder.AddGatewayAuth();
+builder.AddCommandsApi();
 
 var app = builder.Build();
 app.UseAuthentication();
 app.UseAuthorization();
+app.MapCommandsApi();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory in tests).</summary>

@@ -1,0 +1,34 @@
+using Messaging.Resilience.Outbox;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Gateway.Commands;
+
+/// <summary>Wires the commands API: options, the store, the outbox signal and the endpoints.</summary>
+internal static class CommandsApiExtensions
+{
+    /// <summary>
+    /// Registers what <see cref="MapCommandsApi"/> needs. Expects the <c>NpgsqlDataSource</c> of
+    /// <c>AddMessagingPostgres()</c> and the <c>commands</c> authorization policy.
+    /// </summary>
+    public static WebApplicationBuilder AddCommandsApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<CommandsOptions>()
+            .Bind(builder.Configuration.GetSection(CommandsOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandsOptions>, CommandsOptionsValidator>());
+        builder.Services.TryAddSingleton<OutboxSignal>();
+        builder.Services.AddSingleton<CommandStore>();
+        builder.Services.AddProblemDetails();
+        return builder;
+    }
+
+    /// <summary>Maps <c>/api/commands</c> (policy <c>commands</c>).</summary>
+    public static IEndpointRouteBuilder MapCommandsApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapCommandsEndpoints();
+        return endpoints;
+    }
+}

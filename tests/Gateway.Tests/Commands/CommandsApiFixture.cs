@@ -1,0 +1,121 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Messaging.Gateway.Auth;
+using Messaging.Testing;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Messaging.Gateway.Tests.Commands;
+
+/// <summary>
+/// A gateway on a fresh database (one per test class), with a fake clock and tokens from the real issuer.
+/// </summary>
+public sealed class CommandsApiFixture : ServicesFixture
+{
+    public const string SigningKey = "commands-api-tests-signing-key-0123456789";
+
+    /// <summary>The gateway's clock; starts at a fixed instant so deadlines and expiries are exact.</summary>
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2031, 5, 4, 10, 0, 0, TimeSpan.Zero));
+
+    internal CommandsApiFactory Factory { get; private set; } = null!;
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Factory = new CommandsApiFactory(HostConfiguration(), Time);
+        _ = Factory.Server; // starts the host: applies the schema
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        await base.DisposeAsync();
+    }
+
+    /// <summary>A client with a bearer token for <paramref name="tenant"/>, issued now (by the fake clock).</summary>
+    public HttpClient ClientFor(string tenant, string scopes = GatewayClaims.CommandsScope, string? clientId = null) =>
+        Factory.ClientFor(tenant, scopes, clientId);
+
+    public async Task<NpgsqlConnection> OpenDatabaseAsync()
+    {
+        var connection = new NpgsqlConnection(PostgresConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        return connection;
+    }
+
+    public async Task<long> CountAsync(string table, string where = "true")
+    {
+        await using var connection = await OpenDatabaseAsync();
+        await using var count = new NpgsqlCommand($"SELECT count(*) FROM {table} WHERE {where}", connection);
+        return (long)(await count.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+}
+
+/// <summary>The gateway under test, configured with the given keys, the test signing key and a clock.</summary>
+internal sealed class CommandsApiFactory(IDictionary<string, string?> configuration, TimeProvider time, Action<IServiceCollection>? configureServices = null)
+    : WebApplicationFactory<Program>
+{
+    public HttpClient ClientFor(string tenant, string scopes = GatewayClaims.CommandsScope, string? clientId = null)
+    {
+        var issuer = Services.GetRequiredService<AccessTokenIssuer>();
+        var (token, _) = issuer.Issue(clientId ?? "client-of-" + tenant, tenant, scopes.Split(' '));
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in configuration)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.UseSetting("Auth:SigningKeys:0", CommandsApiFixture.SigningKey);
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton(time);
+            // The auth wiring gives the clock to JwtBearerOptions, but IdentityModel checks token lifetimes
+            // against the system clock; tokens issued on the fake clock need the same clock to validate.
+            services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, jwt =>
+                jwt.TokenValidationParameters.LifetimeValidator = (notBefore, expires, _, _) =>
+                {
+                    var now = time.GetUtcNow().UtcDateTime;
+                    return notBefore <= now && now < expires;
+                });
+            configureServices?.Invoke(services);
+        });
+    }
+}
+
+/// <summary>Request builders shared by the commands tests.</summary>
+internal static class CommandRequestsFor
+{
+    public const string Charge = """{"amount":10.50,"currency":"EUR","customerId":"cus_123","description":"Order 42"}""";
+    public const string Email = """{"channel":"email","to":"ada@example.com","subject":"Hello","body":"Hi Ada"}""";
+
+    public static HttpRequestMessage Post(string type, string body, string? idempotencyKey = null, string? timeout = null, string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/commands/{type}")
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes(body)),
+        };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
+
+        if (timeout is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Command-Timeout", timeout);
+        }
+
+        return request;
+    }
+}

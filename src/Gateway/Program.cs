@@ -1,9 +1,13 @@
 using Messaging.Gateway.Auth;
 using Messaging.Gateway.Commands;
+using Messaging.Resilience.Bus;
+using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMessagingPostgres();
+builder.AddMessagingBus();
+builder.AddOutboxRelay();
 builder.AddGatewayAuth();
 builder.AddCommandsApi();
 

@@ -75,7 +75,7 @@ internal sealed record CommandQuery(CommandStatus? Status, string? Type, int Lim
 /// Reads and writes commands with plain SQL. A submission is one transaction: the command row, the
 /// idempotency record and the outbox row commit together or not at all.
 /// </summary>
-internal sealed partial class CommandStore(NpgsqlDataSource dataSource, OutboxSignal outboxSignal, ILogger<CommandStore> logger)
+internal sealed partial class CommandStore(NpgsqlDataSource dataSource, OutboxWriter outboxWriter, OutboxSignal outboxSignal, ILogger<CommandStore> logger)
 {
     /// <summary>How bodies, payloads and stored responses are written: camelCase, enums as strings, no nulls.</summary>
     internal static readonly JsonSerializerOptions StoredJson = new(JsonSerializerDefaults.Web)
@@ -119,7 +119,7 @@ internal sealed partial class CommandStore(NpgsqlDataSource dataSource, OutboxSi
             await InsertKeyAsync(connection, transaction, command, key, response, cancellationToken).ConfigureAwait(false);
         }
 
-        await OutboxRowWriter.WriteAsync(connection, transaction, ToOutboxRow(command), cancellationToken).ConfigureAwait(false);
+        await outboxWriter.EnqueueAsync(transaction, ToOutboxMessage(command), cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         outboxSignal.Notify();
         Log.CommandAccepted(logger, command.Id, command.Descriptor.TypeName, command.Tenant, command.Idempotency is not null);
@@ -272,16 +272,17 @@ internal sealed partial class CommandStore(NpgsqlDataSource dataSource, OutboxSi
         await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static OutboxRow ToOutboxRow(NewCommand command)
+    private static OutboxMessage ToOutboxMessage(NewCommand command)
     {
         var message = command.Request.ToMessage(command.Id, command.Tenant);
-        var headers = new Dictionary<string, object>(StringComparer.Ordinal)
+        // Header values are strings: the relay reads them as Dictionary<string, string>.
+        var headers = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [MessageHeaders.Tenant] = command.Tenant,
             [MessageHeaders.Client] = command.ClientId,
             [MessageHeaders.CommandType] = command.Descriptor.TypeName,
             [MessageHeaders.Deadline] = command.Deadline.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-            [MessageHeaders.Attempt] = 1,
+            [MessageHeaders.Attempt] = "1",
         };
 
         // The relay restores this context, so one trace spans HTTP -> relay -> worker -> provider.
@@ -294,14 +295,13 @@ internal sealed partial class CommandStore(NpgsqlDataSource dataSource, OutboxSi
             }
         }
 
-        return new OutboxRow(
+        return new OutboxMessage(
             command.Id,
             command.Descriptor.QueueName,
             command.Descriptor.MessageType.FullName!,
             JsonSerializer.Serialize(message, message.GetType(), StoredJson),
-            JsonSerializer.Serialize(headers, StoredJson),
-            NotBefore: command.Now,
-            CreatedAt: command.Now);
+            headers,
+            NotBefore: command.Now);
     }
 
     private static CommandView ReadView(NpgsqlDataReader reader)

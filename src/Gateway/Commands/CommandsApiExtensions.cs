@@ -9,7 +9,8 @@ internal static class CommandsApiExtensions
 {
     /// <summary>
     /// Registers what <see cref="MapCommandsApi"/> needs. Expects the <c>NpgsqlDataSource</c> of
-    /// <c>AddMessagingPostgres()</c> and the <c>commands</c> authorization policy.
+    /// <c>AddMessagingPostgres()</c> and the <c>commands</c> authorization policy; rows are delivered by
+    /// the outbox relay (<c>AddOutboxRelay()</c>) of this or another process.
     /// </summary>
     public static WebApplicationBuilder AddCommandsApi(this WebApplicationBuilder builder)
     {
@@ -19,7 +20,7 @@ internal static class CommandsApiExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandsOptions>, CommandsOptionsValidator>());
-        builder.Services.TryAddSingleton<OutboxSignal>();
+        builder.AddOutbox(); // OutboxWriter and OutboxSignal, unless the relay registered them already
         builder.Services.AddSingleton<CommandStore>();
         builder.Services.AddProblemDetails();
         return builder;

@@ -1,51 +1,42 @@
 namespace Messaging.Resilience.Outbox;
 
 /// <summary>
-/// Wakes the outbox relay as soon as a writer has committed new rows, so a command does not wait for
-/// the relay's next poll. Signals coalesce: any number of <see cref="Notify"/> calls between two waits
-/// wake the relay once (it then drains everything due). A lost signal only costs one poll interval,
-/// because the relay also wakes when its wait times out.
+/// Wakes the outbox relay of this process as soon as a row is committed, so that delivery does not
+/// wait for the next poll. Notifications coalesce: many commits while the relay is busy cause one
+/// extra pass, not one per commit. Rows written by other processes are found by polling.
 /// </summary>
 public sealed class OutboxSignal
 {
-    private readonly SemaphoreSlim _pending = new(0, 1);
-    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _signal = new(0, 1);
 
-    /// <summary>Records that rows were committed. Cheap and non-blocking; call it after the commit.</summary>
+    /// <summary>Tells the relay that rows are waiting. Cheap and non-blocking.</summary>
     public void Notify()
     {
-        lock (_gate)
+        try
         {
-            if (_pending.CurrentCount == 0)
-            {
-                _pending.Release();
-            }
+            _signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled: the relay will make one more pass, which covers this row too.
         }
     }
 
-    /// <summary>
-    /// Waits until <see cref="Notify"/> was called since the previous wait, or until <paramref name="timeout"/>
-    /// has passed on <paramref name="time"/>, whichever comes first. Consumes the pending signal.
-    /// </summary>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async ValueTask WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>Waits for a notification or until <paramref name="timeout"/> passes (the polling fallback).</summary>
+    /// <returns>True when notified, false when the timeout passed.</returns>
+    public async ValueTask<bool> WaitAsync(TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(time);
-        if (_pending.Wait(0, CancellationToken.None))
-        {
-            return;
-        }
-
-        if (timeout <= TimeSpan.Zero)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            return;
-        }
-
-        using var timeoutSource = new CancellationTokenSource(timeout, time);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        using var timeoutSource = new CancellationTokenSource(timeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
-        // Cancelling a SemaphoreSlim wait removes the waiter, so a timed-out wait never swallows a later signal.
-        await _pending.WaitAsync(linked.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            await _signal.WaitAsync(linked.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 }

@@ -13,9 +13,10 @@ using Npgsql;
 namespace Messaging.Gateway.Tests.Commands;
 
 /// <summary>
-/// A gateway on a fresh database (one per test class), with a fake clock and tokens from the real issuer.
+/// A gateway on a fresh database and vhost (one per test class), with a fake clock and tokens from the
+/// real issuer. Its outbox relay is off, so rows stay as the API wrote them; see <see cref="RelayingCommandsApiFixture"/>.
 /// </summary>
-public sealed class CommandsApiFixture : ServicesFixture
+public class CommandsApiFixture : ServicesFixture
 {
     public const string SigningKey = "commands-api-tests-signing-key-0123456789";
 
@@ -24,10 +25,15 @@ public sealed class CommandsApiFixture : ServicesFixture
 
     internal CommandsApiFactory Factory { get; private set; } = null!;
 
+    /// <summary>Whether the gateway's outbox relay publishes the rows to RabbitMQ.</summary>
+    protected virtual bool RunRelay => false;
+
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        Factory = new CommandsApiFactory(HostConfiguration(), Time);
+        var configuration = HostConfiguration();
+        configuration["Outbox:Relay:Enabled"] = RunRelay ? "true" : "false";
+        Factory = new CommandsApiFactory(configuration, Time);
         _ = Factory.Server; // starts the host: applies the schema
     }
 
@@ -35,6 +41,7 @@ public sealed class CommandsApiFixture : ServicesFixture
     {
         await Factory.DisposeAsync();
         await base.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>A client with a bearer token for <paramref name="tenant"/>, issued now (by the fake clock).</summary>
@@ -56,6 +63,12 @@ public sealed class CommandsApiFixture : ServicesFixture
     }
 }
 
+/// <summary>The same gateway with its outbox relay running against the fixture's RabbitMQ vhost.</summary>
+public sealed class RelayingCommandsApiFixture : CommandsApiFixture
+{
+    protected override bool RunRelay => true;
+}
+
 /// <summary>The gateway under test, configured with the given keys, the test signing key and a clock.</summary>
 internal sealed class CommandsApiFactory(IDictionary<string, string?> configuration, TimeProvider time, Action<IServiceCollection>? configureServices = null)
     : WebApplicationFactory<Program>
@@ -71,6 +84,7 @@ internal sealed class CommandsApiFactory(IDictionary<string, string?> configurat
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSetting("Outbox:Relay:Enabled", "false"); // unless the configuration turns it on
         foreach (var (key, value) in configuration)
         {
             builder.UseSetting(key, value);

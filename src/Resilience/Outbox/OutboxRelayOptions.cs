@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Messaging.Resilience.Outbox;
+
+/// <summary>Settings of the outbox relay (section <c>Outbox:Relay</c>).</summary>
+public sealed class OutboxRelayOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Outbox:Relay";
+
+    /// <summary>Whether this process runs a relay. Several relays may run at once.</summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Rows claimed and published per pass.</summary>
+    /// <value>The default value is 100.</value>
+    [Range(1, 5000)]
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>How often the relay looks for rows written by other processes (or due delayed retries).</summary>
+    /// <value>The default value is 1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one publish may wait for the broker's confirm.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest pause between passes while the broker or the database fails.</summary>
+    /// <value>The default value is 30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,38 @@
+using Messaging.Resilience.Bus;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+
+namespace Messaging.Resilience.Outbox;
+
+/// <summary>Registers the outbox writer and relay.</summary>
+public static class OutboxServiceCollectionExtensions
+{
+    /// <summary>Adds <see cref="OutboxWriter"/> and <see cref="OutboxSignal"/> (for hosts that only write rows).</summary>
+    public static IHostApplicationBuilder AddOutbox(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<OutboxSignal>();
+        builder.Services.TryAddSingleton<OutboxWriter>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the outbox and the relay that delivers it (section <c>Outbox:Relay</c>). Requires the bus
+    /// (<see cref="MessagingBusExtensions.AddMessagingBus"/>) and PostgreSQL.
+    /// </summary>
+    public static IHostApplicationBuilder AddOutboxRelay(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddOutbox();
+        builder.Services.AddOptions<OutboxRelayOptions>()
+            .Bind(builder.Configuration.GetSection(OutboxRelayOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton<CommandTopologyDeclarer>();
+        builder.Services.AddSingleton<OutboxRelay>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
+        return builder;
+    }
+}

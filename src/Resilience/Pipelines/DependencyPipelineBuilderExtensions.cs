@@ -1,0 +1,150 @@
+using Messaging.Resilience.Deadlines;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Messaging.Resilience.Pipelines;
+
+/// <summary>
+/// Adds a dependency's strategies to a Polly pipeline, outermost first: call accounting (retry budget,
+/// rejections) → total timeout → retry (backoff with jitter, <c>Retry-After</c>, budget, deadline) →
+/// circuit breaker (failure ratio and slow calls) → slow-call detection → attempt timeout. Both timeouts
+/// are bounded by the deadline the execution carries (<see cref="Deadline.PropertyKey"/>).
+/// </summary>
+public static class DependencyPipelineBuilderExtensions
+{
+    /// <summary>Adds the strategies to a typed pipeline (for example <c>HttpResponseMessage</c>).</summary>
+    public static ResiliencePipelineBuilder<TResult> AddDependencyStrategies<TResult>(
+        this ResiliencePipelineBuilder<TResult> builder, DependencyPipelineContext dependency)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(dependency);
+        builder.AddStrategy(_ => new CallAccountingStrategy(dependency.Name, dependency.Budget, dependency.Breakers), new CallAccountingOptions());
+        builder.AddTimeout(Timeout(dependency, dependency.Options.TotalTimeout, "total"));
+        builder.AddRetry(Retry(new RetryStrategyOptions<TResult>(), dependency));
+        builder.AddCircuitBreaker(Breaker(new CircuitBreakerStrategyOptions<TResult>(), dependency));
+        builder.AddStrategy(_ => new SlowCallDetectionStrategy(dependency.Name, dependency.Options.Breaker.SlowCallThreshold, dependency.TimeProvider, dependency.Metrics),
+            new CallAccountingOptions { Name = "SlowCallDetection" });
+        builder.AddTimeout(Timeout(dependency, dependency.Options.AttemptTimeout, "attempt"));
+        return builder;
+    }
+
+    /// <summary>Adds the strategies to an untyped pipeline (PostgreSQL, Redis, RabbitMQ publishes).</summary>
+    public static ResiliencePipelineBuilder AddDependencyStrategies(this ResiliencePipelineBuilder builder, DependencyPipelineContext dependency)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(dependency);
+        builder.AddStrategy(_ => new CallAccountingStrategy(dependency.Name, dependency.Budget, dependency.Breakers), new CallAccountingOptions());
+        builder.AddTimeout(Timeout(dependency, dependency.Options.TotalTimeout, "total"));
+        builder.AddRetry(Retry(new RetryStrategyOptions(), dependency));
+        builder.AddCircuitBreaker(Breaker(new CircuitBreakerStrategyOptions(), dependency));
+        builder.AddStrategy(_ => new SlowCallDetectionStrategy(dependency.Name, dependency.Options.Breaker.SlowCallThreshold, dependency.TimeProvider, dependency.Metrics),
+            new CallAccountingOptions { Name = "SlowCallDetection" });
+        builder.AddTimeout(Timeout(dependency, dependency.Options.AttemptTimeout, "attempt"));
+        return builder;
+    }
+
+    /// <summary>
+    /// The backoff before retry number <paramref name="attempt"/> (0-based): exponential from the base
+    /// delay, capped, and with jitter in [50 %, 100 %] of that when enabled.
+    /// </summary>
+    public static TimeSpan Backoff(DependencyPipelineOptions.RetrySettings retry, int attempt, double random)
+    {
+        ArgumentNullException.ThrowIfNull(retry);
+        var exponential = retry.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30));
+        var capped = Math.Min(exponential, retry.MaxDelay.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(retry.UseJitter ? capped * (0.5 + (random / 2)) : capped);
+    }
+
+    private static TimeoutStrategyOptions Timeout(DependencyPipelineContext dependency, TimeSpan limit, string kind) => new()
+    {
+        Name = kind == "total" ? "TotalTimeout" : "AttemptTimeout",
+        Timeout = limit,
+        TimeoutGenerator = args => ValueTask.FromResult(Deadline.Bound(args.Context, limit, dependency.TimeProvider)),
+        OnTimeout = _ =>
+        {
+            dependency.Metrics.Timeouts.Add(1,
+                new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency.Name),
+                new KeyValuePair<string, object?>("messaging.resilience.timeout.kind", kind));
+            return ValueTask.CompletedTask;
+        },
+    };
+
+    private static TOptions Retry<TOptions, TResult>(TOptions options, DependencyPipelineContext dependency)
+        where TOptions : RetryStrategyOptions<TResult>
+    {
+        var settings = dependency.Options.Retry;
+        options.MaxRetryAttempts = Math.Max(1, settings.MaxRetryAttempts);
+        options.ShouldHandle = args =>
+        {
+            if (settings.MaxRetryAttempts == 0
+                || args.Outcome.Exception is BrokenCircuitException or DeadlineExceededException
+                || !dependency.Classifier.IsTransient(args.Outcome.Exception, args.Outcome.Result))
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            var delay = dependency.Classifier.RetryAfter(args.Outcome.Result) ?? Backoff(settings, args.AttemptNumber, 1.0);
+            if (delay > settings.MaxRetryAfter || !DeadlineAware.HasTimeFor(args.Context, delay, dependency.TimeProvider))
+            {
+                // Not worth waiting here: the message-level delayed retry (or the caller) takes over.
+                return ValueTask.FromResult(false);
+            }
+
+            if (!dependency.Budget.TryWithdrawRetry())
+            {
+                dependency.Metrics.RetryBudgetExhausted.Add(1, new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency.Name));
+                return ValueTask.FromResult(false);
+            }
+
+            return ValueTask.FromResult(true);
+        };
+        options.DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+            dependency.Classifier.RetryAfter(args.Outcome.Result) ?? Backoff(settings, args.AttemptNumber, Random.Shared.NextDouble()));
+        options.OnRetry = _ =>
+        {
+            dependency.Metrics.Retries.Add(1, new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency.Name));
+            return ValueTask.CompletedTask;
+        };
+        return options;
+    }
+
+    private static RetryStrategyOptions<TResult> Retry<TResult>(RetryStrategyOptions<TResult> options, DependencyPipelineContext dependency) =>
+        Retry<RetryStrategyOptions<TResult>, TResult>(options, dependency);
+
+    private static RetryStrategyOptions Retry(RetryStrategyOptions options, DependencyPipelineContext dependency) =>
+        Retry<RetryStrategyOptions, object>(options, dependency);
+
+    private static TOptions Breaker<TOptions, TResult>(TOptions options, DependencyPipelineContext dependency)
+        where TOptions : CircuitBreakerStrategyOptions<TResult>
+    {
+        var settings = dependency.Options.Breaker;
+        options.Name = dependency.Name;
+        options.FailureRatio = settings.FailureRatio;
+        options.MinimumThroughput = settings.MinimumThroughput;
+        options.SamplingDuration = settings.SamplingDuration;
+        options.BreakDuration = settings.BreakDuration;
+        options.ShouldHandle = args =>
+        {
+            var failed = args.Outcome.Exception is not DeadlineExceededException
+                && (dependency.Classifier.IsTransient(args.Outcome.Exception, args.Outcome.Result)
+                    || args.Context.Properties.GetValue(SlowCallDetectionStrategy.SlowCallKey, false));
+            dependency.Breakers.RecordOutcome(dependency.Name, failed);
+            return ValueTask.FromResult(failed);
+        };
+        dependency.Breakers.Attach(dependency.Name, options);
+        return options;
+    }
+
+    private static CircuitBreakerStrategyOptions<TResult> Breaker<TResult>(CircuitBreakerStrategyOptions<TResult> options, DependencyPipelineContext dependency) =>
+        Breaker<CircuitBreakerStrategyOptions<TResult>, TResult>(options, dependency);
+
+    private static CircuitBreakerStrategyOptions Breaker(CircuitBreakerStrategyOptions options, DependencyPipelineContext dependency) =>
+        Breaker<CircuitBreakerStrategyOptions, object>(options, dependency);
+
+    private sealed class CallAccountingOptions : ResilienceStrategyOptions
+    {
+        public CallAccountingOptions() => Name = "CallAccounting";
+    }
+}

@@ -1,0 +1,82 @@
+using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Deadlines;
+using Messaging.Resilience.Telemetry;
+using Polly;
+
+namespace Messaging.Resilience.Pipelines;
+
+/// <summary>
+/// Measures each attempt and marks the execution when it was slower than the breaker's threshold, so
+/// the breaker can count slow successes as failures (Resilience4j's slow-call rate; Polly has none).
+/// </summary>
+internal sealed class SlowCallDetectionStrategy(string dependency, TimeSpan? threshold, TimeProvider timeProvider, ResilienceMetrics metrics)
+    : ResilienceStrategy
+{
+    /// <summary>Set on the execution's properties after each attempt.</summary>
+    public static readonly ResiliencePropertyKey<bool> SlowCallKey = new("Messaging.SlowCall");
+
+    protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+        Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
+    {
+        if (threshold is not { } limit)
+        {
+            return await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        }
+
+        var started = timeProvider.GetTimestamp();
+        var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        var slow = timeProvider.GetElapsedTime(started) > limit;
+        context.Properties.Set(SlowCallKey, slow);
+        if (slow)
+        {
+            metrics.SlowCalls.Add(1, new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency));
+        }
+
+        return outcome;
+    }
+}
+
+/// <summary>
+/// The outermost layer of a dependency pipeline: counts each call into the retry budget and counts
+/// calls rejected by the open breaker.
+/// </summary>
+internal sealed class CallAccountingStrategy(string dependency, RetryBudget budget, BreakerRegistry breakers) : ResilienceStrategy
+{
+    protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+        Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
+    {
+        budget.RecordCall();
+        var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        if (outcome.Exception is Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            breakers.RecordRejection(dependency);
+        }
+
+        return outcome;
+    }
+}
+
+/// <summary>Everything a dependency pipeline is built from.</summary>
+/// <param name="Name">The dependency (and breaker) name, for example <c>postgres</c> or <c>payments@127.0.0.1:5091</c>.</param>
+/// <param name="Options">Its current settings.</param>
+/// <param name="Classifier">What counts as transient.</param>
+/// <param name="Budget">Its retry budget (shared by every layer that retries it).</param>
+/// <param name="Breakers">The registry that observes its breaker.</param>
+/// <param name="Metrics">Our instruments.</param>
+/// <param name="TimeProvider">The clock.</param>
+public sealed record DependencyPipelineContext(
+    string Name,
+    DependencyPipelineOptions Options,
+    TransientClassifier Classifier,
+    RetryBudget Budget,
+    BreakerRegistry Breakers,
+    ResilienceMetrics Metrics,
+    TimeProvider TimeProvider);
+
+/// <summary>Deadline-aware helpers shared by the pipeline builders.</summary>
+internal static class DeadlineAware
+{
+    /// <summary>Whether a retry after <paramref name="delay"/> could still start before the deadline.</summary>
+    public static bool HasTimeFor(ResilienceContext context, TimeSpan delay, TimeProvider timeProvider) =>
+        Deadline.From(context) is not { } deadline || deadline.Remaining(timeProvider) > delay;
+}

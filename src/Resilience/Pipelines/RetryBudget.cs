@@ -1,0 +1,123 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Messaging.Resilience.Pipelines;
+
+/// <summary>Settings of a dependency's retry budget (as Finagle and Envoy have them).</summary>
+public sealed class RetryBudgetOptions
+{
+    /// <summary>Retries allowed as a share of calls in the window.</summary>
+    /// <value>The default value is 0.2 (one retry per five calls).</value>
+    [Range(0.0, 10.0)]
+    public double RetryRatio { get; set; } = 0.2;
+
+    /// <summary>Retries always allowed per second, so a quiet dependency can still be retried.</summary>
+    /// <value>The default value is 5.</value>
+    [Range(0, 10_000)]
+    public int MinRetriesPerSecond { get; set; } = 5;
+
+    /// <summary>The sliding window over which calls and retries are counted.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>
+/// Caps the retries made to one dependency to a share of the calls made to it over a sliding window,
+/// with a small floor. During an outage every call fails, so without a budget each caller's retries
+/// multiply the load on the dependency exactly when it can least take it; with one, retries stay a
+/// bounded fraction of traffic. One budget per dependency is shared by every layer that retries it.
+/// </summary>
+public sealed class RetryBudget
+{
+    private const int BucketCount = 10;
+    private readonly TimeProvider _timeProvider;
+    private readonly Lock _lock = new();
+    private readonly long[] _calls = new long[BucketCount];
+    private readonly long[] _retries = new long[BucketCount];
+    private readonly long[] _bucketIds = Enumerable.Repeat(long.MinValue / 2, BucketCount).ToArray();
+    private RetryBudgetOptions _options;
+
+    /// <summary>Creates a budget.</summary>
+    public RetryBudget(RetryBudgetOptions options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _options = options;
+        _timeProvider = timeProvider;
+    }
+
+    /// <summary>Replaces the settings (configuration reload); the counts are kept.</summary>
+    public void Update(RetryBudgetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+    }
+
+    /// <summary>Counts one call (a first attempt).</summary>
+    public void RecordCall()
+    {
+        lock (_lock)
+        {
+            _calls[Enter(CurrentSlice())]++;
+        }
+    }
+
+    /// <summary>Takes one retry from the budget if there is room.</summary>
+    /// <returns>False when the budget is spent: the failure should be returned at once.</returns>
+    public bool TryWithdrawRetry()
+    {
+        lock (_lock)
+        {
+            var slice = CurrentSlice();
+            var (calls, retries) = Totals(slice);
+            var allowed = Math.Max(_options.MinRetriesPerSecond * _options.Window.TotalSeconds, _options.RetryRatio * calls);
+            if (retries + 1 > allowed)
+            {
+                return false;
+            }
+
+            _retries[Enter(slice)]++;
+            return true;
+        }
+    }
+
+    /// <summary>Calls and retries in the current window.</summary>
+    public (long Calls, long Retries) Snapshot()
+    {
+        lock (_lock)
+        {
+            return Totals(CurrentSlice());
+        }
+    }
+
+    private long CurrentSlice() => _timeProvider.GetUtcNow().UtcTicks / Math.Max(1, _options.Window.Ticks / BucketCount);
+
+    // Each bucket holds one slice of the window; a bucket whose slice has left the window is reused.
+    private int Enter(long slice)
+    {
+        var index = (int)(slice % BucketCount);
+        if (_bucketIds[index] != slice)
+        {
+            _bucketIds[index] = slice;
+            _calls[index] = 0;
+            _retries[index] = 0;
+        }
+
+        return index;
+    }
+
+    private (long Calls, long Retries) Totals(long slice)
+    {
+        long calls = 0, retries = 0;
+        for (var i = 0; i < BucketCount; i++)
+        {
+            if (slice - _bucketIds[i] < BucketCount)
+            {
+                calls += _calls[i];
+                retries += _retries[i];
+            }
+        }
+
+        return (calls, retries);
+    }
+}

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+using StackExchange.Redis;
+
+namespace Messaging.Resilience.Pipelines;
+
+/// <summary>
+/// What counts as transient for each kind of dependency, in one place each. Transient failures are
+/// retried and count towards breakers; everything else (a constraint violation, a syntax error, a
+/// WRONGTYPE, a 4xx refusal) is returned at once and never retried.
+/// </summary>
+public static class TransientFailures
+{
+    /// <summary>PostgreSQL: connection trouble, serialization failures, deadlocks, shutdowns, too many connections.</summary>
+    public static TransientClassifier Postgres { get; } = new(IsTransientPostgres, static _ => false, static _ => null);
+
+    /// <summary>Redis: connection and timeout errors, not server errors such as WRONGTYPE.</summary>
+    public static TransientClassifier Redis { get; } = new(IsTransientRedis, static _ => false, static _ => null);
+
+    /// <summary>HTTP: 5xx, 408, 429, connection resets and attempt timeouts; never other 4xx.</summary>
+    public static TransientClassifier Http { get; } = new(IsTransientHttpException, IsTransientHttpResult, RetryAfter);
+
+    /// <summary>RabbitMQ publishes: broker and connection failures, confirm timeouts.</summary>
+    public static TransientClassifier RabbitMq { get; } = new(IsTransientRabbitMq, static _ => false, static _ => null);
+
+    /// <summary>Classifies an exception from Npgsql.</summary>
+    public static bool IsTransientPostgres(Exception exception) => exception switch
+    {
+        PostgresException postgres => IsTransientSqlState(postgres.SqlState),
+        NpgsqlException npgsql => npgsql.IsTransient,
+        _ => IsTransientCommon(exception),
+    };
+
+    /// <summary>
+    /// SQLSTATEs worth retrying: the whole transaction is re-run by the caller, never half of one.
+    /// 40001 serialization failure, 40P01 deadlock, 57P01–57P03 shutdowns, class 08 connection
+    /// exceptions, 53300 too many connections. Constraint violations (23xxx) and syntax errors (42xxx) are not.
+    /// </summary>
+    public static bool IsTransientSqlState(string? sqlState) => sqlState switch
+    {
+        null => false,
+        "40001" or "40P01" or "57P01" or "57P02" or "57P03" or "53300" => true,
+        _ => sqlState.StartsWith("08", StringComparison.Ordinal),
+    };
+
+    /// <summary>Classifies an exception from StackExchange.Redis.</summary>
+    public static bool IsTransientRedis(Exception exception) => exception switch
+    {
+        RedisConnectionException or RedisTimeoutException => true,
+        RedisServerException => false,
+        _ => IsTransientCommon(exception),
+    };
+
+    /// <summary>Classifies an exception thrown by an HTTP call.</summary>
+    public static bool IsTransientHttpException(Exception exception) => exception switch
+    {
+        HttpRequestException => true,
+        _ => IsTransientCommon(exception),
+    };
+
+    /// <summary>Classifies an HTTP response.</summary>
+    public static bool IsTransientHttpResult(object? result) => result is HttpResponseMessage response && IsTransientStatus(response.StatusCode);
+
+    /// <summary>5xx, 408 and 429 are transient; other statuses are answers.</summary>
+    public static bool IsTransientStatus(HttpStatusCode status) =>
+        (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+
+    /// <summary>The delay a 429 or 503 asks for, when it says.</summary>
+    public static TimeSpan? RetryAfter(object? result)
+    {
+        if (result is not HttpResponseMessage { StatusCode: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable } response
+            || response.Headers.RetryAfter is not { } retryAfter)
+        {
+            return null;
+        }
+
+        if (retryAfter.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        // An absolute date needs a clock; callers with a TimeProvider use RetryAfter(result, timeProvider).
+        return null;
+    }
+
+    /// <summary>The delay a 429 or 503 asks for, resolving absolute dates with <paramref name="timeProvider"/>.</summary>
+    public static TimeSpan? RetryAfter(object? result, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        if (RetryAfter(result) is { } delta)
+        {
+            return delta;
+        }
+
+        if (result is HttpResponseMessage { Headers.RetryAfter.Date: { } date })
+        {
+            var wait = date - timeProvider.GetUtcNow();
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+        }
+
+        return null;
+    }
+
+    private static bool IsTransientRabbitMq(Exception exception) =>
+        exception is RabbitMQ.Client.Exceptions.BrokerUnreachableException
+            or RabbitMQ.Client.Exceptions.AlreadyClosedException
+            or RabbitMQ.Client.Exceptions.OperationInterruptedException
+        || exception.GetType().Name is "RabbitMqConnectionException" or "MessageNotConfirmedException" or "MessageReturnedException"
+        || IsTransientCommon(exception);
+
+    private static bool IsTransientCommon(Exception exception) => exception switch
+    {
+        TimeoutRejectedException or TimeoutException or SocketException or IOException => true,
+        BrokenCircuitException => false,
+        _ => exception.InnerException is { } inner && IsTransientCommon(inner),
+    };
+}
+
+/// <summary>A dependency's notion of transient failure.</summary>
+/// <param name="IsTransientException">Whether a thrown exception is worth retrying.</param>
+/// <param name="IsTransientResult">Whether a returned result (for example an HTTP 503) is worth retrying.</param>
+/// <param name="RetryAfter">The delay a result asks for before the next try, if any.</param>
+public sealed record TransientClassifier(
+    Func<Exception, bool> IsTransientException,
+    Func<object?, bool> IsTransientResult,
+    Func<object?, TimeSpan?> RetryAfter)
+{
+    /// <summary>Whether the outcome (exception or result) is transient.</summary>
+    public bool IsTransient(Exception? exception, object? result) =>
+        exception is not null ? IsTransientException(exception) : IsTransientResult(result);
+}

@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Messaging.FakeServices.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
+
+namespace Messaging.FakeServices.Tests.Instances;
+
+/// <summary>
+/// The real thing: Kestrel on three free loopback ports, where the local port of the connection (not a
+/// header) decides the instance.
+/// </summary>
+public sealed class KestrelInstancesTests : IAsyncLifetime
+{
+    private readonly WebApplicationFactory<Program> _factory;
+    private readonly string _primaryUrl;
+    private readonly string _secondaryUrl;
+    private readonly string _notificationsUrl;
+    private readonly List<HttpClient> _clients = [];
+
+    public KestrelInstancesTests()
+    {
+        var ports = FreeLoopbackPorts(3);
+        _primaryUrl = $"http://127.0.0.1:{ports[0]}";
+        _secondaryUrl = $"http://127.0.0.1:{ports[1]}";
+        _notificationsUrl = $"http://127.0.0.1:{ports[2]}";
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder
+            .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.PaymentsPrimary}:Url", _primaryUrl)
+            .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.PaymentsSecondary}:Url", _secondaryUrl)
+            .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.Notifications}:Url", _notificationsUrl)
+            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)));
+        _factory.UseKestrel();
+    }
+
+    public ValueTask InitializeAsync()
+    {
+        _factory.StartServer();
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+
+        await _factory.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Requests_AreAttributedToTheInstanceOfTheLocalPort()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var token = await Client(_primaryUrl).TokenAsync(ct);
+
+        using var charge = await Client(_secondaryUrl).ChargeAsync(token.AccessToken, "key-1", ProviderApi.Charge(), ct);
+        using var message = await Client(_notificationsUrl).MessageAsync(FakeServicesDefaults.NotificationsApiKey, "key-1", ProviderApi.Email(), ct);
+
+        Assert.Equal(HttpStatusCode.Created, charge.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, message.StatusCode);
+        var payments = await Client(_notificationsUrl).LedgerAsync("payments", ct);
+        Assert.Equal(FakeServicesDefaults.PaymentsSecondary, Assert.Single(payments.Effects).Instance);
+        Assert.Equal(1, payments.RequestsByInstance[FakeServicesDefaults.PaymentsPrimary]);
+        var notifications = await Client(_primaryUrl).LedgerAsync("notifications", ct);
+        Assert.Equal(FakeServicesDefaults.Notifications, Assert.Single(notifications.Effects).Instance);
+    }
+
+    [Fact]
+    public async Task Charge_OnTheNotificationsPort_Returns404()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var token = await Client(_primaryUrl).TokenAsync(ct);
+
+        using var response = await Client(_notificationsUrl).ChargeAsync(token.AccessToken, "key-1", ProviderApi.Charge(), ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Charge_With50ConcurrentRequestsWithOneKeyOverBothInstances_ProducesOneEffect()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var token = (await Client(_primaryUrl).TokenAsync(ct)).AccessToken;
+        var primary = Client(_primaryUrl);
+        var secondary = Client(_secondaryUrl);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 50)
+            .Select(i => (i % 2 == 0 ? primary : secondary).ChargeAsync(token, "key-1", ProviderApi.Charge(), ct)));
+        var ids = await Task.WhenAll(responses.Select(async r => (await r.Content.ReadFromJsonAsync<ChargeDto>(ct))!.Id));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+        Assert.Single(ids.Distinct());
+        var ledger = await primary.LedgerAsync("payments", ct);
+        Assert.Equal((1, 0, 1L), (ledger.DistinctEffects, ledger.DuplicateEffects, ledger.EffectsProduced));
+        Assert.Equal(50, Assert.Single(ledger.Effects).RequestCount);
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ResetConnections_AbortsTheConnectionWithoutAnEffect()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var token = await Client(_primaryUrl).TokenAsync(ct);
+        await Client(_notificationsUrl).SetFaultsAsync(FakeServicesDefaults.PaymentsPrimary, new { resetConnections = true }, ct);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => Client(_primaryUrl).ChargeAsync(token.AccessToken, "key-1", ProviderApi.Charge(), ct));
+
+        var ledger = await Client(_notificationsUrl).LedgerAsync("payments", ct);
+        Assert.Equal(0, ledger.DistinctEffects);
+        var entry = Assert.Single((await Client(_notificationsUrl).RequestsAsync("provider=payments&path=/v1/charges", ct)).Requests);
+        Assert.Equal(("reset", 0), (entry.Fault, entry.Status));
+    }
+
+    [Fact]
+    public async Task ResetConnectionsAfterEffect_LosesTheAnswerButKeepsTheEffectForTheRetry()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var token = await Client(_primaryUrl).TokenAsync(ct);
+        var control = Client(_notificationsUrl);
+        await control.SetFaultsAsync(FakeServicesDefaults.PaymentsPrimary, new { resetConnections = true, failAfterEffect = true }, ct);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => Client(_primaryUrl).ChargeAsync(token.AccessToken, "key-1", ProviderApi.Charge(), ct));
+        using var retried = await Client(_secondaryUrl).ChargeAsync(token.AccessToken, "key-1", ProviderApi.Charge(), ct);
+
+        var effect = Assert.Single((await control.LedgerAsync("payments", ct)).Effects);
+        Assert.Equal(FakeServicesDefaults.PaymentsPrimary, effect.Instance);
+        Assert.Equal(effect.Id, (await retried.Content.ReadFromJsonAsync<ChargeDto>(ct))!.Id);
+    }
+
+    private HttpClient Client(string baseAddress)
+    {
+        // A fresh connection pool per client: a reset connection must not poison other calls.
+        var client = new HttpClient { BaseAddress = new Uri(baseAddress) };
+        _clients.Add(client);
+        return client;
+    }
+
+    private static int[] FreeLoopbackPorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Stop());
+        }
+    }
+}

@@ -1,0 +1,41 @@
+namespace Messaging.FakeServices;
+
+/// <summary>
+/// Names and defaults of the fake providers, for tests and tools that drive them. Each value can be
+/// changed by configuration (see tests/FakeServices/README.md); these are the values used when it is not.
+/// </summary>
+public static class FakeServicesDefaults
+{
+    /// <summary>The primary payments instance.</summary>
+    public const string PaymentsPrimary = "payments-primary";
+
+    /// <summary>The secondary payments instance (same backend: shares tokens and idempotency keys with the primary).</summary>
+    public const string PaymentsSecondary = "payments-secondary";
+
+    /// <summary>The notifications instance.</summary>
+    public const string Notifications = "notifications";
+
+    /// <summary>The default address of <see cref="PaymentsPrimary"/>.</summary>
+    public const string PaymentsPrimaryUrl = "http://127.0.0.1:5091";
+
+    /// <summary>The default address of <see cref="PaymentsSecondary"/>.</summary>
+    public const string PaymentsSecondaryUrl = "http://127.0.0.1:5092";
+
+    /// <summary>The default address of <see cref="Notifications"/>.</summary>
+    public const string NotificationsUrl = "http://127.0.0.1:5093";
+
+    /// <summary>The default OAuth2 client id of the payments provider.</summary>
+    public const string PaymentsClientId = "gateway-workers";
+
+    /// <summary>The default OAuth2 client secret of the payments provider.</summary>
+    public const string PaymentsClientSecret = "fake-payments-secret";
+
+    /// <summary>The default API key of the notifications provider.</summary>
+    public const string NotificationsApiKey = "fake-notifications-key";
+
+    /// <summary>A customer whose charges are always declined: 402 <c>{"error":"card_declined"}</c>.</summary>
+    public const string DeclinedCustomerId = "cus_declined";
+
+    /// <summary>A recipient the notifications provider always refuses: 400 <c>{"error":"recipient_refused"}</c>.</summary>
+    public const string RefusedRecipient = "refused@example.com";
+}

@@ -1,0 +1,21 @@
+using Messaging.FakeServices.Instances;
+
+namespace Messaging.FakeServices.Providers;
+
+/// <summary>
+/// The provider request in progress, set by <see cref="ProviderRequestFilter"/> as a request feature:
+/// the instance it is for, and what the handler reports back for the ledger.
+/// </summary>
+internal sealed class ProviderCall(FakeInstance instance, string? idempotencyKey)
+{
+    public FakeInstance Instance { get; } = instance;
+
+    /// <summary>The request's valid <c>Idempotency-Key</c>, or null when it had none or an invalid one.</summary>
+    public string? IdempotencyKey { get; } = idempotencyKey;
+
+    /// <summary>Set by the handler when it answered with the stored answer of an earlier request.</summary>
+    public bool Replayed { get; set; }
+
+    public static ProviderCall Of(HttpContext context) =>
+        context.Features.Get<ProviderCall>() ?? throw new InvalidOperationException("Provider routes must carry the ProviderRequestFilter.");
+}

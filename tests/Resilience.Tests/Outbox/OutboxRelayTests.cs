@@ -1,0 +1,197 @@
+using System.Text;
+using System.Text.Json;
+using Messaging.Contracts;
+using Messaging.Contracts.Payments;
+using Messaging.Resilience.Bus;
+using Messaging.Resilience.Outbox;
+using Messaging.Resilience.Persistence;
+using Messaging.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using RabbitMQ.Client;
+
+namespace Messaging.Resilience.Tests.Outbox;
+
+public sealed class OutboxRelayTests : IAsyncLifetime
+{
+    private readonly ServicesFixture _services = new();
+
+    public ValueTask InitializeAsync() => _services.InitializeAsync();
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+
+    [Fact]
+    public async Task Relay_PublishesCommittedRows_WithCommandIdAsMessageId_AndMarksThemSent()
+    {
+        using var host = await StartHostAsync(relays: 1);
+        var ids = await WriteRowsAsync(host, 5);
+
+        var messages = await ReceiveAsync(ChargePayment.TypeName, expected: 5);
+
+        Assert.Equal(ids.OrderBy(x => x), messages.Select(m => Guid.Parse(m.MessageId)).OrderBy(x => x));
+        Assert.All(messages, m => Assert.Equal("tenant-a", m.Headers[MessageHeaders.Tenant]));
+        await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0);
+        Assert.Equal(5, await CountAsync("SELECT count(*) FROM commands WHERE status = 'Dispatched'"));
+    }
+
+    [Fact]
+    public async Task TwoRelays_PublishEveryRowExactlyOnce()
+    {
+        using var host = await StartHostAsync(relays: 2);
+        var ids = await WriteRowsAsync(host, 300);
+
+        var messages = await ReceiveAsync(ChargePayment.TypeName, expected: 300);
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken); // let a double publish show up, if any
+
+        var extra = await ReceiveAsync(ChargePayment.TypeName, expected: 0);
+        Assert.Equal(300, messages.Select(m => m.MessageId).Distinct().Count());
+        Assert.Empty(extra);
+        Assert.Equal(ids.Count, messages.Count);
+    }
+
+    [Fact]
+    public async Task Relay_DoesNotPublishRowsBeforeTheirNotBefore()
+    {
+        using var host = await StartHostAsync(relays: 1);
+        await WriteRowsAsync(host, 1, notBefore: DateTimeOffset.UtcNow.AddHours(1));
+        var due = await WriteRowsAsync(host, 1);
+
+        var messages = await ReceiveAsync(ChargePayment.TypeName, expected: 1);
+        Assert.Equal(due[0], Guid.Parse(Assert.Single(messages).MessageId));
+        Assert.Equal(1, await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL"));
+    }
+
+    [Fact]
+    public async Task Relay_WithBrokerUnreachable_KeepsRowsPendingAndCountsAttempts()
+    {
+        using var host = await StartHostAsync(relays: 1, rabbitMq: "amqp://guest:guest@127.0.0.1:1/");
+        await WriteRowsAsync(host, 3);
+
+        await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE publish_attempts > 0") == 3
+            || await CountAsync("SELECT count(*) FROM outbox WHERE last_error IS NULL AND sent_at IS NULL") == 3);
+        Assert.Equal(3, await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL"));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM commands WHERE status <> 'Accepted'"));
+    }
+
+    private async Task<IHost> StartHostAsync(int relays, string? rabbitMq = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        var config = _services.HostConfiguration();
+        if (rabbitMq is not null)
+        {
+            config["ConnectionStrings:RabbitMq"] = rabbitMq;
+        }
+
+        config["Outbox:Relay:PollInterval"] = "00:00:00.100";
+        config["Outbox:Relay:PublishTimeout"] = "00:00:02";
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.AddMessagingPostgres();
+        builder.AddMessagingBus();
+        builder.AddOutboxRelay();
+        for (var i = 1; i < relays; i++)
+        {
+            // A second relay in the same process behaves like one in another gateway: it only shares the table.
+            builder.Services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<OutboxRelay>(sp, new OutboxSignal()));
+        }
+
+        var host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        return host;
+    }
+
+    private async Task<List<Guid>> WriteRowsAsync(IHost host, int count, DateTimeOffset? notBefore = null)
+    {
+        var writer = host.Services.GetRequiredService<OutboxWriter>();
+        var dataSource = host.Services.GetRequiredService<NpgsqlDataSource>();
+        var ids = new List<Guid>();
+        await using var connection = await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        for (var i = 0; i < count; i++)
+        {
+            var id = Guid.NewGuid();
+            ids.Add(id);
+            var message = new ChargePayment { CommandId = id, Tenant = "tenant-a", Amount = 10m + i, Currency = "EUR", CustomerId = "cus_1" };
+            await using (var insert = new NpgsqlCommand(
+                """
+                INSERT INTO commands (id, tenant, client_id, type, status, payload, created_at, updated_at)
+                VALUES (@id, 'tenant-a', 'cli_test', 'payments.charge', 'Accepted', '{}', now(), now())
+                """, connection, transaction))
+            {
+                insert.Parameters.AddWithValue("id", id);
+                await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            }
+
+            await writer.EnqueueAsync(transaction, new OutboxMessage(id, ChargePayment.TypeName, typeof(ChargePayment).FullName!,
+                JsonSerializer.Serialize(message, JsonSerializerOptions.Web),
+                new Dictionary<string, string> { [MessageHeaders.Tenant] = "tenant-a", [MessageHeaders.Attempt] = "1" },
+                notBefore ?? DateTimeOffset.UtcNow.AddSeconds(-1)), TestContext.Current.CancellationToken);
+        }
+
+        await transaction.CommitAsync(TestContext.Current.CancellationToken);
+        host.Services.GetRequiredService<OutboxSignal>().Notify();
+        return ids;
+    }
+
+    private async Task<List<(string MessageId, Dictionary<string, string> Headers)>> ReceiveAsync(string queue, int expected)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(_services.RabbitMqConnectionString) };
+        await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
+        var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var received = new List<(string, Dictionary<string, string>)>();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            BasicGetResult? result;
+            try
+            {
+                result = await channel.BasicGetAsync(queue, autoAck: true, TestContext.Current.CancellationToken);
+            }
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException) when (!channel.IsOpen)
+            {
+                // The relay declares the queue before its first publish: until then it does not exist.
+                channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+                continue;
+            }
+
+            if (result is null)
+            {
+                if (received.Count >= expected)
+                {
+                    break;
+                }
+
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+                continue;
+            }
+
+            var headers = (result.BasicProperties.Headers ?? new Dictionary<string, object?>())
+                .Where(h => h.Value is byte[])
+                .ToDictionary(h => h.Key, h => Encoding.UTF8.GetString((byte[])h.Value!));
+            received.Add((result.BasicProperties.MessageId!, headers));
+        }
+
+        await channel.DisposeAsync();
+        return received;
+    }
+
+    private async Task<long> CountAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_services.PostgresConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 20 s");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using System.Net;
+using Messaging.Resilience.Pipelines;
+using StackExchange.Redis;
+
+namespace Messaging.Resilience.Tests.Pipelines;
+
+public sealed class TransientFailuresTests
+{
+    [Theory]
+    [InlineData("40001", true)]
+    [InlineData("40P01", true)]
+    [InlineData("57P01", true)]
+    [InlineData("57P03", true)]
+    [InlineData("08006", true)]
+    [InlineData("53300", true)]
+    [InlineData("23505", false)]
+    [InlineData("42601", false)]
+    [InlineData("22P02", false)]
+    public void Postgres_SqlStates(string sqlState, bool transient) =>
+        Assert.Equal(transient, TransientFailures.IsTransientSqlState(sqlState));
+
+    [Theory]
+    [InlineData(HttpStatusCode.InternalServerError, true)]
+    [InlineData(HttpStatusCode.ServiceUnavailable, true)]
+    [InlineData(HttpStatusCode.RequestTimeout, true)]
+    [InlineData(HttpStatusCode.TooManyRequests, true)]
+    [InlineData(HttpStatusCode.BadRequest, false)]
+    [InlineData(HttpStatusCode.Unauthorized, false)]
+    [InlineData(HttpStatusCode.PaymentRequired, false)]
+    [InlineData(HttpStatusCode.Conflict, false)]
+    [InlineData(HttpStatusCode.Created, false)]
+    public void Http_Statuses(HttpStatusCode status, bool transient) =>
+        Assert.Equal(transient, TransientFailures.IsTransientStatus(status));
+
+    [Fact]
+    public void Http_ConnectionFailuresAreTransient() =>
+        Assert.True(TransientFailures.Http.IsTransient(new HttpRequestException("reset"), null));
+
+    [Fact]
+#pragma warning disable CS0618 // The simplest constructors are enough to classify.
+    public void Redis_ConnectionAndTimeoutAreTransient_ServerErrorsAreNot()
+    {
+        Assert.True(TransientFailures.IsTransientRedis(new RedisConnectionException(ConnectionFailureType.SocketFailure, "down")));
+        Assert.True(TransientFailures.IsTransientRedis(new RedisTimeoutException("slow", CommandStatus.Sent)));
+        Assert.False(TransientFailures.IsTransientRedis(new RedisServerException("WRONGTYPE Operation against a key holding the wrong kind of value")));
+    }
+#pragma warning restore CS0618
+
+    [Fact]
+    public void RetryAfter_ReadsDeltaAndDate()
+    {
+        using var delta = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
+        delta.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(7));
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var date = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        date.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(time.GetUtcNow().AddSeconds(30));
+        using var ok = new HttpResponseMessage(HttpStatusCode.OK);
+
+        Assert.Equal(TimeSpan.FromSeconds(7), TransientFailures.RetryAfter(delta));
+        Assert.Equal(TimeSpan.FromSeconds(30), TransientFailures.RetryAfter(date, time));
+        Assert.Null(TransientFailures.RetryAfter(ok));
+    }
+}

@@ -1,0 +1,3 @@
+using Messaging.System.Tests.Harness;
+
+[assembly: AssemblyFixture(typeof(SystemFixture))]

@@ -1,0 +1,33 @@
+namespace Messaging.System.Tests.Harness;
+
+/// <summary>Finds the repository and the built assemblies of the hosts, in the same configuration as these tests.</summary>
+public static class RepositoryPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    /// <summary>Debug or Release, read from this test assembly's own output path.</summary>
+    public static string Configuration { get; } =
+        new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+
+    public static string Gateway => Assembly("src/Gateway", "Messaging.Gateway.dll");
+
+    public static string Workers => Assembly("src/Workers", "Messaging.Workers.dll");
+
+    public static string FakeServices => Assembly("tests/FakeServices", "Messaging.FakeServices.dll");
+
+    public static string TestLogs { get; } = Path.Combine(Root, "artifacts", "system-tests");
+
+    private static string Assembly(string project, string file) =>
+        Path.Combine(Root, project, "bin", Configuration, "net10.0", file);
+
+    private static string FindRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Messaging.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Messaging.sln not found above " + AppContext.BaseDirectory);
+    }
+}

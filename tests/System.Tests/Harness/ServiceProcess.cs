@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Messaging.System.Tests.Harness;
+
+/// <summary>
+/// One of the system's hosts (Gateway, Workers, FakeServices) running as a real child process from its
+/// built assembly, with its own environment. Output goes to a log file under the test results folder,
+/// so a failed test shows what the process said (and the secret scan can read it).
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly string _assemblyPath;
+    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly string _logPath;
+    private Process? _process;
+    private StreamWriter? _log;
+
+    public ServiceProcess(string name, string assemblyPath, IReadOnlyDictionary<string, string> environment, string logDirectory)
+    {
+        Name = name;
+        _assemblyPath = assemblyPath;
+        _environment = environment;
+        Directory.CreateDirectory(logDirectory);
+        _logPath = Path.Combine(logDirectory, $"{name}.log");
+    }
+
+    public string Name { get; }
+
+    public string LogPath => _logPath;
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public void Start()
+    {
+        if (!File.Exists(_assemblyPath))
+        {
+            throw new InvalidOperationException($"{_assemblyPath} is missing: build the solution first (`dotnet build Messaging.sln`).");
+        }
+
+        var info = new ProcessStartInfo("dotnet", [_assemblyPath])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(_assemblyPath)!,
+        };
+        foreach (var (key, value) in _environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        _log ??= new StreamWriter(new FileStream(_logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite), Encoding.UTF8) { AutoFlush = true };
+        _process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => Write(e.Data);
+        _process.ErrorDataReceived += (_, e) => Write(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>SIGKILL: no graceful shutdown, exactly like a crash.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+    }
+
+    public string ReadLog()
+    {
+        using var stream = new FileStream(_logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            // SIGTERM first so the host stops cleanly; then make sure.
+            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(global::System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await term.WaitForExitAsync();
+            }
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process?.Dispose();
+        if (_log is not null)
+        {
+            await _log.DisposeAsync();
+        }
+    }
+
+    private void Write(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_logPath)
+            {
+                _log?.WriteLine(line);
+            }
+        }
+    }
+}

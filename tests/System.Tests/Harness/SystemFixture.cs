@@ -1,0 +1,263 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Messaging.Testing;
+using Npgsql;
+
+namespace Messaging.System.Tests.Harness;
+
+/// <summary>
+/// The whole system as separate processes: FakeServices (payments primary/secondary, notifications),
+/// Workers and Gateway, against a fresh database and RabbitMQ virtual host on the real services.
+/// Shared by every test in the assembly; tests isolate themselves by tenant and idempotency key.
+/// </summary>
+public sealed class SystemFixture : ServicesFixture
+{
+    public const string SigningKey = "system-tests-signing-key-0123456789-abcdefghijklmnop";
+    private readonly Dictionary<string, string> _tokens = [];
+    private readonly SemaphoreSlim _tokenLock = new(1, 1);
+
+    public int GatewayPort { get; } = FreePort();
+
+    public int WorkersPort { get; } = FreePort();
+
+    public int PaymentsPrimaryPort { get; } = FreePort();
+
+    public int PaymentsSecondaryPort { get; } = FreePort();
+
+    public int NotificationsPort { get; } = FreePort();
+
+    public ServiceProcess Gateway { get; private set; } = null!;
+
+    public ServiceProcess Workers { get; private set; } = null!;
+
+    public ServiceProcess FakeServices { get; private set; } = null!;
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public Uri GatewayUrl => new($"http://127.0.0.1:{GatewayPort}/");
+
+    public FakeServicesControl Providers { get; private set; } = null!;
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var logs = Path.Combine(RepositoryPaths.TestLogs, RabbitMqVirtualHost);
+        FakeServices = new ServiceProcess("fakeservices", RepositoryPaths.FakeServices, FakeServicesEnvironment(), logs);
+        Workers = new ServiceProcess("workers", RepositoryPaths.Workers, WorkersEnvironment(), logs);
+        Gateway = new ServiceProcess("gateway", RepositoryPaths.Gateway, GatewayEnvironment(), logs);
+
+        FakeServices.Start();
+        await WaitForHttpAsync(FakeServices, new Uri($"http://127.0.0.1:{PaymentsPrimaryPort}/control/ledger?provider=payments"));
+        Gateway.Start();
+        await WaitForHttpAsync(Gateway, new Uri(GatewayUrl, "health/live"));
+        Workers.Start();
+        await WaitForHttpAsync(Workers, new Uri($"http://127.0.0.1:{WorkersPort}/health/live"));
+        Providers = new FakeServicesControl(Http, new Uri($"http://127.0.0.1:{PaymentsPrimaryPort}/"));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await Workers.DisposeAsync();
+        await FakeServices.DisposeAsync();
+        Http.Dispose();
+        await base.DisposeAsync();
+    }
+
+    public Dictionary<string, string> CommonEnvironment() => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Testing",
+        ["DOTNET_ENVIRONMENT"] = "Testing",
+        ["ConnectionStrings__Postgres"] = PostgresConnectionString,
+        ["ConnectionStrings__RabbitMq"] = RabbitMqConnectionString,
+        ["ConnectionStrings__Redis"] = RedisConnectionString,
+        ["Redis__KeyPrefix"] = RedisKeyPrefix,
+        ["Logging__LogLevel__Default"] = "Information",
+    };
+
+    public Dictionary<string, string> GatewayEnvironment()
+    {
+        var environment = CommonEnvironment();
+        environment["Urls"] = $"http://127.0.0.1:{GatewayPort}";
+        environment["Auth__SigningKeys__0"] = SigningKey;
+        environment["Outbox__Relay__PollInterval"] = "00:00:00.250";
+        return environment;
+    }
+
+    public Dictionary<string, string> WorkersEnvironment()
+    {
+        var environment = CommonEnvironment();
+        environment["Urls"] = $"http://127.0.0.1:{WorkersPort}";
+        environment["ExternalServices__Payments__Endpoints__0"] = $"http://127.0.0.1:{PaymentsPrimaryPort}";
+        environment["ExternalServices__Payments__Endpoints__1"] = $"http://127.0.0.1:{PaymentsSecondaryPort}";
+        environment["ExternalServices__Payments__TokenUrl"] = $"http://127.0.0.1:{PaymentsPrimaryPort}/oauth/token";
+        environment["ExternalServices__Payments__ClientId"] = "gateway-workers";
+        environment["ExternalServices__Payments__ClientSecret"] = "fake-payments-secret";
+        environment["ExternalServices__Notifications__Endpoints__0"] = $"http://127.0.0.1:{NotificationsPort}";
+        environment["ExternalServices__Notifications__ApiKey"] = "fake-notifications-key";
+        return environment;
+    }
+
+    public Dictionary<string, string> FakeServicesEnvironment()
+    {
+        var environment = CommonEnvironment();
+        environment["FakeServices__Instances__payments-primary__Url"] = $"http://127.0.0.1:{PaymentsPrimaryPort}";
+        environment["FakeServices__Instances__payments-secondary__Url"] = $"http://127.0.0.1:{PaymentsSecondaryPort}";
+        environment["FakeServices__Instances__notifications__Url"] = $"http://127.0.0.1:{NotificationsPort}";
+        return environment;
+    }
+
+    /// <summary>Creates a client through the gateway's own CLI (a real process) and returns its credentials.</summary>
+    public async Task<ClientCredentials> AddClientAsync(string tenant, string scopes = "commands")
+    {
+        var environment = GatewayEnvironment();
+        environment.Remove("Urls");
+        var info = new global::System.Diagnostics.ProcessStartInfo("dotnet", [RepositoryPaths.Gateway, "clients", "add", "--tenant", tenant, "--scopes", scopes])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(RepositoryPaths.Gateway)!,
+        };
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = global::System.Diagnostics.Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"clients add failed ({process.ExitCode}): {error}");
+        var json = output.Trim().Split('\n').Last(l => l.TrimStart().StartsWith('{'));
+        using var document = JsonDocument.Parse(json);
+        return new ClientCredentials(document.RootElement.GetProperty("clientId").GetString()!, document.RootElement.GetProperty("clientSecret").GetString()!);
+    }
+
+    public async Task<HttpResponseMessage> RequestTokenAsync(string clientId, string secret) =>
+        await Http.PostAsync(new Uri(GatewayUrl, "api/auth/token"), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = clientId,
+            ["client_secret"] = secret,
+        }));
+
+    /// <summary>A bearer token for a (cached) client of <paramref name="tenant"/>.</summary>
+    public async Task<string> TokenAsync(string tenant, string scopes = "commands")
+    {
+        var cacheKey = tenant + "|" + scopes;
+        await _tokenLock.WaitAsync();
+        try
+        {
+            if (_tokens.TryGetValue(cacheKey, out var cached))
+            {
+                return cached;
+            }
+
+            var client = await AddClientAsync(tenant, scopes);
+            using var response = await RequestTokenAsync(client.ClientId, client.Secret);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            var token = body.GetProperty("access_token").GetString()!;
+            _tokens[cacheKey] = token;
+            return token;
+        }
+        finally
+        {
+            _tokenLock.Release();
+        }
+    }
+
+    public HttpRequestMessage Request(HttpMethod method, string path, string? token, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, new Uri(GatewayUrl, path)) { Content = content };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return request;
+    }
+
+    /// <summary>Polls the status API until the command reaches <paramref name="status"/> (or any terminal status).</summary>
+    public async Task<JsonElement> WaitForStatusAsync(string token, string id, string status, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        JsonElement last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await Http.SendAsync(Request(HttpMethod.Get, $"api/commands/{id}", token));
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                last = await response.Content.ReadFromJsonAsync<JsonElement>();
+                var current = last.GetProperty("status").GetString();
+                if (current == status || current is "Succeeded" or "Failed" or "DeadLettered" or "Expired")
+                {
+                    return last;
+                }
+            }
+
+            await Task.Delay(100);
+        }
+
+        return last;
+    }
+
+    public async Task<long> CountAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task WaitForHttpAsync(ServiceProcess process, Uri url)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (!process.IsRunning)
+            {
+                throw new InvalidOperationException($"{process.Name} exited during start:\n{process.ReadLog()}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(url);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Not answering yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new InvalidOperationException($"{process.Name} did not answer {url} within 60 s:\n{process.ReadLog()}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+public sealed record ClientCredentials(string ClientId, string Secret);

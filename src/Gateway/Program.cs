@@ -1,19 +1,33 @@
 using Messaging.Gateway.Auth;
+using Messaging.Gateway.Clients;
 using Messaging.Gateway.Commands;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Persistence;
+using Messaging.Resilience.Redis;
+
+if (args is ["clients", ..])
+{
+    // Client management (clients add/list/revoke) shares the gateway's configuration, then exits.
+    Environment.ExitCode = await ClientsCommandLine.RunAsync(args[1..], Console.Out, Console.Error);
+    return;
+}
 
 var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
 builder.AddMessagingPostgres();
+builder.AddMessagingRedis();
 builder.AddMessagingBus();
 builder.AddOutboxRelay();
 builder.AddGatewayAuth();
 builder.AddCommandsApi();
 
 var app = builder.Build();
+app.UseDefaultExceptionHandler();
 app.UseAuthentication();
 app.UseAuthorization();
+app.MapDefaultEndpoints();
+app.MapAuthApi();
 app.MapCommandsApi();
 app.Run();
 

@@ -1,4 +1,5 @@
-using System.Text;
+using System.Security.Claims;
+using Messaging.Gateway.Clients;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -6,18 +7,25 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Messaging.Gateway.Auth;
 
-/// <summary>Wires authentication (local JWT validation) and the scope policies.</summary>
+/// <summary>Wires authentication (local JWT validation), the scope policies and the token endpoint's services.</summary>
 internal static class AuthServiceCollectionExtensions
 {
+    /// <summary>
+    /// Adds JWT bearer authentication (problem+json 401/403), the <c>commands</c> and <c>admin</c> policies,
+    /// <see cref="AuthOptions"/> validated at start, the client store and the token endpoint's handler.
+    /// Needs the <c>NpgsqlDataSource</c> from <c>AddMessagingPostgres()</c>.
+    /// </summary>
     public static WebApplicationBuilder AddGatewayAuth(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddOptions<AuthOptions>()
             .Bind(builder.Configuration.GetSection(AuthOptions.SectionName))
             .ValidateDataAnnotations()
-            .Validate(o => o.SigningKeys.All(k => Encoding.UTF8.GetByteCount(k) >= 32), "Auth:SigningKeys: every key must be at least 32 bytes.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         builder.Services.AddSingleton<AccessTokenIssuer>();
+        builder.AddGatewayClients();
+        builder.Services.AddSingleton<ClientCredentialsTokenHandler>();
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
@@ -25,12 +33,15 @@ internal static class AuthServiceCollectionExtensions
             {
                 jwt.MapInboundClaims = false;
                 jwt.TimeProvider = time;
+                jwt.Events = BearerProblemEvents.Create();
                 jwt.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = GatewayClaims.Issuer,
                     ValidAudience = GatewayClaims.Audience,
                     ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
                     IssuerSigningKeyResolver = (_, _, _, _) => AccessTokenIssuer.SigningKeys(auth.CurrentValue),
+                    // IdentityModel reads the system clock unless told otherwise (its TimeProvider is not public).
+                    LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires, time, auth.CurrentValue.ClockSkew),
                     ClockSkew = auth.CurrentValue.ClockSkew,
                     NameClaimType = GatewayClaims.ClientId,
                     RequireExpirationTime = true,
@@ -43,6 +54,18 @@ internal static class AuthServiceCollectionExtensions
         return builder;
     }
 
-    private static bool HasScope(System.Security.Claims.ClaimsPrincipal user, string scope) =>
+    private static bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, TimeProvider time, TimeSpan clockSkew)
+    {
+        if (expires is null)
+        {
+            return false;
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        return (notBefore is null || notBefore.Value.ToUniversalTime() <= now + clockSkew)
+            && expires.Value.ToUniversalTime() > now - clockSkew;
+    }
+
+    private static bool HasScope(ClaimsPrincipal user, string scope) =>
         user.FindAll(GatewayClaims.Scope).Any(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(scope, StringComparer.Ordinal));
 }

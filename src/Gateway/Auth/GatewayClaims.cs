@@ -26,4 +26,10 @@ internal static class GatewayClaims
 
     /// <summary>Scope and policy: monitoring, redrive, breakers.</summary>
     public const string AdminScope = "admin";
+
+    /// <summary>Every scope a client can hold.</summary>
+    public static IReadOnlyList<string> AllScopes { get; } = [CommandsScope, AdminScope];
+
+    /// <summary>Whether <paramref name="scope"/> is one of <see cref="AllScopes"/> (ordinal, case-sensitive).</summary>
+    public static bool IsKnownScope(string scope) => AllScopes.Contains(scope, StringComparer.Ordinal);
 }

@@ -9,7 +9,8 @@ internal static class CommandsApiExtensions
 {
     /// <summary>
     /// Registers what <see cref="MapCommandsApi"/> needs. Expects the <c>NpgsqlDataSource</c> of
-    /// <c>AddMessagingPostgres()</c> and the <c>commands</c> authorization policy; rows are delivered by
+    /// <c>AddMessagingPostgres()</c>, the <c>commands</c> authorization policy and problem details
+    /// (<c>AddServiceDefaults()</c>, which adds <c>traceId</c>); rows are delivered by
     /// the outbox relay (<c>AddOutboxRelay()</c>) of this or another process.
     /// </summary>
     public static WebApplicationBuilder AddCommandsApi(this WebApplicationBuilder builder)
@@ -22,7 +23,6 @@ internal static class CommandsApiExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandsOptions>, CommandsOptionsValidator>());
         builder.AddOutbox(); // OutboxWriter and OutboxSignal, unless the relay registered them already
         builder.Services.AddSingleton<CommandStore>();
-        builder.Services.AddProblemDetails();
         return builder;
     }
 

@@ -1,8 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Messaging.Gateway.Auth;
-using Messaging.Testing;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -13,40 +11,30 @@ using Npgsql;
 namespace Messaging.Gateway.Tests.Commands;
 
 /// <summary>
-/// A gateway on a fresh database and vhost (one per test class), with a fake clock and tokens from the
-/// real issuer. Its outbox relay is off, so rows stay as the API wrote them; see <see cref="RelayingCommandsApiFixture"/>.
+/// The gateway (see <see cref="GatewayHost"/>) on a fresh database and vhost, one per test class, with a
+/// fake clock. Its outbox relay is off, so rows stay as the API wrote them; see <see cref="RelayingCommandsApiFixture"/>.
 /// </summary>
-public class CommandsApiFixture : ServicesFixture
+public class CommandsApiFixture : GatewayHost
 {
-    public const string SigningKey = "commands-api-tests-signing-key-0123456789";
-
     /// <summary>The gateway's clock; starts at a fixed instant so deadlines and expiries are exact.</summary>
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2031, 5, 4, 10, 0, 0, TimeSpan.Zero));
-
-    internal CommandsApiFactory Factory { get; private set; } = null!;
 
     /// <summary>Whether the gateway's outbox relay publishes the rows to RabbitMQ.</summary>
     protected virtual bool RunRelay => false;
 
-    public override async ValueTask InitializeAsync()
+    public override IDictionary<string, string?> HostConfiguration()
     {
-        await base.InitializeAsync();
-        var configuration = HostConfiguration();
+        var configuration = base.HostConfiguration();
         configuration["Outbox:Relay:Enabled"] = RunRelay ? "true" : "false";
-        Factory = new CommandsApiFactory(configuration, Time);
-        _ = Factory.Server; // starts the host: applies the schema
+        return configuration;
     }
 
-    public override async ValueTask DisposeAsync()
-    {
-        await Factory.DisposeAsync();
-        await base.DisposeAsync();
-        GC.SuppressFinalize(this);
-    }
+    protected override void ConfigureWebHost(IWebHostBuilder builder) =>
+        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
 
     /// <summary>A client with a bearer token for <paramref name="tenant"/>, issued now (by the fake clock).</summary>
     public HttpClient ClientFor(string tenant, string scopes = GatewayClaims.CommandsScope, string? clientId = null) =>
-        Factory.ClientFor(tenant, scopes, clientId);
+        TestTokens.ClientFor(Factory, tenant, scopes, clientId);
 
     public async Task<NpgsqlConnection> OpenDatabaseAsync()
     {
@@ -69,41 +57,16 @@ public sealed class RelayingCommandsApiFixture : CommandsApiFixture
     protected override bool RunRelay => true;
 }
 
-/// <summary>The gateway under test, configured with the given keys, the test signing key and a clock.</summary>
-internal sealed class CommandsApiFactory(IDictionary<string, string?> configuration, TimeProvider time, Action<IServiceCollection>? configureServices = null)
-    : WebApplicationFactory<Program>
+/// <summary>Tokens straight from the host's <see cref="AccessTokenIssuer"/> (no client row, no token endpoint round trip).</summary>
+internal static class TestTokens
 {
-    public HttpClient ClientFor(string tenant, string scopes = GatewayClaims.CommandsScope, string? clientId = null)
+    public static HttpClient ClientFor(WebApplicationFactory<Program> factory, string tenant, string scopes = GatewayClaims.CommandsScope, string? clientId = null)
     {
-        var issuer = Services.GetRequiredService<AccessTokenIssuer>();
+        var issuer = factory.Services.GetRequiredService<AccessTokenIssuer>();
         var (token, _) = issuer.Issue(clientId ?? "client-of-" + tenant, tenant, scopes.Split(' '));
-        var client = CreateClient();
+        var client = factory.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseSetting("Outbox:Relay:Enabled", "false"); // unless the configuration turns it on
-        foreach (var (key, value) in configuration)
-        {
-            builder.UseSetting(key, value);
-        }
-
-        builder.UseSetting("Auth:SigningKeys:0", CommandsApiFixture.SigningKey);
-        builder.ConfigureTestServices(services =>
-        {
-            services.AddSingleton(time);
-            // The auth wiring gives the clock to JwtBearerOptions, but IdentityModel checks token lifetimes
-            // against the system clock; tokens issued on the fake clock need the same clock to validate.
-            services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, jwt =>
-                jwt.TokenValidationParameters.LifetimeValidator = (notBefore, expires, _, _) =>
-                {
-                    var now = time.GetUtcNow().UtcDateTime;
-                    return notBefore <= now && now < expires;
-                });
-            configureServices?.Invoke(services);
-        });
     }
 }
 

@@ -24,17 +24,15 @@ public sealed class RejectedSubmissionTests(CommandsApiFixture fixture) : IClass
         using var response = await client.SendAsync(rejection.Request(), TestContext.Current.CancellationToken);
 
         Assert.Equal(rejection.Status, response.StatusCode);
-        if (rejection.Status is not (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden))
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal((int)rejection.Status, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.True(problem.RootElement.TryGetProperty("title", out _));
+        Assert.True(problem.RootElement.TryGetProperty("traceId", out _));
+        if (rejection.ErrorField is { } field)
         {
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-            Assert.Equal((int)rejection.Status, problem.RootElement.GetProperty("status").GetInt32());
-            Assert.True(problem.RootElement.TryGetProperty("title", out _));
-            if (rejection.ErrorField is { } field)
-            {
-                var errors = problem.RootElement.GetProperty("errors");
-                Assert.True(errors.TryGetProperty(field, out _), $"expected an error for '{field}' in {errors}");
-            }
+            var errors = problem.RootElement.GetProperty("errors");
+            Assert.True(errors.TryGetProperty(field, out _), $"expected an error for '{field}' in {errors}");
         }
 
         await AssertNothingStoredAsync();

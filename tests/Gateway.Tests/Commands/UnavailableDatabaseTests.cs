@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Hosting;
 
 namespace Messaging.Gateway.Tests.Commands;
@@ -8,21 +10,22 @@ public sealed class UnreachableDatabaseFixture : IAsyncDisposable
 {
     public UnreachableDatabaseFixture()
     {
-        Factory = new CommandsApiFactory(
+        Factory = GatewayHost.CreateFactory(
             new Dictionary<string, string?>
             {
                 ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Port=1;Database=messaging;Username=messaging;Password=messaging;Timeout=2",
+                ["Auth:SigningKeys:0"] = GatewayHost.TestSigningKey,
+                ["Outbox:Relay:Enabled"] = "false",
             },
-            TimeProvider.System,
-            services =>
+            builder => builder.ConfigureTestServices(services =>
             {
                 // Without a database the schema cannot be applied; the API itself must cope.
                 var migration = services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name == "SchemaMigrationHostedService");
                 services.Remove(migration);
-            });
+            }));
     }
 
-    internal CommandsApiFactory Factory { get; }
+    internal WebApplicationFactory<Program> Factory { get; }
 
     public ValueTask DisposeAsync() => Factory.DisposeAsync();
 }
@@ -37,7 +40,7 @@ public sealed class UnavailableDatabaseTests(UnreachableDatabaseFixture fixture)
     [MemberData(nameof(Requests))]
     public async Task Request_WhenPostgresIsUnreachable_Returns503WithRetryAfterAndNoDetails(string kind)
     {
-        using var client = fixture.Factory.ClientFor("tenant-offline");
+        using var client = TestTokens.ClientFor(fixture.Factory, "tenant-offline");
         using var request = kind switch
         {
             "submit" => CommandRequestsFor.Post("payments.charge", CommandRequestsFor.Charge),
@@ -61,7 +64,7 @@ public sealed class UnavailableDatabaseTests(UnreachableDatabaseFixture fixture)
     [Fact]
     public async Task Submit_InvalidRequest_WhenPostgresIsUnreachable_IsStillRefusedAs4xx()
     {
-        using var client = fixture.Factory.ClientFor("tenant-offline");
+        using var client = TestTokens.ClientFor(fixture.Factory, "tenant-offline");
 
         using var unknownType = await client.SendAsync(CommandRequestsFor.Post("payments.refund", CommandRequestsFor.Charge), Ct);
         using var invalid = await client.SendAsync(CommandRequestsFor.Post("payments.charge", """{"amount":0,"currency":"EUR","customerId":"c"}"""), Ct);

@@ -1,0 +1,116 @@
+using Messaging.Gateway.Auth;
+using Npgsql;
+
+namespace Messaging.Gateway.Clients;
+
+/// <summary>A registered API client, without its secret hash.</summary>
+internal sealed record RegisteredClient(string ClientId, string Tenant, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt)
+{
+    /// <summary>Whether the client has been revoked (it can no longer obtain tokens).</summary>
+    public bool IsRevoked => RevokedAt is not null;
+}
+
+/// <summary>A client with its stored secret hash, for authentication only.</summary>
+internal sealed record ClientCredential(RegisteredClient Client, string SecretHash);
+
+/// <summary>A newly added client and its secret, which is never stored and never shown again.</summary>
+internal sealed record NewClient(RegisteredClient Client, string Secret);
+
+/// <summary>The API clients in PostgreSQL (table <c>clients</c>), with plain SQL.</summary>
+internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHasher hasher, TimeProvider timeProvider)
+{
+    /// <summary>The longest accepted tenant name.</summary>
+    public const int MaxTenantLength = 64;
+
+    /// <summary>Whether a tenant name is acceptable: 1–64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit.</summary>
+    public static bool IsValidTenant(string? tenant) =>
+        !string.IsNullOrEmpty(tenant)
+        && tenant.Length <= MaxTenantLength
+        && char.IsAsciiLetterOrDigit(tenant[0])
+        && tenant.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    /// <summary>Adds a client with a new id and secret.</summary>
+    /// <exception cref="ArgumentException">The tenant is invalid, or a scope is empty or unknown.</exception>
+    public async Task<NewClient> AddAsync(string tenant, IReadOnlyCollection<string> scopes, CancellationToken cancellationToken)
+    {
+        if (!IsValidTenant(tenant))
+        {
+            throw new ArgumentException($"Tenant '{tenant}' is invalid: use 1-{MaxTenantLength} letters, digits, '-', '_' or '.'.", nameof(tenant));
+        }
+
+        ArgumentNullException.ThrowIfNull(scopes);
+        var distinctScopes = scopes.Distinct(StringComparer.Ordinal).ToArray();
+        if (distinctScopes.Length == 0 || !distinctScopes.All(GatewayClaims.IsKnownScope))
+        {
+            throw new ArgumentException($"Scopes must be one or more of: {string.Join(", ", GatewayClaims.AllScopes)}.", nameof(scopes));
+        }
+
+        var secret = ClientCredentials.NewSecret();
+        var client = new RegisteredClient(ClientCredentials.NewClientId(), tenant, distinctScopes, timeProvider.GetUtcNow(), RevokedAt: null);
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO clients (client_id, tenant, scopes, secret_hash, created_at) VALUES (@id, @tenant, @scopes, @hash, @created)");
+        command.Parameters.AddWithValue("id", client.ClientId);
+        command.Parameters.AddWithValue("tenant", client.Tenant);
+        command.Parameters.AddWithValue("scopes", distinctScopes);
+        command.Parameters.AddWithValue("hash", hasher.Hash(secret));
+        command.Parameters.AddWithValue("created", client.CreatedAt);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return new NewClient(client, secret);
+    }
+
+    /// <summary>Every client, oldest first, without secret hashes.</summary>
+    public async Task<IReadOnlyList<RegisteredClient>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT client_id, tenant, scopes, created_at, revoked_at FROM clients ORDER BY created_at, client_id");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var clients = new List<RegisteredClient>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            clients.Add(ReadClient(reader));
+        }
+
+        return clients;
+    }
+
+    /// <summary>The client and its secret hash, or <see langword="null"/> for an unknown id.</summary>
+    public async Task<ClientCredential?> FindAsync(string clientId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        await using var command = dataSource.CreateCommand(
+            "SELECT client_id, tenant, scopes, created_at, revoked_at, secret_hash FROM clients WHERE client_id = @id");
+        command.Parameters.AddWithValue("id", clientId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return new ClientCredential(ReadClient(reader), reader.GetString(5));
+    }
+
+    /// <summary>
+    /// Revokes a client: it can obtain no more tokens (tokens already issued stay valid until they expire).
+    /// Revoking twice keeps the first revocation time.
+    /// </summary>
+    /// <returns>When the client was revoked, or <see langword="null"/> for an unknown id.</returns>
+    public async Task<DateTimeOffset?> RevokeAsync(string clientId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        await using var command = dataSource.CreateCommand(
+            "UPDATE clients SET revoked_at = COALESCE(revoked_at, @now) WHERE client_id = @id RETURNING revoked_at");
+        command.Parameters.AddWithValue("id", clientId);
+        command.Parameters.AddWithValue("now", timeProvider.GetUtcNow());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? reader.GetFieldValue<DateTimeOffset>(0)
+            : null;
+    }
+
+    private static RegisteredClient ReadClient(NpgsqlDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.GetFieldValue<string[]>(2),
+        reader.GetFieldValue<DateTimeOffset>(3),
+        reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4));
+}

@@ -1,0 +1,227 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using Messaging.Gateway.Auth;
+using Messaging.Resilience.Persistence;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Messaging.Gateway.Clients;
+
+/// <summary>
+/// <c>clients add --tenant T --scopes "commands admin"</c>, <c>clients list</c>, <c>clients revoke ID</c>: client
+/// management from the gateway's own executable, with the gateway's configuration
+/// (<c>ConnectionStrings:Postgres</c>, <c>Auth:SecretHashIterations</c>). Applies the schema migrations first.
+/// Output is JSON on stdout; diagnostics go to stderr. Exit codes: 0 ok, 1 failure, 2 usage error.
+/// </summary>
+internal static class ClientsCommandLine
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int UsageError = 2;
+
+    public const string Usage = """
+        Usage:
+          clients add --tenant <tenant> --scopes "<scope> [<scope>...]"   add a client; prints its secret once
+          clients list                                                   list clients (never secrets)
+          clients revoke <client-id>                                     revoke a client
+        Scopes (space- or comma-separated): commands, admin. Tenants: 1-64 letters, digits, '-', '_' or '.'.
+        Configuration as for the gateway: ConnectionStrings:Postgres (env ConnectionStrings__Postgres).
+        """;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>Runs one sub-command (the arguments after <c>clients</c>) and returns the exit code.</summary>
+    /// <param name="args">The sub-command and its arguments, e.g. <c>["revoke", "cli_..."]</c>.</param>
+    /// <param name="stdout">Where results (JSON) go.</param>
+    /// <param name="stderr">Where errors and logs go.</param>
+    /// <param name="configuration">Settings that override the gateway's configuration (tests).</param>
+    /// <param name="cancellationToken">Stops the command.</param>
+    public static async Task<int> RunAsync(
+        IReadOnlyList<string> args,
+        TextWriter stdout,
+        TextWriter stderr,
+        IEnumerable<KeyValuePair<string, string?>>? configuration = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+
+        var command = Parse(args);
+        switch (command)
+        {
+            case ShowUsage:
+                await stdout.WriteLineAsync(Usage).ConfigureAwait(false);
+                return Success;
+            case Invalid invalid:
+                await stderr.WriteLineAsync($"error: {invalid.Message}").ConfigureAwait(false);
+                await stderr.WriteLineAsync(Usage).ConfigureAwait(false);
+                return UsageError;
+        }
+
+        try
+        {
+            await using var app = BuildApp(configuration);
+            await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
+            var store = app.Services.GetRequiredService<ClientStore>();
+            return command switch
+            {
+                AddClient add => await AddAsync(store, add, stdout, cancellationToken).ConfigureAwait(false),
+                ListClients => await ListAsync(store, stdout, cancellationToken).ConfigureAwait(false),
+                RevokeClient revoke => await RevokeAsync(store, revoke, stdout, stderr, cancellationToken).ConfigureAwait(false),
+                _ => throw new InvalidOperationException($"Unhandled command {command}."),
+            };
+        }
+        catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
+        {
+            await stderr.WriteLineAsync($"error: PostgreSQL (ConnectionStrings:Postgres) cannot be used: {OneLine(ex.Message)}").ConfigureAwait(false);
+            return Failure;
+        }
+        catch (OptionsValidationException ex)
+        {
+            await stderr.WriteLineAsync($"error: invalid configuration: {OneLine(ex.Message)}").ConfigureAwait(false);
+            return Failure;
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains("ConnectionStrings:Postgres", StringComparison.Ordinal))
+        {
+            await stderr.WriteLineAsync($"error: {OneLine(ex.Message)}").ConfigureAwait(false);
+            return Failure;
+        }
+    }
+
+    private static WebApplication BuildApp(IEnumerable<KeyValuePair<string, string?>>? configuration)
+    {
+        // The gateway's own configuration sources (appsettings, environment), without its command line.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        if (configuration is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(configuration);
+        }
+
+        // stdout carries the JSON result only.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddFilter(level => level >= LogLevel.Warning);
+        builder.AddMessagingPostgres();
+        builder.AddGatewayClients();
+        return builder.Build();
+    }
+
+    private static async Task<int> AddAsync(ClientStore store, AddClient add, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var created = await store.AddAsync(add.Tenant, add.Scopes, cancellationToken).ConfigureAwait(false);
+        var output = new AddedClientOutput(created.Client.ClientId, created.Secret, created.Client.Tenant, created.Client.Scopes);
+        await stdout.WriteLineAsync(JsonSerializer.Serialize(output, Json)).ConfigureAwait(false);
+        return Success;
+    }
+
+    private static async Task<int> ListAsync(ClientStore store, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        var clients = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+        var output = clients.Select(c => new ListedClientOutput(c.ClientId, c.Tenant, c.Scopes, c.CreatedAt, c.IsRevoked, c.RevokedAt)).ToList();
+        await stdout.WriteLineAsync(JsonSerializer.Serialize(output, Json)).ConfigureAwait(false);
+        return Success;
+    }
+
+    private static async Task<int> RevokeAsync(ClientStore store, RevokeClient revoke, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        var revokedAt = await store.RevokeAsync(revoke.ClientId, cancellationToken).ConfigureAwait(false);
+        if (revokedAt is null)
+        {
+            await stderr.WriteLineAsync($"error: unknown client '{revoke.ClientId}'.").ConfigureAwait(false);
+            return Failure;
+        }
+
+        await stdout.WriteLineAsync(JsonSerializer.Serialize(new RevokedClientOutput(revoke.ClientId, Revoked: true, revokedAt.Value), Json)).ConfigureAwait(false);
+        return Success;
+    }
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+
+    internal static ParsedCommand Parse(IReadOnlyList<string> args)
+    {
+        if (args.Count == 0)
+        {
+            return new Invalid("a sub-command is required.");
+        }
+
+        var rest = args.Skip(1).ToList();
+        return args[0] switch
+        {
+            "help" or "--help" or "-h" => new ShowUsage(),
+            "add" => ParseAdd(rest),
+            "list" => rest.Count == 0 ? new ListClients() : new Invalid($"'list' takes no arguments, got '{rest[0]}'."),
+            "revoke" => rest is [var id] && !id.StartsWith('-') ? new RevokeClient(id) : new Invalid("'revoke' takes exactly one client id."),
+            var other => new Invalid($"unknown sub-command '{other}'."),
+        };
+    }
+
+    private static ParsedCommand ParseAdd(List<string> args)
+    {
+        string? tenant = null;
+        string? scopes = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var (name, value) = args[i].Split('=', 2) is [var n, var v] && n.StartsWith("--", StringComparison.Ordinal)
+                ? (n, (string?)v)
+                : (args[i], i + 1 < args.Count ? args[++i] : null);
+            if (value is null)
+            {
+                return new Invalid($"option '{name}' needs a value.");
+            }
+
+            switch (name)
+            {
+                case "--tenant" when tenant is null:
+                    tenant = value;
+                    break;
+                case "--scopes" when scopes is null:
+                    scopes = value;
+                    break;
+                case "--tenant" or "--scopes":
+                    return new Invalid($"option '{name}' is given twice.");
+                default:
+                    return new Invalid($"unknown option '{name}' for 'add'.");
+            }
+        }
+
+        if (tenant is null || scopes is null)
+        {
+            return new Invalid("'add' needs --tenant and --scopes.");
+        }
+
+        if (!ClientStore.IsValidTenant(tenant))
+        {
+            return new Invalid($"tenant '{tenant}' is invalid: use 1-{ClientStore.MaxTenantLength} letters, digits, '-', '_' or '.'.");
+        }
+
+        var scopeList = scopes.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToArray();
+        if (scopeList.Length == 0)
+        {
+            return new Invalid($"--scopes needs one or more of: {string.Join(", ", GatewayClaims.AllScopes)}.");
+        }
+
+        var unknown = scopeList.FirstOrDefault(scope => !GatewayClaims.IsKnownScope(scope));
+        return unknown is null
+            ? new AddClient(tenant, scopeList)
+            : new Invalid($"unknown scope '{unknown}'; scopes are: {string.Join(", ", GatewayClaims.AllScopes)}.");
+    }
+
+    internal abstract record ParsedCommand;
+
+    internal sealed record ShowUsage : ParsedCommand;
+
+    internal sealed record Invalid(string Message) : ParsedCommand;
+
+    internal sealed record AddClient(string Tenant, IReadOnlyList<string> Scopes) : ParsedCommand;
+
+    internal sealed record ListClients : ParsedCommand;
+
+    internal sealed record RevokeClient(string ClientId) : ParsedCommand;
+
+    private sealed record AddedClientOutput(string ClientId, string ClientSecret, string Tenant, IReadOnlyList<string> Scopes);
+
+    private sealed record ListedClientOutput(string ClientId, string Tenant, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, bool Revoked, DateTimeOffset? RevokedAt);
+
+    private sealed record RevokedClientOutput(string ClientId, bool Revoked, DateTimeOffset RevokedAt);
+}

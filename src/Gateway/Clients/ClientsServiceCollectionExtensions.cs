@@ -1,0 +1,23 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Messaging.Gateway.Clients;
+
+/// <summary>Wires the client store and secret hashing.</summary>
+internal static class ClientsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds <see cref="ClientStore"/> and <see cref="ClientSecretHasher"/> (<c>Auth:SecretHashIterations</c>).
+    /// Needs the <c>NpgsqlDataSource</c> from <c>AddMessagingPostgres()</c>.
+    /// </summary>
+    public static IHostApplicationBuilder AddGatewayClients(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<ClientSecretHashingOptions>()
+            .Bind(builder.Configuration.GetSection(ClientSecretHashingOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton<ClientSecretHasher>();
+        builder.Services.TryAddSingleton<ClientStore>();
+        return builder;
+    }
+}

@@ -1,0 +1,91 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Messaging.Resilience.Redis;
+
+/// <summary>Registers the shared Redis connection.</summary>
+public static partial class RedisServiceCollectionExtensions
+{
+    /// <summary>The configuration section bound to <see cref="RedisOptions"/>.</summary>
+    public const string SectionName = "Redis";
+
+    /// <summary>
+    /// Adds one <see cref="IConnectionMultiplexer"/> built from <c>ConnectionStrings:Redis</c> and
+    /// <see cref="RedisOptions"/> bound from the <c>Redis</c> section. The multiplexer is created on first
+    /// use with <c>AbortOnConnectFail=false</c>, so a Redis that is down at start does not stop the host: it
+    /// keeps reconnecting in the background and callers see fast failures meanwhile. Calling this more than
+    /// once is harmless.
+    /// </summary>
+    public static IHostApplicationBuilder AddMessagingRedis(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var connectionString = builder.Configuration.GetConnectionString("Redis");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException("ConnectionStrings:Redis is required.");
+        }
+
+        builder.Services.AddOptions<RedisOptions>()
+            .BindConfiguration(SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp =>
+        {
+            var options = ConfigurationOptions.Parse(connectionString);
+            options.AbortOnConnectFail = false;
+            var multiplexer = ConnectionMultiplexer.Connect(options);
+
+            // The client's own logging is a chatty connection trace at Information; we log the transitions
+            // that matter instead (host:port only: the configuration string may carry a password).
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RedisServiceCollectionExtensions).FullName!);
+            multiplexer.ConnectionFailed += (_, e) => Log.ConnectionFailed(logger, Describe(e.EndPoint), e.FailureType.ToString());
+            multiplexer.ConnectionRestored += (_, e) => Log.ConnectionRestored(logger, Describe(e.EndPoint));
+            if (!multiplexer.IsConnected)
+            {
+                Log.NotConnectedAtStart(logger);
+            }
+
+            return multiplexer;
+        });
+        return builder;
+    }
+
+    private static string Describe(EndPoint? endPoint) => endPoint switch
+    {
+        null => "(unknown)",
+        DnsEndPoint dns => $"{dns.Host}:{dns.Port}",
+        _ => endPoint.ToString() ?? "(unknown)",
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1101, EventName = "RedisConnectionFailed", Level = LogLevel.Warning,
+            Message = "Redis connection to {EndPoint} failed ({FailureType}); reconnecting in the background")]
+        public static partial void ConnectionFailed(ILogger logger, string endPoint, string failureType);
+
+        [LoggerMessage(EventId = 1102, EventName = "RedisConnectionRestored", Level = LogLevel.Information,
+            Message = "Redis connection to {EndPoint} restored")]
+        public static partial void ConnectionRestored(ILogger logger, string endPoint);
+
+        [LoggerMessage(EventId = 1103, EventName = "RedisNotConnectedAtStart", Level = LogLevel.Warning,
+            Message = "Redis is not reachable yet; the connection keeps retrying in the background")]
+        public static partial void NotConnectedAtStart(ILogger logger);
+    }
+}
+
+/// <summary>Settings shared by everything that keeps data in Redis (section <c>Redis</c>).</summary>
+public sealed class RedisOptions
+{
+    /// <summary>Gets or sets the prefix of every key we write, so several deployments (or test runs) can share one Redis.</summary>
+    /// <value>The default value is <c>messaging:</c>.</value>
+    [Required(AllowEmptyStrings = true)]
+    [MaxLength(128)]
+    public string KeyPrefix { get; set; } = "messaging:";
+}

@@ -1,0 +1,21 @@
+namespace Messaging.Resilience.Telemetry;
+
+/// <summary>
+/// Names of our own <see cref="System.Diagnostics.ActivitySource"/>s and
+/// <see cref="System.Diagnostics.Metrics.Meter"/>s. Each host creates its source and meter with these names;
+/// ServiceDefaults subscribes OpenTelemetry tracing and metrics to all of them.
+/// </summary>
+public static class MessagingTelemetry
+{
+    /// <summary>The HTTP gateway: commands API, auth, outbox relay, monitoring.</summary>
+    public const string Gateway = "Messaging.Gateway";
+
+    /// <summary>The workers: consumers and external service calls.</summary>
+    public const string Workers = "Messaging.Workers";
+
+    /// <summary>The shared reliability patterns: pipelines, breakers, rate limits, outbox, dead letters.</summary>
+    public const string Resilience = "Messaging.Resilience";
+
+    /// <summary>Every name above, for subscribing to all of them at once.</summary>
+    public static IReadOnlyList<string> All { get; } = [Gateway, Workers, Resilience];
+}

@@ -1,0 +1,123 @@
+using Messaging.Resilience.Redis;
+using Messaging.ServiceDefaults.HealthChecks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Health check registrations for the default endpoints.</summary>
+public static class HealthCheckExtensions
+{
+    /// <summary>The liveness check's name.</summary>
+    public const string SelfCheckName = "self";
+
+    /// <summary>The PostgreSQL check's name.</summary>
+    public const string PostgresCheckName = "postgres";
+
+    /// <summary>The Redis check's name.</summary>
+    public const string RedisCheckName = "redis";
+
+    /// <summary>How long the PostgreSQL check may take before it counts as failed.</summary>
+    public static readonly TimeSpan PostgresTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long the Redis check may take before it counts as failed.</summary>
+    public static readonly TimeSpan RedisTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Adds the <c>self</c> liveness check and, when <c>ConnectionStrings:Postgres</c> or
+    /// <c>ConnectionStrings:Redis</c> is configured, the PostgreSQL and Redis readiness checks.
+    /// </summary>
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.Configure<HealthCheckServiceOptions>(options => AddOnce(options, new HealthCheckRegistration(
+            SelfCheckName,
+            _ => new SelfHealthCheck(),
+            HealthStatus.Unhealthy,
+            [HealthCheckTags.Live, HealthCheckTags.PublicDescription])));
+        builder.Services.AddHealthChecks();
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Postgres")))
+        {
+            builder.AddPostgresHealthCheck();
+        }
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis")))
+        {
+            builder.AddRedisHealthCheck();
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the <c>postgres</c> readiness check: <c>SELECT 1</c> through the host's
+    /// <see cref="NpgsqlDataSource"/> (one is registered from <c>ConnectionStrings:Postgres</c> if the host
+    /// has none), failing after <see cref="PostgresTimeout"/>. Calling it more than once is harmless.
+    /// </summary>
+    /// <param name="builder">The host builder.</param>
+    /// <param name="failureStatus">The status reported when PostgreSQL does not answer.</param>
+    public static TBuilder AddPostgresHealthCheck<TBuilder>(this TBuilder builder, HealthStatus failureStatus = HealthStatus.Unhealthy)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var connectionString = builder.Configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException("ConnectionStrings:Postgres is required for the PostgreSQL health check.");
+        }
+
+        // AddMessagingPostgres registers the data source the host really uses; this one is only the
+        // fallback for hosts that check PostgreSQL without using it (resolution takes the last registration).
+        builder.Services.TryAddSingleton(sp =>
+        {
+            var dataSourceBuilder = new NpgsqlDataSourceBuilder(connectionString);
+            dataSourceBuilder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
+            return dataSourceBuilder.Build();
+        });
+        builder.Services.AddHealthChecks();
+        builder.Services.Configure<HealthCheckServiceOptions>(options => AddOnce(options, new HealthCheckRegistration(
+            PostgresCheckName,
+            sp => new PostgresHealthCheck(sp.GetRequiredService<NpgsqlDataSource>()),
+            failureStatus,
+            [HealthCheckTags.Ready, HealthCheckTags.PublicDescription],
+            PostgresTimeout)));
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the <c>redis</c> readiness check: <c>PING</c> through the shared <c>IConnectionMultiplexer</c>
+    /// (registered by <c>AddMessagingRedis</c>), failing after <see cref="RedisTimeout"/>. Its failure status
+    /// defaults to Degraded: without Redis every instance falls back to local rate limits and keeps serving.
+    /// Calling it more than once is harmless.
+    /// </summary>
+    /// <param name="builder">The host builder.</param>
+    /// <param name="failureStatus">The status reported when Redis does not answer.</param>
+    public static TBuilder AddRedisHealthCheck<TBuilder>(this TBuilder builder, HealthStatus failureStatus = HealthStatus.Degraded)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddMessagingRedis();
+        builder.Services.AddHealthChecks();
+        builder.Services.Configure<HealthCheckServiceOptions>(options => AddOnce(options, new HealthCheckRegistration(
+            RedisCheckName,
+            sp => ActivatorUtilities.CreateInstance<RedisHealthCheck>(sp),
+            failureStatus,
+            [HealthCheckTags.Ready, HealthCheckTags.PublicDescription],
+            RedisTimeout)));
+        return builder;
+    }
+
+    private static void AddOnce(HealthCheckServiceOptions options, HealthCheckRegistration registration)
+    {
+        if (!options.Registrations.Any(existing => string.Equals(existing.Name, registration.Name, StringComparison.OrdinalIgnoreCase)))
+        {
+            options.Registrations.Add(registration);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using MassTransit.Logging;
+using MassTransit.Monitoring;
+using Messaging.Resilience.Telemetry;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>OpenTelemetry wiring shared by every host.</summary>
+public static class OpenTelemetryExtensions
+{
+    /// <summary>The meter of Polly (and so of Microsoft.Extensions.Resilience pipelines).</summary>
+    public const string PollyMeterName = "Polly";
+
+    /// <summary>
+    /// Adds OpenTelemetry logging, tracing and metrics. The service name is <c>OTEL_SERVICE_NAME</c> or the
+    /// application name. Traces: ASP.NET Core (without health and metrics requests), HttpClient, Npgsql,
+    /// MassTransit and our <see cref="MessagingTelemetry"/> sources. Metrics: ASP.NET Core, HttpClient,
+    /// runtime, Polly, Npgsql, MassTransit and our meters. Metrics are always exposed for Prometheus
+    /// scraping (<c>/metrics</c> via <c>MapDefaultEndpoints</c>); the OTLP exporter is added only when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured.
+    /// </summary>
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"];
+        if (string.IsNullOrWhiteSpace(serviceName))
+        {
+            serviceName = builder.Environment.ApplicationName;
+        }
+
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .WithTracing(tracing => tracing
+                .AddSource(builder.Environment.ApplicationName)
+                .AddSource([.. MessagingTelemetry.All])
+                .AddSource(DiagnosticHeaders.DefaultListenerName)
+                .AddAspNetCoreInstrumentation(options => options.Filter = static context => !IsInfrastructureRequest(context.Request.Path))
+                .AddHttpClientInstrumentation()
+                .AddNpgsql())
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddNpgsqlInstrumentation()
+                .AddMeter(PollyMeterName)
+                .AddMeter(InstrumentationOptions.MeterName)
+                .AddMeter([.. MessagingTelemetry.All])
+                .AddPrometheusExporter());
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    private static bool IsInfrastructureRequest(PathString path) =>
+        path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(ServiceDefaultsExtensions.MetricsPath, StringComparison.OrdinalIgnoreCase);
+}

@@ -1,0 +1,163 @@
+using System.Net;
+using System.Text.Json;
+using Messaging.Gateway.Clients;
+using Messaging.Gateway.Tests.Auth;
+
+namespace Messaging.Gateway.Tests.Clients;
+
+public sealed class ClientsCommandLineTests(GatewayHost host) : IClassFixture<GatewayHost>
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Add_PrintsClientIdSecretTenantAndScopes_AndTheSecretObtainsATokenOnce()
+    {
+        var (exitCode, stdout, _) = await RunAsync("add", "--tenant", "acme", "--scopes", "commands admin");
+
+        Assert.Equal(ClientsCommandLine.Success, exitCode);
+        using var json = JsonDocument.Parse(stdout);
+        var root = json.RootElement;
+        Assert.Equal(["clientId", "clientSecret", "tenant", "scopes"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Matches("^cli_[0-9a-f]{32}$", root.GetProperty("clientId").GetString());
+        Assert.Equal("acme", root.GetProperty("tenant").GetString());
+        Assert.Equal(["commands", "admin"], root.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+        using var http = host.CreateClient();
+        using var token = await TokenRequests.PostClientCredentialsAsync(http, root.GetProperty("clientId").GetString()!, root.GetProperty("clientSecret").GetString()!);
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("commands,admin")]
+    [InlineData("commands, admin")]
+    [InlineData("  commands   admin ")]
+    [InlineData("commands admin commands")]
+    public async Task Add_AcceptsScopesSeparatedBySpacesOrCommas(string scopes)
+    {
+        var (exitCode, stdout, _) = await RunAsync("add", "--tenant=acme", $"--scopes={scopes}");
+
+        Assert.Equal(ClientsCommandLine.Success, exitCode);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(["commands", "admin"], json.RootElement.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+    }
+
+    [Fact]
+    public async Task List_PrintsEveryClientWithoutSecretsOrHashes()
+    {
+        var (_, added, _) = await RunAsync("add", "--tenant", "listed", "--scopes", "commands");
+        using var addedJson = JsonDocument.Parse(added);
+        var clientId = addedJson.RootElement.GetProperty("clientId").GetString();
+        var secret = addedJson.RootElement.GetProperty("clientSecret").GetString()!;
+
+        var (exitCode, stdout, _) = await RunAsync("list");
+
+        Assert.Equal(ClientsCommandLine.Success, exitCode);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(JsonValueKind.Array, json.RootElement.ValueKind);
+        var listed = Assert.Single(json.RootElement.EnumerateArray(), c => c.GetProperty("clientId").GetString() == clientId);
+        Assert.Equal("listed", listed.GetProperty("tenant").GetString());
+        Assert.Equal(["commands"], listed.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+        Assert.False(listed.GetProperty("revoked").GetBoolean());
+        Assert.True(listed.GetProperty("createdAt").GetDateTimeOffset() > DateTimeOffset.UnixEpoch);
+        Assert.All(json.RootElement.EnumerateArray(), client =>
+            Assert.DoesNotContain(client.EnumerateObject(), p => p.Name.Contains("secret", StringComparison.OrdinalIgnoreCase) || p.Name.Contains("hash", StringComparison.OrdinalIgnoreCase)));
+        Assert.DoesNotContain(secret, stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("pbkdf2", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Revoke_MakesTokenRequestsFail_AndListShowsTheClientRevoked()
+    {
+        var (clientId, secret) = await host.AddClientAsync("acme", "commands");
+
+        var (exitCode, stdout, _) = await RunAsync("revoke", clientId);
+
+        Assert.Equal(ClientsCommandLine.Success, exitCode);
+        using (var json = JsonDocument.Parse(stdout))
+        {
+            Assert.Equal(clientId, json.RootElement.GetProperty("clientId").GetString());
+            Assert.True(json.RootElement.GetProperty("revoked").GetBoolean());
+        }
+
+        using var http = host.CreateClient();
+        using var token = await TokenRequests.PostClientCredentialsAsync(http, clientId, secret);
+        Assert.Equal(HttpStatusCode.Unauthorized, token.StatusCode);
+        var (_, list, _) = await RunAsync("list");
+        using var listed = JsonDocument.Parse(list);
+        Assert.True(listed.RootElement.EnumerateArray().Single(c => c.GetProperty("clientId").GetString() == clientId).GetProperty("revoked").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Revoke_OfAnUnknownClient_ExitsWith1AndOneLineOnStderr()
+    {
+        var (exitCode, stdout, stderr) = await RunAsync("revoke", "cli_unknown");
+
+        Assert.Equal(ClientsCommandLine.Failure, exitCode);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("cli_unknown", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData]
+    [InlineData("frobnicate")]
+    [InlineData("add", "--tenant", "acme")]
+    [InlineData("add", "--scopes", "commands")]
+    [InlineData("add", "--tenant", "acme", "--scopes", "commands superuser")]
+    [InlineData("add", "--tenant", "acme", "--scopes", " , ")]
+    [InlineData("add", "--tenant", "bad tenant!", "--scopes", "commands")]
+    [InlineData("add", "--tenant", "acme", "--tenant", "other", "--scopes", "commands")]
+    [InlineData("add", "--tenant", "acme", "--scopes")]
+    [InlineData("add", "--tenant", "acme", "--scopes", "commands", "--color", "blue")]
+    [InlineData("list", "extra")]
+    [InlineData("revoke")]
+    [InlineData("revoke", "a", "b")]
+    public async Task Run_WithBadArguments_ExitsWith2AndUsage_WithoutTouchingTheStore(params string[] args)
+    {
+        // No configuration at all: a usage error is reported before PostgreSQL is needed.
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var exitCode = await ClientsCommandLine.RunAsync(args, stdout, stderr, [new("ConnectionStrings:Postgres", "Host=127.0.0.1;Port=1")], Cancellation);
+
+        Assert.Equal(ClientsCommandLine.UsageError, exitCode);
+        Assert.Equal("", stdout.ToString());
+        Assert.StartsWith("error: ", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Usage:", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_WhenPostgresIsUnreachable_ExitsWith1NamingTheConnectionString()
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var exitCode = await ClientsCommandLine.RunAsync(["list"], stdout, stderr,
+            [new("ConnectionStrings:Postgres", "Host=127.0.0.1;Port=1;Username=x;Password=y;Timeout=2")], Cancellation);
+
+        Assert.Equal(ClientsCommandLine.Failure, exitCode);
+        Assert.Contains("ConnectionStrings:Postgres", stderr.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Password", stderr.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Run_OnAFreshDatabase_AppliesTheSchemaFirst()
+    {
+        var configuration = host.HostConfiguration();
+        configuration["ConnectionStrings:Postgres"] = await host.CreateDatabaseAsync();
+
+        var (exitCode, stdout, stderr) = await RunAsync(configuration, "list");
+
+        Assert.True(exitCode == ClientsCommandLine.Success, stderr);
+        Assert.Equal("[]", stdout.Trim());
+    }
+
+    private Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => RunAsync(host.HostConfiguration(), args);
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IDictionary<string, string?> configuration, params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exitCode = await ClientsCommandLine.RunAsync(args, stdout, stderr, configuration, Cancellation);
+        return (exitCode, stdout.ToString(), stderr.ToString());
+    }
+}

@@ -1,0 +1,142 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Serialization;
+using Messaging.Gateway.Auth;
+using Messaging.Gateway.Clients;
+using Messaging.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Messaging.Gateway.Tests;
+
+/// <summary>
+/// The gateway under test, in memory, against this fixture's real PostgreSQL database, RabbitMQ virtual host
+/// and Redis prefix (see <see cref="ServicesFixture"/>). Environment <c>Testing</c>, signing key
+/// <see cref="TestSigningKey"/>, secrets hashed with the minimum iteration count. The host is started (schema
+/// applied, options validated) by <see cref="InitializeAsync"/>.
+/// Use it as an xUnit class or collection fixture; derive from it and override
+/// <see cref="ConfigureWebHost"/> to add test services or endpoints.
+/// </summary>
+public class GatewayHost : ServicesFixture
+{
+    /// <summary>The only signing key of the host (at least 32 bytes; not the development key).</summary>
+    public const string TestSigningKey = "gateway-tests-signing-key-not-a-secret-0123456789";
+
+    /// <summary>The environment name of the host.</summary>
+    public const string EnvironmentName = "Testing";
+
+    private WebApplicationFactory<Program>? _factory;
+
+    /// <summary>The factory behind the host; <c>Factory.WithWebHostBuilder(...)</c> derives variants.</summary>
+    public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("The GatewayHost has not been initialized.");
+
+    /// <summary>The host's services.</summary>
+    public IServiceProvider Services => Factory.Services;
+
+    /// <summary>The fixture's settings plus the test signing key and a fast (minimum) secret hash.</summary>
+    public override IDictionary<string, string?> HostConfiguration()
+    {
+        var configuration = base.HostConfiguration();
+        configuration["Auth:SigningKeys:0"] = TestSigningKey;
+        configuration["Auth:SecretHashIterations"] = "10000";
+        return configuration;
+    }
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _factory = CreateFactory(HostConfiguration(), ConfigureWebHost);
+        _ = _factory.Server; // starts the host
+    }
+
+    /// <summary>
+    /// A gateway factory with the given settings (as if from configuration) in environment <c>Testing</c>; the
+    /// caller disposes it. Not started until first used.
+    /// </summary>
+    public static WebApplicationFactory<Program> CreateFactory(IDictionary<string, string?> configuration, Action<IWebHostBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return new ConfiguredFactory(builder =>
+        {
+            builder.UseEnvironment(EnvironmentName);
+
+            // UseSetting (not ConfigureAppConfiguration) so that Program.cs sees the values while it builds.
+            foreach (var (key, value) in configuration)
+            {
+                builder.UseSetting(key, value);
+            }
+
+            configure?.Invoke(builder);
+        });
+    }
+
+    /// <summary>Extra configuration of the host for derived fixtures (services, endpoints).</summary>
+    protected virtual void ConfigureWebHost(IWebHostBuilder builder)
+    {
+    }
+
+    /// <summary>A client for the in-memory host, without credentials.</summary>
+    public HttpClient CreateClient() => Factory.CreateClient();
+
+    /// <summary>A client carrying a bearer token of a new client of <paramref name="tenant"/> with <paramref name="scopes"/>.</summary>
+    public async Task<HttpClient> CreateClientAsync(string tenant, params string[] scopes)
+    {
+        var token = await GetTokenAsync(tenant, scopes);
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>Adds an API client through the real client store; no scopes means <c>commands</c>.</summary>
+    public async Task<(string ClientId, string Secret)> AddClientAsync(string tenant, params string[] scopes)
+    {
+        var store = Services.GetRequiredService<ClientStore>();
+        var created = await store.AddAsync(tenant, scopes.Length == 0 ? [GatewayClaims.CommandsScope] : scopes, CancellationToken.None);
+        return (created.Client.ClientId, created.Secret);
+    }
+
+    /// <summary>
+    /// An access token for a new client of <paramref name="tenant"/> with <paramref name="scopes"/> (no scopes
+    /// means <c>commands</c>), obtained from the real token endpoint.
+    /// </summary>
+    public async Task<string> GetTokenAsync(string tenant, params string[] scopes)
+    {
+        var (clientId, secret) = await AddClientAsync(tenant, scopes);
+        return await RequestTokenAsync(clientId, secret);
+    }
+
+    /// <summary>An access token for an existing client, from the real token endpoint (fails the test otherwise).</summary>
+    public async Task<string> RequestTokenAsync(string clientId, string secret)
+    {
+        using var http = CreateClient();
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = clientId,
+            ["client_secret"] = secret,
+        });
+        using var response = await http.PostAsync("/api/auth/token", form);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<TokenBody>();
+        return body?.AccessToken ?? throw new InvalidOperationException("The token endpoint answered without access_token.");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+
+        await base.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    private sealed record TokenBody([property: JsonPropertyName("access_token")] string? AccessToken);
+
+    private sealed class ConfiguredFactory(Action<IWebHostBuilder> configure) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder) => configure(builder);
+    }
+}

@@ -1,10 +1,13 @@
 using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
 using Messaging.Gateway.Commands;
+using Messaging.Gateway.Monitoring;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Persistence;
+using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Redis;
+using Messaging.Resilience.Routes;
 
 if (args is ["clients", ..])
 {
@@ -17,6 +20,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddMessagingPostgres();
 builder.AddMessagingRedis();
+builder.AddInfrastructurePipelines();
+builder.AddRouteResilience("auth", "commands", "monitoring");
 builder.AddMessagingBus();
 builder.AddOutboxRelay();
 builder.AddGatewayAuth();
@@ -24,11 +29,13 @@ builder.AddCommandsApi();
 
 var app = builder.Build();
 app.UseDefaultExceptionHandler();
+app.UseRequestTimeouts();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
-app.MapAuthApi();
-app.MapCommandsApi();
+app.MapAuthApi().WithResilience("auth");
+app.MapCommandsApi().WithResilience("commands");
+app.MapMonitoringApi().WithResilience("monitoring");
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory in tests).</summary>

@@ -26,10 +26,6 @@ internal static class CommandsApiExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/api/commands</c> (policy <c>commands</c>).</summary>
-    public static IEndpointRouteBuilder MapCommandsApi(this IEndpointRouteBuilder endpoints)
-    {
-        endpoints.MapCommandsEndpoints();
-        return endpoints;
-    }
+    /// <summary>Maps <c>/api/commands</c> (policy <c>commands</c>); returns the group for route-wide conventions.</summary>
+    public static RouteGroupBuilder MapCommandsApi(this IEndpointRouteBuilder endpoints) => endpoints.MapCommandsEndpoints();
 }

@@ -6,7 +6,11 @@ using Messaging.Resilience.Bus;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Messaging.Resilience.Pipelines;
 using Npgsql;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Registry;
 
 namespace Messaging.Resilience.Outbox;
 
@@ -22,6 +26,7 @@ internal sealed partial class OutboxRelay(
     IBus bus,
     CommandTopologyDeclarer topology,
     OutboxSignal signal,
+    ResiliencePipelineProvider<string> pipelines,
     IOptionsMonitor<OutboxRelayOptions> options,
     TimeProvider timeProvider,
     ILogger<OutboxRelay> logger) : BackgroundService
@@ -201,7 +206,7 @@ internal sealed partial class OutboxRelay(
         try
         {
             var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{row.Destination}")).ConfigureAwait(false);
-            await endpoint.Send(message, messageType, Pipe.Execute<SendContext>(context =>
+            await PublishPipeline.ExecuteAsync(async token => await endpoint.Send(message, messageType, Pipe.Execute<SendContext>(context =>
             {
                 context.MessageId = row.CommandId;
                 context.Durable = true;
@@ -218,8 +223,13 @@ internal sealed partial class OutboxRelay(
                     // Unroutable messages come back as errors instead of vanishing.
                     rabbit.Mandatory = true;
                 }
-            }), linked.Token).ConfigureAwait(false);
+            }), token).ConfigureAwait(false), linked.Token).ConfigureAwait(false);
             return null;
+        }
+        catch (BrokenCircuitException)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, "broker circuit open");
+            return "broker circuit open";
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -233,6 +243,10 @@ internal sealed partial class OutboxRelay(
             return ex.GetType().Name;
         }
     }
+
+    // The broker's breaker, when the host registered the infrastructure pipelines.
+    private ResiliencePipeline PublishPipeline =>
+        pipelines.TryGetPipeline(DependencyNames.RabbitMq, out var pipeline) ? pipeline : ResiliencePipeline.Empty;
 
     private static TimeSpan Backoff(int failures, TimeSpan max)
     {

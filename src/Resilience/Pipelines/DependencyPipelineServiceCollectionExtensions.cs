@@ -35,9 +35,27 @@ public static class DependencyPipelineServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
+        services.AddResiliencePipelineRegistry<string>();
         services.TryAddSingleton<ResilienceMetrics>();
         services.TryAddSingleton<BreakerRegistry>();
         services.TryAddSingleton<RetryBudgets>();
+        return services;
+    }
+
+    /// <summary>
+    /// Shares this process's breakers through Redis (<see cref="SharedBreakerStates"/>), so that any
+    /// process's monitoring API sees and controls the whole fleet. Requires <c>AddMessagingRedis()</c>.
+    /// </summary>
+    public static IServiceCollection AddSharedBreakerStates(this IServiceCollection services)
+    {
+        services.AddResilienceCore();
+        if (services.Any(d => d.ServiceType == typeof(SharedBreakerStates)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<SharedBreakerStates>();
+        services.AddHostedService(sp => sp.GetRequiredService<SharedBreakerStates>());
         return services;
     }
 

@@ -66,15 +66,15 @@ public static partial class RedisServiceCollectionExtensions
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1101, EventName = "RedisConnectionFailed", Level = LogLevel.Warning,
+        [LoggerMessage(EventId = 1201, EventName = "RedisConnectionFailed", Level = LogLevel.Warning,
             Message = "Redis connection to {EndPoint} failed ({FailureType}); reconnecting in the background")]
         public static partial void ConnectionFailed(ILogger logger, string endPoint, string failureType);
 
-        [LoggerMessage(EventId = 1102, EventName = "RedisConnectionRestored", Level = LogLevel.Information,
+        [LoggerMessage(EventId = 1202, EventName = "RedisConnectionRestored", Level = LogLevel.Information,
             Message = "Redis connection to {EndPoint} restored")]
         public static partial void ConnectionRestored(ILogger logger, string endPoint);
 
-        [LoggerMessage(EventId = 1103, EventName = "RedisNotConnectedAtStart", Level = LogLevel.Warning,
+        [LoggerMessage(EventId = 1203, EventName = "RedisNotConnectedAtStart", Level = LogLevel.Warning,
             Message = "Redis is not reachable yet; the connection keeps retrying in the background")]
         public static partial void NotConnectedAtStart(ILogger logger);
     }

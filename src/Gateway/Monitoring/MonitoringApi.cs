@@ -1,0 +1,58 @@
+using Messaging.Gateway.Auth;
+using Messaging.Resilience.Breakers;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Messaging.Gateway.Monitoring;
+
+/// <summary>The operations API (scope <c>admin</c>): the overview and manual breaker control.</summary>
+internal static class MonitoringApi
+{
+    public static RouteGroupBuilder MapMonitoringApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/monitoring").RequireAuthorization(GatewayClaims.AdminScope);
+        group.MapGet("/overview", GetOverviewAsync).WithName("GetMonitoringOverview");
+        group.MapPost("/breakers/{name}/isolate", (string name, SharedBreakerStates breakers, CancellationToken ct) =>
+            ControlAsync(name, BreakerAction.Isolate, breakers, ct)).WithName("IsolateBreaker");
+        group.MapPost("/breakers/{name}/reset", (string name, SharedBreakerStates breakers, CancellationToken ct) =>
+            ControlAsync(name, BreakerAction.Reset, breakers, ct)).WithName("ResetBreaker");
+        return group;
+    }
+
+    private static async Task<Ok<MonitoringOverview>> GetOverviewAsync(SharedBreakerStates breakers, NpgsqlDataSource dataSource, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        var snapshot = await breakers.FleetSnapshotAsync(cancellationToken);
+        var outbox = await OutboxStatistics.ReadAsync(dataSource, timeProvider, cancellationToken);
+        return TypedResults.Ok(new MonitoringOverview(
+            snapshot.Select(b => new BreakerView(b.Name, ToWire(b.State), b.Since)).ToList(),
+            outbox));
+    }
+
+    private static async Task<Results<Ok<BreakerView>, ProblemHttpResult>> ControlAsync(
+        string name, BreakerAction action, SharedBreakerStates breakers, CancellationToken cancellationToken)
+    {
+        if (!await breakers.ExistsAsync(name, cancellationToken))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No breaker has this name.");
+        }
+
+        await breakers.ControlAsync(name, action, cancellationToken);
+        var state = action == BreakerAction.Isolate ? BreakerState.Isolated : BreakerState.Closed;
+        var current = (await breakers.FleetSnapshotAsync(cancellationToken)).FirstOrDefault(b => b.Name == name);
+        return TypedResults.Ok(new BreakerView(name, ToWire(current?.State ?? state), current?.Since ?? DateTimeOffset.MinValue));
+    }
+
+    private static string ToWire(BreakerState state) => state switch
+    {
+        BreakerState.Closed => "closed",
+        BreakerState.HalfOpen => "half-open",
+        BreakerState.Open => "open",
+        _ => "isolated",
+    };
+}
+
+/// <summary>The body of <c>GET /api/monitoring/overview</c>.</summary>
+internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox);
+
+/// <summary>One breaker as operators see it.</summary>
+internal sealed record BreakerView(string Name, string State, DateTimeOffset Since);

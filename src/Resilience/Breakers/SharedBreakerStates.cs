@@ -1,0 +1,246 @@
+using System.Text.Json;
+using Messaging.Resilience.Redis;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Messaging.Resilience.Breakers;
+
+/// <summary>
+/// Makes every process's breakers visible and controllable from any other through Redis: each process
+/// publishes its breakers' states (on every transition and every few seconds, with an expiry so a dead
+/// process's entries vanish), and listens on a control channel for isolate/reset requests, which it
+/// applies to the breakers it has. The gateway's monitoring API reads and controls the whole fleet this
+/// way. Without Redis each process still sees and controls its own breakers.
+/// </summary>
+public sealed partial class SharedBreakerStates(
+    BreakerRegistry registry,
+    IConnectionMultiplexer redis,
+    IOptions<RedisOptions> redisOptions,
+    IHostEnvironment environment,
+    TimeProvider timeProvider,
+    ILogger<SharedBreakerStates> logger) : BackgroundService
+{
+    private static readonly TimeSpan PublishInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan EntryLifetime = TimeSpan.FromSeconds(20);
+    private readonly string _instance = $"{environment.ApplicationName}/{Environment.MachineName}/{Environment.ProcessId}";
+    private readonly string _prefix = redisOptions.Value.KeyPrefix;
+
+    private RedisKey IndexKey => _prefix + "breakers";
+
+    private RedisChannel ControlChannel => RedisChannel.Literal(_prefix + "breakers:control");
+
+    /// <summary>The breakers of every live process: per name the most severe state any instance reports.</summary>
+    public async Task<IReadOnlyList<BreakerSnapshot>> FleetSnapshotAsync(CancellationToken cancellationToken = default)
+    {
+        var states = registry.Snapshot().ToDictionary(s => s.Name, StringComparer.Ordinal);
+        if (!redis.IsConnected)
+        {
+            return states.Values.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+        }
+
+        try
+        {
+            var database = redis.GetDatabase();
+            var names = await database.SetMembersAsync(IndexKey).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            var now = timeProvider.GetUtcNow();
+            foreach (var name in names.Select(n => n.ToString()))
+            {
+                var entries = await database.HashGetAllAsync(BreakerKey(name)).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+                foreach (var entry in entries)
+                {
+                    var published = JsonSerializer.Deserialize<PublishedState>(entry.Value.ToString());
+                    if (published is null || now - published.UpdatedAt > EntryLifetime)
+                    {
+                        continue;
+                    }
+
+                    var candidate = new BreakerSnapshot(name, published.State, published.Since);
+                    states[name] = states.TryGetValue(name, out var current) ? MoreSevere(current, candidate) : candidate;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException)
+        {
+            Log.FleetReadFailed(logger, ex.GetType().Name);
+        }
+
+        return states.Values.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Whether any live process has a breaker with this name.</summary>
+    public async Task<bool> ExistsAsync(string name, CancellationToken cancellationToken = default) =>
+        (await FleetSnapshotAsync(cancellationToken).ConfigureAwait(false)).Any(s => s.Name == name);
+
+    /// <summary>Isolates (or resets) a breaker in this process and asks every other process to do the same.</summary>
+    public async Task ControlAsync(string name, BreakerAction action, CancellationToken cancellationToken = default)
+    {
+        await ApplyAsync(name, action, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(ControlChannel, JsonSerializer.Serialize(new ControlMessage(name, action, _instance)))
+                .WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.ControlPublishFailed(logger, name, ex.GetType().Name);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        registry.StateChanged += OnStateChanged;
+        try
+        {
+            await SubscribeAsync().ConfigureAwait(false);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await PublishAllAsync().ConfigureAwait(false);
+                await Task.Delay(PublishInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            registry.StateChanged -= OnStateChanged;
+        }
+    }
+
+    private async Task SubscribeAsync()
+    {
+        try
+        {
+            var queue = await redis.GetSubscriber().SubscribeAsync(ControlChannel).ConfigureAwait(false);
+            queue.OnMessage(async message =>
+            {
+                var control = JsonSerializer.Deserialize<ControlMessage>(message.Message.ToString());
+                if (control is not null && control.From != _instance)
+                {
+                    await ApplyAsync(control.Name, control.Action, CancellationToken.None).ConfigureAwait(false);
+                }
+            });
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // The multiplexer re-establishes subscriptions it has; one made while Redis is down is retried
+            // by the next start. Local control keeps working meanwhile.
+            Log.SubscribeFailed(logger, ex.GetType().Name);
+        }
+    }
+
+    private async Task ApplyAsync(string name, BreakerAction action, CancellationToken cancellationToken)
+    {
+        if (!registry.Contains(name))
+        {
+            return;
+        }
+
+        if (action == BreakerAction.Isolate)
+        {
+            await registry.IsolateAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await registry.ResetAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void OnStateChanged(BreakerStateChanged change) => _ = PublishAsync(new BreakerSnapshot(change.Name, change.To, change.At));
+
+    private async Task PublishAllAsync()
+    {
+        foreach (var snapshot in registry.Snapshot())
+        {
+            await PublishAsync(snapshot).ConfigureAwait(false);
+        }
+    }
+
+    private async Task PublishAsync(BreakerSnapshot snapshot)
+    {
+        if (!redis.IsConnected)
+        {
+            return;
+        }
+
+        try
+        {
+            var database = redis.GetDatabase();
+            var key = BreakerKey(snapshot.Name);
+            var value = JsonSerializer.Serialize(new PublishedState(snapshot.State, snapshot.Since, timeProvider.GetUtcNow()));
+            var batch = database.CreateBatch();
+            var tasks = new Task[]
+            {
+                batch.SetAddAsync(IndexKey, snapshot.Name),
+                batch.HashSetAsync(key, _instance, value),
+                batch.KeyExpireAsync(key, EntryLifetime * 3),
+                batch.KeyExpireAsync(IndexKey, TimeSpan.FromDays(1)),
+            };
+            batch.Execute();
+            await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Log.PublishFailed(logger, snapshot.Name, ex.GetType().Name);
+        }
+    }
+
+    private RedisKey BreakerKey(string name) => _prefix + "breaker:" + name;
+
+    private static BreakerSnapshot MoreSevere(BreakerSnapshot a, BreakerSnapshot b)
+    {
+        var severityA = Severity(a.State);
+        var severityB = Severity(b.State);
+        if (severityA != severityB)
+        {
+            return severityA > severityB ? a : b;
+        }
+
+        return a.Since <= b.Since ? a : b;
+    }
+
+    private static int Severity(BreakerState state) => state switch
+    {
+        BreakerState.Isolated => 3,
+        BreakerState.Open => 2,
+        BreakerState.HalfOpen => 1,
+        _ => 0,
+    };
+
+    private sealed record PublishedState(BreakerState State, DateTimeOffset Since, DateTimeOffset UpdatedAt);
+
+    private sealed record ControlMessage(string Name, BreakerAction Action, string From);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2020, EventName = "BreakerStatePublishFailed", Level = LogLevel.Debug,
+            Message = "Could not publish the state of breaker {Breaker} to Redis ({ErrorType})")]
+        public static partial void PublishFailed(ILogger logger, string breaker, string errorType);
+
+        [LoggerMessage(EventId = 2021, EventName = "BreakerFleetReadFailed", Level = LogLevel.Warning,
+            Message = "Could not read other processes' breaker states from Redis ({ErrorType}); showing this process's only")]
+        public static partial void FleetReadFailed(ILogger logger, string errorType);
+
+        [LoggerMessage(EventId = 2022, EventName = "BreakerControlPublishFailed", Level = LogLevel.Warning,
+            Message = "Could not forward the control of breaker {Breaker} to other processes ({ErrorType}); applied here only")]
+        public static partial void ControlPublishFailed(ILogger logger, string breaker, string errorType);
+
+        [LoggerMessage(EventId = 2023, EventName = "BreakerControlSubscribeFailed", Level = LogLevel.Warning,
+            Message = "Could not subscribe to breaker control requests ({ErrorType})")]
+        public static partial void SubscribeFailed(ILogger logger, string errorType);
+    }
+}
+
+/// <summary>A manual breaker action.</summary>
+public enum BreakerAction
+{
+    /// <summary>Open and hold open.</summary>
+    Isolate,
+
+    /// <summary>Close.</summary>
+    Reset,
+}

@@ -7,7 +7,11 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using Messaging.Resilience.Pipelines;
 using Npgsql;
+using Polly.CircuitBreaker;
+using Polly.Registry;
+using Polly.Timeout;
 
 namespace Messaging.Gateway.Auth;
 
@@ -32,6 +36,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
     ClientStore store,
     ClientSecretHasher hasher,
     AccessTokenIssuer issuer,
+    ResiliencePipelineProvider<string> pipelines,
     IOptionsMonitor<AuthOptions> options,
     TimeProvider timeProvider,
     ILogger<ClientCredentialsTokenHandler> logger)
@@ -126,9 +131,15 @@ internal sealed partial class ClientCredentialsTokenHandler(
         {
             try
             {
-                credential = await store.FindAsync(clientId, linked.Token).ConfigureAwait(false);
+                // Through the postgres pipeline: transient errors are retried, and while its breaker is open
+                // the answer is an immediate 503 instead of a wait for a database that is down.
+                var pipeline = pipelines.GetPipeline(DependencyNames.Postgres);
+                credential = await pipeline.ExecuteAsync(
+                    static async (state, ct) => await state.store.FindAsync(state.clientId, ct).ConfigureAwait(false),
+                    (store, clientId),
+                    linked.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or SocketException
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or SocketException or BrokenCircuitException or TimeoutRejectedException
                 || (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
             {
                 // Fail closed: without the store nobody is authenticated, and a valid client is not told it is invalid.

@@ -7,8 +7,11 @@ using System.Text.Json.Serialization;
 using Messaging.Contracts;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Outbox;
+using Messaging.Resilience.Pipelines;
 using Npgsql;
 using NpgsqlTypes;
+using Polly;
+using Polly.Registry;
 
 namespace Messaging.Gateway.Commands;
 
@@ -72,10 +75,17 @@ internal abstract record SubmitOutcome
 internal sealed record CommandQuery(CommandStatus? Status, string? Type, int Limit, CommandCursor? After);
 
 /// <summary>
-/// Reads and writes commands with plain SQL. A submission is one transaction: the command row, the
-/// idempotency record and the outbox row commit together or not at all.
+/// Reads and writes commands with plain SQL, each call through the <c>postgres</c> resilience pipeline
+/// (transient failures retried, fast failure while its breaker is open). A submission is one
+/// transaction: the command row, the idempotency record and the outbox row commit together or not at all;
+/// a retry re-runs the whole transaction.
 /// </summary>
-internal sealed partial class CommandStore(NpgsqlDataSource dataSource, OutboxWriter outboxWriter, OutboxSignal outboxSignal, ILogger<CommandStore> logger)
+internal sealed partial class CommandStore(
+    NpgsqlDataSource dataSource,
+    OutboxWriter outboxWriter,
+    OutboxSignal outboxSignal,
+    ResiliencePipelineProvider<string> pipelines,
+    ILogger<CommandStore> logger)
 {
     /// <summary>How bodies, payloads and stored responses are written: camelCase, enums as strings, no nulls.</summary>
     internal static readonly JsonSerializerOptions StoredJson = new(JsonSerializerDefaults.Web)
@@ -93,7 +103,20 @@ internal sealed partial class CommandStore(NpgsqlDataSource dataSource, OutboxWr
     /// request that is still in flight from one that has finished: only one holder at a time, and the
     /// lock is released exactly when the first request commits or rolls back.
     /// </summary>
-    public async Task<SubmitOutcome> SubmitAsync(NewCommand command, CancellationToken cancellationToken)
+    public ValueTask<SubmitOutcome> SubmitAsync(NewCommand command, CancellationToken cancellationToken) =>
+        Postgres.ExecuteAsync(static (state, ct) => state.Store.SubmitOnceAsync(state.Command, ct), (Store: this, Command: command), cancellationToken);
+
+    /// <summary>One command of a tenant, or null when it does not exist or belongs to another tenant.</summary>
+    public ValueTask<CommandView?> GetAsync(string tenant, Guid id, CancellationToken cancellationToken) =>
+        Postgres.ExecuteAsync(static (state, ct) => state.Store.GetOnceAsync(state.Tenant, state.Id, ct), (Store: this, Tenant: tenant, Id: id), cancellationToken);
+
+    /// <summary>A page of a tenant's commands, newest first (keyset on created_at, id).</summary>
+    public ValueTask<CommandPage> ListAsync(string tenant, CommandQuery query, CancellationToken cancellationToken) =>
+        Postgres.ExecuteAsync(static (state, ct) => state.Store.ListOnceAsync(state.Tenant, state.Query, ct), (Store: this, Tenant: tenant, Query: query), cancellationToken);
+
+    private ResiliencePipeline Postgres => pipelines.GetPipeline(DependencyNames.Postgres);
+
+    private async ValueTask<SubmitOutcome> SubmitOnceAsync(NewCommand command, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -113,7 +136,18 @@ internal sealed partial class CommandStore(NpgsqlDataSource dataSource, OutboxWr
             }
         }
 
-        await InsertCommandAsync(connection, transaction, command, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await InsertCommandAsync(connection, transaction, command, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "commands_pkey")
+        {
+            // Ids are fresh per request, so only an earlier attempt of this very submission can hold it: its
+            // commit went through although the acknowledgement was lost, and the pipeline retried.
+            outboxSignal.Notify();
+            return new SubmitOutcome.Created(response);
+        }
+
         if (command.Idempotency is { } key)
         {
             await InsertKeyAsync(connection, transaction, command, key, response, cancellationToken).ConfigureAwait(false);
@@ -127,7 +161,7 @@ internal sealed partial class CommandStore(NpgsqlDataSource dataSource, OutboxWr
     }
 
     /// <summary>One command of a tenant, or null when it does not exist or belongs to another tenant.</summary>
-    public async Task<CommandView?> GetAsync(string tenant, Guid id, CancellationToken cancellationToken)
+    private async ValueTask<CommandView?> GetOnceAsync(string tenant, Guid id, CancellationToken cancellationToken)
     {
         await using var select = dataSource.CreateCommand($"SELECT {ViewColumns} FROM commands WHERE id = @id AND tenant = @tenant");
         select.Parameters.AddWithValue("id", id);
@@ -136,8 +170,7 @@ internal sealed partial class CommandStore(NpgsqlDataSource dataSource, OutboxWr
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadView(reader) : null;
     }
 
-    /// <summary>A page of a tenant's commands, newest first (keyset on created_at, id).</summary>
-    public async Task<CommandPage> ListAsync(string tenant, CommandQuery query, CancellationToken cancellationToken)
+    private async ValueTask<CommandPage> ListOnceAsync(string tenant, CommandQuery query, CancellationToken cancellationToken)
     {
         var sql = new StringBuilder($"SELECT {ViewColumns} FROM commands WHERE tenant = @tenant");
         await using var select = dataSource.CreateCommand();

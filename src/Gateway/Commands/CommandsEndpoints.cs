@@ -7,7 +7,9 @@ using Messaging.Gateway.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using Npgsql;
+using Messaging.Resilience.Pipelines;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace Messaging.Gateway.Commands;
 
@@ -248,19 +250,20 @@ internal static partial class CommandsEndpoints
         }
     }
 
-    /// <summary>The database could not be reached or answered with a transient error; anything else is a bug and stays a 500.</summary>
-    internal static bool IsDatabaseUnavailable(Exception exception) => exception switch
-    {
-        PostgresException postgres => postgres.IsTransient,
-        NpgsqlException => true,
-        TimeoutException => true,
-        _ => false,
-    };
+    /// <summary>
+    /// The database could not be reached (after the pipeline's retries), its breaker is open, or it ran out
+    /// of time; anything else (a constraint violation, a SQL error) is a bug and stays a 500.
+    /// </summary>
+    internal static bool IsDatabaseUnavailable(Exception exception) =>
+        exception is BrokenCircuitException or TimeoutRejectedException || TransientFailures.IsTransientPostgres(exception);
 
     private static ProblemHttpResult Unavailable(HttpContext context, ILoggerFactory loggerFactory, Exception exception)
     {
-        Log.DatabaseUnavailable(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), exception);
-        context.Response.Headers.RetryAfter = UnavailableRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        Log.DatabaseUnavailable(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), exception.GetType().Name);
+        var retryAfter = exception is BrokenCircuitException { RetryAfter: { } breakLeft }
+            ? Math.Max(1, (int)Math.Ceiling(breakLeft.TotalSeconds))
+            : UnavailableRetryAfterSeconds;
+        context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable",
             detail: "Commands cannot be stored or read right now. Retry after the time given in Retry-After.");
     }
@@ -386,8 +389,9 @@ internal static partial class CommandsEndpoints
             Message = "Refused a request of tenant {Tenant}: a request with the same Idempotency-Key is in flight")]
         public static partial void IdempotencyKeyInFlight(ILogger logger, string tenant);
 
+        // The exception's kind only: its message can name hosts.
         [LoggerMessage(EventId = 2104, EventName = "CommandsDatabaseUnavailable", Level = LogLevel.Warning,
-            Message = "PostgreSQL is unavailable for the commands API; answering 503")]
-        public static partial void DatabaseUnavailable(ILogger logger, Exception exception);
+            Message = "PostgreSQL is unavailable for the commands API ({FailureKind}); answering 503")]
+        public static partial void DatabaseUnavailable(ILogger logger, string failureKind);
     }
 }

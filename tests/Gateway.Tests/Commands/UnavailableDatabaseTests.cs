@@ -16,6 +16,8 @@ public sealed class UnreachableDatabaseFixture : IAsyncDisposable
                 ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Port=1;Database=messaging;Username=messaging;Password=messaging;Timeout=2",
                 ["Auth:SigningKeys:0"] = GatewayHost.TestSigningKey,
                 ["Outbox:Relay:Enabled"] = "false",
+                // The postgres breaker this host opens is shared through Redis: keep it to this fixture.
+                ["Redis:KeyPrefix"] = "t" + Guid.NewGuid().ToString("N")[..12] + ":",
             },
             builder => builder.ConfigureTestServices(services =>
             {

@@ -1,0 +1,60 @@
+using MassTransit;
+using Messaging.Contracts.Commands;
+using Messaging.Resilience.Bus;
+using Messaging.Workers.ExternalServices;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Workers.Execution;
+
+/// <summary>
+/// The receive endpoint of one command type: its quorum queue (named and declared exactly as
+/// <see cref="CommandTopology"/> declares it), its concurrency and prefetch from
+/// <c>Commands:Types:&lt;type&gt;</c>, and its retry policy. Each consumer's definition derives from this,
+/// next to the consumer, and adds what is particular to its type.
+/// </summary>
+internal abstract class CommandConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer>
+    where TConsumer : class, IConsumer
+{
+    private readonly CommandTypeOptions _options;
+
+    protected CommandConsumerDefinition(string commandType, IOptionsMonitor<CommandTypeOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!CommandCatalog.TryGet(commandType, out var descriptor))
+        {
+            throw new ArgumentException($"'{commandType}' is not a known command type.", nameof(commandType));
+        }
+
+        _options = options.Get(commandType);
+        Endpoint(endpoint =>
+        {
+            endpoint.Name = descriptor.QueueName;
+            endpoint.PrefetchCount = _options.ConcurrencyLimit;
+            endpoint.ConcurrentMessageLimit = _options.ConcurrencyLimit;
+            // Commands are sent to their queue's exchange, never published by message type, so the
+            // endpoint needs no message-type exchanges: the topology stays the one CommandTopology declares.
+            endpoint.ConfigureConsumeTopology = false;
+        });
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(endpointConfigurator);
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.Durable = true;
+            rabbit.AutoDelete = false;
+            rabbit.ConfigureCommandQueue();
+        }
+
+        // Immediate redeliveries for transient failures; answers outside the provider's contract are
+        // not retried. What comes after the last redelivery (today MassTransit's _error queue) becomes
+        // a delayed retry through the outbox, then the dead-letter store, when those land.
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Ignore<ProviderException>(ex => !ex.IsTransient);
+            retry.Exponential(_options.RetryLimit, _options.RetryMinInterval, _options.RetryMaxInterval, _options.RetryMinInterval);
+        });
+    }
+}

@@ -1,0 +1,182 @@
+using MassTransit;
+using Messaging.Contracts.Commands;
+using Messaging.Workers.ExternalServices;
+
+namespace Messaging.Workers.Execution;
+
+/// <summary>
+/// The steps every command consumer runs around its provider call: inbox check, deadline check,
+/// <c>Processing</c> with the attempt counted, the call with a token that fires at the deadline, and
+/// the terminal status with the inbox row. A consumer only supplies the call.
+/// </summary>
+/// <remarks>
+/// Returning from <see cref="ExecuteAsync{TMessage}"/> acks the message, so it returns only after the
+/// status is committed. A transient failure is thrown, and the endpoint's message retry redelivers it;
+/// when those redeliveries are exhausted MassTransit moves the message to the endpoint's
+/// <c>_error</c> queue. Delayed retries through the outbox and the dead-letter store replace that
+/// last step: they belong in the retry policy of <see cref="CommandConsumerDefinition{TConsumer}"/>
+/// and in the transient branch below.
+/// </remarks>
+internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProvider timeProvider, ILogger<CommandExecutor> logger)
+{
+    /// <summary>The error stored on a command whose deadline passed before it ran.</summary>
+    internal static readonly CommandError DeadlineExceeded =
+        new("deadline_exceeded", "The command's deadline passed before it could be executed.");
+
+    // CancellationTokenSource timers accept at most ~49 days; a provider call never lasts that long.
+    private static readonly TimeSpan MaxDeadlineTimer = TimeSpan.FromDays(1);
+
+    /// <summary>Executes one delivery of a command message.</summary>
+    /// <param name="context">The delivery.</param>
+    /// <param name="commandType">The command type the consumer executes (a <see cref="CommandCatalog"/> name).</param>
+    /// <param name="callProvider">The provider call: a result, a refusal, or a <see cref="ProviderException"/>.</param>
+    public async Task ExecuteAsync<TMessage>(ConsumeContext<TMessage> context, string commandType,
+        Func<TMessage, CancellationToken, Task<ProviderOutcome>> callProvider)
+        where TMessage : class, ICommandMessage
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(callProvider);
+        var message = context.Message;
+        var commandId = message.CommandId;
+        var cancellationToken = context.CancellationToken;
+        var headers = CommandHeaders.Read(context.Headers);
+        if (headers.DeadlineUnreadable)
+        {
+            Log.DeadlineHeaderUnreadable(logger, commandId, commandType);
+        }
+
+        var command = await store.FindAsync(commandId, cancellationToken).ConfigureAwait(false);
+        if (command is null)
+        {
+            // Nothing to execute or to record a status on; redelivering would not change that.
+            Log.CommandNotFound(logger, commandId, commandType);
+            return;
+        }
+
+        if (!string.Equals(command.Tenant, message.Tenant, StringComparison.Ordinal)
+            || (headers.Tenant is not null && !string.Equals(headers.Tenant, message.Tenant, StringComparison.Ordinal))
+            || !string.Equals(command.Type, commandType, StringComparison.Ordinal))
+        {
+            // Never execute a command for a tenant (or as a type) other than the stored one.
+            Log.CommandDoesNotMatch(logger, commandId, commandType);
+            return;
+        }
+
+        if (command.AlreadyProcessed)
+        {
+            Log.CommandAlreadyProcessed(logger, commandId, commandType, command.Status?.ToString() ?? "unknown");
+            return;
+        }
+
+        var deadline = Earliest(headers.Deadline, command.Deadline);
+        if (deadline is { } due && timeProvider.GetUtcNow() >= due)
+        {
+            await ExpireAsync(commandId, commandType, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var attempts = await store.StartAttemptAsync(commandId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (attempts is null)
+        {
+            // Another delivery finished it between the check and now.
+            Log.CommandAlreadyProcessed(logger, commandId, commandType, "terminal");
+            return;
+        }
+
+        ProviderOutcome outcome;
+        using (var deadlineSource = DeadlineSource(deadline))
+        using (var callSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineSource.Token))
+        {
+            try
+            {
+                outcome = await callProvider(message, callSource.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (deadlineSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                await ExpireAsync(commandId, commandType, CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+            catch (ProviderException ex)
+            {
+                // Rethrown: the endpoint's retry policy redelivers transient failures and sends the rest to the error queue.
+                Log.ProviderCallFailed(logger, ex, commandId, commandType, attempts.Value, headers.Attempt ?? 0, ex.IsTransient);
+                throw;
+            }
+        }
+
+        // The provider has answered: commit even if the host is stopping, or the answer is lost until a
+        // redelivery asks the provider again (its idempotency key makes that safe, but slower).
+        var applied = await store.CompleteAsync(commandId, commandType, outcome, timeProvider.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        if (!applied)
+        {
+            Log.CommandAlreadyProcessed(logger, commandId, commandType, "terminal");
+        }
+        else if (outcome.Succeeded)
+        {
+            Log.CommandSucceeded(logger, commandId, commandType, attempts.Value);
+        }
+        else
+        {
+            Log.CommandRefused(logger, commandId, commandType, outcome.Refusal!.Code);
+        }
+    }
+
+    private async Task ExpireAsync(Guid commandId, string commandType, CancellationToken cancellationToken)
+    {
+        if (await store.ExpireAsync(commandId, DeadlineExceeded, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+        {
+            Log.CommandExpired(logger, commandId, commandType);
+        }
+    }
+
+    private CancellationTokenSource DeadlineSource(DateTimeOffset? deadline)
+    {
+        if (deadline is not { } due)
+        {
+            return new CancellationTokenSource();
+        }
+
+        var remaining = due - timeProvider.GetUtcNow();
+        remaining = remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining > MaxDeadlineTimer ? MaxDeadlineTimer : remaining;
+        return new CancellationTokenSource(remaining, timeProvider);
+    }
+
+    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
+        a is null ? b : b is null ? a : a < b ? a : b;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4000, EventName = "CommandNotFound", Level = LogLevel.Warning,
+            Message = "Command {CommandId} ({CommandType}) has no stored row; it cannot be executed and the message is acknowledged")]
+        public static partial void CommandNotFound(ILogger logger, Guid commandId, string commandType);
+
+        [LoggerMessage(EventId = 4001, EventName = "CommandDoesNotMatch", Level = LogLevel.Warning,
+            Message = "Command {CommandId} ({CommandType}): the message's tenant or type differs from the stored command; it is not executed and the message is acknowledged")]
+        public static partial void CommandDoesNotMatch(ILogger logger, Guid commandId, string commandType);
+
+        [LoggerMessage(EventId = 4002, EventName = "CommandAlreadyProcessed", Level = LogLevel.Information,
+            Message = "Command {CommandId} ({CommandType}) is already processed ({Status}); the duplicate delivery is acknowledged without a provider call")]
+        public static partial void CommandAlreadyProcessed(ILogger logger, Guid commandId, string commandType, string status);
+
+        [LoggerMessage(EventId = 4003, EventName = "CommandExpired", Level = LogLevel.Warning,
+            Message = "Command {CommandId} ({CommandType}) expired: its deadline passed before it could be executed")]
+        public static partial void CommandExpired(ILogger logger, Guid commandId, string commandType);
+
+        [LoggerMessage(EventId = 4004, EventName = "CommandSucceeded", Level = LogLevel.Information,
+            Message = "Command {CommandId} ({CommandType}) succeeded on attempt {Attempts}")]
+        public static partial void CommandSucceeded(ILogger logger, Guid commandId, string commandType, int attempts);
+
+        [LoggerMessage(EventId = 4005, EventName = "CommandRefused", Level = LogLevel.Information,
+            Message = "Command {CommandId} ({CommandType}) failed: the provider refused it ({ErrorCode})")]
+        public static partial void CommandRefused(ILogger logger, Guid commandId, string commandType, string errorCode);
+
+        [LoggerMessage(EventId = 4006, EventName = "ProviderCallFailed", Level = LogLevel.Warning,
+            Message = "Command {CommandId} ({CommandType}) attempt {Attempts} (message attempt {MessageAttempt}) failed without an answer; transient: {IsTransient}")]
+        public static partial void ProviderCallFailed(ILogger logger, Exception exception, Guid commandId, string commandType, int attempts,
+            int messageAttempt, bool isTransient);
+
+        [LoggerMessage(EventId = 4007, EventName = "DeadlineHeaderUnreadable", Level = LogLevel.Warning,
+            Message = "Command {CommandId} ({CommandType}) carries a deadline header that is not an ISO 8601 instant; the stored deadline applies")]
+        public static partial void DeadlineHeaderUnreadable(ILogger logger, Guid commandId, string commandType);
+    }
+}

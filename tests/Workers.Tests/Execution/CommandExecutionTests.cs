@@ -1,0 +1,222 @@
+using System.Text.Json;
+using Messaging.Contracts.Notifications;
+using Messaging.Contracts.Payments;
+using Messaging.Resilience.Bus;
+using Messaging.Workers.Tests.ExternalServices;
+using RabbitMQ.Client;
+
+namespace Messaging.Workers.Tests.Execution;
+
+/// <summary>The Workers host against real RabbitMQ and PostgreSQL, with WireMock providers.</summary>
+public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixture<WorkersHostFixture>
+{
+    private const string Tenant = "tenant-a";
+
+    private static ChargePayment Charge(Guid id) => new()
+    {
+        CommandId = id,
+        Tenant = Tenant,
+        Amount = 25m,
+        Currency = "EUR",
+        CustomerId = "cus_7",
+        Description = "Order 7",
+    };
+
+    private static DateTimeOffset InAMinute => DateTimeOffset.UtcNow.AddMinutes(1);
+
+    [Fact]
+    public async Task ChargePayment_WhenProviderCreatesCharge_EndsSucceededWithResultAndInboxRow()
+    {
+        var id = Guid.NewGuid();
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InAMinute);
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute);
+        var row = await host.WaitForStatusAsync(id, "Succeeded");
+
+        using var result = JsonDocument.Parse(row.ResultJson!);
+        Assert.Equal($"ch_{id}", result.RootElement.GetProperty("providerId").GetString());
+        Assert.Equal("succeeded", result.RootElement.GetProperty("status").GetString());
+        Assert.True(row.InInbox);
+        Assert.Equal(1, row.Attempts);
+        var call = Assert.Single(host.Providers.Requests(ProviderStub.ChargesPath, id));
+        Assert.Equal(id.ToString(), ProviderStub.Header(call, "Idempotency-Key"));
+        Assert.StartsWith("Bearer ", ProviderStub.Header(call, "Authorization"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChargePayment_DeliveredTwice_CallsProviderOnceAndAcksTheDuplicate()
+    {
+        var id = Guid.NewGuid();
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InAMinute);
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute);
+        await host.WaitForStatusAsync(id, "Succeeded");
+        await host.Consumed.WaitForAsync(id, 1);
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute);
+        await host.Consumed.WaitForAsync(id, 2);
+
+        Assert.Single(host.Providers.Requests(ProviderStub.ChargesPath, id));
+        var row = await host.ReadCommandAsync(id);
+        Assert.Equal("Succeeded", row!.Status);
+        Assert.Equal(1, row.Attempts);
+    }
+
+    [Fact]
+    public async Task ChargePayment_PastItsDeadline_EndsExpiredWithoutProviderCall()
+    {
+        var id = Guid.NewGuid();
+        var past = DateTimeOffset.UtcNow.AddSeconds(-5);
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, past);
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, past);
+        var row = await host.WaitForStatusAsync(id, "Expired");
+
+        Assert.Equal("deadline_exceeded", row.ErrorCode);
+        Assert.Equal(0, row.Attempts);
+        Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, id));
+    }
+
+    [Fact]
+    public async Task ChargePayment_WithPastDeadlineInHeaderOnly_EndsExpired()
+    {
+        var id = Guid.NewGuid();
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, deadline: null);
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, DateTimeOffset.UtcNow.AddSeconds(-1));
+
+        Assert.Equal("deadline_exceeded", (await host.WaitForStatusAsync(id, "Expired")).ErrorCode);
+        Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, id));
+    }
+
+    [Fact]
+    public async Task ChargePayment_WhenDeadlinePassesDuringTheCall_EndsExpired()
+    {
+        var id = Guid.NewGuid();
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(5);
+        host.Providers.AnswerSlowly(ProviderStub.ChargesPath, id, TimeSpan.FromSeconds(30));
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, deadline);
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, deadline);
+        var row = await host.WaitForStatusAsync(id, "Expired");
+
+        Assert.Equal("deadline_exceeded", row.ErrorCode);
+        Assert.Equal(1, row.Attempts); // it was running when the deadline cancelled the call
+        Assert.Null(row.ResultJson);
+        Assert.False(row.InInbox);
+    }
+
+    [Fact]
+    public async Task ChargePayment_WhenProviderDeclines_EndsFailedWithErrorAndInboxRow()
+    {
+        var id = Guid.NewGuid();
+        host.Providers.Answer(ProviderStub.ChargesPath, id, 402, """{"error":"card_declined"}""");
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InAMinute);
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute);
+        var row = await host.WaitForStatusAsync(id, "Failed");
+
+        Assert.Equal("card_declined", row.ErrorCode);
+        Assert.False(string.IsNullOrWhiteSpace(row.ErrorMessage));
+        Assert.Null(row.ResultJson);
+        Assert.True(row.InInbox);
+        Assert.Single(host.Providers.Requests(ProviderStub.ChargesPath, id));
+    }
+
+    [Fact]
+    public async Task ChargePayment_WhenProviderFailsTransiently_IsRedeliveredAndSucceeds()
+    {
+        var id = Guid.NewGuid();
+        // The HTTP handler tries 3 times per delivery; the first delivery sees only 503s.
+        host.Providers.AnswerInTurn(ProviderStub.ChargesPath, id, 503, 503, 503);
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InAMinute);
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute);
+        var row = await host.WaitForStatusAsync(id, "Succeeded");
+
+        Assert.Equal(2, row.Attempts);
+        Assert.Equal(4, host.Providers.Requests(ProviderStub.ChargesPath, id).Count);
+        Assert.True(row.InInbox);
+    }
+
+    [Fact]
+    public async Task ChargePayment_ForAlreadyTerminalCommand_IsAckedWithoutProviderCall()
+    {
+        var id = Guid.NewGuid();
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InAMinute, status: "Failed");
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute);
+        await host.Consumed.WaitForAsync(id, 1);
+
+        Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, id));
+        Assert.Equal("Failed", (await host.ReadCommandAsync(id))!.Status);
+    }
+
+    [Fact]
+    public async Task Message_ForUnknownCommand_IsAckedWithoutProviderCall()
+    {
+        var id = Guid.NewGuid();
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute);
+        await host.Consumed.WaitForAsync(id, 1);
+
+        Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, id));
+        Assert.Null(await host.ReadCommandAsync(id));
+    }
+
+    [Fact]
+    public async Task Message_ForAnotherTenantsCommand_IsNotExecuted()
+    {
+        var id = Guid.NewGuid();
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, "tenant-b", InAMinute);
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute);
+        await host.Consumed.WaitForAsync(id, 1);
+
+        Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, id));
+        Assert.Equal("Dispatched", (await host.ReadCommandAsync(id))!.Status);
+    }
+
+    [Fact]
+    public async Task SendNotification_WhenProviderAccepts_EndsSucceededWithProviderId()
+    {
+        var id = Guid.NewGuid();
+        await host.InsertCommandAsync(id, SendNotification.TypeName, Tenant, InAMinute);
+        var message = new SendNotification { CommandId = id, Tenant = Tenant, Channel = "sms", To = "+15550100", Body = "Code 1234" };
+
+        await host.SendAsync(message, SendNotification.TypeName, InAMinute);
+        var row = await host.WaitForStatusAsync(id, "Succeeded");
+
+        using var result = JsonDocument.Parse(row.ResultJson!);
+        Assert.Equal($"msg_{id}", result.RootElement.GetProperty("providerId").GetString());
+        var call = Assert.Single(host.Providers.Requests(ProviderStub.MessagesPath, id));
+        Assert.Equal($"Bearer {ProviderStub.ApiKey}", ProviderStub.Header(call, "Authorization"));
+    }
+
+    [Fact]
+    public async Task SendNotification_WhenProviderRejects_EndsFailed()
+    {
+        var id = Guid.NewGuid();
+        host.Providers.Answer(ProviderStub.MessagesPath, id, 400, """{"error":"invalid_recipient"}""");
+        await host.InsertCommandAsync(id, SendNotification.TypeName, Tenant, InAMinute);
+        var message = new SendNotification { CommandId = id, Tenant = Tenant, Channel = "sms", To = "nope", Body = "Code 1234" };
+
+        await host.SendAsync(message, SendNotification.TypeName, InAMinute);
+
+        Assert.Equal("invalid_recipient", (await host.WaitForStatusAsync(id, "Failed")).ErrorCode);
+    }
+
+    [Fact]
+    public async Task CommandQueues_DeclaredByTheWorkers_MatchTheRelaysTopology()
+    {
+        var uri = new Uri(host.RabbitMqConnectionString);
+        var factory = new ConnectionFactory { Uri = uri };
+        await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        // Redeclaring with other arguments or flags fails with PRECONDITION_FAILED.
+        await CommandTopology.DeclareAsync(channel, TestContext.Current.CancellationToken);
+
+        var queue = await channel.QueueDeclarePassiveAsync(ChargePayment.TypeName, TestContext.Current.CancellationToken);
+        Assert.Equal(1u, queue.ConsumerCount);
+    }
+}

@@ -1,0 +1,36 @@
+using Messaging.Workers.ExternalServices;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+
+namespace Messaging.Workers.Tests.ExternalServices;
+
+/// <summary>The provider clients wired exactly as the Workers host wires them, logging everything to a collector.</summary>
+internal sealed class ExternalServicesHost : IDisposable
+{
+    private readonly IHost _host;
+
+    public ExternalServicesHost(IDictionary<string, string?> configuration)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(configuration);
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddFakeLogging();
+        builder.AddExternalServices();
+        _host = builder.Build();
+    }
+
+    public IServiceProvider Services => _host.Services;
+
+    public FakeLogCollector Logs => _host.Services.GetFakeLogCollector();
+
+    public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+
+    /// <summary>Everything logged, as text, including structured values.</summary>
+    public string AllLogText() => string.Join('\n', Logs.GetSnapshot().Select(r =>
+        r.Message + " " + string.Join(' ', r.StructuredState?.Select(kv => kv.Value) ?? []) + " " + r.Exception));
+
+    public void Dispose() => _host.Dispose();
+}

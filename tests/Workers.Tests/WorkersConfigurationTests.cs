@@ -1,0 +1,90 @@
+using Messaging.Resilience.Persistence;
+using Messaging.Workers.Execution;
+using Messaging.Workers.ExternalServices;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Workers.Tests;
+
+/// <summary>
+/// Invalid configuration stops the Workers host at start, with a message naming the key. The host is
+/// built from the same extension methods as Program.cs and validated without starting it, so no
+/// service is contacted. (WebApplicationFactory races its own disposal when start fails, and then
+/// reports an ObjectDisposedException instead of the validation error.)
+/// </summary>
+public sealed class WorkersConfigurationTests
+{
+    private static Dictionary<string, string?> ValidConfiguration() => new()
+    {
+        ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Database=messaging;Username=messaging;Password=messaging",
+        ["ConnectionStrings:RabbitMq"] = "amqp://guest:guest@127.0.0.1:5672/",
+        ["ExternalServices:Payments:Endpoints:0"] = "http://127.0.0.1:5091",
+        ["ExternalServices:Payments:Endpoints:1"] = "http://127.0.0.1:5092/",
+        ["ExternalServices:Payments:TokenUrl"] = "http://127.0.0.1:5091/oauth/token",
+        ["ExternalServices:Payments:ClientId"] = "gateway-workers",
+        ["ExternalServices:Payments:ClientSecret"] = "fake-payments-secret",
+        ["ExternalServices:Notifications:Endpoints:0"] = "http://127.0.0.1:5093",
+        ["ExternalServices:Notifications:ApiKey"] = "fake-notifications-key",
+    };
+
+    [Fact]
+    public void Validate_WithCompleteConfiguration_Passes()
+    {
+        using var app = Build(ValidConfiguration());
+
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+
+        var options = app.Services.GetRequiredService<IOptionsMonitor<CommandTypeOptions>>().Get("payments.charge");
+        Assert.Equal(8, options.ConcurrencyLimit);
+    }
+
+    [Theory]
+    [InlineData("ExternalServices:Payments:ClientSecret", "", "ExternalServices:Payments:ClientSecret")]
+    [InlineData("ExternalServices:Payments:ClientId", "", "ExternalServices:Payments:ClientId")]
+    [InlineData("ExternalServices:Payments:TokenUrl", "", "ExternalServices:Payments:TokenUrl")]
+    [InlineData("ExternalServices:Payments:TokenUrl", "/oauth/token", "ExternalServices:Payments:TokenUrl")]
+    [InlineData("ExternalServices:Payments:Endpoints:0", "ftp://127.0.0.1:5091", "ExternalServices:Payments:Endpoints")]
+    [InlineData("ExternalServices:Payments:Endpoints:1", "127.0.0.1:5092", "ExternalServices:Payments:Endpoints")]
+    [InlineData("ExternalServices:Notifications:Endpoints:0", "not a url", "ExternalServices:Notifications:Endpoints")]
+    [InlineData("ExternalServices:Notifications:ApiKey", "", "ExternalServices:Notifications:ApiKey")]
+    [InlineData("ExternalServices:TokenRefresh:LifetimeFraction", "1.5", "ExternalServices:TokenRefresh:LifetimeFraction")]
+    [InlineData("Commands:Types:payments.charge:ConcurrencyLimit", "0", "Commands:Types:payments.charge:ConcurrencyLimit")]
+    [InlineData("Commands:Types:notifications.send:RetryLimit", "-1", "Commands:Types:notifications.send:RetryLimit")]
+    public void Validate_WithInvalidSetting_FailsNamingTheKey(string key, string value, string named)
+    {
+        var configuration = ValidConfiguration();
+        configuration[key] = value;
+        using var app = Build(configuration);
+
+        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("http://127.0.0.1:5672/")]
+    [InlineData("127.0.0.1:5672")]
+    public void Build_WithoutAmqpUri_FailsNamingTheConnectionString(string value)
+    {
+        var configuration = ValidConfiguration();
+        configuration["ConnectionStrings:RabbitMq"] = value;
+
+        var ex = Assert.Throws<InvalidOperationException>(() => Build(configuration));
+
+        Assert.Contains("ConnectionStrings:RabbitMq", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static WebApplication Build(Dictionary<string, string?> configuration)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection(configuration);
+        builder.AddMessagingPostgres();
+        builder.AddExternalServices();
+        builder.AddCommandConsumers();
+        return builder.Build();
+    }
+}

@@ -1,5 +1,6 @@
 using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
+using Messaging.Gateway.Commands;
 using Messaging.Gateway.Monitoring;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.Outbox;
@@ -25,6 +26,7 @@ builder.AddCommandTopology();
 builder.AddMessagingBus();
 builder.AddOutboxRelay();
 builder.AddGatewayAuth();
+builder.AddCommandsApi();
 
 var app = builder.Build();
 app.UseDefaultExceptionHandler();
@@ -33,6 +35,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapAuthApi().WithResilience("auth");
+app.MapCommandsApi().WithResilience("commands");
 app.MapMonitoringApi().WithResilience("monitoring");
 app.Run();
 

@@ -1,0 +1,380 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Messaging.Contracts;
+using Messaging.Contracts.Commands;
+using Messaging.Resilience.Outbox;
+using Messaging.Resilience.Pipelines;
+using Npgsql;
+using NpgsqlTypes;
+using Polly;
+using Polly.Registry;
+
+namespace Messaging.Gateway.Commands;
+
+/// <summary>A validated command ready to be stored.</summary>
+/// <param name="Id">The new command id.</param>
+/// <param name="Tenant">The tenant from the caller's token.</param>
+/// <param name="ClientId">The client from the caller's token.</param>
+/// <param name="Descriptor">The command type.</param>
+/// <param name="Request">The normalised request (becomes the wire message).</param>
+/// <param name="Payload">The normalised request as JSON (stored as the payload and hashed for idempotency).</param>
+/// <param name="Deadline">When the command expires.</param>
+/// <param name="Now">The acceptance time (microsecond precision, as Postgres stores it).</param>
+/// <param name="Idempotency">The caller's idempotency key, if any, with the request hash and retention.</param>
+internal sealed record NewCommand(
+    Guid Id,
+    string Tenant,
+    string ClientId,
+    CommandDescriptor Descriptor,
+    CommandRequest Request,
+    string Payload,
+    DateTimeOffset Deadline,
+    DateTimeOffset Now,
+    IdempotencyRequest? Idempotency);
+
+/// <summary>The idempotency part of a submission.</summary>
+/// <param name="Key">The <c>Idempotency-Key</c> header.</param>
+/// <param name="RequestHash">SHA-256 over the type, the timeout header and the normalised body.</param>
+/// <param name="ExpiresAt">Until when the key is remembered.</param>
+internal sealed record IdempotencyRequest(string Key, byte[] RequestHash, DateTimeOffset ExpiresAt)
+{
+    /// <summary>
+    /// The hash that tells "the same request again" from "another request with the same key": the type,
+    /// the <c>Command-Timeout</c> (as a number, empty when absent) and the normalised payload, each
+    /// separated by a NUL byte so no two different triples hash the same input.
+    /// </summary>
+    public static byte[] HashOf(string typeName, int? timeoutSeconds, string payload)
+    {
+        var input = Encoding.UTF8.GetBytes(
+            $"{typeName}\0{timeoutSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture)}\0{payload}");
+        return SHA256.HashData(input);
+    }
+}
+
+/// <summary>What became of a submission.</summary>
+internal abstract record SubmitOutcome
+{
+    /// <summary>Stored and enqueued now.</summary>
+    public sealed record Created(CommandAccepted Response) : SubmitOutcome;
+
+    /// <summary>The key was used before for the same request: its first response.</summary>
+    public sealed record Replayed(CommandAccepted Response) : SubmitOutcome;
+
+    /// <summary>The key was used before for another request.</summary>
+    public sealed record KeyReused : SubmitOutcome;
+
+    /// <summary>Another request with the key is being processed right now.</summary>
+    public sealed record KeyInFlight : SubmitOutcome;
+}
+
+/// <summary>Filters of the list query (already validated).</summary>
+internal sealed record CommandQuery(CommandStatus? Status, string? Type, int Limit, CommandCursor? After);
+
+/// <summary>
+/// Reads and writes commands with plain SQL, each call through the <c>postgres</c> resilience pipeline
+/// (transient failures retried, fast failure while its breaker is open). A submission is one
+/// transaction: the command row, the idempotency record and the outbox row commit together or not at all;
+/// a retry re-runs the whole transaction.
+/// </summary>
+internal sealed partial class CommandStore(
+    NpgsqlDataSource dataSource,
+    OutboxWriter outboxWriter,
+    OutboxSignal outboxSignal,
+    ResiliencePipelineProvider<string> pipelines,
+    ILogger<CommandStore> logger)
+{
+    /// <summary>How bodies, payloads and stored responses are written: camelCase, enums as strings, no nulls.</summary>
+    internal static readonly JsonSerializerOptions StoredJson = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private const string ViewColumns =
+        "id, type, status, attempts, created_at, updated_at, deadline, result::text, error_code, error_message";
+
+    /// <summary>
+    /// Stores a command, its idempotency record and its outbox row in one transaction, then wakes the
+    /// relay. With an idempotency key, a transaction-scoped advisory lock on (tenant, key) tells a
+    /// request that is still in flight from one that has finished: only one holder at a time, and the
+    /// lock is released exactly when the first request commits or rolls back.
+    /// </summary>
+    public ValueTask<SubmitOutcome> SubmitAsync(NewCommand command, CancellationToken cancellationToken) =>
+        Postgres.ExecuteAsync(static (state, ct) => state.Store.SubmitOnceAsync(state.Command, ct), (Store: this, Command: command), cancellationToken);
+
+    /// <summary>One command of a tenant, or null when it does not exist or belongs to another tenant.</summary>
+    public ValueTask<CommandView?> GetAsync(string tenant, Guid id, CancellationToken cancellationToken) =>
+        Postgres.ExecuteAsync(static (state, ct) => state.Store.GetOnceAsync(state.Tenant, state.Id, ct), (Store: this, Tenant: tenant, Id: id), cancellationToken);
+
+    /// <summary>A page of a tenant's commands, newest first (keyset on created_at, id).</summary>
+    public ValueTask<CommandPage> ListAsync(string tenant, CommandQuery query, CancellationToken cancellationToken) =>
+        Postgres.ExecuteAsync(static (state, ct) => state.Store.ListOnceAsync(state.Tenant, state.Query, ct), (Store: this, Tenant: tenant, Query: query), cancellationToken);
+
+    private ResiliencePipeline Postgres => pipelines.GetPipeline(DependencyNames.Postgres);
+
+    private async ValueTask<SubmitOutcome> SubmitOnceAsync(NewCommand command, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        var response = new CommandAccepted(command.Id, command.Descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(command.Id));
+        if (command.Idempotency is { } idempotency)
+        {
+            var existing = await ClaimKeyAsync(connection, transaction, command.Tenant, idempotency.Key, command.Now, cancellationToken).ConfigureAwait(false);
+            switch (existing)
+            {
+                case KeyClaim.InFlight:
+                    return new SubmitOutcome.KeyInFlight();
+                case KeyClaim.Stored stored when stored.RequestHash.AsSpan().SequenceEqual(idempotency.RequestHash):
+                    return new SubmitOutcome.Replayed(stored.Response);
+                case KeyClaim.Stored:
+                    return new SubmitOutcome.KeyReused();
+            }
+        }
+
+        try
+        {
+            await InsertCommandAsync(connection, transaction, command, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "commands_pkey")
+        {
+            // Ids are fresh per request, so only an earlier attempt of this very submission can hold it: its
+            // commit went through although the acknowledgement was lost, and the pipeline retried.
+            outboxSignal.Notify();
+            return new SubmitOutcome.Created(response);
+        }
+
+        if (command.Idempotency is { } key)
+        {
+            await InsertKeyAsync(connection, transaction, command, key, response, cancellationToken).ConfigureAwait(false);
+        }
+
+        await outboxWriter.EnqueueAsync(transaction, ToOutboxMessage(command), cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        outboxSignal.Notify();
+        Log.CommandAccepted(logger, command.Id, command.Descriptor.TypeName, command.Tenant, command.Idempotency is not null);
+        return new SubmitOutcome.Created(response);
+    }
+
+    /// <summary>One command of a tenant, or null when it does not exist or belongs to another tenant.</summary>
+    private async ValueTask<CommandView?> GetOnceAsync(string tenant, Guid id, CancellationToken cancellationToken)
+    {
+        await using var select = dataSource.CreateCommand($"SELECT {ViewColumns} FROM commands WHERE id = @id AND tenant = @tenant");
+        select.Parameters.AddWithValue("id", id);
+        select.Parameters.AddWithValue("tenant", tenant);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadView(reader) : null;
+    }
+
+    private async ValueTask<CommandPage> ListOnceAsync(string tenant, CommandQuery query, CancellationToken cancellationToken)
+    {
+        var sql = new StringBuilder($"SELECT {ViewColumns} FROM commands WHERE tenant = @tenant");
+        await using var select = dataSource.CreateCommand();
+        select.Parameters.AddWithValue("tenant", tenant);
+        if (query.Status is { } status)
+        {
+            sql.Append(" AND status = @status");
+            select.Parameters.AddWithValue("status", status.ToString());
+        }
+
+        if (query.Type is { } type)
+        {
+            sql.Append(" AND type = @type");
+            select.Parameters.AddWithValue("type", type);
+        }
+
+        if (query.After is { } after)
+        {
+            sql.Append(" AND (created_at, id) < (@after_created_at, @after_id)");
+            select.Parameters.AddWithValue("after_created_at", after.CreatedAt);
+            select.Parameters.AddWithValue("after_id", after.Id);
+        }
+
+        sql.Append(" ORDER BY created_at DESC, id DESC LIMIT @limit");
+        select.Parameters.AddWithValue("limit", query.Limit + 1);
+        select.CommandText = sql.ToString();
+
+        var items = new List<CommandView>(query.Limit + 1);
+        await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                items.Add(ReadView(reader));
+            }
+        }
+
+        if (items.Count <= query.Limit)
+        {
+            return new CommandPage(items, null);
+        }
+
+        items.RemoveAt(items.Count - 1);
+        var last = items[^1];
+        return new CommandPage(items, new CommandCursor(last.CreatedAt, last.Id).Encode());
+    }
+
+    /// <summary>The advisory lock key for an idempotency key: the first 8 bytes of SHA-256 over a prefix, the tenant and the key.</summary>
+    internal static long IdempotencyLockKey(string tenant, string key)
+    {
+        var input = Encoding.UTF8.GetBytes($"idempotency\0{tenant}\0{key}");
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(input, hash);
+        return BinaryPrimitives.ReadInt64BigEndian(hash);
+    }
+
+    private static async Task<KeyClaim> ClaimKeyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string tenant, string key, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(@lock_key)", connection, transaction))
+        {
+            tryLock.Parameters.AddWithValue("lock_key", IdempotencyLockKey(tenant, key));
+            if (await tryLock.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                return new KeyClaim.InFlight();
+            }
+        }
+
+        // Read committed: this statement's snapshot is taken after the lock, so it sees a first request that just committed.
+        await using (var select = new NpgsqlCommand(
+            "SELECT request_hash, response_body::text, expires_at FROM idempotency_keys WHERE tenant = @tenant AND key = @key",
+            connection, transaction))
+        {
+            select.Parameters.AddWithValue("tenant", tenant);
+            select.Parameters.AddWithValue("key", key);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return new KeyClaim.Free();
+            }
+
+            if (reader.GetFieldValue<DateTimeOffset>(2) > now)
+            {
+                var response = JsonSerializer.Deserialize<CommandAccepted>(reader.GetString(1), StoredJson)
+                    ?? throw new InvalidOperationException("A stored idempotent response is empty.");
+                return new KeyClaim.Stored(reader.GetFieldValue<byte[]>(0), response);
+            }
+        }
+
+        // Expired keys count as absent: forget the old record in this same transaction.
+        await using var delete = new NpgsqlCommand("DELETE FROM idempotency_keys WHERE tenant = @tenant AND key = @key", connection, transaction);
+        delete.Parameters.AddWithValue("tenant", tenant);
+        delete.Parameters.AddWithValue("key", key);
+        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return new KeyClaim.Free();
+    }
+
+    private static async Task InsertCommandAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, NewCommand command, CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand(
+            """
+            INSERT INTO commands (id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at)
+            VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now)
+            """, connection, transaction);
+        insert.Parameters.AddWithValue("id", command.Id);
+        insert.Parameters.AddWithValue("tenant", command.Tenant);
+        insert.Parameters.AddWithValue("client_id", command.ClientId);
+        insert.Parameters.AddWithValue("type", command.Descriptor.TypeName);
+        insert.Parameters.AddWithValue("status", nameof(CommandStatus.Accepted));
+        insert.Parameters.AddWithValue("payload", NpgsqlDbType.Jsonb, command.Payload);
+        insert.Parameters.AddWithValue("idempotency_key", NpgsqlDbType.Text, (object?)command.Idempotency?.Key ?? DBNull.Value);
+        insert.Parameters.AddWithValue("deadline", command.Deadline);
+        insert.Parameters.AddWithValue("now", command.Now);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task InsertKeyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, NewCommand command, IdempotencyRequest key, CommandAccepted response, CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand(
+            """
+            INSERT INTO idempotency_keys (tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at)
+            VALUES (@tenant, @key, @request_hash, @command_id, @status_code, @response_body, @now, @expires_at)
+            """, connection, transaction);
+        insert.Parameters.AddWithValue("tenant", command.Tenant);
+        insert.Parameters.AddWithValue("key", key.Key);
+        insert.Parameters.AddWithValue("request_hash", key.RequestHash);
+        insert.Parameters.AddWithValue("command_id", command.Id);
+        insert.Parameters.AddWithValue("status_code", StatusCodes.Status202Accepted);
+        insert.Parameters.AddWithValue("response_body", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(response, StoredJson));
+        insert.Parameters.AddWithValue("now", command.Now);
+        insert.Parameters.AddWithValue("expires_at", key.ExpiresAt);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static OutboxMessage ToOutboxMessage(NewCommand command)
+    {
+        var message = command.Request.ToMessage(command.Id, command.Tenant);
+        // Header values are strings: the relay reads them as Dictionary<string, string>.
+        var headers = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [MessageHeaders.Tenant] = command.Tenant,
+            [MessageHeaders.Client] = command.ClientId,
+            [MessageHeaders.CommandType] = command.Descriptor.TypeName,
+            [MessageHeaders.Deadline] = command.Deadline.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            [MessageHeaders.Attempt] = "1",
+        };
+
+        // The relay restores this context, so one trace spans HTTP -> relay -> worker -> provider.
+        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } traceParent } activity)
+        {
+            headers[MessageHeaders.TraceParent] = traceParent;
+            if (!string.IsNullOrEmpty(activity.TraceStateString))
+            {
+                headers[MessageHeaders.TraceState] = activity.TraceStateString;
+            }
+        }
+
+        return new OutboxMessage(
+            command.Id,
+            command.Descriptor.QueueName,
+            command.Descriptor.MessageType.FullName!,
+            JsonSerializer.Serialize(message, message.GetType(), StoredJson),
+            headers,
+            NotBefore: command.Now);
+    }
+
+    private static CommandView ReadView(NpgsqlDataReader reader)
+    {
+        JsonElement? result = null;
+        if (!reader.IsDBNull(7))
+        {
+            using var document = JsonDocument.Parse(reader.GetString(7));
+            result = document.RootElement.Clone();
+        }
+
+        CommandError? error = reader.IsDBNull(8) && reader.IsDBNull(9)
+            ? null
+            : new CommandError(reader.IsDBNull(8) ? "" : reader.GetString(8), reader.IsDBNull(9) ? "" : reader.GetString(9));
+
+        return new CommandView(
+            reader.GetGuid(0),
+            reader.GetString(1),
+            Enum.Parse<CommandStatus>(reader.GetString(2)),
+            reader.GetInt32(3),
+            reader.GetFieldValue<DateTimeOffset>(4),
+            reader.GetFieldValue<DateTimeOffset>(5),
+            reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
+            result,
+            error);
+    }
+
+    private abstract record KeyClaim
+    {
+        public sealed record Free : KeyClaim;
+
+        public sealed record InFlight : KeyClaim;
+
+        public sealed record Stored(byte[] RequestHash, CommandAccepted Response) : KeyClaim;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2100, EventName = "CommandAccepted", Level = LogLevel.Information,
+            Message = "Accepted command {CommandId} of type {CommandType} for tenant {Tenant} (idempotency key: {HasIdempotencyKey})")]
+        public static partial void CommandAccepted(ILogger logger, Guid commandId, string commandType, string tenant, bool hasIdempotencyKey);
+    }
+}

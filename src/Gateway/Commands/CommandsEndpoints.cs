@@ -1,0 +1,397 @@
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Security.Claims;
+using System.Text.Json;
+using Messaging.Contracts.Commands;
+using Messaging.Gateway.Auth;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+using Messaging.Resilience.Pipelines;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace Messaging.Gateway.Commands;
+
+/// <summary>
+/// <c>POST /api/commands/{type}</c>, <c>GET /api/commands/{id}</c> and <c>GET /api/commands</c>.
+/// Everything the request can be refused for is checked before the database is touched, so no 4xx
+/// ever leaves a row behind. Tenant and client come from the access token only.
+/// </summary>
+internal static partial class CommandsEndpoints
+{
+    /// <summary>The largest accepted body, enforced while reading (not left to the server's default limit).</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const string CommandTimeoutHeader = "Command-Timeout";
+    public const string IdempotentReplayedHeader = "Idempotent-Replayed";
+
+    public const int DefaultPageSize = 20;
+    public const int MaxPageSize = 100;
+
+    private const int MaxIdempotencyKeyLength = 255;
+    private const int MaxTimeoutSeconds = 86_400;
+
+    // What a client should wait before retrying while PostgreSQL cannot be reached.
+    private const int UnavailableRetryAfterSeconds = 5;
+
+    public static RouteGroupBuilder MapCommandsEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/commands").RequireAuthorization(GatewayClaims.CommandsScope);
+        group.MapPost("/{type}", SubmitAsync).WithName("SubmitCommand");
+        group.MapGet("/{id}", GetAsync).WithName("GetCommand");
+        group.MapGet("", ListAsync).WithName("ListCommands");
+        return group;
+    }
+
+    internal static async Task<Results<Accepted<CommandAccepted>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> SubmitAsync(
+        string type,
+        HttpContext context,
+        CommandStore store,
+        IOptionsMonitor<CommandsOptions> options,
+        TimeProvider timeProvider,
+        ILoggerFactory loggerFactory,
+        CancellationToken cancellationToken)
+    {
+        if (!CommandCatalog.TryGet(type, out var descriptor) || !CommandRequests.IsSupported(descriptor))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown command type",
+                detail: $"There is no command type '{type}'. Known types: {string.Join(", ", CommandCatalog.All.Select(d => d.TypeName))}.");
+        }
+
+        if (!TryGetCaller(context.User, out var tenant, out var clientId))
+        {
+            return TypedResults.Forbid();
+        }
+
+        var request = context.Request;
+        if (!IsJsonContentType(request.ContentType))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                detail: "Send the command as Content-Type: application/json (UTF-8).");
+        }
+
+        var headerErrors = new ValidationErrors();
+        var idempotencyKey = ReadIdempotencyKey(request, headerErrors);
+        var timeoutSeconds = ReadCommandTimeout(request, headerErrors);
+        if (headerErrors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(headerErrors.ToDictionary(), title: "Invalid request headers");
+        }
+
+        var body = await ReadBodyAsync(request, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        if (body is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
+                detail: $"A command body may have at most {MaxBodyBytes} bytes.");
+        }
+
+        var read = CommandRequests.Read(descriptor, body);
+        if (read.IsJsonError)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid JSON",
+                detail: read.JsonPath is null
+                    ? $"The body is not a JSON object of a {descriptor.TypeName} command."
+                    : $"The body is not a JSON object of a {descriptor.TypeName} command (at {read.JsonPath}); unknown properties are not allowed.");
+        }
+
+        if (read.Errors is { } errors)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        }
+
+        var commandRequest = read.Request!;
+        var current = options.CurrentValue;
+        var now = TruncateToMicroseconds(timeProvider.GetUtcNow());
+        var payload = JsonSerializer.Serialize(commandRequest, commandRequest.GetType(), CommandStore.StoredJson);
+        var command = new NewCommand(
+            Guid.CreateVersion7(now),
+            tenant,
+            clientId,
+            descriptor,
+            commandRequest,
+            payload,
+            Deadline: now + (timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : current.DefaultTimeoutFor(descriptor.TypeName)),
+            now,
+            idempotencyKey is null
+                ? null
+                : new IdempotencyRequest(idempotencyKey, IdempotencyRequest.HashOf(descriptor.TypeName, timeoutSeconds, payload), now + current.IdempotencyRetention));
+
+        SubmitOutcome outcome;
+        try
+        {
+            outcome = await store.SubmitAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsDatabaseUnavailable(ex))
+        {
+            return Unavailable(context, loggerFactory, ex);
+        }
+
+        var logger = loggerFactory.CreateLogger(typeof(CommandsEndpoints));
+        switch (outcome)
+        {
+            case SubmitOutcome.Created created:
+                return TypedResults.Accepted(created.Response.StatusUrl, created.Response);
+            case SubmitOutcome.Replayed replayed:
+                Log.IdempotentReplay(logger, replayed.Response.Id, tenant);
+                context.Response.Headers[IdempotentReplayedHeader] = "true";
+                return TypedResults.Accepted(replayed.Response.StatusUrl, replayed.Response);
+            case SubmitOutcome.KeyReused:
+                Log.IdempotencyKeyReused(logger, tenant);
+                return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused",
+                    detail: "This Idempotency-Key was already used for a different request. Use a new key for a new command.");
+            default:
+                Log.IdempotencyKeyInFlight(logger, tenant);
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request in progress",
+                    detail: "A request with this Idempotency-Key is still being processed. Retry later to get its response.");
+        }
+    }
+
+    internal static async Task<Results<Ok<CommandView>, ProblemHttpResult, ForbidHttpResult>> GetAsync(
+        string id, HttpContext context, CommandStore store, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        if (!TryGetCaller(context.User, out var tenant, out _))
+        {
+            return TypedResults.Forbid();
+        }
+
+        // Malformed ids, unknown ids and other tenants' ids get the very same answer.
+        if (!Guid.TryParse(id, out var commandId))
+        {
+            return CommandNotFound();
+        }
+
+        CommandView? view;
+        try
+        {
+            view = await store.GetAsync(tenant, commandId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsDatabaseUnavailable(ex))
+        {
+            return Unavailable(context, loggerFactory, ex);
+        }
+
+        return view is null ? CommandNotFound() : TypedResults.Ok(view);
+    }
+
+    internal static async Task<Results<Ok<CommandPage>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> ListAsync(
+        string? status,
+        string? type,
+        string? limit,
+        string? cursor,
+        HttpContext context,
+        CommandStore store,
+        ILoggerFactory loggerFactory,
+        CancellationToken cancellationToken)
+    {
+        if (!TryGetCaller(context.User, out var tenant, out _))
+        {
+            return TypedResults.Forbid();
+        }
+
+        var errors = new ValidationErrors();
+        CommandStatus? statusFilter = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            statusFilter = ParseStatus(status);
+            if (statusFilter is null)
+            {
+                errors.Add("status", $"Unknown status. Known statuses: {string.Join(", ", Enum.GetNames<CommandStatus>())}.");
+            }
+        }
+
+        string? typeFilter = null;
+        if (!string.IsNullOrEmpty(type))
+        {
+            if (CommandCatalog.TryGet(type, out var descriptor))
+            {
+                typeFilter = descriptor.TypeName;
+            }
+            else
+            {
+                errors.Add("type", $"Unknown command type. Known types: {string.Join(", ", CommandCatalog.All.Select(d => d.TypeName))}.");
+            }
+        }
+
+        var pageSize = DefaultPageSize;
+        if (!string.IsNullOrEmpty(limit)
+            && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
+        {
+            errors.Add("limit", $"The limit must be a whole number from 1 to {MaxPageSize}.");
+        }
+
+        CommandCursor? after = null;
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            if (CommandCursor.TryDecode(cursor, out var decoded))
+            {
+                after = decoded;
+            }
+            else
+            {
+                errors.Add("cursor", "The cursor is not one this API returned.");
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors.ToDictionary());
+        }
+
+        try
+        {
+            return TypedResults.Ok(await store.ListAsync(tenant, new CommandQuery(statusFilter, typeFilter, pageSize, after), cancellationToken)
+                .ConfigureAwait(false));
+        }
+        catch (Exception ex) when (IsDatabaseUnavailable(ex))
+        {
+            return Unavailable(context, loggerFactory, ex);
+        }
+    }
+
+    /// <summary>
+    /// The database could not be reached (after the pipeline's retries), its breaker is open, or it ran out
+    /// of time; anything else (a constraint violation, a SQL error) is a bug and stays a 500.
+    /// </summary>
+    internal static bool IsDatabaseUnavailable(Exception exception) =>
+        exception is BrokenCircuitException or TimeoutRejectedException || TransientFailures.IsTransientPostgres(exception);
+
+    private static ProblemHttpResult Unavailable(HttpContext context, ILoggerFactory loggerFactory, Exception exception)
+    {
+        Log.DatabaseUnavailable(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), exception.GetType().Name);
+        var retryAfter = exception is BrokenCircuitException { RetryAfter: { } breakLeft }
+            ? Math.Max(1, (int)Math.Ceiling(breakLeft.TotalSeconds))
+            : UnavailableRetryAfterSeconds;
+        context.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable",
+            detail: "Commands cannot be stored or read right now. Retry after the time given in Retry-After.");
+    }
+
+    private static ProblemHttpResult CommandNotFound() =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Command not found");
+
+    private static bool TryGetCaller(ClaimsPrincipal user, out string tenant, out string clientId)
+    {
+        tenant = user.FindFirstValue(GatewayClaims.Tenant) ?? "";
+        clientId = user.FindFirstValue(GatewayClaims.ClientId) ?? "";
+        return tenant.Length > 0 && clientId.Length > 0;
+    }
+
+    /// <summary><c>application/json</c>, optionally with <c>charset=utf-8</c>; anything else is refused with 415.</summary>
+    internal static bool IsJsonContentType(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
+            || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var charset = mediaType.Charset;
+        return charset.Length == 0 || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>1–255 visible ASCII characters (0x21–0x7E), given once.</summary>
+    private static string? ReadIdempotencyKey(HttpRequest request, ValidationErrors errors)
+    {
+        if (!request.Headers.TryGetValue(IdempotencyKeyHeader, out var values))
+        {
+            return null;
+        }
+
+        var key = values.Count == 1 ? values[0] : null;
+        if (key is null || key.Length is 0 or > MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~'))
+        {
+            errors.Add(IdempotencyKeyHeader, $"The Idempotency-Key must be 1 to {MaxIdempotencyKeyLength} visible ASCII characters, given once.");
+            return null;
+        }
+
+        return key;
+    }
+
+    /// <summary>Whole seconds from 1 to 86400, given once.</summary>
+    private static int? ReadCommandTimeout(HttpRequest request, ValidationErrors errors)
+    {
+        if (!request.Headers.TryGetValue(CommandTimeoutHeader, out var values))
+        {
+            return null;
+        }
+
+        if (values.Count != 1
+            || !int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            || seconds is < 1 or > MaxTimeoutSeconds)
+        {
+            errors.Add(CommandTimeoutHeader, $"The Command-Timeout must be a whole number of seconds from 1 to {MaxTimeoutSeconds}, given once.");
+            return null;
+        }
+
+        return seconds;
+    }
+
+    /// <summary>Reads the whole body, or returns null as soon as it is longer than <paramref name="limit"/>.</summary>
+    internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        PipeReader reader = request.BodyReader;
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (buffer.Length > limit)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                return null;
+            }
+
+            if (result.IsCompleted)
+            {
+                var body = System.Buffers.BuffersExtensions.ToArray(buffer);
+                reader.AdvanceTo(buffer.End);
+                return body;
+            }
+
+            // Consume nothing yet, but ask for more: the pipe keeps the bytes until the body is complete.
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static CommandStatus? ParseStatus(string value)
+    {
+        foreach (var candidate in Enum.GetValues<CommandStatus>())
+        {
+            if (string.Equals(candidate.ToString(), value, StringComparison.OrdinalIgnoreCase))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset value) =>
+        new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2101, EventName = "IdempotentReplay", Level = LogLevel.Information,
+            Message = "Replayed the first response for command {CommandId} of tenant {Tenant} (same Idempotency-Key, same request)")]
+        public static partial void IdempotentReplay(ILogger logger, Guid commandId, string tenant);
+
+        [LoggerMessage(EventId = 2102, EventName = "IdempotencyKeyReused", Level = LogLevel.Warning,
+            Message = "Refused a request of tenant {Tenant}: its Idempotency-Key was used for a different request")]
+        public static partial void IdempotencyKeyReused(ILogger logger, string tenant);
+
+        [LoggerMessage(EventId = 2103, EventName = "IdempotencyKeyInFlight", Level = LogLevel.Information,
+            Message = "Refused a request of tenant {Tenant}: a request with the same Idempotency-Key is in flight")]
+        public static partial void IdempotencyKeyInFlight(ILogger logger, string tenant);
+
+        // The exception's kind only: its message can name hosts.
+        [LoggerMessage(EventId = 2104, EventName = "CommandsDatabaseUnavailable", Level = LogLevel.Warning,
+            Message = "PostgreSQL is unavailable for the commands API ({FailureKind}); answering 503")]
+        public static partial void DatabaseUnavailable(ILogger logger, string failureKind);
+    }
+}

@@ -131,7 +131,7 @@ public sealed class SystemFixture : ServicesFixture
         var error = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"clients add failed ({process.ExitCode}): {error}");
-        var json = output.Trim().Split('\n').Last(l => l.TrimStart().StartsWith('{'));
+        var json = output[output.IndexOf('{', StringComparison.Ordinal)..];
         using var document = JsonDocument.Parse(json);
         return new ClientCredentials(document.RootElement.GetProperty("clientId").GetString()!, document.RootElement.GetProperty("clientSecret").GetString()!);
     }

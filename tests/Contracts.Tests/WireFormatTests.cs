@@ -1,0 +1,70 @@
+using Messaging.Contracts;
+using Messaging.Contracts.Commands;
+using Messaging.Contracts.Notifications;
+using Messaging.Contracts.Payments;
+
+namespace Messaging.Contracts.Tests;
+
+/// <summary>
+/// Full type names, header names and command names are the wire format: messages already in queues and
+/// outboxes carry them. These tests pin them so that a rename is a deliberate, visible change.
+/// </summary>
+public sealed class WireFormatTests
+{
+    [Theory]
+    [InlineData(typeof(ChargePayment), "Messaging.Contracts.Payments.ChargePayment")]
+    [InlineData(typeof(SendNotification), "Messaging.Contracts.Notifications.SendNotification")]
+    public void MessageTypes_KeepTheirFullNames(Type type, string fullName) => Assert.Equal(fullName, type.FullName);
+
+    [Fact]
+    public void HeaderNames_AreStable()
+    {
+        Assert.Equal("Messaging-Tenant", MessageHeaders.Tenant);
+        Assert.Equal("Messaging-Client", MessageHeaders.Client);
+        Assert.Equal("Messaging-Command-Type", MessageHeaders.CommandType);
+        Assert.Equal("Messaging-Deadline", MessageHeaders.Deadline);
+        Assert.Equal("Messaging-Attempt", MessageHeaders.Attempt);
+        Assert.Equal("traceparent", MessageHeaders.TraceParent);
+        Assert.Equal("tracestate", MessageHeaders.TraceState);
+    }
+
+    [Fact]
+    public void Catalog_NamesEveryCommandOnce_WithItsOwnQueue()
+    {
+        Assert.Equal(["payments.charge", "notifications.send"], CommandCatalog.All.Select(c => c.TypeName));
+        Assert.Equal(CommandCatalog.All.Count, CommandCatalog.All.Select(c => c.QueueName).Distinct().Count());
+        Assert.All(CommandCatalog.All, c => Assert.True(typeof(ICommandMessage).IsAssignableFrom(c.MessageType)));
+    }
+
+    [Theory]
+    [InlineData("payments.charge", typeof(ChargePayment))]
+    [InlineData("notifications.send", typeof(SendNotification))]
+    public void Catalog_FindsTypesByName(string name, Type messageType)
+    {
+        Assert.True(CommandCatalog.TryGet(name, out var descriptor));
+        Assert.Equal(messageType, descriptor.MessageType);
+    }
+
+    [Theory]
+    [InlineData("Payments.Charge")]
+    [InlineData("payments")]
+    [InlineData("")]
+    public void Catalog_RejectsUnknownNames_CaseSensitively(string name) => Assert.False(CommandCatalog.TryGet(name, out _));
+
+    [Theory]
+    [InlineData(CommandStatus.Succeeded, true)]
+    [InlineData(CommandStatus.Failed, true)]
+    [InlineData(CommandStatus.DeadLettered, true)]
+    [InlineData(CommandStatus.Expired, true)]
+    [InlineData(CommandStatus.Accepted, false)]
+    [InlineData(CommandStatus.Dispatched, false)]
+    [InlineData(CommandStatus.Processing, false)]
+    [InlineData(CommandStatus.Scheduled, false)]
+    public void TerminalStatuses(CommandStatus status, bool terminal) => Assert.Equal(terminal, status.IsTerminal());
+
+    [Fact]
+    public void StatusNames_AreStable() =>
+        Assert.Equal(
+            ["Accepted", "Dispatched", "Processing", "Succeeded", "Failed", "Scheduled", "DeadLettered", "Expired"],
+            Enum.GetNames<CommandStatus>());
+}

@@ -1,4 +1,3 @@
-using Messaging.Contracts;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Notifications;
 using Messaging.Contracts.Payments;

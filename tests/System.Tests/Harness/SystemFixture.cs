@@ -110,6 +110,35 @@ public sealed class SystemFixture : ServicesFixture
         return environment;
     }
 
+    /// <summary>
+    /// Starts another gateway process on the same database and virtual host, with
+    /// <paramref name="configure"/> applied to its environment (for example PostgreSQL behind a
+    /// <see cref="TcpProxy"/>). Dispose it at the end of the test.
+    /// </summary>
+    public async Task<(ServiceProcess Process, HttpClient Client)> StartExtraGatewayAsync(string name, Action<Dictionary<string, string>> configure)
+    {
+        var port = FreePort();
+        var environment = GatewayEnvironment();
+        environment["Urls"] = $"http://127.0.0.1:{port}";
+        configure(environment);
+        var process = new ServiceProcess(name, RepositoryPaths.Gateway, environment, Path.Combine(RepositoryPaths.TestLogs, RabbitMqVirtualHost));
+        process.Start();
+        var baseAddress = new Uri($"http://127.0.0.1:{port}/");
+        await WaitForHttpAsync(process, new Uri(baseAddress, "health/live"));
+        return (process, new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) });
+    }
+
+    /// <summary>The PostgreSQL endpoint of this fixture's database.</summary>
+    public IPEndPoint PostgresEndPoint()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(PostgresConnectionString);
+        return new IPEndPoint(IPAddress.Parse(builder.Host!), builder.Port);
+    }
+
+    /// <summary>This fixture's connection string with another port (a proxy's).</summary>
+    public string PostgresConnectionStringVia(int port) =>
+        new NpgsqlConnectionStringBuilder(PostgresConnectionString) { Port = port, Timeout = 3, CommandTimeout = 5 }.ConnectionString;
+
     /// <summary>Creates a client through the gateway's own CLI (a real process) and returns its credentials.</summary>
     public async Task<ClientCredentials> AddClientAsync(string tenant, string scopes = "commands")
     {

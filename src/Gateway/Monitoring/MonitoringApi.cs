@@ -8,6 +8,8 @@ namespace Messaging.Gateway.Monitoring;
 /// <summary>The operations API (scope <c>admin</c>): the overview and manual breaker control.</summary>
 internal static class MonitoringApi
 {
+    private const string MonitoringRouteBreaker = "route:monitoring";
+
     public static RouteGroupBuilder MapMonitoringApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/monitoring").RequireAuthorization(GatewayClaims.AdminScope);
@@ -34,6 +36,12 @@ internal static class MonitoringApi
         if (!await breakers.ExistsAsync(name, cancellationToken))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No breaker has this name.");
+        }
+
+        if (action == BreakerAction.Isolate && name == MonitoringRouteBreaker)
+        {
+            // Isolating it would reject the very requests needed to reset it.
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The monitoring API's own breaker cannot be isolated.");
         }
 
         await breakers.ControlAsync(name, action, cancellationToken);

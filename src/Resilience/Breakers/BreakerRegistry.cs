@@ -132,18 +132,12 @@ public sealed partial class BreakerRegistry
         };
     }
 
-    /// <summary>Counts an outcome seen by a breaker, for the figures logged at the next transition.</summary>
-    internal void RecordOutcome(string name, bool failed)
-    {
-        if (_entries.TryGetValue(name, out var entry))
-        {
-            Interlocked.Increment(ref entry.Calls);
-            if (failed)
-            {
-                Interlocked.Increment(ref entry.Failures);
-            }
-        }
-    }
+    /// <summary>
+    /// The counter of outcomes seen by a breaker, for the figures logged at its next transition. Held by
+    /// the pipeline, so recording an outcome costs two interlocked increments and no lookup.
+    /// </summary>
+    internal BreakerOutcomeCounter OutcomeCounter(string name) =>
+        new(_entries.GetOrAdd(name, n => new Entry(n, _timeProvider.GetUtcNow())));
 
     /// <summary>Counts a call rejected by an open breaker.</summary>
     internal void RecordRejection(string name) =>
@@ -226,7 +220,24 @@ public sealed partial class BreakerRegistry
         _ => "failure threshold reached",
     };
 
-    private sealed class Entry(string name, DateTimeOffset since)
+    /// <summary>Records outcomes into one breaker's entry.</summary>
+    internal readonly struct BreakerOutcomeCounter
+    {
+        private readonly Entry _entry;
+
+        internal BreakerOutcomeCounter(Entry entry) => _entry = entry;
+
+        public void Record(bool failed)
+        {
+            Interlocked.Increment(ref _entry.Calls);
+            if (failed)
+            {
+                Interlocked.Increment(ref _entry.Failures);
+            }
+        }
+    }
+
+    internal sealed class Entry(string name, DateTimeOffset since)
     {
         public string Name { get; } = name;
 

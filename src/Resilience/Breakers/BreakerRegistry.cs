@@ -31,7 +31,12 @@ public enum BreakerState
 public sealed record BreakerSnapshot(string Name, BreakerState State, DateTimeOffset Since);
 
 /// <summary>A breaker changed state.</summary>
-public sealed record BreakerStateChanged(string Name, BreakerState From, BreakerState To, DateTimeOffset At);
+/// <param name="Name">The breaker.</param>
+/// <param name="From">The state it left.</param>
+/// <param name="To">The state it entered.</param>
+/// <param name="At">When.</param>
+/// <param name="BreakDuration">For <see cref="BreakerState.Open"/>: how long the break lasts.</param>
+public sealed record BreakerStateChanged(string Name, BreakerState From, BreakerState To, DateTimeOffset At, TimeSpan? BreakDuration = null);
 
 /// <summary>
 /// Observes and controls the circuit breakers of every dependency pipeline: their state for monitoring,
@@ -185,7 +190,7 @@ public sealed partial class BreakerRegistry
                 break;
         }
 
-        StateChanged?.Invoke(new BreakerStateChanged(entry.Name, from, to, entry.Since));
+        StateChanged?.Invoke(new BreakerStateChanged(entry.Name, from, to, entry.Since, to == BreakerState.Open ? breakDuration : null));
     }
 
     private IEnumerable<Measurement<int>> ObserveStates()

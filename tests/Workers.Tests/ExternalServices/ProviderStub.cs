@@ -21,8 +21,9 @@ internal sealed class ProviderStub : IDisposable
     public WireMockServer Server { get; } = WireMockServer.Start();
 
     /// <summary>
-    /// Configuration for a host using this stub: fast HTTP retries, and attempt timeouts long enough
-    /// for a busy two-core machine running tests in parallel.
+    /// Configuration for a host using this stub (both payments endpoints on this server, so they share a
+    /// breaker): fast retries, attempt timeouts long enough for a busy two-core machine running tests in
+    /// parallel, and breakers that only tests about breakers (with their own settings) open.
     /// </summary>
     public Dictionary<string, string?> Configuration()
     {
@@ -36,15 +37,19 @@ internal sealed class ProviderStub : IDisposable
             ["ExternalServices:Notifications:Endpoints:0"] = Server.Url,
             ["ExternalServices:Notifications:ApiKey"] = ApiKey,
         };
-        foreach (var provider in new[] { "Payments", "Notifications" })
+        foreach (var dependency in new[] { "payments", "payments.token", "notifications" })
         {
-            configuration[$"ExternalServices:{provider}:Resilience:Retry:MaxRetryAttempts"] = "2";
-            configuration[$"ExternalServices:{provider}:Resilience:Retry:Delay"] = "00:00:00.010";
-            configuration[$"ExternalServices:{provider}:Resilience:AttemptTimeout:Timeout"] = "00:00:20";
-            configuration[$"ExternalServices:{provider}:Resilience:TotalRequestTimeout:Timeout"] = "00:01:00";
-            configuration[$"ExternalServices:{provider}:Resilience:CircuitBreaker:SamplingDuration"] = "00:01:00";
+            var key = $"Resilience:Dependencies:{dependency}";
+            configuration[$"{key}:AttemptTimeout"] = "00:00:20";
+            configuration[$"{key}:TotalTimeout"] = "00:01:00";
+            configuration[$"{key}:Retry:BaseDelay"] = "00:00:00.010";
+            configuration[$"{key}:Retry:MaxDelay"] = "00:00:00.050";
+            configuration[$"{key}:Breaker:MinimumThroughput"] = "1000";
+            configuration[$"{key}:Breaker:SamplingDuration"] = "00:01:00";
+            configuration[$"{key}:Breaker:SlowCallThreshold"] = "00:00:30";
         }
 
+        configuration["Resilience:Dependencies:notifications:Retry:MaxRetryAttempts"] = "2";
         return configuration;
     }
 

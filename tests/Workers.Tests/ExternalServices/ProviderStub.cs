@@ -106,6 +106,34 @@ internal sealed class ProviderStub : IDisposable
         return this;
     }
 
+    /// <summary>Every request to <paramref name="path"/> answers <paramref name="status"/> (before the defaults, after per-key answers).</summary>
+    public ProviderStub AnswerAll(string path, int status, string body = """{"error":"unavailable"}""")
+    {
+        Server.Given(Request.Create().WithPath(path).UsingPost())
+            .AtPriority(50)
+            .RespondWith(Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody(body));
+        return this;
+    }
+
+    /// <summary>The token endpoint fails with <paramref name="status"/> once, then issues <paramref name="token"/>.</summary>
+    public ProviderStub WithTokenAfterOneFailure(int status, string token = "token-1")
+    {
+        Server.Given(Request.Create().WithPath(TokenPath).UsingPost()).InScenario("flaky-token")
+            .WillSetStateTo("recovered")
+            .RespondWith(Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody("""{"error":"temporarily_unavailable"}"""));
+        Server.Given(Request.Create().WithPath(TokenPath).UsingPost()).InScenario("flaky-token").WhenStateIs("recovered")
+            .RespondWith(TokenResponse(token));
+        return this;
+    }
+
+    /// <summary>How many requests to <paramref name="path"/> this server answered with <paramref name="status"/>.</summary>
+    public int Answered(string path, int status) =>
+        Server.LogEntries.Count(e => e.RequestMessage.Path == path && e.ResponseMessage.StatusCode is { } code
+            && Convert.ToInt32(code, System.Globalization.CultureInfo.InvariantCulture) == status);
+
+    /// <summary>The pipeline and breaker name of this server as a payments endpoint.</summary>
+    public string PaymentsEndpointName => "payments@" + new Uri(Server.Url!).Authority;
+
     /// <summary>Requests to <paramref name="path"/> with this idempotency key answer only after <paramref name="delay"/>.</summary>
     public ProviderStub AnswerSlowly(string path, Guid idempotencyKey, TimeSpan delay)
     {

@@ -208,6 +208,21 @@ public sealed class ProviderFailoverTests : IDisposable
         Assert.Single(_primary.Requests(ProviderStub.TokenPath));
     }
 
+    [Fact]
+    public void ProviderClients_LeaveTimeToThePipelines_AndStartAtTheFirstEndpoint()
+    {
+        var factory = Host().Get<IHttpClientFactory>();
+
+        using var payments = factory.CreateClient(nameof(PaymentsClient));
+        using var notifications = factory.CreateClient(nameof(Workers.ExternalServices.Notifications.NotificationsClient));
+        using var tokens = factory.CreateClient("payments.token");
+
+        Assert.Equal(Timeout.InfiniteTimeSpan, payments.Timeout);
+        Assert.Equal(Timeout.InfiniteTimeSpan, notifications.Timeout);
+        Assert.Equal(Timeout.InfiniteTimeSpan, tokens.Timeout);
+        Assert.Equal(new Uri(_primary.Server.Url + "/"), payments.BaseAddress);
+    }
+
     public void Dispose()
     {
         _hosts.ForEach(h => h.Dispose());

@@ -43,8 +43,9 @@ internal abstract class CommandConsumerDefinition<TConsumer, TMessage> : Consume
     }
 
     /// <summary>
-    /// The dependencies the handler calls, by pipeline name (<c>payments</c>, <c>postgres</c>): carried in
-    /// the execution profile, and what breaker-aware consumption watches.
+    /// The dependencies the handler calls, by dependency name (<c>payments</c>, <c>postgres</c>): carried in
+    /// the execution profile, and what breaker-aware consumption watches. A provider's breakers are those
+    /// of its endpoints (<c>payments@host:port</c>); an infrastructure dependency's breaker has its name.
     /// </summary>
     public abstract IReadOnlyList<string> Dependencies { get; }
 
@@ -52,6 +53,7 @@ internal abstract class CommandConsumerDefinition<TConsumer, TMessage> : Consume
         IRegistrationContext context)
     {
         ArgumentNullException.ThrowIfNull(endpointConfigurator);
+        ArgumentNullException.ThrowIfNull(context);
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
             rabbit.Durable = true;
@@ -68,7 +70,6 @@ internal abstract class CommandConsumerDefinition<TConsumer, TMessage> : Consume
             retry.Exponential(_options.RetryLimit, _options.RetryMinInterval, _options.RetryMaxInterval, _options.RetryMinInterval);
         });
 
-        ArgumentNullException.ThrowIfNull(context);
         endpointConfigurator.UseFilter(new ExecutionProfileFilter<TMessage>(_commandType, Dependencies,
             context.GetRequiredService<ILogger<ExecutionProfileFilter<TMessage>>>()));
     }

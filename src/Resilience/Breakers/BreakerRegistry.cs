@@ -106,6 +106,12 @@ public sealed partial class BreakerRegistry
     {
         ArgumentNullException.ThrowIfNull(options);
         var entry = _entries.GetOrAdd(name, n => new Entry(n, _timeProvider.GetUtcNow()));
+        if (entry.State is not BreakerState.Closed)
+        {
+            // A rebuilt pipeline (configuration reload) starts with a closed breaker: say so.
+            Transition(entry, BreakerState.Closed, "rebuilt after a configuration change", null);
+        }
+
         options.StateProvider = new CircuitBreakerStateProvider();
         options.ManualControl = entry.Control;
         var onOpened = options.OnOpened;

@@ -157,7 +157,11 @@ public static class DependencyPipelineBuilderExtensions
         var outcomes = dependency.Breakers.OutcomeCounter(dependency.Name);
         options.ShouldHandle = args =>
         {
-            var failed = args.Outcome.Exception is not DeadlineExceededException
+            // A call cut short by its command's deadline says nothing about the dependency's health.
+            var cutByDeadline = args.Outcome.Exception is DeadlineExceededException
+                || (args.Outcome.Exception is TimeoutRejectedException && Deadline.From(args.Context) is { } deadline
+                    && deadline.HasPassed(dependency.TimeProvider));
+            var failed = !cutByDeadline
                 && (dependency.Classifier.IsTransient(args.Outcome.Exception, args.Outcome.Result)
                     || SlowCallDetectionStrategy.WasSlow(args.Context));
             outcomes.Record(failed);

@@ -98,6 +98,14 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
         metrics.Meter.CreateObservableGauge("messaging.endpoint.concurrency_limit", () => new Measurement<int>(
             CurrentLimit, new KeyValuePair<string, object?>("messaging.endpoint", Name)),
             description: "The current concurrency limit of a breaker-aware endpoint.");
+        foreach (var snapshot in registry.Snapshot())
+        {
+            if (_dependencies.Contains(DependencyOf(snapshot.Name)))
+            {
+                _states[snapshot.Name] = snapshot.State;
+            }
+        }
+
         registry.StateChanged += OnBreakerStateChanged;
     }
 
@@ -149,9 +157,21 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
         _timer?.Dispose();
     }
 
+    /// <summary>
+    /// The dependency a breaker belongs to: its own name, or for per-endpoint breakers
+    /// (<c>payments@127.0.0.1:5091</c>) the part before the <c>@</c>.
+    /// </summary>
+    public static string DependencyOf(string breaker)
+    {
+        ArgumentNullException.ThrowIfNull(breaker);
+        var at = breaker.IndexOf('@', StringComparison.Ordinal);
+        return at < 0 ? breaker : breaker[..at];
+    }
+
     private void OnBreakerStateChanged(BreakerStateChanged change)
     {
-        if (!_dependencies.Contains(change.Name))
+        var dependency = DependencyOf(change.Name);
+        if (!_dependencies.Contains(dependency))
         {
             return;
         }
@@ -161,16 +181,41 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
             _states[change.Name] = change.To;
             switch (change.To)
             {
-                case BreakerState.Open or BreakerState.Isolated:
-                    Pause(change.Name, change.To == BreakerState.Isolated ? null : change.BreakDuration ?? _options.DefaultProbeDelay);
+                // With failover, a provider is down only when every one of its endpoints is.
+                case BreakerState.Open or BreakerState.Isolated when IsBlocked(dependency):
+                    Pause(dependency, change.To == BreakerState.Isolated ? null : change.BreakDuration ?? _options.DefaultProbeDelay);
                     break;
-                case BreakerState.Closed when State is EndpointFlowState.Paused or EndpointFlowState.Probing && !AnyBlocking():
+                case BreakerState.Closed or BreakerState.HalfOpen when State is EndpointFlowState.Paused && !AnyBlocking():
+                    BeginRamp();
+                    break;
+                case BreakerState.Closed when State is EndpointFlowState.Probing && !AnyBlocking():
                     BeginRamp();
                     break;
                 default:
                     break;
             }
         }
+    }
+
+    // Under _lock: every known breaker of the dependency is open or isolated.
+    private bool IsBlocked(string dependency)
+    {
+        var any = false;
+        foreach (var (breaker, state) in _states)
+        {
+            if (DependencyOf(breaker) != dependency)
+            {
+                continue;
+            }
+
+            any = true;
+            if (state is not (BreakerState.Open or BreakerState.Isolated))
+            {
+                return false;
+            }
+        }
+
+        return any;
     }
 
     // Under _lock.
@@ -195,7 +240,8 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
     {
         lock (_lock)
         {
-            if (State != EndpointFlowState.Paused || _states.Values.Any(s => s == BreakerState.Isolated))
+            // An operator's isolation holds until reset: no probe for a dependency whose breakers are all isolated.
+            if (State != EndpointFlowState.Paused || _dependencies.Any(AllIsolated))
             {
                 return;
             }
@@ -247,7 +293,14 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
         _timer = _timeProvider.CreateTimer(_ => RampStep(), null, _options.RampStepInterval, Timeout.InfiniteTimeSpan);
     }
 
-    private bool AnyBlocking() => _states.Values.Any(s => s is BreakerState.Open or BreakerState.Isolated);
+    private bool AnyBlocking() => _dependencies.Any(IsBlocked);
+
+    // Under _lock.
+    private bool AllIsolated(string dependency)
+    {
+        var breakers = _states.Where(s => DependencyOf(s.Key) == dependency).ToList();
+        return breakers.Count > 0 && breakers.All(s => s.Value == BreakerState.Isolated);
+    }
 
     // Under _lock.
     private void Enter(EndpointFlowState state)

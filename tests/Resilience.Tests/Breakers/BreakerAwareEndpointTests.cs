@@ -155,6 +155,37 @@ public sealed class BreakerAwareEndpointTests : IDisposable
     }
 
     [Fact]
+    public async Task WithFailover_TheEndpointPausesOnlyWhenEveryEndpointOfTheProviderIsOpen()
+    {
+        var primary = _test.BuildHttp("provider@primary");
+        var secondary = _test.BuildHttp("provider@secondary");
+        var endpoint = new BreakerAwareEndpoint("provider.endpoint", ["provider"], _test.Breakers,
+            new BreakerAwareEndpointOptions(), _test.Metrics, _test.Time, NullLogger.Instance);
+
+        await FailTwiceAsync(primary);
+        Assert.Equal(EndpointFlowState.Running, endpoint.State);
+
+        await FailTwiceAsync(secondary);
+        Assert.Equal(EndpointFlowState.Paused, endpoint.State);
+        Assert.Equal("provider", endpoint.PausedBy);
+        endpoint.Dispose();
+
+        static async Task FailTwiceAsync(ResiliencePipeline<HttpResponseMessage> pipeline)
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                using var response = await pipeline.ExecuteAsync(_ => ValueTask.FromResult(new HttpResponseMessage(HttpStatusCode.BadGateway)), TestContext.Current.CancellationToken);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("payments@127.0.0.1:5091", "payments")]
+    [InlineData("postgres", "postgres")]
+    public void DependencyOf_StripsTheEndpoint(string breaker, string dependency) =>
+        Assert.Equal(dependency, BreakerAwareEndpoint.DependencyOf(breaker));
+
+    [Fact]
     public async Task Gate_LoweringTheLimit_HoldsBackNewEntriesOnly()
     {
         var gate = new ConcurrencyGate(2);

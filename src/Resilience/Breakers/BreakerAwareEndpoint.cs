@@ -70,6 +70,7 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
     private ITimer? _timer;
     private IEndpointSwitch? _switch;
     private bool _transportStopped;
+    private TaskCompletionSource? _resumed;
 
     /// <summary>Creates the endpoint controller and starts following the breakers.</summary>
     public BreakerAwareEndpoint(
@@ -127,6 +128,12 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
     /// <summary>The open dependency that paused the endpoint, if any.</summary>
     public string? PausedBy { get; private set; }
 
+    /// <summary>
+    /// While paused, when the probe is due (the break of the breaker that paused it ends); null when no
+    /// probe is scheduled (running, or held by an operator's isolation). Deferred messages come back then.
+    /// </summary>
+    public DateTimeOffset? ProbeAt { get; private set; }
+
     /// <summary>Raised after every state change.</summary>
     public event Action<BreakerAwareEndpoint>? StateChanged;
 
@@ -149,6 +156,27 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
 
     /// <summary>Waits for a slot to execute one message; dispose the handle when done.</summary>
     public ValueTask<IDisposable> EnterAsync(CancellationToken cancellationToken) => _gate.EnterAsync(cancellationToken);
+
+    /// <summary>
+    /// Completes when the endpoint is not paused (at once when it is not): a message held back because a
+    /// dependency was unreachable waits here for the probe instead of going back to the queue.
+    /// </summary>
+    public Task WaitWhilePausedAsync(CancellationToken cancellationToken)
+    {
+        Task resumed;
+        lock (_lock)
+        {
+            if (State != EndpointFlowState.Paused)
+            {
+                return Task.CompletedTask;
+            }
+
+            _resumed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            resumed = _resumed.Task;
+        }
+
+        return resumed.WaitAsync(cancellationToken);
+    }
 
     /// <inheritdoc />
     public void Dispose()
@@ -226,6 +254,7 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
         Enter(EndpointFlowState.Paused);
         _timer?.Dispose();
         _timer = probeAfter is { } delay ? _timeProvider.CreateTimer(_ => Probe(), null, delay, Timeout.InfiniteTimeSpan) : null;
+        ProbeAt = probeAfter is { } due ? _timeProvider.GetUtcNow() + due : null;
         if (!wasPaused)
         {
             Log.EndpointPaused(_logger, Name, dependency);
@@ -308,6 +337,13 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
         if (State == state)
         {
             return;
+        }
+
+        if (State == EndpointFlowState.Paused)
+        {
+            ProbeAt = null;
+            _resumed?.TrySetResult();
+            _resumed = null;
         }
 
         State = state;

@@ -56,6 +56,32 @@ public static class CommandTopology
         }
     }
 
+    /// <summary>
+    /// The queues MassTransit moves a command queue's messages to when they fault outside the consumer's
+    /// own handling (<c>&lt;queue&gt;_error</c>: an unreadable body, an unexpected exception) or when no
+    /// consumer takes them (<c>&lt;queue&gt;_skipped</c>: an unknown message type). The workers drain both
+    /// into the dead-letter store.
+    /// </summary>
+    public static IReadOnlyList<string> FaultQueues(string queue) => [queue + "_error", queue + "_skipped"];
+
+    /// <summary>
+    /// Declares every command queue's fault queues (<see cref="FaultQueues"/>) exactly as MassTransit
+    /// declares them on first use (a fanout exchange and a queue of the same name, with the command queue's
+    /// arguments), so that a drain can consume them before MassTransit has moved anything there.
+    /// </summary>
+    public static async Task DeclareFaultQueuesAsync(IChannel channel, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        foreach (var queue in CommandCatalog.All.SelectMany(c => FaultQueues(c.QueueName)))
+        {
+            await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
+                arguments: CommandQueueArguments(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await channel.QueueBindAsync(queue, queue, routingKey: string.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Configures a MassTransit receive endpoint with the same queue type and arguments.</summary>
     public static void ConfigureCommandQueue(this IRabbitMqReceiveEndpointConfigurator endpoint)
     {

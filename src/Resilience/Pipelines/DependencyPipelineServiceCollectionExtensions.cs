@@ -38,13 +38,15 @@ public static class DependencyPipelineServiceCollectionExtensions
         services.AddResiliencePipelineRegistry<string>();
         services.TryAddSingleton<ResilienceMetrics>();
         services.TryAddSingleton<BreakerRegistry>();
+        services.TryAddSingleton<BreakerAwareEndpoints>();
         services.TryAddSingleton<RetryBudgets>();
         return services;
     }
 
     /// <summary>
-    /// Shares this process's breakers through Redis (<see cref="SharedBreakerStates"/>), so that any
-    /// process's monitoring API sees and controls the whole fleet. Requires <c>AddMessagingRedis()</c>.
+    /// Shares this process's breakers and breaker-aware endpoints through Redis (<see cref="SharedBreakerStates"/>,
+    /// <see cref="SharedEndpointStates"/>), so that any process's monitoring API sees (and for breakers,
+    /// controls) the whole fleet. Requires <c>AddMessagingRedis()</c>.
     /// </summary>
     public static IServiceCollection AddSharedBreakerStates(this IServiceCollection services)
     {
@@ -56,6 +58,8 @@ public static class DependencyPipelineServiceCollectionExtensions
 
         services.AddSingleton<SharedBreakerStates>();
         services.AddHostedService(sp => sp.GetRequiredService<SharedBreakerStates>());
+        services.AddSingleton<SharedEndpointStates>();
+        services.AddHostedService(sp => sp.GetRequiredService<SharedEndpointStates>());
         return services;
     }
 

@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using Messaging.Resilience.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace Messaging.Resilience.Breakers;
+
+/// <summary>One breaker-aware endpoint's current state, as monitoring shows it.</summary>
+/// <param name="Name">The endpoint (queue) name.</param>
+/// <param name="State">Its state.</param>
+/// <param name="Since">When it entered that state.</param>
+/// <param name="ConcurrencyLimit">Messages it admits at once right now (0 while paused).</param>
+/// <param name="PausedBy">The dependency whose open breaker paused it, if paused by one.</param>
+public sealed record EndpointSnapshot(string Name, EndpointFlowState State, DateTimeOffset Since, int ConcurrencyLimit, string? PausedBy);
+
+/// <summary>
+/// The breaker-aware endpoints of this process, by name: the consumers create theirs here, and
+/// <see cref="SharedEndpointStates"/> publishes their states for the monitoring overview.
+/// </summary>
+public sealed class BreakerAwareEndpoints(BreakerRegistry registry, ResilienceMetrics metrics, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    : IDisposable
+{
+    private readonly ConcurrentDictionary<string, BreakerAwareEndpoint> _endpoints = new(StringComparer.Ordinal);
+
+    /// <summary>Raised after any endpoint's state changed. Handlers must be quick.</summary>
+    public event Action<BreakerAwareEndpoint>? StateChanged;
+
+    /// <summary>The endpoint named <paramref name="name"/>, created on first use with these dependencies and options.</summary>
+    public BreakerAwareEndpoint GetOrAdd(string name, IEnumerable<string> dependencies, BreakerAwareEndpointOptions options) =>
+        _endpoints.GetOrAdd(name, n =>
+        {
+            var endpoint = new BreakerAwareEndpoint(n, dependencies, registry, options, metrics, timeProvider,
+                loggerFactory.CreateLogger<BreakerAwareEndpoint>());
+            endpoint.StateChanged += e => StateChanged?.Invoke(e);
+            return endpoint;
+        });
+
+    /// <summary>The endpoint named <paramref name="name"/>, if this process has one.</summary>
+    public bool TryGet(string name, out BreakerAwareEndpoint endpoint) => _endpoints.TryGetValue(name, out endpoint!);
+
+    /// <summary>Every endpoint's current state, by name.</summary>
+    public IReadOnlyList<EndpointSnapshot> Snapshot() =>
+        _endpoints.Values.Select(Snapshot).OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+
+    /// <summary>One endpoint's current state.</summary>
+    public static EndpointSnapshot Snapshot(BreakerAwareEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return new EndpointSnapshot(endpoint.Name, endpoint.State, endpoint.Since, endpoint.CurrentLimit, endpoint.PausedBy);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var endpoint in _endpoints.Values)
+        {
+            endpoint.Dispose();
+        }
+    }
+}

@@ -25,4 +25,11 @@ public sealed record SendNotification : ICommandMessage
 
     /// <summary>The message body.</summary>
     public required string Body { get; init; }
+
+    /// <summary>
+    /// Optional: the recipient on the other channel (a phone number for an email, an email address for an
+    /// SMS). When the command is dead-lettered, the notification is sent there instead, as a new command of
+    /// the same tenant and client. Absent: the failure is published as <c>NotificationFailed</c>.
+    /// </summary>
+    public string? FallbackTo { get; init; }
 }

@@ -108,7 +108,8 @@ internal sealed class ChargePaymentRequest : CommandRequest
 /// <summary>
 /// <c>notifications.send</c>: <c>channel</c> <c>email</c> or <c>sms</c>; <c>to</c> a plausible address
 /// (email) or an E.164 number (sms); optional <c>subject</c> up to 200 characters, email only;
-/// <c>body</c> 1–10000 characters.
+/// <c>body</c> 1–10000 characters; optional <c>fallbackTo</c>, the recipient on the other channel
+/// (an E.164 number for an email, an address for an SMS), used if the notification is dead-lettered.
 /// </summary>
 internal sealed partial class SendNotificationRequest : CommandRequest
 {
@@ -125,6 +126,8 @@ internal sealed partial class SendNotificationRequest : CommandRequest
     public string? Subject { get; init; }
 
     public string? Body { get; init; }
+
+    public string? FallbackTo { get; init; }
 
     public override void Validate(ValidationErrors errors)
     {
@@ -168,6 +171,21 @@ internal sealed partial class SendNotificationRequest : CommandRequest
         {
             errors.Add("body", $"The body may have at most {MaxBodyLength} characters.");
         }
+
+        // The fallback goes out on the other channel, so its recipient has the other channel's form.
+        if (FallbackTo is null)
+        {
+            return;
+        }
+
+        if (channel == Email && !E164Pattern().IsMatch(FallbackTo))
+        {
+            errors.Add("fallbackTo", "The fallback of an email is an SMS: a phone number in E.164 form, such as +4915112345678.");
+        }
+        else if (channel == Sms && (FallbackTo.Length > MaxEmailLength || !EmailPattern().IsMatch(FallbackTo)))
+        {
+            errors.Add("fallbackTo", "The fallback of an SMS is an email: an address such as name@example.com.");
+        }
     }
 
     public override CommandRequest Normalise() => this;
@@ -180,6 +198,7 @@ internal sealed partial class SendNotificationRequest : CommandRequest
         To = To!,
         Subject = Subject,
         Body = Body!,
+        FallbackTo = FallbackTo,
     };
 
     // Plausible, not RFC 5322: one @, no spaces or control characters, a dot in the domain, local part <= 64.

@@ -23,9 +23,11 @@ internal static class MonitoringApi
     }
 
     private static async Task<Ok<MonitoringOverview>> GetOverviewAsync(
-        SharedBreakerStates breakers, NpgsqlDataSource dataSource, DeadLetterStore deadLetters, TimeProvider timeProvider, CancellationToken cancellationToken)
+        SharedBreakerStates breakers, SharedEndpointStates endpoints, NpgsqlDataSource dataSource, DeadLetterStore deadLetters, TimeProvider timeProvider,
+        CancellationToken cancellationToken)
     {
         var snapshot = await breakers.FleetSnapshotAsync(cancellationToken);
+        var endpointSnapshot = await endpoints.FleetSnapshotAsync(cancellationToken);
         var outbox = await OutboxStatistics.ReadAsync(dataSource, timeProvider, cancellationToken);
         DeadLetterSummary? deadLetterSummary;
         try
@@ -41,7 +43,8 @@ internal static class MonitoringApi
         return TypedResults.Ok(new MonitoringOverview(
             snapshot.Select(b => new BreakerView(b.Name, ToWire(b.State), b.Since)).ToList(),
             outbox,
-            deadLetterSummary));
+            deadLetterSummary,
+            endpointSnapshot.Select(e => new EndpointView(e.Name, e.State.ToString().ToLowerInvariant(), e.Since, e.ConcurrencyLimit, e.PausedBy)).ToList()));
     }
 
     private static async Task<Results<Ok<BreakerView>, ProblemHttpResult>> ControlAsync(
@@ -74,7 +77,14 @@ internal static class MonitoringApi
 }
 
 /// <summary>The body of <c>GET /api/monitoring/overview</c>.</summary>
-internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox, DeadLetterSummary? DeadLetters);
+internal sealed record MonitoringOverview(
+    IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox, DeadLetterSummary? DeadLetters, IReadOnlyList<EndpointView> Endpoints);
+
+/// <summary>
+/// One breaker-aware worker endpoint: <c>running</c>, <c>paused</c> (a dependency's breakers are open:
+/// messages wait in the queue), <c>probing</c> (one message tests the dependency) or <c>ramping</c>.
+/// </summary>
+internal sealed record EndpointView(string Name, string State, DateTimeOffset Since, int ConcurrencyLimit, string? PausedBy);
 
 /// <summary>One breaker as operators see it.</summary>
 internal sealed record BreakerView(string Name, string State, DateTimeOffset Since);

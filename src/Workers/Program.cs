@@ -1,6 +1,7 @@
 using Messaging.Resilience.Persistence;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Redis;
+using Messaging.Workers.DeadLetters;
 using Messaging.Workers.Execution;
 using Messaging.Workers.ExternalServices;
 
@@ -13,6 +14,7 @@ builder.AddMessagingRedis();
 builder.AddInfrastructurePipelines();
 builder.AddExternalServices();
 builder.AddCommandConsumers();
+builder.AddDeadLetterDrain();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

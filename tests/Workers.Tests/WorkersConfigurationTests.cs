@@ -37,7 +37,9 @@ public sealed class WorkersConfigurationTests
         app.Services.GetRequiredService<IStartupValidator>().Validate();
 
         var options = app.Services.GetRequiredService<IOptionsMonitor<CommandTypeOptions>>().Get("payments.charge");
-        Assert.Equal(8, options.ConcurrencyLimit);
+        Assert.Equal(8, options.Flow.ConcurrencyLimit);
+        Assert.Equal(5, options.Retry.MaxAttempts);
+        Assert.True(options.Fallback.Enabled);
     }
 
     [Theory]
@@ -50,8 +52,11 @@ public sealed class WorkersConfigurationTests
     [InlineData("ExternalServices:Notifications:Endpoints:0", "not a url", "ExternalServices:Notifications:Endpoints")]
     [InlineData("ExternalServices:Notifications:ApiKey", "", "ExternalServices:Notifications:ApiKey")]
     [InlineData("ExternalServices:TokenRefresh:LifetimeFraction", "1.5", "ExternalServices:TokenRefresh:LifetimeFraction")]
-    [InlineData("Commands:Types:payments.charge:ConcurrencyLimit", "0", "Commands:Types:payments.charge:ConcurrencyLimit")]
-    [InlineData("Commands:Types:notifications.send:RetryLimit", "-1", "Commands:Types:notifications.send:RetryLimit")]
+    [InlineData("Commands:Types:payments.charge:Flow:ConcurrencyLimit", "0", "Commands:Types:payments.charge:Flow:ConcurrencyLimit")]
+    [InlineData("Commands:Types:payments.charge:Flow:RampStepInterval", "00:00:00", "Commands:Types:payments.charge:Flow:RampStepInterval")]
+    [InlineData("Commands:Types:notifications.send:Retry:MaxAttempts", "0", "Commands:Types:notifications.send:Retry:MaxAttempts")]
+    [InlineData("Commands:Types:notifications.send:Retry:BaseDelay", "00:00:00", "Commands:Types:notifications.send:Retry:BaseDelay")]
+    [InlineData("Commands:Types:payments.charge:Retry:MaxDelay", "00:00:01", "Commands:Types:payments.charge:Retry:MaxDelay")]
     [InlineData("Resilience:Dependencies:payments:AttemptTimeout", "00:02:00", "Resilience:Dependencies:payments:TotalTimeout")]
     [InlineData("Resilience:Dependencies:payments.token:Retry:BaseDelay", "00:05:00", "Resilience:Dependencies:payments.token:Retry:MaxDelay")]
     [InlineData("Resilience:Dependencies:notifications:TotalTimeout", "00:00:01", "Resilience:Dependencies:notifications:TotalTimeout")]

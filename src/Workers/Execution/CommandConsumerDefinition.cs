@@ -1,24 +1,34 @@
 using MassTransit;
+using MassTransit.Middleware;
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Bus;
-using Messaging.Workers.ExternalServices;
+using Messaging.Workers.Flow;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Workers.Execution;
 
 /// <summary>
 /// The receive endpoint of one command type: its quorum queue (named and declared exactly as
-/// <see cref="CommandTopology"/> declares it), its concurrency and prefetch from
-/// <c>Commands:Types:&lt;type&gt;</c>, its retry policy, and its resilience profile: the
+/// <see cref="CommandTopology"/> declares it), breaker-aware consumption with the concurrency and prefetch
+/// of <c>Commands:Types:&lt;type&gt;:Flow</c>, and its resilience profile: the
 /// <see cref="ExecutionProfileFilter{TMessage}"/> with the <see cref="Dependencies"/> the handler calls.
 /// Each consumer's definition derives from this, next to the consumer, declares its dependencies and
 /// adds what is particular to its type.
 /// </summary>
+/// <remarks>
+/// There is no MassTransit message retry: the provider pipelines retry immediately, the executor schedules
+/// delayed retries through the outbox, and a message that fails because PostgreSQL is unreachable is held
+/// by <see cref="BreakerAwareConsumeFilter{TMessage}"/> until the endpoint admits it again. Messages that
+/// fault before reaching the consumer (an unreadable body) go to the <c>_error</c> queue, and messages of
+/// an unknown type to <c>_skipped</c>; the dead-letter drain stores both.
+/// </remarks>
 internal abstract class CommandConsumerDefinition<TConsumer, TMessage> : ConsumerDefinition<TConsumer>
     where TConsumer : class, IConsumer<TMessage>
     where TMessage : class, ICommandMessage
 {
     private readonly string _commandType;
+    private readonly string _queueName;
     private readonly CommandTypeOptions _options;
 
     protected CommandConsumerDefinition(string commandType, IOptionsMonitor<CommandTypeOptions> options)
@@ -30,12 +40,14 @@ internal abstract class CommandConsumerDefinition<TConsumer, TMessage> : Consume
         }
 
         _commandType = commandType;
+        _queueName = descriptor.QueueName;
         _options = options.Get(commandType);
         Endpoint(endpoint =>
         {
             endpoint.Name = descriptor.QueueName;
-            endpoint.PrefetchCount = _options.ConcurrencyLimit;
-            endpoint.ConcurrentMessageLimit = _options.ConcurrencyLimit;
+            // The broker never pushes more than the endpoint may run: while it pauses, the rest stay ready in the queue.
+            endpoint.PrefetchCount = _options.Flow.ConcurrencyLimit;
+            endpoint.ConcurrentMessageLimit = _options.Flow.ConcurrencyLimit;
             // Commands are sent to their queue's exchange, never published by message type, so the
             // endpoint needs no message-type exchanges: the topology stays the one CommandTopology declares.
             endpoint.ConfigureConsumeTopology = false;
@@ -61,15 +73,20 @@ internal abstract class CommandConsumerDefinition<TConsumer, TMessage> : Consume
             rabbit.ConfigureCommandQueue();
         }
 
-        // Immediate redeliveries for transient failures; answers outside the provider's contract are
-        // not retried. What comes after the last redelivery (today MassTransit's _error queue) becomes
-        // a delayed retry through the outbox, then the dead-letter store, when those land.
-        endpointConfigurator.UseMessageRetry(retry =>
+        var loggers = context.GetRequiredService<ILoggerFactory>();
+        var flow = context.GetRequiredService<BreakerAwareEndpoints>().GetOrAdd(_queueName, Dependencies, _options.Flow);
+        endpointConfigurator.ConnectReceiveEndpointObserver(new ReceiveEndpointSwitch(flow, loggers.CreateLogger<ReceiveEndpointSwitch>()));
+
+        // Interrupted work goes back to the queue; what faults by itself goes to _error (and from there to the dead-letter store).
+        endpointConfigurator.ConfigureError(error =>
         {
-            retry.Ignore<ProviderException>(ex => !ex.IsTransient);
-            retry.Exponential(_options.RetryLimit, _options.RetryMinInterval, _options.RetryMaxInterval, _options.RetryMinInterval);
+            error.UseFilter(new ReturnToQueueFilter());
+            error.UseFilter(new GenerateFaultFilter());
+            error.UseFilter(new ErrorTransportFilter());
         });
 
+        endpointConfigurator.UseFilter(new BreakerAwareConsumeFilter<TMessage>(flow, context.GetRequiredService<IHostApplicationLifetime>(),
+            context.GetRequiredService<TimeProvider>(), loggers.CreateLogger<BreakerAwareConsumeFilter<TMessage>>()));
         endpointConfigurator.UseFilter(new ExecutionProfileFilter<TMessage>(_commandType, Dependencies,
             context.GetRequiredService<ILogger<ExecutionProfileFilter<TMessage>>>()));
     }

@@ -1,34 +1,59 @@
 using MassTransit;
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Breakers;
+using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.Deadlines;
+using Messaging.Workers.DeadLetters;
 using Messaging.Workers.ExternalServices;
+using Microsoft.Extensions.Options;
 using Polly;
 
 namespace Messaging.Workers.Execution;
 
 /// <summary>
-/// The steps every command consumer runs around its provider call: inbox check, deadline check,
-/// <c>Processing</c> with the attempt counted, the call with a resilience context that carries the
-/// deadline (and a token that fires at it), and the terminal status with the inbox row. A consumer only
-/// supplies the call; the endpoint's <see cref="ExecutionProfileFilter{TMessage}"/> supplies the profile.
+/// The steps every command consumer runs around its provider call: poison check (headers, validation),
+/// inbox check, deadline check, <c>Processing</c> with the attempt recorded, the call with a resilience
+/// context that carries the deadline (and a token that fires at it), and then by outcome: the terminal
+/// status with the inbox row; a delayed retry through the outbox; a deferral without an attempt when the
+/// provider's breakers are all open; or a dead letter with the type's fallback. A consumer only supplies
+/// the call; the endpoint's <see cref="ExecutionProfileFilter{TMessage}"/> supplies the profile.
 /// </summary>
 /// <remarks>
 /// Returning from <see cref="ExecuteAsync{TMessage}"/> acks the message, so it returns only after the
-/// status is committed. Every status read and write goes through the <c>postgres</c> pipeline
-/// (<see cref="CommandStatusStore"/>). A transient failure is thrown, and the endpoint's message retry
-/// redelivers it; when those redeliveries are exhausted MassTransit moves the message to the endpoint's
-/// <c>_error</c> queue. Delayed retries through the outbox and the dead-letter store replace that
-/// last step: they belong in the retry policy of <see cref="CommandConsumerDefinition{TConsumer, TMessage}"/>
-/// and in the transient branch below.
+/// outcome is committed (status, outbox row, dead letter). Every read and write goes through the
+/// <c>postgres</c> pipeline; when PostgreSQL is unreachable the exception leaves the executor, and the
+/// endpoint's <see cref="Flow.BreakerAwareConsumeFilter{TMessage}"/> holds the message until it can run
+/// again. Nothing is retried by MassTransit: after the provider pipeline's immediate retries, retries are
+/// the outbox's (<c>Commands:Types:&lt;type&gt;:Retry</c>).
 /// </remarks>
-internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProvider timeProvider, ILogger<CommandExecutor> logger)
+internal sealed partial class CommandExecutor(
+    CommandStatusStore store,
+    CommandScheduler scheduler,
+    DeadLetterWriter deadLetters,
+    BreakerRegistry breakers,
+    BreakerAwareEndpoints endpoints,
+    IOptionsMonitor<CommandTypeOptions> options,
+    TimeProvider timeProvider,
+    ILogger<CommandExecutor> logger)
 {
     /// <summary>The error stored on a command whose deadline passed before it ran.</summary>
     internal static readonly CommandError DeadlineExceeded =
         new("deadline_exceeded", "The command's deadline passed before it could be executed.");
 
+    /// <summary>Dead letters of messages that cannot be executed as they are (unreadable, invalid, missing headers).</summary>
+    internal const string PoisonSource = "poison";
+
+    /// <summary>Dead letters of commands whose every attempt failed transiently.</summary>
+    internal const string RetriesExhaustedSource = "retries-exhausted";
+
+    /// <summary>Dead letters of commands the consumer could not execute in a way no retry changes.</summary>
+    internal const string ConsumerFaultSource = "consumer-fault";
+
     // CancellationTokenSource timers accept at most ~49 days; a provider call never lasts that long.
     private static readonly TimeSpan MaxDeadlineTimer = TimeSpan.FromDays(1);
+
+    // Deferred commands come back spread over this much after the probe, not all at once.
+    private static readonly TimeSpan DeferralSpread = TimeSpan.FromSeconds(1);
 
     /// <summary>Executes one delivery of a command message.</summary>
     /// <param name="context">The delivery, with the <see cref="ExecutionProfile"/> its endpoint's filter added.</param>
@@ -51,6 +76,18 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
         var commandId = message.CommandId;
         var commandType = profile.CommandType;
         var cancellationToken = context.CancellationToken;
+        if (!CommandCatalog.TryGet(commandType, out var descriptor))
+        {
+            throw new InvalidOperationException($"'{commandType}' is not a known command type.");
+        }
+
+        var delivery = CommandDelivery.From(context, descriptor, profile, scheduler);
+        if ((profile.HeaderProblem ?? CommandValidation.Problem(message)) is { } problem)
+        {
+            await DeadLetterAsync(delivery, PoisonSource, problem, exceptionType: null, Math.Max(0, profile.Attempt - 1), cancellationToken)
+                .ConfigureAwait(false);
+            return;
+        }
 
         var command = await store.FindAsync(commandId, cancellationToken).ConfigureAwait(false);
         if (command is null)
@@ -61,7 +98,6 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
         }
 
         if (!string.Equals(command.Tenant, message.Tenant, StringComparison.Ordinal)
-            || !string.Equals(profile.Tenant, message.Tenant, StringComparison.Ordinal)
             || !string.Equals(command.Type, commandType, StringComparison.Ordinal))
         {
             // Never execute a command for a tenant (or as a type) other than the stored one.
@@ -83,11 +119,15 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
         }
 
         profile = profile with { Deadline = deadline };
-        var attempts = await store.StartAttemptAsync(commandId, timeProvider.GetUtcNow(), deadline, cancellationToken).ConfigureAwait(false);
+        delivery.Profile = profile;
+
+        // Rate limits plug in here: a limiter that says "not yet" calls delivery.DeferAsync(reason, retryAt)
+        // and returns. The command goes back through the outbox without counting an attempt.
+        var attempts = await store.StartAttemptAsync(commandId, profile.Attempt, timeProvider.GetUtcNow(), deadline, cancellationToken).ConfigureAwait(false);
         if (attempts is null)
         {
-            // Another delivery finished it between the check and now.
-            Log.CommandAlreadyProcessed(logger, commandId, commandType, "terminal");
+            // Another delivery finished it, or this is a stale duplicate of an attempt already made.
+            Log.CommandAlreadyProcessed(logger, commandId, commandType, "finished, or a later attempt is under way");
             return;
         }
 
@@ -109,16 +149,16 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
                 && (deadlineSource.IsCancellationRequested || deadline?.HasPassed(timeProvider) == true))
             {
                 // The pipelines' timeouts are bounded by the deadline, so they may fire just before it: the
-                // command ran out of time, and another delivery could only expire it.
+                // command ran out of time, and another attempt could only expire it.
                 Log.ProviderCallFailed(logger, ex, commandId, commandType, attempts.Value, profile.Attempt, ex.IsTransient);
                 await ExpireAsync(commandId, commandType, CancellationToken.None).ConfigureAwait(false);
                 return;
             }
-            catch (ProviderException ex)
+            catch (ProviderException ex) when (!cancellationToken.IsCancellationRequested)
             {
-                // Rethrown: the endpoint's retry policy redelivers transient failures and sends the rest to the error queue.
                 Log.ProviderCallFailed(logger, ex, commandId, commandType, attempts.Value, profile.Attempt, ex.IsTransient);
-                throw;
+                await HandleFailureAsync(delivery, ex, cancellationToken).ConfigureAwait(false);
+                return;
             }
             finally
             {
@@ -141,6 +181,65 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
         {
             Log.CommandRefused(logger, commandId, commandType, outcome.Refusal!.Code);
         }
+    }
+
+    // A provider call ended without an answer: defer it (breakers all open: no attempt counted), retry it
+    // later through the outbox, or dead-letter it (attempts exhausted, or nothing a retry could change).
+    private async Task HandleFailureAsync(CommandDelivery delivery, ProviderException ex, CancellationToken cancellationToken)
+    {
+        var descriptor = delivery.Descriptor;
+        var attempt = delivery.Attempt;
+        var now = timeProvider.GetUtcNow();
+        var typeOptions = options.Get(descriptor.TypeName);
+        var exceptionType = (ex.InnerException ?? ex).GetType().FullName;
+        if (!ex.IsTransient)
+        {
+            await DeadLetterAsync(delivery, ConsumerFaultSource,
+                $"The {ex.Provider} provider did not accept the call ({ex.Reason}); retrying would not change that.", exceptionType, attempt,
+                cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (ex.RejectedByBreaker && IsDown(descriptor.Provider))
+        {
+            // No call was made: the provider is down as a whole and the endpoint is pausing. The command
+            // comes back after the break, as the same attempt.
+            var probeAt = endpoints.TryGet(descriptor.QueueName, out var endpoint) && endpoint.ProbeAt is { } at && at > now
+                ? at
+                : now + typeOptions.Flow.DefaultProbeDelay;
+            var spread = TimeSpan.FromMilliseconds(DeferralSpread.TotalMilliseconds * Random.Shared.NextDouble());
+            await scheduler.DeferAsync(delivery, $"The {ex.Provider} provider's circuit breakers are open; the command waits for it to recover.",
+                probeAt + spread, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (attempt >= typeOptions.Retry.MaxAttempts)
+        {
+            await DeadLetterAsync(delivery, RetriesExhaustedSource,
+                $"The {ex.Provider} provider failed on all {attempt} attempts (last: {ex.Reason}).", exceptionType, attempt, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var delay = RetrySchedule.DelayBefore(attempt + 1, typeOptions.Retry, ex.RetryAfter, Random.Shared.NextDouble());
+        await scheduler.RetryAsync(delivery, now + delay,
+            new CommandError("provider_unavailable", $"The {ex.Provider} provider failed ({ex.Reason}); attempt {attempt + 1} is scheduled."),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    // Every breaker of the provider (one per endpoint) is open or isolated.
+    private bool IsDown(string provider)
+    {
+        var own = breakers.Snapshot().Where(b => BreakerAwareEndpoint.DependencyOf(b.Name) == provider).ToList();
+        return own.Count > 0 && own.All(b => b.State is BreakerState.Open or BreakerState.Isolated);
+    }
+
+    private async Task DeadLetterAsync(CommandDelivery delivery, string source, string reason, string? exceptionType, int attempts,
+        CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        var letter = new DeadLetter(delivery.CommandId, delivery.Message.Tenant, delivery.Descriptor.TypeName, delivery.Body, delivery.Headers,
+            attempts, now, now, exceptionType, reason, source);
+        await deadLetters.RecordAsync(letter, delivery.Message, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task ExpireAsync(Guid commandId, string commandType, CancellationToken cancellationToken)

@@ -30,11 +30,14 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
         RunAsync(token => FindOnceAsync(commandId, token), deadline: null, cancellationToken);
 
     /// <summary>
-    /// Sets <c>Processing</c> and counts the attempt, within the deadline. Returns the attempt count, or
-    /// null when the command is terminal (or gone) and must not be executed.
+    /// Sets <c>Processing</c> with <paramref name="attempt"/> (the message's attempt number) as the attempts
+    /// made, within the deadline. Returns the attempt count, or null when the command must not be executed:
+    /// it is terminal (or gone), or the message is a stale duplicate of an attempt already made (a later
+    /// attempt is scheduled or running). The same attempt may start again while it is <c>Processing</c>:
+    /// that is a redelivery after a worker died mid-call, made safe by the provider's idempotency key.
     /// </summary>
-    public Task<int?> StartAttemptAsync(Guid commandId, DateTimeOffset now, Deadline? deadline, CancellationToken cancellationToken) =>
-        RunAsync(token => StartAttemptOnceAsync(commandId, now, token), deadline, cancellationToken);
+    public Task<int?> StartAttemptAsync(Guid commandId, int attempt, DateTimeOffset now, Deadline? deadline, CancellationToken cancellationToken) =>
+        RunAsync(token => StartAttemptOnceAsync(commandId, attempt, now, token), deadline, cancellationToken);
 
     /// <summary>
     /// Stores the provider's business answer and records the command in the inbox, atomically (one
@@ -99,16 +102,18 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
             InInbox: reader.GetBoolean(4));
     }
 
-    private async Task<int?> StartAttemptOnceAsync(Guid commandId, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<int?> StartAttemptOnceAsync(Guid commandId, int attempt, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
             UPDATE commands
-            SET status = 'Processing', attempts = attempts + 1, updated_at = @now
+            SET status = 'Processing', attempts = @attempt, updated_at = @now
             WHERE id = @id AND NOT (status = ANY (@terminal))
+              AND (attempts < @attempt OR (attempts = @attempt AND status = 'Processing'))
             RETURNING attempts
             """);
         command.Parameters.AddWithValue("id", commandId);
+        command.Parameters.AddWithValue("attempt", attempt);
         command.Parameters.AddWithValue("now", now);
         command.Parameters.AddWithValue("terminal", TerminalStatuses);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int attempts ? attempts : null;

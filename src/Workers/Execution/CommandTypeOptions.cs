@@ -1,27 +1,99 @@
+using System.ComponentModel.DataAnnotations;
+using Messaging.Resilience.Breakers;
+using Microsoft.Extensions.Options;
+
 namespace Messaging.Workers.Execution;
 
 /// <summary>
-/// How one command type's endpoint consumes (named options per type, section
-/// <c>Commands:Types:&lt;type&gt;</c>, for example <c>Commands:Types:payments.charge:ConcurrencyLimit</c>).
+/// How one command type's endpoint consumes, retries and falls back (named options per type, section
+/// <c>Commands:Types:&lt;type&gt;</c>, for example <c>Commands:Types:payments.charge:Retry:MaxAttempts</c>).
 /// </summary>
 public sealed class CommandTypeOptions
 {
     /// <summary>The configuration section that holds one subsection per command type.</summary>
     public const string SectionName = "Commands:Types";
 
-    /// <summary>Messages handled at once by one worker instance; also the broker prefetch.</summary>
-    /// <value>The default value is 8.</value>
-    public int ConcurrencyLimit { get; set; } = 8;
+    /// <summary>
+    /// Breaker-aware consumption (<c>Flow</c>): the concurrency limit (also the broker prefetch), the
+    /// ramp-up steps after a successful probe, and the pause before a probe when a breaker did not say.
+    /// Read at start.
+    /// </summary>
+    public BreakerAwareEndpointOptions Flow { get; set; } = new();
 
-    /// <summary>Redeliveries after a transient failure before the message moves to the endpoint's error queue.</summary>
-    /// <value>The default value is 3.</value>
-    public int RetryLimit { get; set; } = 3;
+    /// <summary>Delayed retries through the outbox (<c>Retry</c>). Read at every failure, so changes apply without restart.</summary>
+    public CommandRetryOptions Retry { get; set; } = new();
 
-    /// <summary>The first wait before a redelivery; later ones grow exponentially.</summary>
-    /// <value>The default value is 1 second.</value>
-    public TimeSpan RetryMinInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>What runs when a command of this type is dead-lettered (<c>Fallback</c>).</summary>
+    public CommandFallbackOptions Fallback { get; set; } = new();
+}
 
-    /// <summary>The longest wait before a redelivery.</summary>
-    /// <value>The default value is 30 seconds.</value>
-    public TimeSpan RetryMaxInterval { get; set; } = TimeSpan.FromSeconds(30);
+/// <summary>
+/// Delayed retries of one command type (section <c>Commands:Types:&lt;type&gt;:Retry</c>). After the
+/// provider pipeline's own immediate retries, a transient failure of attempt <c>n</c> schedules attempt
+/// <c>n + 1</c> through the outbox after <c>min(MaxDelay, BaseDelay × 2^(n-1))</c>, jittered down by up
+/// to half (or after the provider's <c>Retry-After</c>); attempt <see cref="MaxAttempts"/> failing
+/// dead-letters the command. Breaker pauses and rate-limit deferrals do not count as attempts.
+/// </summary>
+public sealed class CommandRetryOptions
+{
+    /// <summary>Attempts in total, the first included; the last one failing dead-letters the command.</summary>
+    /// <value>The default value is 5.</value>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>The delay before the second attempt; it doubles with each further attempt.</summary>
+    /// <value>The default value is 2 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest delay between two attempts (before jitter).</summary>
+    /// <value>The default value is 5 minutes.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>The fallback of one command type (section <c>Commands:Types:&lt;type&gt;:Fallback</c>).</summary>
+public sealed class CommandFallbackOptions
+{
+    /// <summary>
+    /// Whether the type's fallback runs when a command is dead-lettered: <c>payments.charge</c> publishes
+    /// <c>PaymentFailed</c>; <c>notifications.send</c> sends the notification on the other channel when the
+    /// command names a <c>fallbackTo</c> recipient, and otherwise publishes <c>NotificationFailed</c>.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool Enabled { get; set; } = true;
+}
+
+/// <summary>Validates each type's <see cref="CommandTypeOptions"/> on start, naming the key of a bad value.</summary>
+internal sealed class CommandTypeOptionsValidator : IValidateOptions<CommandTypeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CommandTypeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var key = $"{CommandTypeOptions.SectionName}:{name}";
+        var failures = new List<string>();
+        Check(options.Flow, $"{key}:Flow", failures);
+        Check(options.Retry, $"{key}:Retry", failures);
+        if (options.Retry.MaxDelay < options.Retry.BaseDelay)
+        {
+            failures.Add($"{key}:Retry:MaxDelay must not be less than {key}:Retry:BaseDelay.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void Check(object? section, string key, List<string> failures)
+    {
+        if (section is null)
+        {
+            failures.Add($"{key} is required.");
+            return;
+        }
+
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(section, new ValidationContext(section), results, validateAllProperties: true))
+        {
+            failures.AddRange(results.Select(r => $"{key}:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
+        }
+    }
 }

@@ -1,8 +1,12 @@
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Bus;
+using Messaging.Resilience.DeadLetters;
+using Messaging.Resilience.Pipelines;
+using Messaging.Workers.DeadLetters;
 using Messaging.Workers.Notifications;
 using Messaging.Workers.Payments;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Messaging.Workers.Execution;
 
@@ -10,29 +14,33 @@ namespace Messaging.Workers.Execution;
 internal static class ExecutionExtensions
 {
     /// <summary>
-    /// Adds the per-type options (<c>Commands:Types:&lt;type&gt;</c>), <see cref="CommandStatusStore"/>,
-    /// <see cref="CommandExecutor"/> and MassTransit on RabbitMQ (<c>ConnectionStrings:RabbitMq</c>, an
-    /// <c>amqp://</c> URI with the virtual host as its path) with the command consumers.
+    /// Adds the per-type options (<c>Commands:Types:&lt;type&gt;</c>: <c>Flow</c>, <c>Retry</c>, <c>Fallback</c>,
+    /// validated on start), <see cref="CommandStatusStore"/>, <see cref="CommandExecutor"/> with its delayed
+    /// retries (<see cref="CommandScheduler"/>) and dead letters (<see cref="DeadLetterWriter"/>), and
+    /// MassTransit on RabbitMQ (<c>ConnectionStrings:RabbitMq</c>, an <c>amqp://</c> URI with the virtual
+    /// host as its path) with the command consumers on breaker-aware endpoints.
     /// </summary>
     public static IHostApplicationBuilder AddCommandConsumers(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
+        services.AddResilienceCore();
 
         foreach (var command in CommandCatalog.All)
         {
-            var key = $"{CommandTypeOptions.SectionName}:{command.TypeName}";
             services.AddOptions<CommandTypeOptions>(command.TypeName)
-                .Bind(builder.Configuration.GetSection(key))
-                .Validate(o => o.ConcurrencyLimit is >= 1 and <= 1000, $"{key}:ConcurrencyLimit must be between 1 and 1000.")
-                .Validate(o => o.RetryLimit is >= 0 and <= 20, $"{key}:RetryLimit must be between 0 and 20.")
-                .Validate(o => o.RetryMinInterval > TimeSpan.Zero, $"{key}:RetryMinInterval must be positive.")
-                .Validate(o => o.RetryMaxInterval >= o.RetryMinInterval, $"{key}:RetryMaxInterval must not be less than RetryMinInterval.")
+                .Bind(builder.Configuration.GetSection($"{CommandTypeOptions.SectionName}:{command.TypeName}"))
                 .ValidateOnStart();
         }
 
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandTypeOptions>, CommandTypeOptionsValidator>());
+        builder.AddDeadLetters();
+        services.TryAddSingleton<PostgresTransactions>();
+        services.TryAddSingleton<CommandFallbacks>();
+        services.TryAddSingleton<DeadLetterWriter>();
         services.AddSingleton<CommandStatusStore>();
+        services.AddSingleton<CommandScheduler>();
         services.AddSingleton<CommandExecutor>();
 
         builder.AddCommandTopology();

@@ -16,13 +16,18 @@ namespace Messaging.Workers.Execution;
 /// <param name="Deadline">The command's deadline, when known.</param>
 /// <param name="Attempt">The delivery attempt the relay counted (1 for the first).</param>
 /// <param name="Dependencies">The dependencies the endpoint's handler calls (<c>payments</c>, <c>postgres</c>).</param>
+/// <param name="HeaderProblem">
+/// Why the transport headers are unusable (missing tenant, type or attempt; unreadable deadline), as a
+/// safe reason; null when they are fine. The executor dead-letters such a message as poison.
+/// </param>
 internal sealed record ExecutionProfile(
     Guid CommandId,
     string CommandType,
     string Tenant,
     Deadline? Deadline,
     int Attempt,
-    IReadOnlyList<string> Dependencies)
+    IReadOnlyList<string> Dependencies,
+    string? HeaderProblem = null)
 {
     /// <summary>The key under which the resilience context carries the profile.</summary>
     public static readonly ResiliencePropertyKey<ExecutionProfile> PropertyKey = new("Messaging.ExecutionProfile");

@@ -5,10 +5,12 @@ using Messaging.Resilience.Deadlines;
 namespace Messaging.Workers.Execution;
 
 /// <summary>
-/// Consume middleware of a command endpoint: reads the command's transport headers (tenant, deadline,
-/// attempt) and puts an <see cref="ExecutionProfile"/> with the endpoint's declared dependencies in the
-/// consume context's payload, where <see cref="CommandExecutor"/> and the handler's calls find it. The
-/// consumer definition adds it to its endpoint (<see cref="CommandConsumerDefinition{TConsumer, TMessage}"/>).
+/// Consume middleware of a command endpoint: reads the command's transport headers (tenant, type,
+/// deadline, attempt) and puts an <see cref="ExecutionProfile"/> with the endpoint's declared dependencies
+/// in the consume context's payload, where <see cref="CommandExecutor"/> and the handler's calls find it.
+/// Headers that are missing or unreadable are recorded as the profile's <see cref="ExecutionProfile.HeaderProblem"/>:
+/// the executor dead-letters the message as poison. The consumer definition adds the filter to its endpoint
+/// (<see cref="CommandConsumerDefinition{TConsumer, TMessage}"/>).
 /// </summary>
 internal sealed partial class ExecutionProfileFilter<TMessage>(string commandType, IReadOnlyList<string> dependencies, ILogger logger)
     : IFilter<ConsumeContext<TMessage>>
@@ -20,9 +22,10 @@ internal sealed partial class ExecutionProfileFilter<TMessage>(string commandTyp
         ArgumentNullException.ThrowIfNull(next);
         var message = context.Message;
         var headers = CommandHeaders.Read(context.Headers);
-        if (headers.DeadlineUnreadable)
+        var problem = headers.Problem(commandType, message.Tenant);
+        if (problem is not null)
         {
-            Log.DeadlineHeaderUnreadable(logger, message.CommandId, commandType);
+            Log.HeadersUnusable(logger, message.CommandId, commandType);
         }
 
         var profile = new ExecutionProfile(
@@ -31,7 +34,8 @@ internal sealed partial class ExecutionProfileFilter<TMessage>(string commandTyp
             headers.Tenant ?? message.Tenant,
             headers.Deadline is { } at ? new Deadline(at) : null,
             headers.Attempt ?? 1,
-            dependencies);
+            dependencies,
+            problem);
         context.AddOrUpdatePayload(() => profile, _ => profile);
         return next.Send(context);
     }
@@ -46,8 +50,8 @@ internal sealed partial class ExecutionProfileFilter<TMessage>(string commandTyp
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4007, EventName = "DeadlineHeaderUnreadable", Level = LogLevel.Warning,
-            Message = "Command {CommandId} ({CommandType}) carries a deadline header that is not an ISO 8601 instant; the stored deadline applies")]
-        public static partial void DeadlineHeaderUnreadable(ILogger logger, Guid commandId, string commandType);
+        [LoggerMessage(EventId = 4007, EventName = "CommandHeadersUnusable", Level = LogLevel.Warning,
+            Message = "Command {CommandId} ({CommandType}) carries missing or unreadable transport headers; it is dead-lettered as poison")]
+        public static partial void HeadersUnusable(ILogger logger, Guid commandId, string commandType);
     }
 }

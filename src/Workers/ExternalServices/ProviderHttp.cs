@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Messaging.Resilience.Pipelines;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -58,9 +59,10 @@ internal static class ProviderHttp
     public static bool IsTransient(HttpStatusCode status) =>
         (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
 
-    /// <summary>The exception for a status the provider's contract does not define for this call.</summary>
-    public static ProviderException Unexpected(string provider, HttpResponseMessage response) =>
-        new(provider, $"unexpected status {(int)response.StatusCode}", IsTransient(response.StatusCode), response.StatusCode);
+    /// <summary>The exception for a status the provider's contract does not define for this call (with its <c>Retry-After</c>, if any).</summary>
+    public static ProviderException Unexpected(string provider, HttpResponseMessage response, TimeProvider? timeProvider = null) =>
+        new(provider, $"unexpected status {(int)response.StatusCode}", IsTransient(response.StatusCode), response.StatusCode,
+            retryAfter: timeProvider is null ? TransientFailures.RetryAfter(response) : TransientFailures.RetryAfter(response, timeProvider));
 
     /// <summary>Content for a JSON request body (buffered, so retries can send it again).</summary>
     public static ByteArrayContent JsonContent<T>(T body)

@@ -127,7 +127,7 @@ public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixtu
     }
 
     [Fact]
-    public async Task ChargePayment_WhilePostgresBreakerIsIsolated_MakesNoProviderCallAndChangesNothing()
+    public async Task ChargePayment_WhilePostgresBreakerIsIsolated_StaysInTheQueueWithoutProviderCall_AndRunsAfterReset()
     {
         var id = Guid.NewGuid();
         await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InAMinute);
@@ -137,19 +137,25 @@ public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixtu
         Assert.True(await breakers.IsolateAsync(DependencyNames.Postgres, TestContext.Current.CancellationToken));
         try
         {
+            // Both endpoints depend on PostgreSQL: they pause and stop taking messages.
+            await host.WaitForEndpointAsync(ChargePayment.TypeName, EndpointFlowState.Paused);
+            await WorkersHostFixture.WaitUntilAsync(async () => (await host.QueueAsync(ChargePayment.TypeName)).Consumers == 0, "the consumer is cancelled");
             await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute);
-            await host.Consumed.WaitForFaultsAsync(id, 1);
+
+            var (messages, consumers) = await host.QueueAsync(ChargePayment.TypeName);
+            Assert.Equal(1u, messages);
+            Assert.Equal(0u, consumers);
+            Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, id));
+            Assert.Equal("Dispatched", (await host.ReadCommandAsync(id))!.Status);
         }
         finally
         {
             await breakers.ResetAsync(DependencyNames.Postgres, TestContext.Current.CancellationToken);
         }
 
-        // Every status read and write goes through the postgres pipeline: nothing ran past the breaker.
-        Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, id));
-        var row = await host.ReadCommandAsync(id);
-        Assert.Equal("Dispatched", row!.Status);
-        Assert.Equal(0, row.Attempts);
+        var row = await host.WaitForStatusAsync(id, "Succeeded");
+        Assert.Equal(1, row.Attempts);
+        Assert.Single(host.Providers.Requests(ProviderStub.ChargesPath, id));
     }
 
     [Fact]
@@ -170,19 +176,23 @@ public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixtu
     }
 
     [Fact]
-    public async Task ChargePayment_WhenProviderFailsTransiently_IsRedeliveredAndSucceeds()
+    public async Task ChargePayment_WhenProviderFailsTransiently_IsRetriedThroughTheOutboxAndSucceeds()
     {
         var id = Guid.NewGuid();
-        // Each delivery tries both payments endpoints (on the same stub) once; the first delivery sees only 503s.
-        host.Providers.AnswerInTurn(ProviderStub.ChargesPath, id, 503, 503, 503);
+        // Each attempt tries both payments endpoints (on the same stub) once; the first attempt sees only 503s.
+        host.Providers.AnswerInTurn(ProviderStub.ChargesPath, id, 503, 503);
         await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InAMinute);
 
         await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute);
+        await host.WaitForStatusAsync(id, "Scheduled");
+        var relayed = Assert.Single(await host.RelayAsync(id));
         var row = await host.WaitForStatusAsync(id, "Succeeded");
 
+        Assert.Equal("2", relayed.Headers["Messaging-Attempt"]);
         Assert.Equal(2, row.Attempts);
-        Assert.Equal(4, host.Providers.Requests(ProviderStub.ChargesPath, id).Count);
+        Assert.Equal(3, host.Providers.Requests(ProviderStub.ChargesPath, id).Count);
         Assert.True(row.InInbox);
+        Assert.Null(row.ErrorCode);
     }
 
     [Fact]

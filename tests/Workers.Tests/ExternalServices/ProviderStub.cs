@@ -144,6 +144,36 @@ internal sealed class ProviderStub : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// Requests to <paramref name="path"/> with this idempotency key are held until the returned gate is
+    /// released, then answered 201 with a charge; <see cref="HeldRequest.Arrived"/> completes when the first arrives.
+    /// </summary>
+    public HeldRequest Hold(string path, Guid idempotencyKey)
+    {
+        var held = new HeldRequest();
+        Server.Given(Request.Create().WithPath(path).UsingPost().WithHeader("Idempotency-Key", idempotencyKey.ToString()))
+            .AtPriority(1)
+            .RespondWith(Response.Create().WithStatusCode(201).WithHeader("Content-Type", "application/json")
+                .WithBody(async _ =>
+                {
+                    held.Arrive();
+                    await held.Released;
+                    return $$"""{"id":"ch_{{idempotencyKey}}","status":"succeeded"}""";
+                }));
+        return held;
+    }
+
+    /// <summary>Requests to <paramref name="path"/> with this idempotency key answer <paramref name="status"/> with a <c>Retry-After</c> in seconds.</summary>
+    public ProviderStub AnswerWithRetryAfter(string path, Guid idempotencyKey, int status, int retryAfterSeconds)
+    {
+        Server.Given(Request.Create().WithPath(path).UsingPost().WithHeader("Idempotency-Key", idempotencyKey.ToString()))
+            .AtPriority(1)
+            .RespondWith(Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json")
+                .WithHeader("Retry-After", retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .WithBody("""{"error":"rate_limited"}"""));
+        return this;
+    }
+
     /// <summary>Requests to <paramref name="path"/> with this idempotency key answer these statuses, one per request, then 201/202 from the defaults.</summary>
     public ProviderStub AnswerInTurn(string path, Guid idempotencyKey, params int[] statuses)
     {
@@ -178,4 +208,20 @@ internal sealed class ProviderStub : IDisposable
     private static IResponseBuilder TokenResponse(string token) =>
         Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json")
             .WithBody($$"""{"access_token":"{{token}}","token_type":"Bearer","expires_in":3600}""");
+}
+
+/// <summary>A provider request the test holds open until it releases it.</summary>
+internal sealed class HeldRequest
+{
+    private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the request reached the provider.</summary>
+    public Task Arrived => _arrived.Task;
+
+    public Task Released => _released.Task;
+
+    public void Arrive() => _arrived.TrySetResult();
+
+    public void Release() => _released.TrySetResult();
 }

@@ -1,0 +1,148 @@
+using Messaging.Contracts.Payments;
+using Messaging.Resilience.Breakers;
+using Messaging.Workers.Tests.Execution;
+using Messaging.Workers.Tests.ExternalServices;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Messaging.Workers.Tests.Flow;
+
+/// <summary>A Workers host whose endpoints ramp up slowly, so a test can hold the endpoint at one message at a time.</summary>
+public sealed class SlowRampHostFixture : WorkersHostFixture
+{
+    protected override void Configure(IDictionary<string, string?> configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        configuration["Commands:Types:payments.charge:Flow:RampStepInterval"] = "00:05:00";
+    }
+}
+
+/// <summary>
+/// Breaker-aware consumption against real RabbitMQ: while the provider's breakers are open the endpoint
+/// takes no messages (they stay ready in the queue), and a message already in the worker that meets the
+/// open breaker goes back through the outbox without counting an attempt or calling the provider.
+/// </summary>
+public sealed class BreakerAwareConsumptionTests(SlowRampHostFixture host) : IClassFixture<SlowRampHostFixture>
+{
+    private const string Tenant = "tenant-flow";
+
+    private static DateTimeOffset InTenMinutes => DateTimeOffset.UtcNow.AddMinutes(10);
+
+    private static ChargePayment Charge(Guid id) => new()
+    {
+        CommandId = id,
+        Tenant = Tenant,
+        Amount = 9m,
+        Currency = "EUR",
+        CustomerId = "cus_flow",
+    };
+
+    private BreakerRegistry Breakers => host.Services.GetRequiredService<BreakerRegistry>();
+
+    [Fact]
+    public async Task WhileTheProvidersBreakersAreOpen_TheEndpointStopsConsuming_AndMessagesStayReadyInTheQueue()
+    {
+        await EnsurePaymentsBreakerExistsAsync();
+        var id = Guid.NewGuid();
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InTenMinutes);
+
+        await Breakers.IsolateAsync(host.Providers.PaymentsEndpointName, TestContext.Current.CancellationToken);
+        try
+        {
+            await host.WaitForEndpointAsync(ChargePayment.TypeName, EndpointFlowState.Paused);
+            await WorkersHostFixture.WaitUntilAsync(async () => (await host.QueueAsync(ChargePayment.TypeName)).Consumers == 0, "the consumer is cancelled");
+            await host.SendAsync(Charge(id), ChargePayment.TypeName, InTenMinutes);
+
+            var (messages, consumers) = await host.QueueAsync(ChargePayment.TypeName);
+            Assert.Equal(1u, messages);
+            Assert.Equal(0u, consumers);
+            var endpoint = Endpoint(ChargePayment.TypeName);
+            Assert.Equal("payments", endpoint.PausedBy);
+            Assert.Equal(0, endpoint.CurrentLimit);
+            Assert.Equal(EndpointFlowState.Running, Endpoint("notifications.send").State);
+
+            // The overview reads the fleet's endpoint states from Redis.
+            var fleet = await host.Services.GetRequiredService<SharedEndpointStates>().FleetSnapshotAsync(TestContext.Current.CancellationToken);
+            var shown = Assert.Single(fleet, e => e.Name == ChargePayment.TypeName);
+            Assert.Equal(EndpointFlowState.Paused, shown.State);
+            Assert.Equal("payments", shown.PausedBy);
+        }
+        finally
+        {
+            await Breakers.ResetAsync(host.Providers.PaymentsEndpointName, TestContext.Current.CancellationToken);
+        }
+
+        var row = await host.WaitForStatusAsync(id, "Succeeded");
+        Assert.Equal(1, row.Attempts);
+        Assert.Single(host.Providers.Requests(ProviderStub.ChargesPath, id));
+        Assert.Equal(EndpointFlowState.Ramping, Endpoint(ChargePayment.TypeName).State);
+    }
+
+    [Fact]
+    public async Task AMessageInTheWorkerThatMeetsTheOpenBreaker_IsDeferredThroughTheOutbox_WithoutAnAttemptOrAProviderCall()
+    {
+        await EnsurePaymentsBreakerExistsAsync();
+        var running = Guid.NewGuid();
+        var waiting = Guid.NewGuid();
+        var held = host.Providers.Hold(ProviderStub.ChargesPath, running);
+        await host.InsertCommandAsync(running, ChargePayment.TypeName, Tenant, InTenMinutes);
+        await host.InsertCommandAsync(waiting, ChargePayment.TypeName, Tenant, InTenMinutes);
+
+        // Paused, then resumed: the endpoint ramps from one message at a time (and stays there in this host).
+        await Breakers.IsolateAsync(host.Providers.PaymentsEndpointName, TestContext.Current.CancellationToken);
+        await WorkersHostFixture.WaitUntilAsync(async () => (await host.QueueAsync(ChargePayment.TypeName)).Consumers == 0, "the consumer is cancelled");
+        await host.SendAsync(Charge(running), ChargePayment.TypeName, InTenMinutes);
+        await host.SendAsync(Charge(waiting), ChargePayment.TypeName, InTenMinutes);
+        await Breakers.ResetAsync(host.Providers.PaymentsEndpointName, TestContext.Current.CancellationToken);
+
+        // The first message is at the provider; the second is in the worker, waiting for the gate.
+        await held.Arrived.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        await WorkersHostFixture.WaitUntilAsync(async () => (await host.QueueAsync(ChargePayment.TypeName)).Messages == 0, "both messages are in the worker");
+        DateTimeOffset opened;
+        try
+        {
+            opened = DateTimeOffset.UtcNow;
+            await Breakers.IsolateAsync(host.Providers.PaymentsEndpointName, TestContext.Current.CancellationToken);
+            var deferred = await host.WaitForStatusAsync(waiting, "Scheduled");
+            var after = DateTimeOffset.UtcNow;
+
+            Assert.Equal(0, deferred.Attempts);
+            Assert.Equal("deferred", deferred.ErrorCode);
+            Assert.Null(deferred.FirstFailureAt);
+            Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, waiting));
+            var row = Assert.Single(await host.OutboxRowsAsync(waiting));
+            Assert.Equal("1", row.Headers["Messaging-Attempt"]);
+            // Isolated breakers announce no break: the command comes back after the endpoint's default probe delay.
+            Assert.InRange(row.NotBefore, opened.AddSeconds(30), after.AddSeconds(31));
+
+            // The call already at the provider completes normally.
+            held.Release();
+            Assert.Equal(1, (await host.WaitForStatusAsync(running, "Succeeded")).Attempts);
+        }
+        finally
+        {
+            held.Release();
+            await Breakers.ResetAsync(host.Providers.PaymentsEndpointName, TestContext.Current.CancellationToken);
+        }
+
+        // Brought back (here by hand, in the gateway by the relay) it runs as the same first attempt.
+        await host.RelayAsync(waiting);
+        Assert.Equal(1, (await host.WaitForStatusAsync(waiting, "Succeeded")).Attempts);
+    }
+
+    private BreakerAwareEndpoint Endpoint(string name) =>
+        host.Services.GetRequiredService<BreakerAwareEndpoints>().TryGet(name, out var endpoint) ? endpoint : throw new InvalidOperationException(name);
+
+    // A breaker exists once its pipeline has been used.
+    private async Task EnsurePaymentsBreakerExistsAsync()
+    {
+        if (Breakers.Contains(host.Providers.PaymentsEndpointName))
+        {
+            return;
+        }
+
+        var id = Guid.NewGuid();
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InTenMinutes);
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, InTenMinutes);
+        await host.WaitForStatusAsync(id, "Succeeded");
+    }
+}

@@ -229,13 +229,8 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
     private bool IsBlocked(string dependency)
     {
         var any = false;
-        foreach (var (breaker, state) in _states)
+        foreach (var state in StatesOf(dependency))
         {
-            if (DependencyOf(breaker) != dependency)
-            {
-                continue;
-            }
-
             any = true;
             if (state is not (BreakerState.Open or BreakerState.Isolated))
             {
@@ -244,6 +239,19 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
         }
 
         return any;
+    }
+
+    // Under _lock: the states of the dependency's breakers, including those the registry knows that never
+    // changed state (a failover endpoint that is healthy, or not called yet), which are closed.
+    private IEnumerable<BreakerState> StatesOf(string dependency)
+    {
+        foreach (var snapshot in _registry.Snapshot())
+        {
+            if (DependencyOf(snapshot.Name) == dependency)
+            {
+                yield return _states.TryGetValue(snapshot.Name, out var seen) ? seen : snapshot.State;
+            }
+        }
     }
 
     // Under _lock.
@@ -327,8 +335,8 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
     // Under _lock.
     private bool AllIsolated(string dependency)
     {
-        var breakers = _states.Where(s => DependencyOf(s.Key) == dependency).ToList();
-        return breakers.Count > 0 && breakers.All(s => s.Value == BreakerState.Isolated);
+        var states = StatesOf(dependency).ToList();
+        return states.Count > 0 && states.All(s => s == BreakerState.Isolated);
     }
 
     // Under _lock.

@@ -179,6 +179,25 @@ public sealed class BreakerAwareEndpointTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task WithFailover_AnEndpointWhoseBreakerNeverChangedState_KeepsTheEndpointRunning()
+    {
+        // The endpoint exists before the pipelines (as in the workers, where they are built on first use).
+        var endpoint = new BreakerAwareEndpoint("standby.endpoint", ["standby"], _test.Breakers,
+            new BreakerAwareEndpointOptions(), _test.Metrics, _test.Time, NullLogger.Instance);
+        var primary = _test.BuildHttp("standby@primary");
+        _test.BuildHttp("standby@secondary");
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await primary.ExecuteAsync(_ => ValueTask.FromResult(new HttpResponseMessage(HttpStatusCode.BadGateway)), TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(BreakerState.Open, _test.Breakers.GetState("standby@primary"));
+        Assert.Equal(EndpointFlowState.Running, endpoint.State);
+        endpoint.Dispose();
+    }
+
     [Theory]
     [InlineData("payments@127.0.0.1:5091", "payments")]
     [InlineData("postgres", "postgres")]

@@ -13,7 +13,8 @@ internal static class ExternalServicesExtensions
     /// <summary>
     /// Adds <see cref="PaymentsClient"/> and <see cref="NotificationsClient"/> (typed HttpClients that send
     /// through a failover pipeline and one dependency pipeline per endpoint), the payments token endpoint's
-    /// pipeline, and validates <c>ExternalServices:*</c> and <c>Resilience:Dependencies:*</c> on start.
+    /// pipeline, and validates <c>ExternalServices:*</c> and <c>Resilience:Dependencies:*</c> on start. Every
+    /// endpoint's pipeline (and breaker) is built at start.
     /// </summary>
     public static IHostApplicationBuilder AddExternalServices(this IHostApplicationBuilder builder)
     {
@@ -79,6 +80,9 @@ internal static class ExternalServicesExtensions
         services.AddHttpClient<NotificationsClient>()
             .WithProviderLogging()
             .AddProviderEndpoints(NotificationsClient.ProviderName);
+
+        // Every endpoint's breaker exists from the start, closed: see ProviderBreakersStartup.
+        services.AddHostedService<ProviderBreakersStartup>();
         return builder;
     }
 

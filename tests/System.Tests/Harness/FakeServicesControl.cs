@@ -32,4 +32,30 @@ public sealed class FakeServicesControl(HttpClient http, Uri baseAddress)
         using var response = await http.DeleteAsync(new Uri(baseAddress, "control/faults"));
         response.EnsureSuccessStatusCode();
     }
+
+    /// <summary>The provider requests received on <paramref name="path"/> since <paramref name="since"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<ProviderRequest>> RequestsAsync(string provider, string path, DateTimeOffset since)
+    {
+        var query = $"control/requests?provider={provider}&path={Uri.EscapeDataString(path)}&since={Uri.EscapeDataString(since.UtcDateTime.ToString("O"))}&limit=1000000";
+        using var response = await http.GetAsync(new Uri(baseAddress, query));
+        response.EnsureSuccessStatusCode();
+        var log = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return [.. log.GetProperty("requests").EnumerateArray().Select(r => new ProviderRequest(
+            r.GetProperty("instance").GetString()!,
+            r.GetProperty("idempotencyKey").ValueKind == JsonValueKind.String ? r.GetProperty("idempotencyKey").GetString() : null,
+            r.GetProperty("status").GetInt32(),
+            r.GetProperty("receivedAt").GetDateTimeOffset()))];
+    }
+
+    /// <summary>Per idempotency key, the effects the provider produced and the requests that carried the key.</summary>
+    public async Task<IReadOnlyDictionary<string, (int Effects, int Requests)>> EffectsAsync(string provider)
+    {
+        var ledger = await LedgerAsync(provider);
+        return ledger.GetProperty("effects").EnumerateArray()
+            .GroupBy(e => e.GetProperty("idempotencyKey").GetString()!)
+            .ToDictionary(g => g.Key, g => (g.Count(), g.Max(e => e.GetProperty("requestCount").GetInt32())));
+    }
 }
+
+/// <summary>One provider request as FakeServices logged it.</summary>
+public sealed record ProviderRequest(string Instance, string? IdempotencyKey, int Status, DateTimeOffset ReceivedAt);

@@ -11,13 +11,23 @@ namespace Messaging.System.Tests.Harness;
 /// <summary>
 /// The whole system as separate processes: FakeServices (payments primary/secondary, notifications),
 /// Workers and Gateway, against a fresh database and RabbitMQ virtual host on the real services.
-/// Shared by every test in the assembly; tests isolate themselves by tenant and idempotency key.
+/// The assembly's instance is shared by every test; tests isolate themselves by tenant and idempotency
+/// key. A test that disturbs the system (providers in outage, a worker killed) uses a system of its own:
+/// a subclass with <see cref="SystemSettings"/>, as a class fixture (for example <c>IsolatedSystem</c>).
 /// </summary>
-public sealed class SystemFixture : ServicesFixture
+public class SystemFixture : ServicesFixture
 {
     public const string SigningKey = "system-tests-signing-key-0123456789-abcdefghijklmnop";
     private readonly Dictionary<string, string> _tokens = [];
     private readonly SemaphoreSlim _tokenLock = new(1, 1);
+    private readonly SystemSettings _settings;
+
+    public SystemFixture()
+        : this(new SystemSettings())
+    {
+    }
+
+    protected SystemFixture(SystemSettings settings) => _settings = settings;
 
     public int GatewayPort { get; } = FreePort();
 
@@ -41,10 +51,17 @@ public sealed class SystemFixture : ServicesFixture
 
     public FakeServicesControl Providers { get; private set; } = null!;
 
+    /// <summary>This system's RabbitMQ virtual host, through RabbitMQ.Client.</summary>
+    public BrokerClient Broker => new(RabbitMqConnectionString);
+
+    /// <summary>Where the processes write their logs.</summary>
+    public string LogDirectory => Path.Combine(RepositoryPaths.TestLogs,
+        _settings.Name == "shared" ? RabbitMqVirtualHost : _settings.Name + "-" + RabbitMqVirtualHost);
+
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        var logs = Path.Combine(RepositoryPaths.TestLogs, RabbitMqVirtualHost);
+        var logs = LogDirectory;
         FakeServices = new ServiceProcess("fakeservices", RepositoryPaths.FakeServices, FakeServicesEnvironment(), logs);
         Workers = new ServiceProcess("workers", RepositoryPaths.Workers, WorkersEnvironment(), logs);
         Gateway = new ServiceProcess("gateway", RepositoryPaths.Gateway, GatewayEnvironment(), logs);
@@ -84,6 +101,7 @@ public sealed class SystemFixture : ServicesFixture
         environment["Urls"] = $"http://127.0.0.1:{GatewayPort}";
         environment["Auth__SigningKeys__0"] = SigningKey;
         environment["Outbox__Relay__PollInterval"] = "00:00:00.250";
+        _settings.Gateway?.Invoke(environment);
         return environment;
     }
 
@@ -98,6 +116,7 @@ public sealed class SystemFixture : ServicesFixture
         environment["ExternalServices__Payments__ClientSecret"] = "fake-payments-secret";
         environment["ExternalServices__Notifications__Endpoints__0"] = $"http://127.0.0.1:{NotificationsPort}";
         environment["ExternalServices__Notifications__ApiKey"] = "fake-notifications-key";
+        _settings.Workers?.Invoke(environment);
         return environment;
     }
 
@@ -107,6 +126,7 @@ public sealed class SystemFixture : ServicesFixture
         environment["FakeServices__Instances__payments-primary__Url"] = $"http://127.0.0.1:{PaymentsPrimaryPort}";
         environment["FakeServices__Instances__payments-secondary__Url"] = $"http://127.0.0.1:{PaymentsSecondaryPort}";
         environment["FakeServices__Instances__notifications__Url"] = $"http://127.0.0.1:{NotificationsPort}";
+        _settings.FakeServices?.Invoke(environment);
         return environment;
     }
 
@@ -121,7 +141,7 @@ public sealed class SystemFixture : ServicesFixture
         var environment = GatewayEnvironment();
         environment["Urls"] = $"http://127.0.0.1:{port}";
         configure(environment);
-        var process = new ServiceProcess(name, RepositoryPaths.Gateway, environment, Path.Combine(RepositoryPaths.TestLogs, RabbitMqVirtualHost));
+        var process = new ServiceProcess(name, RepositoryPaths.Gateway, environment, LogDirectory);
         process.Start();
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
         await WaitForHttpAsync(process, new Uri(baseAddress, "health/live"));
@@ -234,6 +254,65 @@ public sealed class SystemFixture : ServicesFixture
         return last;
     }
 
+    /// <summary>Submits a command through the API and returns its id (asserting 202).</summary>
+    public async Task<string> SubmitAsync(string token, string type, string json)
+    {
+        using var request = Request(HttpMethod.Post, $"api/commands/{type}", token,
+            new StringContent(json, global::System.Text.Encoding.UTF8, "application/json"));
+        using var response = await Http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"submit answered {(int)response.StatusCode}: {body}");
+        using var document = JsonDocument.Parse(body);
+        return document.RootElement.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>The command's status through the API, or null when it cannot be read.</summary>
+    public async Task<string?> CommandStatusAsync(string token, string id)
+    {
+        using var response = await Http.SendAsync(Request(HttpMethod.Get, $"api/commands/{id}", token));
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            return null;
+        }
+
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return body.GetProperty("status").GetString();
+    }
+
+    /// <summary>The tenant's commands by status.</summary>
+    public async Task<Dictionary<string, long>> StatusCountsAsync(string tenant)
+    {
+        await using var connection = new NpgsqlConnection(PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT status, count(*) FROM commands WHERE tenant = @t GROUP BY status", connection);
+        command.Parameters.AddWithValue("t", tenant);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return counts;
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds or <paramref name="timeout"/> passes; returns whether it held.</summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(250);
+        }
+
+        return await condition();
+    }
+
     public async Task<long> CountAsync(string sql, params (string Name, object Value)[] parameters)
     {
         await using var connection = new NpgsqlConnection(PostgresConnectionString);
@@ -245,6 +324,13 @@ public sealed class SystemFixture : ServicesFixture
         }
 
         return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Starts the workers again after <see cref="ServiceProcess.Kill"/>, and waits until they answer.</summary>
+    public async Task RestartWorkersAsync()
+    {
+        Workers.Start();
+        await WaitForHttpAsync(Workers, new Uri($"http://127.0.0.1:{WorkersPort}/health/live"));
     }
 
     private static async Task WaitForHttpAsync(ServiceProcess process, Uri url)
@@ -290,3 +376,19 @@ public sealed class SystemFixture : ServicesFixture
 }
 
 public sealed record ClientCredentials(string ClientId, string Secret);
+
+/// <summary>How a system of its own differs from the shared one: a name for its logs, and environment changes per process.</summary>
+public sealed class SystemSettings
+{
+    /// <summary>Names the log folder (<c>artifacts/system-tests/&lt;name&gt;-&lt;vhost&gt;</c>).</summary>
+    public string Name { get; init; } = "shared";
+
+    /// <summary>Changes to the workers' environment (configuration keys with <c>__</c>).</summary>
+    public Action<Dictionary<string, string>>? Workers { get; init; }
+
+    /// <summary>Changes to the gateway's environment.</summary>
+    public Action<Dictionary<string, string>>? Gateway { get; init; }
+
+    /// <summary>Changes to FakeServices' environment.</summary>
+    public Action<Dictionary<string, string>>? FakeServices { get; init; }
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using System.Text.Json;
+using Messaging.System.Tests.Harness;
+
+namespace Messaging.System.Tests;
+
+/// <summary>
+/// Dead letters end to end, on a system of their own (its providers are put in outage and its worker is
+/// killed): exhausted retries end <c>DeadLettered</c> after exactly the configured attempts with
+/// <c>PaymentFailed</c> published; a redrive after the provider recovers succeeds with one effect; and a
+/// worker killed in the middle of a command never causes a second effect.
+/// </summary>
+public sealed class DeadLetterTests(FaultsSystem system) : IClassFixture<FaultsSystem>
+{
+    private const string Tenant = "tenant-dead-letters";
+
+    [Fact]
+    public async Task ExhaustedRetries_EndDeadLetteredAfterExactlyTheConfiguredAttempts_WithPaymentFailedPublished()
+    {
+        var token = await system.TokenAsync(Tenant);
+        await using var paymentFailed = await system.Broker.TapAsync("Messaging.Contracts.Events:PaymentFailed");
+        string id;
+        JsonElement status;
+        await OutageAsync();
+        try
+        {
+            id = await system.SubmitAsync(token, "payments.charge", """{"amount":31.5,"currency":"EUR","customerId":"cus_exhausted"}""");
+            status = await system.WaitForStatusAsync(token, id, "DeadLettered", TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await system.Providers.ClearFaultsAsync();
+        }
+
+        Assert.Equal("DeadLettered", status.GetProperty("status").GetString());
+        Assert.Equal(FaultsSettings.MaxAttempts, status.GetProperty("attempts").GetInt32());
+        Assert.Equal("dead_lettered", status.GetProperty("error").GetProperty("code").GetString());
+        // Each attempt tries the primary, then fails over to the secondary.
+        var calls = await system.Providers.RequestsAsync("payments", "/v1/charges", DateTimeOffset.UtcNow.AddMinutes(-5));
+        Assert.Equal(FaultsSettings.MaxAttempts * 2, calls.Count(c => c.IdempotencyKey == id));
+        Assert.Equal(1, await system.CountAsync("SELECT count(*) FROM dead_letters WHERE command_id = @id AND source = 'retries-exhausted' AND attempts = @n",
+            ("id", Guid.Parse(id)), ("n", FaultsSettings.MaxAttempts)));
+
+        var published = await paymentFailed.WaitForAsync(m => m.GetProperty("commandId").GetString() == id, TimeSpan.FromSeconds(30));
+        Assert.NotNull(published);
+        Assert.Equal(Tenant, published.Value.GetProperty("tenant").GetString());
+        Assert.Equal("31.5", published.Value.GetProperty("amount").ToString()); // MassTransit writes decimals as strings
+        Assert.Equal("cus_exhausted", published.Value.GetProperty("customerId").GetString());
+    }
+
+    [Fact]
+    public async Task ARedriveAfterTheProviderRecovers_BringsTheCommandToSucceeded_WithOneEffect()
+    {
+        var token = await system.TokenAsync(Tenant);
+        string id;
+        await OutageAsync();
+        try
+        {
+            id = await system.SubmitAsync(token, "payments.charge", """{"amount":12,"currency":"EUR","customerId":"cus_redrive"}""");
+            Assert.Equal("DeadLettered", (await system.WaitForStatusAsync(token, id, "DeadLettered", TimeSpan.FromSeconds(60))).GetProperty("status").GetString());
+        }
+        finally
+        {
+            await system.Providers.ClearFaultsAsync();
+        }
+
+        using var redrive = await system.Http.SendAsync(system.Request(HttpMethod.Post, $"api/commands/{id}/redrive", token), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Accepted, redrive.StatusCode);
+        var status = await system.WaitForStatusAsync(token, id, "Succeeded", TimeSpan.FromSeconds(60));
+
+        Assert.Equal("Succeeded", status.GetProperty("status").GetString());
+        Assert.Equal(1, status.GetProperty("attempts").GetInt32());
+        Assert.Equal(1, await system.Providers.EffectsForKeyAsync("payments", id));
+        using var again = await system.Http.SendAsync(system.Request(HttpMethod.Post, $"api/commands/{id}/redrive", token), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task AWorkerKilledInTheMiddleOfACommand_NeverCausesASecondEffect()
+    {
+        var token = await system.TokenAsync(Tenant);
+        await system.Providers.SetFaultsAsync("payments-primary", new { latencyMs = 4000 });
+        string id;
+        try
+        {
+            id = await system.SubmitAsync(token, "payments.charge", """{"amount":77,"currency":"EUR","customerId":"cus_killed"}""");
+            Assert.True(await SystemFixture.EventuallyAsync(async () => await system.CommandStatusAsync(token, id) == "Processing", TimeSpan.FromSeconds(30)),
+                "the command never started");
+
+            // The call is now at the provider, which takes 4 s to answer: the worker dies before it returns.
+            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+            system.Workers.Kill();
+        }
+        finally
+        {
+            await system.Providers.ClearFaultsAsync();
+        }
+
+        await system.RestartWorkersAsync();
+        var status = await system.WaitForStatusAsync(token, id, "Succeeded", TimeSpan.FromSeconds(60));
+
+        Assert.Equal("Succeeded", status.GetProperty("status").GetString());
+        // The redelivery is the same attempt, and the provider's idempotency key keeps it to one effect.
+        Assert.Equal(1, status.GetProperty("attempts").GetInt32());
+        var effects = await system.Providers.EffectsAsync("payments");
+        Assert.Equal(1, effects[id].Effects);
+        Assert.True(effects[id].Requests >= 2, $"the provider saw {effects[id].Requests} request(s): the kill did not interrupt a call");
+        Assert.Equal(0, (await system.Providers.LedgerAsync("payments")).GetProperty("duplicateEffects").GetInt32());
+    }
+
+    private async Task OutageAsync()
+    {
+        await system.Providers.SetFaultsAsync("payments-primary", new { outage = true });
+        await system.Providers.SetFaultsAsync("payments-secondary", new { outage = true });
+    }
+}

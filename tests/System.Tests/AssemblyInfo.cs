@@ -1,3 +1,6 @@
 using Messaging.System.Tests.Harness;
 
 [assembly: AssemblyFixture(typeof(SystemFixture))]
+
+// The tests mostly wait on real processes and services, so more of them run at once than there are cores.
+[assembly: CollectionBehavior(MaxParallelThreads = 4)]

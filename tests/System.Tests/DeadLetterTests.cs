@@ -79,15 +79,19 @@ public sealed class DeadLetterTests(FaultsSystem system) : IClassFixture<FaultsS
     public async Task AWorkerKilledInTheMiddleOfACommand_NeverCausesASecondEffect()
     {
         var token = await system.TokenAsync(Tenant);
-        await system.Providers.SetFaultsAsync("payments-primary", new { latencyMs = 4000 });
+        // The primary fails at once and the call moves to the secondary, which takes 10 s to answer: the
+        // primary's 503 in the provider's log says the call is on its way to the secondary.
+        await system.Providers.SetFaultsAsync("payments-primary", new { outage = true });
+        await system.Providers.SetFaultsAsync("payments-secondary", new { latencyMs = 10_000 });
+        var started = DateTimeOffset.UtcNow.AddSeconds(-1);
         string id;
         try
         {
             id = await system.SubmitAsync(token, "payments.charge", """{"amount":77,"currency":"EUR","customerId":"cus_killed"}""");
-            Assert.True(await SystemFixture.EventuallyAsync(async () => await system.CommandStatusAsync(token, id) == "Processing", TimeSpan.FromSeconds(30)),
-                "the command never started");
-
-            // The call is now at the provider, which takes 4 s to answer: the worker dies before it returns.
+            Assert.True(await SystemFixture.EventuallyAsync(
+                    async () => (await system.Providers.RequestsAsync("payments", "/v1/charges", started)).Any(r => r.IdempotencyKey == id && r.Status == 503),
+                    TimeSpan.FromSeconds(30)),
+                "the call never reached the primary");
             await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
             system.Workers.Kill();
         }
@@ -102,10 +106,13 @@ public sealed class DeadLetterTests(FaultsSystem system) : IClassFixture<FaultsS
         Assert.Equal("Succeeded", status.GetProperty("status").GetString());
         // The redelivery is the same attempt, and the provider's idempotency key keeps it to one effect.
         Assert.Equal(1, status.GetProperty("attempts").GetInt32());
-        var effects = await system.Providers.EffectsAsync("payments");
-        Assert.Equal(1, effects[id].Effects);
-        Assert.True(effects[id].Requests >= 2, $"the provider saw {effects[id].Requests} request(s): the kill did not interrupt a call");
+        Assert.Equal(1, await system.Providers.EffectsForKeyAsync("payments", id));
         Assert.Equal(0, (await system.Providers.LedgerAsync("payments")).GetProperty("duplicateEffects").GetInt32());
+        // The call the kill interrupted did reach the secondary.
+        Assert.True(await SystemFixture.EventuallyAsync(
+                async () => (await system.Providers.RequestsAsync("payments", "/v1/charges", started)).Any(r => r.IdempotencyKey == id && r.Instance == "payments-secondary"),
+                TimeSpan.FromSeconds(15)),
+            "the kill did not interrupt a call at the secondary");
     }
 
     private async Task OutageAsync()

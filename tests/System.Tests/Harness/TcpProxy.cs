@@ -172,10 +172,15 @@ public sealed class TcpProxy : IAsyncDisposable
             {
                 try
                 {
-                    socket.Client.LingerState = new LingerOption(true, 0);
+                    // The pump may have closed it meanwhile (TcpClient.Client is then null).
+                    if (socket.Client is { } live)
+                    {
+                        live.LingerState = new LingerOption(true, 0);
+                    }
+
                     socket.Dispose();
                 }
-                catch (ObjectDisposedException)
+                catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
                 {
                     // Already closed.
                 }

@@ -41,6 +41,9 @@ public class WorkersHostFixture : ServicesFixture
 
     public NpgsqlDataSource Database => _database!;
 
+    /// <summary>A client for the host's own HTTP endpoints (<c>/metrics</c>, <c>/health/*</c>).</summary>
+    public HttpClient CreateClient() => _factory!.CreateClient();
+
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();

@@ -60,6 +60,13 @@ public sealed class BreakerAwareConsumptionTests(SlowRampHostFixture host) : ICl
             Assert.Equal(0, endpoint.CurrentLimit);
             Assert.Equal(EndpointFlowState.Running, Endpoint("notifications.send").State);
 
+            // The paused gauge, per endpoint.
+            using var http = host.CreateClient();
+            var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
+            Assert.Equal("1", Gauge(metrics, "messaging_endpoint_paused", ChargePayment.TypeName));
+            Assert.Equal("0", Gauge(metrics, "messaging_endpoint_paused", "notifications.send"));
+            Assert.Equal("0", Gauge(metrics, "messaging_endpoint_concurrency_limit", ChargePayment.TypeName));
+
             // The overview reads the fleet's endpoint states from Redis.
             var fleet = await host.Services.GetRequiredService<SharedEndpointStates>().FleetSnapshotAsync(TestContext.Current.CancellationToken);
             var shown = Assert.Single(fleet, e => e.Name == ChargePayment.TypeName);
@@ -128,6 +135,13 @@ public sealed class BreakerAwareConsumptionTests(SlowRampHostFixture host) : ICl
         await host.RelayAsync(waiting);
         Assert.Equal(1, (await host.WaitForStatusAsync(waiting, "Succeeded")).Attempts);
     }
+
+    // The value of a gauge's series for one endpoint in Prometheus text.
+    private static string? Gauge(string metrics, string name, string endpoint) =>
+        metrics.Split('\n')
+            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) && line.Contains($"messaging_endpoint=\"{endpoint}\"", StringComparison.Ordinal))
+            .Select(line => line[(line.LastIndexOf(' ') + 1)..])
+            .SingleOrDefault();
 
     private BreakerAwareEndpoint Endpoint(string name) =>
         host.Services.GetRequiredService<BreakerAwareEndpoints>().TryGet(name, out var endpoint) ? endpoint : throw new InvalidOperationException(name);

@@ -7,6 +7,8 @@ using Messaging.Testing;
 using Messaging.Workers.Tests.ExternalServices;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Npgsql;
 using RabbitMQ.Client;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
@@ -41,6 +43,9 @@ public class WorkersHostFixture : ServicesFixture
 
     public NpgsqlDataSource Database => _database!;
 
+    /// <summary>Everything the host logged (for assertions on log events, and to explain a failure).</summary>
+    public FakeLogCollector Logs => Services.GetFakeLogCollector();
+
     /// <summary>A client for the host's own HTTP endpoints (<c>/metrics</c>, <c>/health/*</c>).</summary>
     public HttpClient CreateClient() => _factory!.CreateClient();
 
@@ -73,7 +78,11 @@ public class WorkersHostFixture : ServicesFixture
                 web.UseSetting(key, value);
             }
 
-            web.ConfigureServices(services => services.AddConsumeObserver(_ => Consumed));
+            web.ConfigureServices(services =>
+            {
+                services.AddConsumeObserver(_ => Consumed);
+                services.AddLogging(logging => logging.AddFakeLogging());
+            });
         });
 
         // Starts the host: migrations, then the bus; wait until the receive endpoints are up.

@@ -1,5 +1,6 @@
 using Messaging.Contracts.Payments;
 using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Pipelines;
 using Messaging.Workers.Tests.Execution;
 using Messaging.Workers.Tests.ExternalServices;
 using Microsoft.Extensions.DependencyInjection;
@@ -134,6 +135,46 @@ public sealed class BreakerAwareConsumptionTests(SlowRampHostFixture host) : ICl
         // Brought back (here by hand, in the gateway by the relay) it runs as the same first attempt.
         await host.RelayAsync(waiting);
         Assert.Equal(1, (await host.WaitForStatusAsync(waiting, "Succeeded")).Attempts);
+    }
+
+    [Fact]
+    public async Task AMessageWhoseOutcomeCannotBeStoredWhilePostgresIsDown_IsHeld_AndCompletesOnceAfterRecovery()
+    {
+        var id = Guid.NewGuid();
+        var held = host.Providers.Hold(ProviderStub.ChargesPath, id);
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InTenMinutes);
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, InTenMinutes);
+        await held.Arrived.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        await Breakers.IsolateAsync(DependencyNames.Postgres, TestContext.Current.CancellationToken);
+        try
+        {
+            // The provider answers, but the outcome cannot be stored: the message is held, not acknowledged.
+            held.Release();
+            await WorkersHostFixture.WaitUntilAsync(() => Task.FromResult(host.Logs.GetSnapshot().Any(r => r.Id.Name == "MessageHeldForInfrastructure"
+                && r.Message.Contains(id.ToString(), StringComparison.Ordinal))), "the message is held");
+            await host.WaitForEndpointAsync(ChargePayment.TypeName, EndpointFlowState.Paused);
+
+            Assert.Equal("Processing", (await host.ReadCommandAsync(id))!.Status);
+            Assert.Equal(0, host.Consumed.Completed(id));
+            Assert.Empty(await host.DeadLettersAsync("command_id = @id", ("id", id)));
+        }
+        finally
+        {
+            await Breakers.ResetAsync(DependencyNames.Postgres, TestContext.Current.CancellationToken);
+        }
+
+        var row = await host.WaitForStatusAsync(id, "Succeeded");
+        Assert.Equal(1, row.Attempts);
+        // Asked again after recovery with the same idempotency key (a real provider answers with the first charge).
+        Assert.Equal(2, host.Providers.Requests(ProviderStub.ChargesPath, id).Count);
+        Assert.Empty(await host.DeadLettersAsync("command_id = @id", ("id", id)));
+
+        // The endpoint took up the queue again.
+        var next = Guid.NewGuid();
+        await host.InsertCommandAsync(next, ChargePayment.TypeName, Tenant, InTenMinutes);
+        await host.SendAsync(Charge(next), ChargePayment.TypeName, InTenMinutes);
+        await host.WaitForStatusAsync(next, "Succeeded");
     }
 
     // The value of a gauge's series for one endpoint in Prometheus text.

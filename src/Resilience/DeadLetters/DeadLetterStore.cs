@@ -67,6 +67,12 @@ public sealed record RedriveResult(int Redriven, int Skipped);
 /// </summary>
 public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter outbox, TimeProvider timeProvider)
 {
+    private static readonly HashSet<string> RedrivenHeaders = new(StringComparer.Ordinal)
+    {
+        MessageHeaders.Tenant, MessageHeaders.Client, MessageHeaders.CommandType, MessageHeaders.Deadline,
+        MessageHeaders.TraceParent, MessageHeaders.TraceState,
+    };
+
     /// <summary>Stores <paramref name="letter"/> within the caller's transaction and marks its command dead-lettered.</summary>
     public async Task<long> RecordAsync(NpgsqlTransaction transaction, DeadLetter letter, CancellationToken cancellationToken)
     {
@@ -208,7 +214,11 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
                 continue;
             }
 
-            var headers = JsonSerializer.Deserialize<Dictionary<string, string>>(letter.Headers) ?? [];
+            // Only the command's own headers go back on the path: transport, fault and broker headers
+            // (x-death, MT-Fault-*) stay with the dead letter.
+            var headers = (JsonSerializer.Deserialize<Dictionary<string, string>>(letter.Headers) ?? [])
+                .Where(h => RedrivenHeaders.Contains(h.Key))
+                .ToDictionary(h => h.Key, h => h.Value, StringComparer.Ordinal);
             headers[MessageHeaders.Attempt] = "1";
             await outbox.EnqueueAsync(transaction, new OutboxMessage(commandId, descriptor.QueueName, descriptor.MessageType.FullName!,
                 letter.Body, headers, now + (spacing * redriven)), cancellationToken).ConfigureAwait(false);

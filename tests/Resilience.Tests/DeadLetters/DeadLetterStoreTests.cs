@@ -74,6 +74,28 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Redrive_SendsTheCommandWithItsOwnHeadersOnly()
+    {
+        var id = await InsertCommandAsync("tenant-a", "Processing");
+        var headers = new Dictionary<string, string>
+        {
+            [MessageHeaders.Tenant] = "tenant-a",
+            [MessageHeaders.CommandType] = "payments.charge",
+            [MessageHeaders.Attempt] = "5",
+            ["x-death"] = "[{\"queue\":\"payments.charge\",\"count\":1}]",
+            ["MT-Fault-Message"] = "boom",
+        };
+        await RecordAsync(Letter(id, "tenant-a") with { Headers = headers });
+
+        await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), "cli_ops", "command", 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+
+        var sent = await ScalarAsync<string>($"SELECT headers::text FROM outbox WHERE command_id = '{id}'");
+        var redriven = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(sent)!;
+        Assert.Equal(["Messaging-Attempt", "Messaging-Command-Type", "Messaging-Tenant"], redriven.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("1", redriven[MessageHeaders.Attempt]);
+    }
+
+    [Fact]
     public async Task BulkRedrive_FiltersByTypeAndTenant_AndSpacesTheRows()
     {
         var ids = new List<Guid>();

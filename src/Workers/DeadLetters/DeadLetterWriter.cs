@@ -25,6 +25,7 @@ internal sealed partial class DeadLetterWriter(
     DeadLetterStore store,
     CommandFallbacks fallbacks,
     IOptionsMonitor<CommandTypeOptions> options,
+    CommandMetrics metrics,
     TimeProvider timeProvider,
     ILogger<DeadLetterWriter> logger)
 {
@@ -60,9 +61,11 @@ internal sealed partial class DeadLetterWriter(
             return new DeadLetterOutcome(deadLetterId, deadLettered, fallback);
         }, cancellationToken).ConfigureAwait(false);
 
+        metrics.DeadLettered(letter.Type, letter.Source);
         Log.DeadLettered(logger, letter.CommandId, letter.Type ?? "(unknown)", letter.Source, letter.Attempts, letter.ExceptionType ?? "none", letter.Reason);
         if (outcome.Fallback is { } did)
         {
+            metrics.FallbackRan(letter.Type ?? "(unknown)");
             Log.FallbackRan(logger, letter.CommandId, letter.Type ?? "(unknown)", did);
         }
 

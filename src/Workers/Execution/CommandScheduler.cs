@@ -32,6 +32,7 @@ internal sealed partial class CommandScheduler(
     PostgresTransactions transactions,
     OutboxWriter outbox,
     CommandStatusStore store,
+    CommandMetrics metrics,
     TimeProvider timeProvider,
     ILogger<CommandScheduler> logger)
 {
@@ -105,10 +106,12 @@ internal sealed partial class CommandScheduler(
         var delayMs = Math.Max(0, (notBefore - now).TotalMilliseconds);
         if (failed)
         {
+            metrics.RetryScheduled(delivery.Descriptor.TypeName, attempt);
             Log.RetryScheduled(logger, delivery.CommandId, delivery.Descriptor.TypeName, attempt, delayMs);
         }
         else
         {
+            metrics.Deferred(delivery.Descriptor.TypeName);
             Log.Deferred(logger, delivery.CommandId, delivery.Descriptor.TypeName, attempt, delayMs, error.Message);
         }
 

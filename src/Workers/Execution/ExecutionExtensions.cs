@@ -36,6 +36,8 @@ internal static class ExecutionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandTypeOptions>, CommandTypeOptionsValidator>());
         builder.AddDeadLetters();
+        services.AddMetrics();
+        services.TryAddSingleton<CommandMetrics>();
         services.TryAddSingleton<PostgresTransactions>();
         services.TryAddSingleton<CommandFallbacks>();
         services.TryAddSingleton<DeadLetterWriter>();

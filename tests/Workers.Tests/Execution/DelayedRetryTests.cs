@@ -1,6 +1,9 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Messaging.Contracts.Payments;
 using Messaging.Workers.Tests.ExternalServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Messaging.Workers.Tests.Execution;
 
@@ -75,6 +78,9 @@ public sealed class DelayedRetryTests(WorkersHostFixture host) : IClassFixture<W
     [Fact]
     public async Task ChargePayment_WhenEveryAttemptFails_IsDeadLetteredAfterExactlyMaxAttempts_AndPaymentFailedIsPublished()
     {
+        var meters = host.Services.GetRequiredService<IMeterFactory>();
+        using var deadLettered = new MetricCollector<long>(meters, "Messaging.Workers", "messaging.commands.dead_lettered");
+        using var retries = new MetricCollector<long>(meters, "Messaging.Workers", "messaging.commands.retries_scheduled");
         var id = Guid.NewGuid();
         host.Providers.Answer(ProviderStub.ChargesPath, id, 503, """{"error":"unavailable"}""");
         await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InTenMinutes);
@@ -123,6 +129,10 @@ public sealed class DelayedRetryTests(WorkersHostFixture host) : IClassFixture<W
         Assert.Equal(40m, body.RootElement.GetProperty("amount").GetDecimal());
         Assert.Equal("cus_retry", body.RootElement.GetProperty("customerId").GetString());
         Assert.Equal(letter.Reason, body.RootElement.GetProperty("reason").GetString());
+
+        Assert.Contains(deadLettered.GetMeasurementSnapshot(), m => m.Tags["messaging.dead_letter.source"] as string == "retries-exhausted"
+            && m.Tags["messaging.command.type"] as string == ChargePayment.TypeName);
+        Assert.True(retries.GetMeasurementSnapshot().Count >= WorkersHostFixture.MaxAttempts - 1);
     }
 
     [Fact]

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Messaging.Resilience.Telemetry;
+
+namespace Messaging.Workers.Execution;
+
+/// <summary>
+/// What became of commands that could not run now, as metrics (meter <c>Messaging.Workers</c>) and as
+/// events on the current span: delayed retries, deferrals, dead letters and fallbacks.
+/// </summary>
+internal sealed class CommandMetrics
+{
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _deferrals;
+    private readonly Counter<long> _deadLetters;
+    private readonly Counter<long> _fallbacks;
+
+    public CommandMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(MessagingTelemetry.Workers);
+        _retries = meter.CreateCounter<long>("messaging.commands.retries_scheduled", description: "Delayed retries scheduled through the outbox.");
+        _deferrals = meter.CreateCounter<long>("messaging.commands.deferred", description: "Commands put back through the outbox without counting an attempt (breaker open, rate limit).");
+        _deadLetters = meter.CreateCounter<long>("messaging.commands.dead_lettered", description: "Messages stored in the dead-letter store, by source.");
+        _fallbacks = meter.CreateCounter<long>("messaging.commands.fallbacks", description: "Fallbacks run for dead-lettered commands.");
+    }
+
+    public void RetryScheduled(string commandType, int nextAttempt)
+    {
+        _retries.Add(1, new KeyValuePair<string, object?>("messaging.command.type", commandType));
+        Activity.Current?.AddEvent(new ActivityEvent("command.retry_scheduled", tags: new ActivityTagsCollection
+        {
+            ["messaging.command.type"] = commandType,
+            ["messaging.command.attempt"] = nextAttempt,
+        }));
+    }
+
+    public void Deferred(string commandType)
+    {
+        _deferrals.Add(1, new KeyValuePair<string, object?>("messaging.command.type", commandType));
+        Activity.Current?.AddEvent(new ActivityEvent("command.deferred", tags: new ActivityTagsCollection { ["messaging.command.type"] = commandType }));
+    }
+
+    public void DeadLettered(string? commandType, string source)
+    {
+        _deadLetters.Add(1, new KeyValuePair<string, object?>("messaging.command.type", commandType ?? "(unknown)"),
+            new KeyValuePair<string, object?>("messaging.dead_letter.source", source));
+        Activity.Current?.AddEvent(new ActivityEvent("command.dead_lettered", tags: new ActivityTagsCollection
+        {
+            ["messaging.command.type"] = commandType,
+            ["messaging.dead_letter.source"] = source,
+        }));
+    }
+
+    public void FallbackRan(string commandType)
+    {
+        _fallbacks.Add(1, new KeyValuePair<string, object?>("messaging.command.type", commandType));
+        Activity.Current?.AddEvent(new ActivityEvent("command.fallback", tags: new ActivityTagsCollection { ["messaging.command.type"] = commandType }));
+    }
+}

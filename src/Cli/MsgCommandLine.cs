@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Messaging.Cli.Commands;
 using Messaging.Cli.Output;
 using Messaging.Client;
@@ -10,7 +11,8 @@ internal static class MsgCommandLine
 {
     public static async Task<int> RunAsync(string[] args, CliConsole console)
     {
-        var root = new RootCommand(
+        // A plain command named "msg" rather than RootCommand, whose name is the entry assembly's (Messaging.Cli).
+        var root = new Command("msg",
             """
             msg: publish commands to the messaging gateway and operate it.
             Exit codes: 0 done, 1 the gateway refused or could not be reached, 2 wrong usage,
@@ -21,6 +23,8 @@ internal static class MsgCommandLine
             GatewayConnection.ClientIdOption,
             GatewayConnection.ClientSecretOption,
             JsonOutput.Option,
+            new HelpOption(),
+            new VersionOption(),
         };
         root.Subcommands.Add(PublishCommand.Create(console));
         root.Subcommands.Add(StatusCommands.CreateStatus(console));
@@ -29,10 +33,12 @@ internal static class MsgCommandLine
         root.Subcommands.Add(DeadLettersCommand.Create(console));
         root.Subcommands.Add(BreakersCommand.Create(console));
 
-        var parse = root.Parse(args);
+        // No response files: "@file" is the tool's own syntax for --data.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
-            await console.Error.WriteLineAsync($"msg: {OneLine(parse.Errors[0].Message)} (see msg --help)").ConfigureAwait(false);
+            var reasons = string.Join("; ", parse.Errors.Select(e => OneLine(e.Message).TrimEnd('.')).Distinct(StringComparer.Ordinal));
+            await console.Error.WriteLineAsync($"msg: {reasons} (see msg --help)").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 

@@ -121,7 +121,8 @@ internal static class DeadLettersCommand
                 }
                 catch (MessagingClientException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
                 {
-                    throw new CliException(ex.ProblemTitle is null
+                    // A route that does not exist answers the generic problem ("Not Found"); an unknown command has its own title.
+                    throw new CliException(ex.ProblemTitle is null or "Not Found"
                         ? $"this gateway has no redrive endpoint (POST /api/commands/{commandId}/redrive answered 404)"
                         : $"command {commandId} not found (404)");
                 }

@@ -8,7 +8,8 @@ using Npgsql;
 // A service that keeps its orders in the gateway's PostgreSQL database. Placing an order inserts the
 // order and enqueues its payments.charge command in one transaction: both commit, or neither exists.
 // The gateway's outbox relay delivers the command; follow it with `msg status <command id>`.
-var builder = Host.CreateApplicationBuilder(args);
+// appsettings.json is read from beside the assembly, wherever `dotnet run` is started.
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(builder.Configuration.GetConnectionString("Postgres")
     ?? throw new InvalidOperationException("ConnectionStrings:Postgres is required.")));
 builder.AddCommandOutbox();

@@ -63,4 +63,26 @@ public sealed class AccessTokenTests
         Assert.Equal(["token-1", "token-1", "token-2"], gateway.Calls.Select(c => c.Token));
         Assert.Equal(2, gateway.TokenRequests);
     }
+
+    [Fact]
+    public async Task RefreshThatFails_WhileTheCurrentTokenIsStillValid_UsesTheCurrentToken()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var gateway = new StubGateway(time) { TokenLifetimeSeconds = 300 };
+        var client = gateway.CreateClient(options => options.TokenRefreshBeforeExpiry = TimeSpan.FromSeconds(60));
+        await client.ListAsync(cancellationToken: Ct);
+        var refreshAttempts = 0;
+        gateway.TokenFailure = () =>
+        {
+            refreshAttempts++;
+            return StubGateway.Json(HttpStatusCode.ServiceUnavailable, """{"error":"temporarily_unavailable"}""");
+        };
+        time.Advance(TimeSpan.FromSeconds(250)); // inside the refresh window, 50 s left
+
+        await client.ListAsync(cancellationToken: Ct);
+
+        Assert.Equal(1, refreshAttempts);
+        Assert.Equal(["token-1", "token-1"], gateway.Calls.Select(c => c.Token));
+        Assert.All(gateway.Calls, call => Assert.Equal(HttpStatusCode.OK, call.Status));
+    }
 }

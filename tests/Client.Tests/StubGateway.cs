@@ -23,6 +23,9 @@ internal sealed class StubGateway : HttpMessageHandler
     /// <summary>Completes token requests; replace it to hold them back.</summary>
     public Func<Task> BeforeToken { get; set; } = () => Task.CompletedTask;
 
+    /// <summary>When it returns an answer, token requests get that answer instead of a token.</summary>
+    public Func<HttpResponseMessage?> TokenFailure { get; set; } = () => null;
+
     /// <summary>Answers API calls (the token has already been checked).</summary>
     public Func<HttpRequestMessage, int, HttpResponseMessage> Api { get; set; } = (_, _) => Json(HttpStatusCode.OK, """{"items":[],"nextCursor":null}""");
 
@@ -57,6 +60,11 @@ internal sealed class StubGateway : HttpMessageHandler
         if (request.RequestUri!.AbsolutePath == "/api/auth/token")
         {
             await BeforeToken();
+            if (TokenFailure() is { } failure)
+            {
+                return failure;
+            }
+
             string token;
             lock (_lock)
             {

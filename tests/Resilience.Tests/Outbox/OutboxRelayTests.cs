@@ -179,7 +179,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
         var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
         var received = new List<(string, Dictionary<string, string>)>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
             BasicGetResult? result;
@@ -226,10 +226,10 @@ public sealed class OutboxRelayTests : IAsyncLifetime
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 20 s");
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 60 s");
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }

@@ -1,8 +1,10 @@
 using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
+using Messaging.Gateway.DeadLetters;
 using Messaging.Gateway.Commands;
 using Messaging.Gateway.Monitoring;
 using Messaging.Resilience.Bus;
+using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Persistence;
 using Messaging.Resilience.Pipelines;
@@ -27,6 +29,7 @@ builder.AddMessagingBus();
 builder.AddOutboxRelay();
 builder.AddGatewayAuth();
 builder.AddCommandsApi();
+builder.AddDeadLetters();
 
 var app = builder.Build();
 app.UseDefaultExceptionHandler();
@@ -37,6 +40,7 @@ app.MapDefaultEndpoints();
 app.MapAuthApi().WithResilience("auth");
 app.MapCommandsApi().WithResilience("commands");
 app.MapMonitoringApi().WithResilience("monitoring");
+app.MapDeadLettersApi();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory in tests).</summary>

@@ -52,6 +52,9 @@ public sealed class WorkersConfigurationTests
     [InlineData("ExternalServices:TokenRefresh:LifetimeFraction", "1.5", "ExternalServices:TokenRefresh:LifetimeFraction")]
     [InlineData("Commands:Types:payments.charge:ConcurrencyLimit", "0", "Commands:Types:payments.charge:ConcurrencyLimit")]
     [InlineData("Commands:Types:notifications.send:RetryLimit", "-1", "Commands:Types:notifications.send:RetryLimit")]
+    [InlineData("Resilience:Dependencies:payments:AttemptTimeout", "00:02:00", "Resilience:Dependencies:payments:TotalTimeout")]
+    [InlineData("Resilience:Dependencies:payments.token:Retry:BaseDelay", "00:05:00", "Resilience:Dependencies:payments.token:Retry:MaxDelay")]
+    [InlineData("Resilience:Dependencies:notifications:TotalTimeout", "00:00:01", "Resilience:Dependencies:notifications:TotalTimeout")]
     public void Validate_WithInvalidSetting_FailsNamingTheKey(string key, string value, string named)
     {
         var configuration = ValidConfiguration();
@@ -61,6 +64,22 @@ public sealed class WorkersConfigurationTests
         var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
 
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_WithMoreEndpointsThanFailoverCanTry_FailsNamingTheKey()
+    {
+        var configuration = ValidConfiguration();
+        for (var i = 0; i < 12; i++)
+        {
+            configuration[$"ExternalServices:Payments:Endpoints:{i}"] = $"http://127.0.0.1:{5100 + i}";
+        }
+
+        using var app = Build(configuration);
+
+        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("ExternalServices:Payments:Endpoints must list at most 11", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

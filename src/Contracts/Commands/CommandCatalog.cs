@@ -12,8 +12,8 @@ public static class CommandCatalog
     /// <summary>Every known command type.</summary>
     public static IReadOnlyList<CommandDescriptor> All { get; } =
     [
-        new(ChargePayment.TypeName, typeof(ChargePayment), QueueName: ChargePayment.TypeName),
-        new(SendNotification.TypeName, typeof(SendNotification), QueueName: SendNotification.TypeName),
+        new(ChargePayment.TypeName, typeof(ChargePayment), QueueName: ChargePayment.TypeName, Provider: "payments"),
+        new(SendNotification.TypeName, typeof(SendNotification), QueueName: SendNotification.TypeName, Provider: "notifications"),
     ];
 
     /// <summary>Finds a command type by its name (case-sensitive, as in URLs).</summary>
@@ -37,4 +37,5 @@ public static class CommandCatalog
 /// <param name="TypeName">The name used in the HTTP API, for example <c>payments.charge</c>.</param>
 /// <param name="MessageType">The message contract on the bus.</param>
 /// <param name="QueueName">The durable quorum queue and the fanout exchange of the same name.</param>
-public sealed record CommandDescriptor(string TypeName, Type MessageType, string QueueName);
+/// <param name="Provider">The external provider that executes it; its endpoints' breakers are named <c>{Provider}@host:port</c>.</param>
+public sealed record CommandDescriptor(string TypeName, Type MessageType, string QueueName, string Provider);

@@ -1,5 +1,6 @@
 using Messaging.Gateway.Auth;
 using Messaging.Resilience.Breakers;
+using Messaging.Resilience.DeadLetters;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -21,13 +22,26 @@ internal static class MonitoringApi
         return group;
     }
 
-    private static async Task<Ok<MonitoringOverview>> GetOverviewAsync(SharedBreakerStates breakers, NpgsqlDataSource dataSource, TimeProvider timeProvider, CancellationToken cancellationToken)
+    private static async Task<Ok<MonitoringOverview>> GetOverviewAsync(
+        SharedBreakerStates breakers, NpgsqlDataSource dataSource, DeadLetterStore deadLetters, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var snapshot = await breakers.FleetSnapshotAsync(cancellationToken);
         var outbox = await OutboxStatistics.ReadAsync(dataSource, timeProvider, cancellationToken);
+        DeadLetterSummary? deadLetterSummary;
+        try
+        {
+            deadLetterSummary = await deadLetters.SummaryAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            // Monitoring degrades, it does not fail: the field is left out while PostgreSQL is away.
+            deadLetterSummary = null;
+        }
+
         return TypedResults.Ok(new MonitoringOverview(
             snapshot.Select(b => new BreakerView(b.Name, ToWire(b.State), b.Since)).ToList(),
-            outbox));
+            outbox,
+            deadLetterSummary));
     }
 
     private static async Task<Results<Ok<BreakerView>, ProblemHttpResult>> ControlAsync(
@@ -60,7 +74,7 @@ internal static class MonitoringApi
 }
 
 /// <summary>The body of <c>GET /api/monitoring/overview</c>.</summary>
-internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox);
+internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox, DeadLetterSummary? DeadLetters);
 
 /// <summary>One breaker as operators see it.</summary>
 internal sealed record BreakerView(string Name, string State, DateTimeOffset Since);

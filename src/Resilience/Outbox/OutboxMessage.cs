@@ -7,10 +7,22 @@ namespace Messaging.Resilience.Outbox;
 /// <param name="Body">The message serialized as JSON.</param>
 /// <param name="Headers">Transport headers (tenant, deadline, attempt, W3C trace context).</param>
 /// <param name="NotBefore">When the message becomes due (now, or later for a delayed retry).</param>
+/// <param name="Kind">A command (sent to its queue, which must exist) or an event (published by type).</param>
 public sealed record OutboxMessage(
     Guid CommandId,
     string Destination,
     string MessageType,
     string Body,
     IReadOnlyDictionary<string, string> Headers,
-    DateTimeOffset NotBefore);
+    DateTimeOffset NotBefore,
+    OutboxMessageKind Kind = OutboxMessageKind.Command);
+
+/// <summary>How the relay delivers a row.</summary>
+public enum OutboxMessageKind
+{
+    /// <summary>Sent to the exchange of its command queue with the mandatory flag.</summary>
+    Command,
+
+    /// <summary>Published by message type; having no subscriber is not an error.</summary>
+    Event,
+}

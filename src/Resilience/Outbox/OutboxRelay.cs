@@ -34,7 +34,8 @@ internal sealed partial class OutboxRelay(
     internal static readonly ActivitySource ActivitySource = new("Messaging.Outbox");
     private static readonly JsonSerializerOptions BodyJson = new(JsonSerializerDefaults.Web);
     private static readonly Dictionary<string, Type> MessageTypes =
-        CommandCatalog.All.ToDictionary(c => c.MessageType.FullName!, c => c.MessageType, StringComparer.Ordinal);
+        CommandCatalog.All.Select(c => c.MessageType).Concat(Contracts.Events.EventCatalog.All)
+            .ToDictionary(t => t.FullName!, t => t, StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -149,7 +150,7 @@ internal sealed partial class OutboxRelay(
     {
         await using var claim = new NpgsqlCommand(
             """
-            SELECT id, command_id, destination, message_type, body::text, headers::text, publish_attempts
+            SELECT id, command_id, destination, message_type, body::text, headers::text, publish_attempts, kind
             FROM outbox
             WHERE sent_at IS NULL AND not_before <= @now
             ORDER BY id
@@ -163,7 +164,7 @@ internal sealed partial class OutboxRelay(
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
-                reader.GetString(4), reader.GetString(5), reader.GetInt32(6)));
+                reader.GetString(4), reader.GetString(5), reader.GetInt32(6), reader.GetString(7) == "event"));
         }
 
         return rows;
@@ -205,8 +206,7 @@ internal sealed partial class OutboxRelay(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
         try
         {
-            var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{row.Destination}")).ConfigureAwait(false);
-            await PublishPipeline.ExecuteAsync(async token => await endpoint.Send(message, messageType, Pipe.Execute<SendContext>(context =>
+            var pipe = Pipe.Execute<SendContext>(context =>
             {
                 context.MessageId = row.CommandId;
                 context.Durable = true;
@@ -218,12 +218,30 @@ internal sealed partial class OutboxRelay(
                     }
                 }
 
-                if (context.TryGetPayload<RabbitMqSendContext>(out var rabbit))
+                if (!row.IsEvent && context.TryGetPayload<RabbitMqSendContext>(out var rabbit))
                 {
-                    // Unroutable messages come back as errors instead of vanishing.
+                    // Unroutable commands come back as errors instead of vanishing; events may have no subscriber.
                     rabbit.Mandatory = true;
                 }
-            }), token).ConfigureAwait(false), linked.Token).ConfigureAwait(false);
+            });
+            if (row.IsEvent)
+            {
+                // An event's id is derived from its command and type: a republished row keeps its id, so
+                // subscribers can drop the duplicate.
+                var eventId = EventId(row.CommandId, row.MessageType);
+                await PublishPipeline.ExecuteAsync(async token => await bus.Publish(message, messageType, Pipe.Execute<PublishContext>(context =>
+                {
+                    _ = pipe.Send(context);
+                    context.MessageId = eventId;
+                }), token).ConfigureAwait(false), linked.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{row.Destination}")).ConfigureAwait(false);
+                await PublishPipeline.ExecuteAsync(async token => await endpoint.Send(message, messageType, pipe, token).ConfigureAwait(false),
+                    linked.Token).ConfigureAwait(false);
+            }
+
             return null;
         }
         catch (BrokenCircuitException)
@@ -248,6 +266,16 @@ internal sealed partial class OutboxRelay(
     private ResiliencePipeline PublishPipeline =>
         pipelines.TryGetPipeline(DependencyNames.RabbitMq, out var pipeline) ? pipeline : ResiliencePipeline.Empty;
 
+    private static Guid EventId(Guid commandId, string messageType)
+    {
+        Span<byte> input = stackalloc byte[16 + (messageType.Length * 3)];
+        commandId.TryWriteBytes(input);
+        var length = 16 + System.Text.Encoding.UTF8.GetBytes(messageType, input[16..]);
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(input[..length], hash);
+        return new Guid(hash[..16]);
+    }
+
     private static TimeSpan Backoff(int failures, TimeSpan max)
     {
         var exponent = Math.Min(failures, 16);
@@ -257,7 +285,7 @@ internal sealed partial class OutboxRelay(
         return capped * (0.5 + (Random.Shared.NextDouble() / 2));
     }
 
-    private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, string Body, string Headers, int PublishAttempts);
+    private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, string Body, string Headers, int PublishAttempts, bool IsEvent);
 
     private static partial class Log
     {

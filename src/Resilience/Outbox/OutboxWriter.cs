@@ -17,8 +17,8 @@ public sealed class OutboxWriter(TimeProvider timeProvider)
         ArgumentNullException.ThrowIfNull(message);
         await using var command = new NpgsqlCommand(
             """
-            INSERT INTO outbox (command_id, destination, message_type, body, headers, not_before, created_at)
-            VALUES (@command_id, @destination, @message_type, @body, @headers, @not_before, @created_at)
+            INSERT INTO outbox (command_id, destination, message_type, body, headers, not_before, created_at, kind)
+            VALUES (@command_id, @destination, @message_type, @body, @headers, @not_before, @created_at, @kind)
             """, transaction.Connection, transaction);
         command.Parameters.AddWithValue("command_id", message.CommandId);
         command.Parameters.AddWithValue("destination", message.Destination);
@@ -27,6 +27,7 @@ public sealed class OutboxWriter(TimeProvider timeProvider)
         command.Parameters.AddWithValue("headers", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(message.Headers));
         command.Parameters.AddWithValue("not_before", message.NotBefore);
         command.Parameters.AddWithValue("created_at", timeProvider.GetUtcNow());
+        command.Parameters.AddWithValue("kind", message.Kind == OutboxMessageKind.Event ? "event" : "command");
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -7,8 +7,8 @@ using Polly.Timeout;
 namespace Messaging.Resilience.Pipelines;
 
 /// <summary>
-/// Adds a dependency's strategies to a Polly pipeline, outermost first: call accounting (retry budget,
-/// rejections) → total timeout → retry (backoff with jitter, <c>Retry-After</c>, budget, deadline) →
+/// Adds a dependency's strategies to a Polly pipeline, outermost first: total timeout (which also counts
+/// the call into the retry budget) → retry (which also counts calls the open breaker rejected) (backoff with jitter, <c>Retry-After</c>, budget, deadline) →
 /// circuit breaker (failure ratio and slow calls) → slow-call detection → attempt timeout. Both timeouts
 /// are bounded by the deadline the execution carries (<see cref="Deadline.PropertyKey"/>).
 /// </summary>
@@ -20,12 +20,16 @@ public static class DependencyPipelineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(dependency);
-        builder.AddStrategy(_ => new CallAccountingStrategy(dependency.Name, dependency.Budget, dependency.Breakers), new CallAccountingOptions());
-        builder.AddTimeout(Timeout(dependency, dependency.Options.TotalTimeout, "total"));
+        builder.AddTimeout(TotalTimeout(dependency));
         builder.AddRetry(Retry(new RetryStrategyOptions<TResult>(), dependency));
         builder.AddCircuitBreaker(Breaker(new CircuitBreakerStrategyOptions<TResult>(), dependency));
-        builder.AddStrategy(_ => new SlowCallDetectionStrategy(dependency.Name, dependency.Options.Breaker.SlowCallThreshold, dependency.TimeProvider, dependency.Metrics),
-            new CallAccountingOptions { Name = "SlowCallDetection" });
+        if (dependency.Options.Breaker.SlowCallThreshold is { } slowCallThreshold)
+        {
+            // No layer at all when slow calls are not counted (the pipeline is rebuilt on reload).
+            builder.AddStrategy(_ => new SlowCallDetectionStrategy(dependency.Name, slowCallThreshold, dependency.TimeProvider, dependency.Metrics),
+                new SlowCallDetectionOptions());
+        }
+
         builder.AddTimeout(Timeout(dependency, dependency.Options.AttemptTimeout, "attempt"));
         return builder;
     }
@@ -35,12 +39,16 @@ public static class DependencyPipelineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(dependency);
-        builder.AddStrategy(_ => new CallAccountingStrategy(dependency.Name, dependency.Budget, dependency.Breakers), new CallAccountingOptions());
-        builder.AddTimeout(Timeout(dependency, dependency.Options.TotalTimeout, "total"));
+        builder.AddTimeout(TotalTimeout(dependency));
         builder.AddRetry(Retry(new RetryStrategyOptions(), dependency));
         builder.AddCircuitBreaker(Breaker(new CircuitBreakerStrategyOptions(), dependency));
-        builder.AddStrategy(_ => new SlowCallDetectionStrategy(dependency.Name, dependency.Options.Breaker.SlowCallThreshold, dependency.TimeProvider, dependency.Metrics),
-            new CallAccountingOptions { Name = "SlowCallDetection" });
+        if (dependency.Options.Breaker.SlowCallThreshold is { } slowCallThreshold)
+        {
+            // No layer at all when slow calls are not counted (the pipeline is rebuilt on reload).
+            builder.AddStrategy(_ => new SlowCallDetectionStrategy(dependency.Name, slowCallThreshold, dependency.TimeProvider, dependency.Metrics),
+                new SlowCallDetectionOptions());
+        }
+
         builder.AddTimeout(Timeout(dependency, dependency.Options.AttemptTimeout, "attempt"));
         return builder;
     }
@@ -55,6 +63,20 @@ public static class DependencyPipelineBuilderExtensions
         var exponential = retry.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30));
         var capped = Math.Min(exponential, retry.MaxDelay.TotalMilliseconds);
         return TimeSpan.FromMilliseconds(retry.UseJitter ? capped * (0.5 + (random / 2)) : capped);
+    }
+
+    // The total timeout's generator runs exactly once per call, before anything else: the call is
+    // counted into the retry budget there, which saves a pipeline layer on the hot path.
+    private static TimeoutStrategyOptions TotalTimeout(DependencyPipelineContext dependency)
+    {
+        var options = Timeout(dependency, dependency.Options.TotalTimeout, "total");
+        var limit = dependency.Options.TotalTimeout;
+        options.TimeoutGenerator = args =>
+        {
+            dependency.Budget.RecordCall();
+            return ValueTask.FromResult(Deadline.Bound(args.Context, limit, dependency.TimeProvider));
+        };
+        return options;
     }
 
     private static TimeoutStrategyOptions Timeout(DependencyPipelineContext dependency, TimeSpan limit, string kind) => new()
@@ -78,8 +100,15 @@ public static class DependencyPipelineBuilderExtensions
         options.MaxRetryAttempts = Math.Max(1, settings.MaxRetryAttempts);
         options.ShouldHandle = args =>
         {
+            if (args.Outcome.Exception is BrokenCircuitException)
+            {
+                // Every attempt's outcome passes here: the place to count calls the open breaker refused.
+                dependency.Breakers.RecordRejection(dependency.Name);
+                return ValueTask.FromResult(false);
+            }
+
             if (settings.MaxRetryAttempts == 0
-                || args.Outcome.Exception is BrokenCircuitException or DeadlineExceededException
+                || args.Outcome.Exception is DeadlineExceededException
                 || !dependency.Classifier.IsTransient(args.Outcome.Exception, args.Outcome.Result))
             {
                 return ValueTask.FromResult(false);
@@ -125,12 +154,17 @@ public static class DependencyPipelineBuilderExtensions
         options.MinimumThroughput = settings.MinimumThroughput;
         options.SamplingDuration = settings.SamplingDuration;
         options.BreakDuration = settings.BreakDuration;
+        var outcomes = dependency.Breakers.OutcomeCounter(dependency.Name);
         options.ShouldHandle = args =>
         {
-            var failed = args.Outcome.Exception is not DeadlineExceededException
+            // A call cut short by its command's deadline says nothing about the dependency's health.
+            var cutByDeadline = args.Outcome.Exception is DeadlineExceededException
+                || (args.Outcome.Exception is TimeoutRejectedException && Deadline.From(args.Context) is { } deadline
+                    && deadline.HasPassed(dependency.TimeProvider));
+            var failed = !cutByDeadline
                 && (dependency.Classifier.IsTransient(args.Outcome.Exception, args.Outcome.Result)
-                    || args.Context.Properties.GetValue(SlowCallDetectionStrategy.SlowCallKey, false));
-            dependency.Breakers.RecordOutcome(dependency.Name, failed);
+                    || SlowCallDetectionStrategy.WasSlow(args.Context));
+            outcomes.Record(failed);
             return ValueTask.FromResult(failed);
         };
         dependency.Breakers.Attach(dependency.Name, options);
@@ -143,8 +177,8 @@ public static class DependencyPipelineBuilderExtensions
     private static CircuitBreakerStrategyOptions Breaker(CircuitBreakerStrategyOptions options, DependencyPipelineContext dependency) =>
         Breaker<CircuitBreakerStrategyOptions, object>(options, dependency);
 
-    private sealed class CallAccountingOptions : ResilienceStrategyOptions
+    private sealed class SlowCallDetectionOptions : ResilienceStrategyOptions
     {
-        public CallAccountingOptions() => Name = "CallAccounting";
+        public SlowCallDetectionOptions() => Name = "SlowCallDetection";
     }
 }

@@ -9,47 +9,29 @@ namespace Messaging.Resilience.Pipelines;
 /// Measures each attempt and marks the execution when it was slower than the breaker's threshold, so
 /// the breaker can count slow successes as failures (Resilience4j's slow-call rate; Polly has none).
 /// </summary>
-internal sealed class SlowCallDetectionStrategy(string dependency, TimeSpan? threshold, TimeProvider timeProvider, ResilienceMetrics metrics)
+internal sealed class SlowCallDetectionStrategy(string dependency, TimeSpan threshold, TimeProvider timeProvider, ResilienceMetrics metrics)
     : ResilienceStrategy
 {
-    /// <summary>Set on the execution's properties after each attempt.</summary>
-    public static readonly ResiliencePropertyKey<bool> SlowCallKey = new("Messaging.SlowCall");
+    /// <summary>Set on the execution's properties after each attempt (boxed once: no allocation per call).</summary>
+    public static readonly ResiliencePropertyKey<object> SlowCallKey = new("Messaging.SlowCall");
+
+    private static readonly object Slow = true;
+    private static readonly object NotSlow = false;
+
+    /// <summary>Whether the last attempt of this execution was slow.</summary>
+    public static bool WasSlow(ResilienceContext context) =>
+        context.Properties.TryGetValue(SlowCallKey, out var value) && ReferenceEquals(value, Slow);
 
     protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
         Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
     {
-        if (threshold is not { } limit)
-        {
-            return await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
-        }
-
         var started = timeProvider.GetTimestamp();
         var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
-        var slow = timeProvider.GetElapsedTime(started) > limit;
-        context.Properties.Set(SlowCallKey, slow);
+        var slow = timeProvider.GetElapsedTime(started) > threshold;
+        context.Properties.Set(SlowCallKey, slow ? Slow : NotSlow);
         if (slow)
         {
             metrics.SlowCalls.Add(1, new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency));
-        }
-
-        return outcome;
-    }
-}
-
-/// <summary>
-/// The outermost layer of a dependency pipeline: counts each call into the retry budget and counts
-/// calls rejected by the open breaker.
-/// </summary>
-internal sealed class CallAccountingStrategy(string dependency, RetryBudget budget, BreakerRegistry breakers) : ResilienceStrategy
-{
-    protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
-        Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
-    {
-        budget.RecordCall();
-        var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
-        if (outcome.Exception is Polly.CircuitBreaker.BrokenCircuitException)
-        {
-            breakers.RecordRejection(dependency);
         }
 
         return outcome;

@@ -53,12 +53,20 @@ public sealed class RetryBudget
         _options = options;
     }
 
-    /// <summary>Counts one call (a first attempt).</summary>
+    /// <summary>Counts one call (a first attempt). Lock-free unless a new slice of the window begins.</summary>
     public void RecordCall()
     {
+        var slice = CurrentSlice();
+        var index = (int)(slice % BucketCount);
+        if (Volatile.Read(ref _bucketIds[index]) == slice)
+        {
+            Interlocked.Increment(ref _calls[index]);
+            return;
+        }
+
         lock (_lock)
         {
-            _calls[Enter(CurrentSlice())]++;
+            _calls[Enter(slice)]++;
         }
     }
 

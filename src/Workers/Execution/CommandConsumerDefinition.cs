@@ -9,12 +9,16 @@ namespace Messaging.Workers.Execution;
 /// <summary>
 /// The receive endpoint of one command type: its quorum queue (named and declared exactly as
 /// <see cref="CommandTopology"/> declares it), its concurrency and prefetch from
-/// <c>Commands:Types:&lt;type&gt;</c>, and its retry policy. Each consumer's definition derives from this,
-/// next to the consumer, and adds what is particular to its type.
+/// <c>Commands:Types:&lt;type&gt;</c>, its retry policy, and its resilience profile: the
+/// <see cref="ExecutionProfileFilter{TMessage}"/> with the <see cref="Dependencies"/> the handler calls.
+/// Each consumer's definition derives from this, next to the consumer, declares its dependencies and
+/// adds what is particular to its type.
 /// </summary>
-internal abstract class CommandConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer>
-    where TConsumer : class, IConsumer
+internal abstract class CommandConsumerDefinition<TConsumer, TMessage> : ConsumerDefinition<TConsumer>
+    where TConsumer : class, IConsumer<TMessage>
+    where TMessage : class, ICommandMessage
 {
+    private readonly string _commandType;
     private readonly CommandTypeOptions _options;
 
     protected CommandConsumerDefinition(string commandType, IOptionsMonitor<CommandTypeOptions> options)
@@ -25,6 +29,7 @@ internal abstract class CommandConsumerDefinition<TConsumer> : ConsumerDefinitio
             throw new ArgumentException($"'{commandType}' is not a known command type.", nameof(commandType));
         }
 
+        _commandType = commandType;
         _options = options.Get(commandType);
         Endpoint(endpoint =>
         {
@@ -37,10 +42,18 @@ internal abstract class CommandConsumerDefinition<TConsumer> : ConsumerDefinitio
         });
     }
 
+    /// <summary>
+    /// The dependencies the handler calls, by dependency name (<c>payments</c>, <c>postgres</c>): carried in
+    /// the execution profile, and what breaker-aware consumption watches. A provider's breakers are those
+    /// of its endpoints (<c>payments@host:port</c>); an infrastructure dependency's breaker has its name.
+    /// </summary>
+    public abstract IReadOnlyList<string> Dependencies { get; }
+
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
         ArgumentNullException.ThrowIfNull(endpointConfigurator);
+        ArgumentNullException.ThrowIfNull(context);
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
             rabbit.Durable = true;
@@ -56,5 +69,8 @@ internal abstract class CommandConsumerDefinition<TConsumer> : ConsumerDefinitio
             retry.Ignore<ProviderException>(ex => !ex.IsTransient);
             retry.Exponential(_options.RetryLimit, _options.RetryMinInterval, _options.RetryMaxInterval, _options.RetryMinInterval);
         });
+
+        endpointConfigurator.UseFilter(new ExecutionProfileFilter<TMessage>(_commandType, Dependencies,
+            context.GetRequiredService<ILogger<ExecutionProfileFilter<TMessage>>>()));
     }
 }

@@ -1,20 +1,24 @@
 using MassTransit;
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Deadlines;
 using Messaging.Workers.ExternalServices;
+using Polly;
 
 namespace Messaging.Workers.Execution;
 
 /// <summary>
 /// The steps every command consumer runs around its provider call: inbox check, deadline check,
-/// <c>Processing</c> with the attempt counted, the call with a token that fires at the deadline, and
-/// the terminal status with the inbox row. A consumer only supplies the call.
+/// <c>Processing</c> with the attempt counted, the call with a resilience context that carries the
+/// deadline (and a token that fires at it), and the terminal status with the inbox row. A consumer only
+/// supplies the call; the endpoint's <see cref="ExecutionProfileFilter{TMessage}"/> supplies the profile.
 /// </summary>
 /// <remarks>
 /// Returning from <see cref="ExecuteAsync{TMessage}"/> acks the message, so it returns only after the
-/// status is committed. A transient failure is thrown, and the endpoint's message retry redelivers it;
-/// when those redeliveries are exhausted MassTransit moves the message to the endpoint's
+/// status is committed. Every status read and write goes through the <c>postgres</c> pipeline
+/// (<see cref="CommandStatusStore"/>). A transient failure is thrown, and the endpoint's message retry
+/// redelivers it; when those redeliveries are exhausted MassTransit moves the message to the endpoint's
 /// <c>_error</c> queue. Delayed retries through the outbox and the dead-letter store replace that
-/// last step: they belong in the retry policy of <see cref="CommandConsumerDefinition{TConsumer}"/>
+/// last step: they belong in the retry policy of <see cref="CommandConsumerDefinition{TConsumer, TMessage}"/>
 /// and in the transient branch below.
 /// </remarks>
 internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProvider timeProvider, ILogger<CommandExecutor> logger)
@@ -27,23 +31,26 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
     private static readonly TimeSpan MaxDeadlineTimer = TimeSpan.FromDays(1);
 
     /// <summary>Executes one delivery of a command message.</summary>
-    /// <param name="context">The delivery.</param>
-    /// <param name="commandType">The command type the consumer executes (a <see cref="CommandCatalog"/> name).</param>
-    /// <param name="callProvider">The provider call: a result, a refusal, or a <see cref="ProviderException"/>.</param>
-    public async Task ExecuteAsync<TMessage>(ConsumeContext<TMessage> context, string commandType,
-        Func<TMessage, CancellationToken, Task<ProviderOutcome>> callProvider)
+    /// <param name="context">The delivery, with the <see cref="ExecutionProfile"/> its endpoint's filter added.</param>
+    /// <param name="callProvider">
+    /// The provider call: a result, a refusal, or a <see cref="ProviderException"/>. It runs with the
+    /// resilience context it is given, which carries the command's deadline and the cancellation token.
+    /// </param>
+    public async Task ExecuteAsync<TMessage>(ConsumeContext<TMessage> context, Func<TMessage, ResilienceContext, Task<ProviderOutcome>> callProvider)
         where TMessage : class, ICommandMessage
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(callProvider);
+        if (!context.TryGetPayload<ExecutionProfile>(out var profile))
+        {
+            throw new InvalidOperationException(
+                $"The consume context of {typeof(TMessage).Name} has no {nameof(ExecutionProfile)}: its endpoint must use {nameof(ExecutionProfileFilter<TMessage>)}.");
+        }
+
         var message = context.Message;
         var commandId = message.CommandId;
+        var commandType = profile.CommandType;
         var cancellationToken = context.CancellationToken;
-        var headers = CommandHeaders.Read(context.Headers);
-        if (headers.DeadlineUnreadable)
-        {
-            Log.DeadlineHeaderUnreadable(logger, commandId, commandType);
-        }
 
         var command = await store.FindAsync(commandId, cancellationToken).ConfigureAwait(false);
         if (command is null)
@@ -54,7 +61,7 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
         }
 
         if (!string.Equals(command.Tenant, message.Tenant, StringComparison.Ordinal)
-            || (headers.Tenant is not null && !string.Equals(headers.Tenant, message.Tenant, StringComparison.Ordinal))
+            || !string.Equals(profile.Tenant, message.Tenant, StringComparison.Ordinal)
             || !string.Equals(command.Type, commandType, StringComparison.Ordinal))
         {
             // Never execute a command for a tenant (or as a type) other than the stored one.
@@ -68,14 +75,15 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
             return;
         }
 
-        var deadline = Earliest(headers.Deadline, command.Deadline);
-        if (deadline is { } due && timeProvider.GetUtcNow() >= due)
+        var deadline = Earliest(profile.Deadline, command.Deadline is { } stored ? new Deadline(stored) : null);
+        if (deadline is { } due && due.HasPassed(timeProvider))
         {
             await ExpireAsync(commandId, commandType, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        var attempts = await store.StartAttemptAsync(commandId, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        profile = profile with { Deadline = deadline };
+        var attempts = await store.StartAttemptAsync(commandId, timeProvider.GetUtcNow(), deadline, cancellationToken).ConfigureAwait(false);
         if (attempts is null)
         {
             // Another delivery finished it between the check and now.
@@ -87,20 +95,34 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
         using (var deadlineSource = DeadlineSource(deadline))
         using (var callSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineSource.Token))
         {
+            var resilienceContext = profile.CreateResilienceContext(callSource.Token);
             try
             {
-                outcome = await callProvider(message, callSource.Token).ConfigureAwait(false);
+                outcome = await callProvider(message, resilienceContext).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (deadlineSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 await ExpireAsync(commandId, commandType, CancellationToken.None).ConfigureAwait(false);
                 return;
             }
+            catch (ProviderException ex) when (ex.IsTransient && !cancellationToken.IsCancellationRequested
+                && (deadlineSource.IsCancellationRequested || deadline?.HasPassed(timeProvider) == true))
+            {
+                // The pipelines' timeouts are bounded by the deadline, so they may fire just before it: the
+                // command ran out of time, and another delivery could only expire it.
+                Log.ProviderCallFailed(logger, ex, commandId, commandType, attempts.Value, profile.Attempt, ex.IsTransient);
+                await ExpireAsync(commandId, commandType, CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
             catch (ProviderException ex)
             {
                 // Rethrown: the endpoint's retry policy redelivers transient failures and sends the rest to the error queue.
-                Log.ProviderCallFailed(logger, ex, commandId, commandType, attempts.Value, headers.Attempt ?? 0, ex.IsTransient);
+                Log.ProviderCallFailed(logger, ex, commandId, commandType, attempts.Value, profile.Attempt, ex.IsTransient);
                 throw;
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(resilienceContext);
             }
         }
 
@@ -129,20 +151,19 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
         }
     }
 
-    private CancellationTokenSource DeadlineSource(DateTimeOffset? deadline)
+    private CancellationTokenSource DeadlineSource(Deadline? deadline)
     {
         if (deadline is not { } due)
         {
             return new CancellationTokenSource();
         }
 
-        var remaining = due - timeProvider.GetUtcNow();
-        remaining = remaining < TimeSpan.Zero ? TimeSpan.Zero : remaining > MaxDeadlineTimer ? MaxDeadlineTimer : remaining;
-        return new CancellationTokenSource(remaining, timeProvider);
+        var remaining = due.Remaining(timeProvider);
+        return new CancellationTokenSource(remaining > MaxDeadlineTimer ? MaxDeadlineTimer : remaining, timeProvider);
     }
 
-    private static DateTimeOffset? Earliest(DateTimeOffset? a, DateTimeOffset? b) =>
-        a is null ? b : b is null ? a : a < b ? a : b;
+    private static Deadline? Earliest(Deadline? a, Deadline? b) =>
+        a is null ? b : b is null ? a : a.Value.At <= b.Value.At ? a : b;
 
     private static partial class Log
     {
@@ -174,9 +195,5 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
             Message = "Command {CommandId} ({CommandType}) attempt {Attempts} (message attempt {MessageAttempt}) failed without an answer; transient: {IsTransient}")]
         public static partial void ProviderCallFailed(ILogger logger, Exception exception, Guid commandId, string commandType, int attempts,
             int messageAttempt, bool isTransient);
-
-        [LoggerMessage(EventId = 4007, EventName = "DeadlineHeaderUnreadable", Level = LogLevel.Warning,
-            Message = "Command {CommandId} ({CommandType}) carries a deadline header that is not an ISO 8601 instant; the stored deadline applies")]
-        public static partial void DeadlineHeaderUnreadable(ILogger logger, Guid commandId, string commandType);
     }
 }

@@ -1,7 +1,11 @@
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Deadlines;
+using Messaging.Resilience.Pipelines;
 using Messaging.Workers.ExternalServices;
 using Npgsql;
 using NpgsqlTypes;
+using Polly;
+using Polly.Registry;
 
 namespace Messaging.Workers.Execution;
 
@@ -9,13 +13,68 @@ namespace Messaging.Workers.Execution;
 /// The status transitions a worker makes on the <c>commands</c> row, and the inbox. Every update is
 /// guarded so that a late or duplicate delivery never moves a terminal command back.
 /// </summary>
-internal sealed class CommandStatusStore(NpgsqlDataSource dataSource)
+/// <remarks>
+/// Every statement runs through the <c>postgres</c> pipeline (timeouts, retries of transient errors,
+/// breaker). Each is a single statement, so its own transaction: a retry re-runs the whole of it.
+/// </remarks>
+internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, ResiliencePipelineProvider<string> pipelines)
 {
     private static readonly string[] TerminalStatuses =
         [.. Enum.GetValues<CommandStatus>().Where(s => s.IsTerminal()).Select(s => s.ToString())];
 
+    private readonly ResiliencePipeline _postgres = pipelines.GetPipeline(DependencyNames.Postgres);
+
     /// <summary>Reads what execution needs to decide, or null when there is no such command.</summary>
-    public async Task<CommandSnapshot?> FindAsync(Guid commandId, CancellationToken cancellationToken)
+    /// <remarks>Not bounded by the deadline: a command past it must still be read to be expired.</remarks>
+    public Task<CommandSnapshot?> FindAsync(Guid commandId, CancellationToken cancellationToken) =>
+        RunAsync(token => FindOnceAsync(commandId, token), deadline: null, cancellationToken);
+
+    /// <summary>
+    /// Sets <c>Processing</c> and counts the attempt, within the deadline. Returns the attempt count, or
+    /// null when the command is terminal (or gone) and must not be executed.
+    /// </summary>
+    public Task<int?> StartAttemptAsync(Guid commandId, DateTimeOffset now, Deadline? deadline, CancellationToken cancellationToken) =>
+        RunAsync(token => StartAttemptOnceAsync(commandId, now, token), deadline, cancellationToken);
+
+    /// <summary>
+    /// Stores the provider's business answer and records the command in the inbox, atomically (one
+    /// statement): <c>Succeeded</c> with the result, or <c>Failed</c> with the refusal. Returns false
+    /// when the command was already terminal (nothing changed). Not bounded by the deadline: the answer
+    /// must be kept even when it came at the last moment.
+    /// </summary>
+    public Task<bool> CompleteAsync(Guid commandId, string consumer, ProviderOutcome outcome, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        return RunAsync(token => CompleteOnceAsync(commandId, consumer, outcome, now, token), deadline: null, cancellationToken);
+    }
+
+    /// <summary>Sets <c>Expired</c> with the error. Returns false when the command was already terminal.</summary>
+    public Task<bool> ExpireAsync(Guid commandId, CommandError error, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return RunAsync(token => ExpireOnceAsync(commandId, error, now, token), deadline: null, cancellationToken);
+    }
+
+    private async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> statement, Deadline? deadline, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        if (deadline is { } due)
+        {
+            context.Properties.Set(Deadline.PropertyKey, due);
+        }
+
+        try
+        {
+            return await _postgres.ExecuteAsync(
+                static async (attempt, run) => await run(attempt.CancellationToken).ConfigureAwait(false), context, statement).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async Task<CommandSnapshot?> FindOnceAsync(Guid commandId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
@@ -40,11 +99,7 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource)
             InInbox: reader.GetBoolean(4));
     }
 
-    /// <summary>
-    /// Sets <c>Processing</c> and counts the attempt. Returns the attempt count, or null when the
-    /// command is terminal (or gone) and must not be executed.
-    /// </summary>
-    public async Task<int?> StartAttemptAsync(Guid commandId, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<int?> StartAttemptOnceAsync(Guid commandId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
@@ -59,14 +114,8 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource)
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int attempts ? attempts : null;
     }
 
-    /// <summary>
-    /// Stores the provider's business answer and records the command in the inbox, atomically (one
-    /// statement): <c>Succeeded</c> with the result, or <c>Failed</c> with the refusal. Returns false
-    /// when the command was already terminal (nothing changed).
-    /// </summary>
-    public async Task<bool> CompleteAsync(Guid commandId, string consumer, ProviderOutcome outcome, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<bool> CompleteOnceAsync(Guid commandId, string consumer, ProviderOutcome outcome, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(outcome);
         // Data-modifying CTEs run exactly once and in the same snapshot: the inbox row exists if and
         // only if this update applied.
         await using var command = dataSource.CreateCommand(
@@ -94,10 +143,8 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource)
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is > 0L;
     }
 
-    /// <summary>Sets <c>Expired</c> with the error. Returns false when the command was already terminal.</summary>
-    public async Task<bool> ExpireAsync(Guid commandId, CommandError error, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<bool> ExpireOnceAsync(Guid commandId, CommandError error, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(error);
         await using var command = dataSource.CreateCommand(
             """
             UPDATE commands

@@ -1,3 +1,4 @@
+using Messaging.Resilience.Pipelines;
 using Messaging.Workers.ExternalServices.Credentials;
 using Messaging.Workers.ExternalServices.Notifications;
 using Messaging.Workers.ExternalServices.Payments;
@@ -10,8 +11,9 @@ namespace Messaging.Workers.ExternalServices;
 internal static class ExternalServicesExtensions
 {
     /// <summary>
-    /// Adds <see cref="PaymentsClient"/> and <see cref="NotificationsClient"/> (typed HttpClients with the
-    /// standard resilience handler) and validates <c>ExternalServices:*</c> on start.
+    /// Adds <see cref="PaymentsClient"/> and <see cref="NotificationsClient"/> (typed HttpClients that send
+    /// through a failover pipeline and one dependency pipeline per endpoint), the payments token endpoint's
+    /// pipeline, and validates <c>ExternalServices:*</c> and <c>Resilience:Dependencies:*</c> on start.
     /// </summary>
     public static IHostApplicationBuilder AddExternalServices(this IHostApplicationBuilder builder)
     {
@@ -29,6 +31,8 @@ internal static class ExternalServicesExtensions
             .ValidateDataAnnotations()
             .Validate(o => ProviderHttp.AreValidEndpoints(o.Endpoints),
                 "ExternalServices:Payments:Endpoints must list at least one absolute http(s) URL.")
+            .Validate(o => o.Endpoints.Count <= ProviderEndpoints.MaxCount,
+                $"ExternalServices:Payments:Endpoints must list at most {ProviderEndpoints.MaxCount} URLs.")
             .Validate(o => string.IsNullOrEmpty(o.TokenUrl) || ProviderHttp.IsHttpUrl(o.TokenUrl),
                 "ExternalServices:Payments:TokenUrl must be an absolute http(s) URL.")
             .ValidateOnStart();
@@ -37,21 +41,31 @@ internal static class ExternalServicesExtensions
             .ValidateDataAnnotations()
             .Validate(o => ProviderHttp.AreValidEndpoints(o.Endpoints),
                 "ExternalServices:Notifications:Endpoints must list at least one absolute http(s) URL.")
+            .Validate(o => o.Endpoints.Count <= ProviderEndpoints.MaxCount,
+                $"ExternalServices:Notifications:Endpoints must list at most {ProviderEndpoints.MaxCount} URLs.")
             .ValidateOnStart();
+
+        // One dependency per provider (and per token endpoint): settings and retry budget under
+        // Resilience:Dependencies:<name>, shared by all of a provider's endpoints, each with its own breaker.
+        var tokenPipeline = ProviderResilience.TokenPipelineName(PaymentsClient.ProviderName);
+        services.AddDependencyOptions(configuration, PaymentsClient.ProviderName, ProviderResilience.PaymentsDefaults);
+        services.AddDependencyOptions(configuration, NotificationsClient.ProviderName, ProviderResilience.NotificationsDefaults);
+        services.AddDependencyOptions(configuration, tokenPipeline, ProviderResilience.TokenDefaults);
+        services.AddKeyedSingleton(PaymentsClient.ProviderName, (sp, _) =>
+            new ProviderEndpoints(PaymentsClient.ProviderName, sp.GetRequiredService<IOptions<PaymentsOptions>>().Value.Endpoints));
+        services.AddKeyedSingleton(NotificationsClient.ProviderName, (sp, _) =>
+            new ProviderEndpoints(NotificationsClient.ProviderName, sp.GetRequiredService<IOptions<NotificationsOptions>>().Value.Endpoints));
 
         services.AddSingleton<ClientCredentialsTokenProvider>();
         services.TryAddSingleton<ProviderHttpLogger>();
-        services.AddHttpClient(ClientCredentialsTokenProvider.HttpClientName)
+        services.AddHttpClient(tokenPipeline)
             .WithProviderLogging()
-            .AddProviderResilience(configuration.GetSection(TokenRefreshOptions.SectionName + ":Resilience"));
+            .AddTokenPipeline(PaymentsClient.ProviderName);
 
-        // Handlers run outside-in in the order added: the resilience handler wraps the credentials
-        // handler, so each attempt gets a valid token. The base address is the first endpoint; failover
-        // across ExternalServices:Payments:Endpoints replaces this with a routing (hedging) handler.
-        var payments = services.AddHttpClient<PaymentsClient>((sp, http) =>
-            http.BaseAddress = ProviderHttp.BaseAddress(sp.GetRequiredService<IOptions<PaymentsOptions>>().Value.Endpoints[0]));
-        payments.WithProviderLogging();
-        payments.AddProviderResilience(configuration.GetSection(PaymentsOptions.SectionName + ":Resilience"));
+        // Handlers run outside-in in the order added. The credentials handler is outermost: one valid
+        // token serves every endpoint of a call, a 401 refreshes it once and sends the call once more, and
+        // a token endpoint failure is never counted against a payments endpoint's breaker.
+        var payments = services.AddHttpClient<PaymentsClient>().WithProviderLogging();
         payments.AddHttpMessageHandler(sp =>
         {
             var options = sp.GetRequiredService<IOptionsMonitor<PaymentsOptions>>();
@@ -60,11 +74,11 @@ internal static class ExternalServicesExtensions
                 () => PaymentsCredentials(options.CurrentValue),
                 sp.GetRequiredService<ILogger<ClientCredentialsHandler>>());
         });
+        payments.AddProviderEndpoints(PaymentsClient.ProviderName);
 
-        var notifications = services.AddHttpClient<NotificationsClient>((sp, http) =>
-            http.BaseAddress = ProviderHttp.BaseAddress(sp.GetRequiredService<IOptions<NotificationsOptions>>().Value.Endpoints[0]));
-        notifications.WithProviderLogging();
-        notifications.AddProviderResilience(configuration.GetSection(NotificationsOptions.SectionName + ":Resilience"));
+        services.AddHttpClient<NotificationsClient>()
+            .WithProviderLogging()
+            .AddProviderEndpoints(NotificationsClient.ProviderName);
         return builder;
     }
 

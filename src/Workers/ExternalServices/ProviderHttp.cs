@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
@@ -15,12 +16,17 @@ internal static class ProviderHttp
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
 
     /// <summary>
-    /// Sends through the client's pipeline (whose resilience handler has already retried what it could)
-    /// and turns failures without an answer into <see cref="ProviderException"/>s. Cancellation is
+    /// Sends through the client's pipelines (which have already failed over and retried what they could)
+    /// with <paramref name="context"/> attached to the request, so the deadline it carries bounds every
+    /// timeout, and turns failures without an answer into <see cref="ProviderException"/>s. Cancellation is
     /// not a failure: it propagates, so the caller can tell a deadline from an outage.
     /// </summary>
-    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage request, string provider, CancellationToken cancellationToken)
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage request, string provider, ResilienceContext context)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var cancellationToken = context.CancellationToken;
+        request.SetResilienceContext(context);
         try
         {
             return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
@@ -39,8 +45,12 @@ internal static class ProviderHttp
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // HttpClient.Timeout (not the caller) cancelled the request.
+            // Something other than the caller (a timeout below the pipelines) cancelled the request.
             throw new ProviderException(provider, "timed out", isTransient: true, innerException: ex);
+        }
+        finally
+        {
+            request.SetResilienceContext(null);
         }
     }
 

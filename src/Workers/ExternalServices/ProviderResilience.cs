@@ -1,45 +1,98 @@
-using Microsoft.Extensions.Http.Resilience;
-using Polly;
+using Messaging.Resilience.Pipelines;
+using Polly.Registry;
 
 namespace Messaging.Workers.ExternalServices;
 
 /// <summary>
-/// Defaults of the standard resilience handler on the provider clients: retries with exponential
-/// backoff and jitter (honouring <c>Retry-After</c>), a circuit breaker, an attempt timeout and a total
-/// timeout that bounds everything, including the waits between retries. Retrying POSTs is safe here
-/// because every request carries the command id as its idempotency key. Each client's section
-/// <c>ExternalServices:&lt;Provider&gt;:Resilience</c> (the shape of <see cref="HttpStandardResilienceOptions"/>)
-/// overrides these values.
+/// The resilience of the provider clients: the defaults of their dependency pipelines (each value can be
+/// overridden under <c>Resilience:Dependencies:&lt;name&gt;</c> and reloads without restart), and the
+/// handlers that put the pipelines on the HttpClients. See ExternalServices/README.md.
 /// </summary>
 internal static class ProviderResilience
 {
-    /// <summary>The time one attempt may take.</summary>
-    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(5);
+    /// <summary>The pipeline (and breaker) name of a provider's token endpoint, also its token HttpClient's name.</summary>
+    public static string TokenPipelineName(string provider) => provider + ".token";
 
-    /// <summary>The time a call may take with all its retries.</summary>
-    public static readonly TimeSpan TotalTimeout = TimeSpan.FromSeconds(20);
-
-    /// <summary>Adds the standard resilience handler with these defaults, overridden by <paramref name="section"/> when it exists.</summary>
-    public static IHttpClientBuilder AddProviderResilience(this IHttpClientBuilder client, IConfigurationSection section)
+    /// <summary>
+    /// Payments: one pipeline per endpoint with no immediate retries of its own. Moving to the next
+    /// endpoint is the retry (Idempotency-Key makes it safe); a retry of the same endpoint would multiply
+    /// with the endpoint count. Set <c>Retry:MaxRetryAttempts</c> to retry each endpoint as well.
+    /// </summary>
+    public static void PaymentsDefaults(DependencyPipelineOptions options)
     {
-        var pipeline = client.AddStandardResilienceHandler(ConfigureDefaults);
-        if (section.Exists())
-        {
-            pipeline.Configure(section);
-        }
+        ArgumentNullException.ThrowIfNull(options);
+        options.AttemptTimeout = TimeSpan.FromSeconds(5);
+        options.TotalTimeout = TimeSpan.FromSeconds(20);
+        options.Retry.MaxRetryAttempts = 0;
+        options.Breaker.MinimumThroughput = 10;
+        options.Breaker.FailureRatio = 0.5;
+        options.Breaker.SamplingDuration = TimeSpan.FromSeconds(30);
+        options.Breaker.BreakDuration = TimeSpan.FromSeconds(15);
+        options.Breaker.SlowCallThreshold = TimeSpan.FromSeconds(3);
+    }
 
+    /// <summary>Notifications: a single endpoint, so two quick immediate retries with jitter.</summary>
+    public static void NotificationsDefaults(DependencyPipelineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.AttemptTimeout = TimeSpan.FromSeconds(5);
+        options.TotalTimeout = TimeSpan.FromSeconds(15);
+        options.Retry.MaxRetryAttempts = 2;
+        options.Retry.BaseDelay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(2);
+        options.Breaker.BreakDuration = TimeSpan.FromSeconds(15);
+        options.Breaker.SlowCallThreshold = TimeSpan.FromSeconds(3);
+    }
+
+    /// <summary>
+    /// A token endpoint: requesting a token has no side effect, so it is retried; one fetch serves every
+    /// caller, so a short break is enough to protect it.
+    /// </summary>
+    public static void TokenDefaults(DependencyPipelineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.AttemptTimeout = TimeSpan.FromSeconds(5);
+        options.TotalTimeout = TimeSpan.FromSeconds(10);
+        options.Retry.MaxRetryAttempts = 2;
+        options.Retry.BaseDelay = TimeSpan.FromMilliseconds(100);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(1);
+        options.Breaker.MinimumThroughput = 5;
+        options.Breaker.BreakDuration = TimeSpan.FromSeconds(10);
+        options.Breaker.SlowCallThreshold = TimeSpan.FromSeconds(3);
+    }
+
+    /// <summary>
+    /// Sends the client's requests to the provider's endpoints with failover, through one pipeline per
+    /// endpoint (<see cref="ProviderEndpointsHandler"/>). The base address is the first endpoint, and the
+    /// HttpClient's own timeout is off: the pipelines and the command's deadline govern time.
+    /// </summary>
+    public static IHttpClientBuilder AddProviderEndpoints(this IHttpClientBuilder client, string provider)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        client.ConfigureHttpClient((sp, http) =>
+        {
+            http.BaseAddress = sp.GetRequiredKeyedService<ProviderEndpoints>(provider).All[0].BaseAddress;
+            http.Timeout = Timeout.InfiniteTimeSpan;
+        });
+        client.AddHttpMessageHandler(sp => new ProviderEndpointsHandler(
+            sp.GetRequiredKeyedService<ProviderEndpoints>(provider), sp.GetRequiredService<ResiliencePipelineRegistry<string>>(), sp));
         return client;
     }
 
-    private static void ConfigureDefaults(HttpStandardResilienceOptions options)
+    /// <summary>
+    /// Puts the token endpoint's own pipeline (<c>&lt;provider&gt;.token</c>, our dependency strategies
+    /// with its own breaker) on a token HttpClient, whose own timeout is off.
+    /// </summary>
+    public static IHttpClientBuilder AddTokenPipeline(this IHttpClientBuilder client, string provider)
     {
-        options.AttemptTimeout.Timeout = AttemptTimeout;
-        options.TotalRequestTimeout.Timeout = TotalTimeout;
-        options.Retry.MaxRetryAttempts = 3;
-        options.Retry.BackoffType = DelayBackoffType.Exponential;
-        options.Retry.UseJitter = true;
-        options.Retry.Delay = TimeSpan.FromMilliseconds(500);
-        // The breaker's sampling window must be at least twice the attempt timeout.
-        options.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(30);
+        ArgumentNullException.ThrowIfNull(client);
+        var name = TokenPipelineName(provider);
+        client.ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan);
+        client.AddResilienceHandler(name, (builder, context) =>
+        {
+            context.EnableReloads<DependencyPipelineOptions>(name);
+            builder.AddDependencyStrategies(DependencyPipelineServiceCollectionExtensions.CreateContext(context.ServiceProvider, name, TransientFailures.Http));
+        });
+        return client;
     }
 }

@@ -9,5 +9,5 @@ namespace Messaging.Workers.Notifications;
 internal sealed class SendNotificationConsumer(CommandExecutor executor, NotificationsClient notifications) : IConsumer<SendNotification>
 {
     public Task Consume(ConsumeContext<SendNotification> context) =>
-        executor.ExecuteAsync(context, SendNotification.TypeName, notifications.SendAsync);
+        executor.ExecuteAsync(context, notifications.SendAsync);
 }

@@ -9,5 +9,5 @@ namespace Messaging.Workers.Payments;
 internal sealed class ChargePaymentConsumer(CommandExecutor executor, PaymentsClient payments) : IConsumer<ChargePayment>
 {
     public Task Consume(ConsumeContext<ChargePayment> context) =>
-        executor.ExecuteAsync(context, ChargePayment.TypeName, payments.ChargeAsync);
+        executor.ExecuteAsync(context, payments.ChargeAsync);
 }

@@ -75,6 +75,45 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         Assert.Equal(0, await CountAsync("SELECT count(*) FROM commands WHERE status <> 'Accepted'"));
     }
 
+    [Fact]
+    public async Task Relay_PublishesEventRowsByType_EvenWithoutASubscriber()
+    {
+        using var host = await StartHostAsync(relays: 1);
+        var factory = new ConnectionFactory { Uri = new Uri(_services.RabbitMqConnectionString) };
+        await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
+        const string exchange = "Messaging.Contracts.Events:PaymentFailed";
+        await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true, cancellationToken: TestContext.Current.CancellationToken);
+        await channel.QueueDeclareAsync("test-payment-failed", durable: false, exclusive: false, autoDelete: false, cancellationToken: TestContext.Current.CancellationToken);
+        await channel.QueueBindAsync("test-payment-failed", exchange, "", cancellationToken: TestContext.Current.CancellationToken);
+        var commandId = Guid.NewGuid();
+        var failed = new Messaging.Contracts.Events.PaymentFailed
+        {
+            CommandId = commandId, Tenant = "tenant-a", Amount = 5, Currency = "EUR", CustomerId = "cus_1", Reason = "retries exhausted", FailedAt = DateTimeOffset.UtcNow,
+        };
+        await WriteEventAsync(host, commandId, failed);
+
+        var received = await ReceiveAsync("test-payment-failed", expected: 1);
+
+        Assert.Single(received);
+        Assert.NotEqual(commandId.ToString(), received[0].MessageId);
+        await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0);
+    }
+
+    private static async Task WriteEventAsync(IHost host, Guid commandId, object message)
+    {
+        var writer = host.Services.GetRequiredService<OutboxWriter>();
+        var dataSource = host.Services.GetRequiredService<NpgsqlDataSource>();
+        await using var connection = await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await writer.EnqueueAsync(transaction, new OutboxMessage(commandId, "events", message.GetType().FullName!,
+            JsonSerializer.Serialize(message, message.GetType(), JsonSerializerOptions.Web),
+            new Dictionary<string, string> { [MessageHeaders.Tenant] = "tenant-a" }, DateTimeOffset.UtcNow.AddSeconds(-1), OutboxMessageKind.Event),
+            TestContext.Current.CancellationToken);
+        await transaction.CommitAsync(TestContext.Current.CancellationToken);
+        host.Services.GetRequiredService<OutboxSignal>().Notify();
+    }
+
     private async Task<IHost> StartHostAsync(int relays, string? rabbitMq = null)
     {
         var builder = Host.CreateApplicationBuilder();
@@ -140,7 +179,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
         var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
         var received = new List<(string, Dictionary<string, string>)>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
             BasicGetResult? result;
@@ -187,10 +226,10 @@ public sealed class OutboxRelayTests : IAsyncLifetime
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 20 s");
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 60 s");
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }

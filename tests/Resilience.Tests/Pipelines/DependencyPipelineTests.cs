@@ -259,4 +259,31 @@ public sealed class DependencyPipelineTests
             await pipeline.ExecuteAsync(_ => { calls++; throw new InvalidOperationException(); }, TestContext.Current.CancellationToken));
         Assert.Equal(1, calls);
     }
+
+    [Fact]
+    public async Task TimeoutsCausedByTheCommandsDeadline_DoNotCountAgainstTheBreaker()
+    {
+        using var test = new PipelineTestContext(o =>
+        {
+            NoRetries(o);
+            o.AttemptTimeout = TimeSpan.FromSeconds(30);
+        });
+        var pipeline = test.BuildHttp();
+
+        for (var i = 0; i < 6; i++)
+        {
+            var context = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+            context.Properties.Set(Deadline.PropertyKey, new Deadline(test.Time.GetUtcNow().AddSeconds(1)));
+            var execution = pipeline.ExecuteAsync(async (ctx, _) =>
+            {
+                await Task.Delay(TimeSpan.FromMinutes(1), test.Time, ctx.CancellationToken);
+                return Status(HttpStatusCode.OK);
+            }, context, 0).AsTask();
+            test.Time.Advance(TimeSpan.FromSeconds(1.1));
+            await Assert.ThrowsAsync<TimeoutRejectedException>(() => execution);
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        Assert.Equal(BreakerState.Closed, test.Breakers.GetState("dep"));
+    }
 }

@@ -13,14 +13,14 @@ internal sealed class PipelineTestContext : IDisposable
 {
     private readonly ServiceMeterFactory _meters = new();
 
-    public PipelineTestContext(Action<DependencyPipelineOptions>? configure = null, TransientClassifier? classifier = null)
+    public PipelineTestContext(Action<DependencyPipelineOptions>? configure = null, TransientClassifier? classifier = null, string name = "dep")
     {
         Options = new DependencyPipelineOptions();
         configure?.Invoke(Options);
         Metrics = new ResilienceMetrics(_meters);
         Breakers = new BreakerRegistry(Metrics, Time, NullLogger<BreakerRegistry>.Instance);
         Budget = new RetryBudget(Options.RetryBudget, Time);
-        Dependency = new DependencyPipelineContext("dep", Options, classifier ?? TransientFailures.Http, Budget, Breakers, Metrics, Time);
+        Dependency = new DependencyPipelineContext(name, Options, classifier ?? TransientFailures.Http, Budget, Breakers, Metrics, Time);
     }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero));
@@ -35,8 +35,13 @@ internal sealed class PipelineTestContext : IDisposable
 
     public DependencyPipelineContext Dependency { get; }
 
-    public ResiliencePipeline<HttpResponseMessage> BuildHttp() =>
-        new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = Time }.AddDependencyStrategies(Dependency).Build();
+    public ResiliencePipeline<HttpResponseMessage> BuildHttp() => BuildHttp(Dependency);
+
+    /// <summary>Another pipeline sharing this context's clock, registry and metrics (for example a second endpoint).</summary>
+    public ResiliencePipeline<HttpResponseMessage> BuildHttp(string name) => BuildHttp(Dependency with { Name = name });
+
+    private ResiliencePipeline<HttpResponseMessage> BuildHttp(DependencyPipelineContext dependency) =>
+        new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = Time }.AddDependencyStrategies(dependency).Build();
 
     public ResiliencePipeline Build() =>
         new ResiliencePipelineBuilder { TimeProvider = Time }.AddDependencyStrategies(Dependency).Build();

@@ -37,6 +37,12 @@ public sealed class SystemFixture : ServicesFixture
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary>Every secret the tests handed to or got from the system (client secrets, access tokens), for the log scan.</summary>
+    public global::System.Collections.Concurrent.ConcurrentBag<string> SecretsUsed { get; } = [];
+
+    /// <summary>Every process this fixture started, for the log scan.</summary>
+    public global::System.Collections.Concurrent.ConcurrentBag<ServiceProcess> Processes { get; } = [];
+
     public Uri GatewayUrl => new($"http://127.0.0.1:{GatewayPort}/");
 
     public FakeServicesControl Providers { get; private set; } = null!;
@@ -49,6 +55,9 @@ public sealed class SystemFixture : ServicesFixture
         Workers = new ServiceProcess("workers", RepositoryPaths.Workers, WorkersEnvironment(), logs);
         Gateway = new ServiceProcess("gateway", RepositoryPaths.Gateway, GatewayEnvironment(), logs);
 
+        Processes.Add(FakeServices);
+        Processes.Add(Workers);
+        Processes.Add(Gateway);
         FakeServices.Start();
         await WaitForHttpAsync(FakeServices, new Uri($"http://127.0.0.1:{PaymentsPrimaryPort}/control/ledger?provider=payments"));
         Gateway.Start();
@@ -76,6 +85,10 @@ public sealed class SystemFixture : ServicesFixture
         ["ConnectionStrings__Redis"] = RedisConnectionString,
         ["Redis__KeyPrefix"] = RedisKeyPrefix,
         ["Logging__LogLevel__Default"] = "Information",
+        // Chattier where secrets could slip out, so the log scan (SecretLeakTests) has something to bite on.
+        ["Logging__LogLevel__System.Net.Http.HttpClient"] = "Trace",
+        ["Logging__LogLevel__Microsoft.AspNetCore.Authentication"] = "Debug",
+        ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
     };
 
     public Dictionary<string, string> GatewayEnvironment()
@@ -122,6 +135,7 @@ public sealed class SystemFixture : ServicesFixture
         environment["Urls"] = $"http://127.0.0.1:{port}";
         configure(environment);
         var process = new ServiceProcess(name, RepositoryPaths.Gateway, environment, Path.Combine(RepositoryPaths.TestLogs, RabbitMqVirtualHost));
+        Processes.Add(process);
         process.Start();
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
         await WaitForHttpAsync(process, new Uri(baseAddress, "health/live"));
@@ -162,7 +176,9 @@ public sealed class SystemFixture : ServicesFixture
         Assert.True(process.ExitCode == 0, $"clients add failed ({process.ExitCode}): {error}");
         var json = output[output.IndexOf('{', StringComparison.Ordinal)..];
         using var document = JsonDocument.Parse(json);
-        return new ClientCredentials(document.RootElement.GetProperty("clientId").GetString()!, document.RootElement.GetProperty("clientSecret").GetString()!);
+        var credentials = new ClientCredentials(document.RootElement.GetProperty("clientId").GetString()!, document.RootElement.GetProperty("clientSecret").GetString()!);
+        SecretsUsed.Add(credentials.Secret);
+        return credentials;
     }
 
     public async Task<HttpResponseMessage> RequestTokenAsync(string clientId, string secret) =>
@@ -190,6 +206,7 @@ public sealed class SystemFixture : ServicesFixture
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var body = await response.Content.ReadFromJsonAsync<JsonElement>();
             var token = body.GetProperty("access_token").GetString()!;
+            SecretsUsed.Add(token);
             _tokens[cacheKey] = token;
             return token;
         }

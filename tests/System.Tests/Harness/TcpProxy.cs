@@ -172,10 +172,15 @@ public sealed class TcpProxy : IAsyncDisposable
             {
                 try
                 {
-                    socket.Client.LingerState = new LingerOption(true, 0);
+                    // A connection that ended by itself meanwhile has no socket left to reset.
+                    if (socket.Client is { } connected)
+                    {
+                        connected.LingerState = new LingerOption(true, 0);
+                    }
+
                     socket.Dispose();
                 }
-                catch (ObjectDisposedException)
+                catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
                 {
                     // Already closed.
                 }

@@ -1,8 +1,12 @@
 using System.Text.Json;
 using Messaging.Contracts.Notifications;
 using Messaging.Contracts.Payments;
+using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Bus;
+using Messaging.Resilience.Pipelines;
 using Messaging.Workers.Tests.ExternalServices;
+using Microsoft.Extensions.DependencyInjection;
+using Polly.Registry;
 using RabbitMQ.Client;
 
 namespace Messaging.Workers.Tests.Execution;
@@ -106,6 +110,49 @@ public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixtu
     }
 
     [Fact]
+    public async Task ChargePayment_WithOneSecondDeadlineAndAProviderTakingFiveSeconds_EndsExpired()
+    {
+        // The provider attempt timeout here is 20 s: only the deadline in the resilience context ends the call.
+        var id = Guid.NewGuid();
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(1);
+        host.Providers.AnswerSlowly(ProviderStub.ChargesPath, id, TimeSpan.FromSeconds(5));
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, deadline);
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, deadline);
+        var row = await host.WaitForStatusAsync(id, "Expired");
+
+        Assert.Equal("deadline_exceeded", row.ErrorCode);
+        Assert.Null(row.ResultJson);
+        Assert.False(row.InInbox);
+    }
+
+    [Fact]
+    public async Task ChargePayment_WhilePostgresBreakerIsIsolated_MakesNoProviderCallAndChangesNothing()
+    {
+        var id = Guid.NewGuid();
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InAMinute);
+        var breakers = host.Services.GetRequiredService<BreakerRegistry>();
+        host.Services.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline(DependencyNames.Postgres);
+
+        Assert.True(await breakers.IsolateAsync(DependencyNames.Postgres, TestContext.Current.CancellationToken));
+        try
+        {
+            await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute);
+            await host.Consumed.WaitForFaultsAsync(id, 1);
+        }
+        finally
+        {
+            await breakers.ResetAsync(DependencyNames.Postgres, TestContext.Current.CancellationToken);
+        }
+
+        // Every status read and write goes through the postgres pipeline: nothing ran past the breaker.
+        Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, id));
+        var row = await host.ReadCommandAsync(id);
+        Assert.Equal("Dispatched", row!.Status);
+        Assert.Equal(0, row.Attempts);
+    }
+
+    [Fact]
     public async Task ChargePayment_WhenProviderDeclines_EndsFailedWithErrorAndInboxRow()
     {
         var id = Guid.NewGuid();
@@ -126,7 +173,7 @@ public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixtu
     public async Task ChargePayment_WhenProviderFailsTransiently_IsRedeliveredAndSucceeds()
     {
         var id = Guid.NewGuid();
-        // The HTTP handler tries 3 times per delivery; the first delivery sees only 503s.
+        // Each delivery tries both payments endpoints (on the same stub) once; the first delivery sees only 503s.
         host.Providers.AnswerInTurn(ProviderStub.ChargesPath, id, 503, 503, 503);
         await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InAMinute);
 

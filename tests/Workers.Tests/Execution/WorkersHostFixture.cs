@@ -163,6 +163,7 @@ public sealed record CommandRow(string Status, int Attempts, string? ResultJson,
 internal sealed class ConsumedCommands : IConsumeObserver
 {
     private readonly ConcurrentDictionary<Guid, int> _completed = new();
+    private readonly ConcurrentDictionary<Guid, int> _faulted = new();
 
     public Task PreConsume<T>(ConsumeContext<T> context) where T : class => Task.CompletedTask;
 
@@ -176,17 +177,30 @@ internal sealed class ConsumedCommands : IConsumeObserver
         return Task.CompletedTask;
     }
 
-    public Task ConsumeFault<T>(ConsumeContext<T> context, Exception exception) where T : class => Task.CompletedTask;
+    public Task ConsumeFault<T>(ConsumeContext<T> context, Exception exception) where T : class
+    {
+        if (context.Message is ICommandMessage command)
+        {
+            _faulted.AddOrUpdate(command.CommandId, 1, (_, count) => count + 1);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Waits until <paramref name="count"/> deliveries of the command faulted (threw from Consume).</summary>
+    public Task WaitForFaultsAsync(Guid commandId, int count) => WaitAsync(_faulted, commandId, count, "faulted");
 
     /// <summary>Waits until <paramref name="count"/> deliveries of the command completed.</summary>
-    public async Task WaitForAsync(Guid commandId, int count)
+    public Task WaitForAsync(Guid commandId, int count) => WaitAsync(_completed, commandId, count, "completed");
+
+    private static async Task WaitAsync(ConcurrentDictionary<Guid, int> counts, Guid commandId, int count, string what)
     {
         var started = DateTime.UtcNow;
-        while (_completed.GetValueOrDefault(commandId) < count)
+        while (counts.GetValueOrDefault(commandId) < count)
         {
             if (DateTime.UtcNow - started > TimeSpan.FromSeconds(60))
             {
-                throw new TimeoutException($"Command {commandId}: {_completed.GetValueOrDefault(commandId)} of {count} deliveries completed.");
+                throw new TimeoutException($"Command {commandId}: {counts.GetValueOrDefault(commandId)} of {count} deliveries {what}.");
             }
 
             await Task.Delay(50, TestContext.Current.CancellationToken);

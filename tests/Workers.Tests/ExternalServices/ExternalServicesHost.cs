@@ -1,9 +1,12 @@
+using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Deadlines;
 using Messaging.Workers.ExternalServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Polly;
 
 namespace Messaging.Workers.Tests.ExternalServices;
 
@@ -16,6 +19,7 @@ internal sealed class ExternalServicesHost : IDisposable
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(configuration);
+        Configuration = builder.Configuration;
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddFakeLogging();
         builder.AddExternalServices();
@@ -24,9 +28,26 @@ internal sealed class ExternalServicesHost : IDisposable
 
     public IServiceProvider Services => _host.Services;
 
+    /// <summary>The host's configuration: set values, then <see cref="IConfigurationRoot.Reload"/> to apply them.</summary>
+    public IConfigurationRoot Configuration { get; }
+
+    public BreakerRegistry Breakers => Get<BreakerRegistry>();
+
     public FakeLogCollector Logs => _host.Services.GetFakeLogCollector();
 
     public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+
+    /// <summary>A resilience context for one provider call, with a deadline when given.</summary>
+    public static ResilienceContext CallContext(DateTimeOffset? deadline = null)
+    {
+        var context = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+        if (deadline is { } due)
+        {
+            context.Properties.Set(Deadline.PropertyKey, new Deadline(due));
+        }
+
+        return context;
+    }
 
     /// <summary>Everything logged, as text, including structured values.</summary>
     public string AllLogText() => string.Join('\n', Logs.GetSnapshot().Select(r =>

@@ -21,8 +21,9 @@ internal sealed class ProviderStub : IDisposable
     public WireMockServer Server { get; } = WireMockServer.Start();
 
     /// <summary>
-    /// Configuration for a host using this stub: fast HTTP retries, and attempt timeouts long enough
-    /// for a busy two-core machine running tests in parallel.
+    /// Configuration for a host using this stub (both payments endpoints on this server, so they share a
+    /// breaker): fast retries, attempt timeouts long enough for a busy two-core machine running tests in
+    /// parallel, and breakers that only tests about breakers (with their own settings) open.
     /// </summary>
     public Dictionary<string, string?> Configuration()
     {
@@ -36,15 +37,19 @@ internal sealed class ProviderStub : IDisposable
             ["ExternalServices:Notifications:Endpoints:0"] = Server.Url,
             ["ExternalServices:Notifications:ApiKey"] = ApiKey,
         };
-        foreach (var provider in new[] { "Payments", "Notifications" })
+        foreach (var dependency in new[] { "payments", "payments.token", "notifications" })
         {
-            configuration[$"ExternalServices:{provider}:Resilience:Retry:MaxRetryAttempts"] = "2";
-            configuration[$"ExternalServices:{provider}:Resilience:Retry:Delay"] = "00:00:00.010";
-            configuration[$"ExternalServices:{provider}:Resilience:AttemptTimeout:Timeout"] = "00:00:20";
-            configuration[$"ExternalServices:{provider}:Resilience:TotalRequestTimeout:Timeout"] = "00:01:00";
-            configuration[$"ExternalServices:{provider}:Resilience:CircuitBreaker:SamplingDuration"] = "00:01:00";
+            var key = $"Resilience:Dependencies:{dependency}";
+            configuration[$"{key}:AttemptTimeout"] = "00:00:20";
+            configuration[$"{key}:TotalTimeout"] = "00:01:00";
+            configuration[$"{key}:Retry:BaseDelay"] = "00:00:00.010";
+            configuration[$"{key}:Retry:MaxDelay"] = "00:00:00.050";
+            configuration[$"{key}:Breaker:MinimumThroughput"] = "1000";
+            configuration[$"{key}:Breaker:SamplingDuration"] = "00:01:00";
+            configuration[$"{key}:Breaker:SlowCallThreshold"] = "00:00:30";
         }
 
+        configuration["Resilience:Dependencies:notifications:Retry:MaxRetryAttempts"] = "2";
         return configuration;
     }
 
@@ -100,6 +105,34 @@ internal sealed class ProviderStub : IDisposable
             .RespondWith(Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody(body));
         return this;
     }
+
+    /// <summary>Every request to <paramref name="path"/> answers <paramref name="status"/> (before the defaults, after per-key answers).</summary>
+    public ProviderStub AnswerAll(string path, int status, string body = """{"error":"unavailable"}""")
+    {
+        Server.Given(Request.Create().WithPath(path).UsingPost())
+            .AtPriority(50)
+            .RespondWith(Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody(body));
+        return this;
+    }
+
+    /// <summary>The token endpoint fails with <paramref name="status"/> once, then issues <paramref name="token"/>.</summary>
+    public ProviderStub WithTokenAfterOneFailure(int status, string token = "token-1")
+    {
+        Server.Given(Request.Create().WithPath(TokenPath).UsingPost()).InScenario("flaky-token")
+            .WillSetStateTo("recovered")
+            .RespondWith(Response.Create().WithStatusCode(status).WithHeader("Content-Type", "application/json").WithBody("""{"error":"temporarily_unavailable"}"""));
+        Server.Given(Request.Create().WithPath(TokenPath).UsingPost()).InScenario("flaky-token").WhenStateIs("recovered")
+            .RespondWith(TokenResponse(token));
+        return this;
+    }
+
+    /// <summary>How many requests to <paramref name="path"/> this server answered with <paramref name="status"/>.</summary>
+    public int Answered(string path, int status) =>
+        Server.LogEntries.Count(e => e.RequestMessage.Path == path && e.ResponseMessage.StatusCode is { } code
+            && Convert.ToInt32(code, System.Globalization.CultureInfo.InvariantCulture) == status);
+
+    /// <summary>The pipeline and breaker name of this server as a payments endpoint.</summary>
+    public string PaymentsEndpointName => "payments@" + new Uri(Server.Url!).Authority;
 
     /// <summary>Requests to <paramref name="path"/> with this idempotency key answer only after <paramref name="delay"/>.</summary>
     public ProviderStub AnswerSlowly(string path, Guid idempotencyKey, TimeSpan delay)

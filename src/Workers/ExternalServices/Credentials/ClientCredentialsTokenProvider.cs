@@ -18,9 +18,6 @@ internal sealed partial class ClientCredentialsTokenProvider(
     IOptionsMonitor<TokenRefreshOptions> options,
     ILogger<ClientCredentialsTokenProvider> logger)
 {
-    /// <summary>The named HttpClient used for token requests (its own, not a provider's).</summary>
-    public const string HttpClientName = "ExternalServices.Tokens";
-
     /// <summary>The lifetime assumed when the token endpoint sends no <c>expires_in</c>.</summary>
     internal static readonly TimeSpan DefaultLifetime = TimeSpan.FromMinutes(1);
 
@@ -143,7 +140,8 @@ internal sealed partial class ClientCredentialsTokenProvider(
         // The lifetime counts from before the request, so the cached expiry is never later than the real one.
         var requestedAt = timeProvider.GetUtcNow();
         using var request = new HttpRequestMessage(HttpMethod.Post, credentials.TokenUrl) { Content = new FormUrlEncodedContent(fields) };
-        var http = httpClientFactory.CreateClient(HttpClientName);
+        // The provider's token client: its own pipeline (<provider>.token), not the provider's endpoints'.
+        var http = httpClientFactory.CreateClient(ProviderResilience.TokenPipelineName(credentials.Provider));
         HttpResponseMessage response;
         try
         {

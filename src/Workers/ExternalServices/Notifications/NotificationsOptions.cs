@@ -8,7 +8,7 @@ public sealed class NotificationsOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "ExternalServices:Notifications";
 
-    /// <summary>Base URLs of the provider in failover order (absolute http or https). Requests go to the first one for now.</summary>
+    /// <summary>Base URLs of the provider in failover order (absolute http or https, at most 11), read at start.</summary>
     [Required(ErrorMessage = "ExternalServices:Notifications:Endpoints is required.")]
     public List<string> Endpoints { get; set; } = [];
 

@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Messaging.Contracts.Payments;
+using Polly;
 
 namespace Messaging.Workers.ExternalServices.Payments;
 
 /// <summary>
 /// The payments provider's API: <c>POST v1/charges</c> with the command id as idempotency key.
-/// The bearer token comes from <see cref="Credentials.ClientCredentialsHandler"/> in the pipeline, and
-/// the base address is the first configured endpoint.
+/// The bearer token comes from <see cref="Credentials.ClientCredentialsHandler"/>, and the request goes to
+/// the configured endpoints in failover order (<see cref="ProviderEndpointsHandler"/>), each with its own breaker.
 /// </summary>
 internal sealed class PaymentsClient(HttpClient http)
 {
@@ -19,18 +20,22 @@ internal sealed class PaymentsClient(HttpClient http)
     private const string RefusedMessage = "The payments provider declined the charge.";
 
     /// <summary>Charges the customer. A repeated call with the same command id returns the first result.</summary>
+    /// <param name="command">The command.</param>
+    /// <param name="context">The execution's resilience context: its cancellation token and the command's deadline.</param>
     /// <returns>The stored result <c>{providerId, status}</c>, or the refusal (402).</returns>
     /// <exception cref="ProviderException">No business answer: transient (5xx, 408, 429, timeouts, connection failures) or not.</exception>
-    public async Task<ProviderOutcome> ChargeAsync(ChargePayment command, CancellationToken cancellationToken)
+    public async Task<ProviderOutcome> ChargeAsync(ChargePayment command, ResilienceContext context)
     {
         ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(context);
+        var cancellationToken = context.CancellationToken;
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/charges")
         {
             Content = ProviderHttp.JsonContent(new ChargeRequest(command.Amount, command.Currency, command.CustomerId, command.Description)),
         };
         request.Headers.Add(ProviderHttp.IdempotencyKeyHeader, command.CommandId.ToString("D", CultureInfo.InvariantCulture));
 
-        using var response = await ProviderHttp.SendAsync(http, request, ProviderName, cancellationToken).ConfigureAwait(false);
+        using var response = await ProviderHttp.SendAsync(http, request, ProviderName, context).ConfigureAwait(false);
         if (response.IsSuccessStatusCode)
         {
             // 201 for a new charge; a replayed idempotency key may answer 200 with the first charge.

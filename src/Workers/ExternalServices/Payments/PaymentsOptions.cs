@@ -9,8 +9,8 @@ public sealed class PaymentsOptions
     public const string SectionName = "ExternalServices:Payments";
 
     /// <summary>
-    /// Base URLs of the provider in failover order (absolute http or https). Requests go to the first
-    /// one for now; failover across the others is layered on the client's pipeline.
+    /// Base URLs of the provider in failover order (absolute http or https, at most 11), read at start. A
+    /// call moves to the next one when an endpoint fails transiently or its breaker is open.
     /// </summary>
     [Required(ErrorMessage = "ExternalServices:Payments:Endpoints is required.")]
     public List<string> Endpoints { get; set; } = [];

@@ -1,0 +1,136 @@
+using System.Security.Claims;
+using Messaging.Contracts.Commands;
+using Messaging.Gateway.Auth;
+using Messaging.Resilience.Breakers;
+using Messaging.Resilience.DeadLetters;
+using Messaging.Resilience.Routes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Messaging.Gateway.DeadLetters;
+
+/// <summary>
+/// Redrive: one command (<c>POST /api/commands/{id}/redrive</c>, the caller's tenant) or in bulk
+/// (<c>POST /api/monitoring/dead-letters/redrive</c>, scope admin), and the list of dead letters.
+/// A redrive is refused while every endpoint of the command's provider has its breaker open: the
+/// commands would only come back.
+/// </summary>
+internal static class DeadLettersApi
+{
+    public static IEndpointRouteBuilder MapDeadLettersApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/api/commands/{id}/redrive", RedriveOneAsync)
+            .RequireAuthorization(GatewayClaims.CommandsScope)
+            .WithName("RedriveCommand")
+            .WithResilience("commands");
+        var admin = endpoints.MapGroup("/api/monitoring/dead-letters").RequireAuthorization(GatewayClaims.AdminScope).WithResilience("monitoring");
+        admin.MapGet("/", ListAsync).WithName("ListDeadLetters");
+        admin.MapPost("/redrive", RedriveBulkAsync).WithName("RedriveDeadLetters");
+        return endpoints;
+    }
+
+    private static async Task<Results<Accepted<RedriveAccepted>, ProblemHttpResult>> RedriveOneAsync(
+        string id, ClaimsPrincipal user, DeadLetterStore store, SharedBreakerStates breakers, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var tenant = user.FindFirstValue(GatewayClaims.Tenant);
+        if (!Guid.TryParse(id, out var commandId) || tenant is null)
+        {
+            return NotFound();
+        }
+
+        string? type;
+        string? status;
+        await using (var lookup = dataSource.CreateCommand("SELECT type, status FROM commands WHERE id = @id AND tenant = @tenant"))
+        {
+            lookup.Parameters.AddWithValue("id", commandId);
+            lookup.Parameters.AddWithValue("tenant", tenant);
+            await using var reader = await lookup.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return NotFound();
+            }
+
+            type = reader.GetString(0);
+            status = reader.GetString(1);
+        }
+
+        if (status != nameof(CommandStatus.DeadLettered))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Only a dead-lettered command can be redriven.",
+                extensions: new Dictionary<string, object?> { ["status"] = status });
+        }
+
+        if (await ProviderDownAsync(type, breakers, cancellationToken) is { } down)
+        {
+            return down;
+        }
+
+        var actor = user.FindFirstValue(GatewayClaims.ClientId) ?? "unknown";
+        var result = await store.RedriveAsync(new DeadLetterFilter(CommandId: commandId, Tenant: tenant), actor, "command", 1, TimeSpan.Zero, cancellationToken);
+        return result.Redriven == 1
+            ? TypedResults.Accepted($"/api/commands/{commandId}", new RedriveAccepted(1, 0))
+            : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The command has already been redriven.");
+    }
+
+    private static async Task<Ok<IReadOnlyList<DeadLetterView>>> ListAsync(
+        string? type, string? tenant, DateTimeOffset? from, DateTimeOffset? to, int? limit, bool? includeRedriven, DeadLetterStore store, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await store.ListAsync(new DeadLetterFilter(null, type, tenant, from, to), includeRedriven ?? false,
+            Math.Clamp(limit ?? 100, 1, 1000), cancellationToken));
+
+    private static async Task<Results<Accepted<RedriveAccepted>, ProblemHttpResult>> RedriveBulkAsync(
+        BulkRedriveRequest request, ClaimsPrincipal user, DeadLetterStore store, SharedBreakerStates breakers, IOptions<RedriveOptions> options,
+        CancellationToken cancellationToken)
+    {
+        if (request.Type is not null && !CommandCatalog.TryGet(request.Type, out _))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unknown command type.");
+        }
+
+        if (request.From is { } from && request.To is { } to && from >= to)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "'from' must be before 'to'.");
+        }
+
+        foreach (var command in CommandCatalog.All.Where(c => request.Type is null || c.TypeName == request.Type))
+        {
+            if (await ProviderDownAsync(command.TypeName, breakers, cancellationToken) is { } down)
+            {
+                return down;
+            }
+        }
+
+        var limit = Math.Clamp(request.Limit ?? options.Value.MaxPerRequest, 1, options.Value.MaxPerRequest);
+        var actor = user.FindFirstValue(GatewayClaims.ClientId) ?? "unknown";
+        var result = await store.RedriveAsync(new DeadLetterFilter(null, request.Type, request.Tenant, request.From, request.To),
+            actor, "bulk", limit, options.Value.Spacing, cancellationToken);
+        return TypedResults.Accepted("/api/monitoring/dead-letters", new RedriveAccepted(result.Redriven, result.Skipped));
+    }
+
+    private static async Task<ProblemHttpResult?> ProviderDownAsync(string type, SharedBreakerStates breakers, CancellationToken cancellationToken)
+    {
+        if (!CommandCatalog.TryGet(type, out var descriptor))
+        {
+            return null;
+        }
+
+        var endpoints = (await breakers.FleetSnapshotAsync(cancellationToken))
+            .Where(b => b.Name.StartsWith(descriptor.Provider + "@", StringComparison.Ordinal)).ToList();
+        if (endpoints.Count == 0 || endpoints.Any(b => b.State is BreakerState.Closed or BreakerState.HalfOpen))
+        {
+            return null;
+        }
+
+        return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+            title: $"The {descriptor.Provider} provider's breakers are open: redrive after it recovers.",
+            extensions: new Dictionary<string, object?> { ["provider"] = descriptor.Provider });
+    }
+
+    private static ProblemHttpResult NotFound() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Command not found");
+}
+
+/// <summary>The body of a bulk redrive request; every field narrows it.</summary>
+internal sealed record BulkRedriveRequest(string? Type, string? Tenant, DateTimeOffset? From, DateTimeOffset? To, int? Limit);
+
+/// <summary>How many dead letters were put back on the path, and how many could not be (unreadable).</summary>
+internal sealed record RedriveAccepted(int Redriven, int Skipped);

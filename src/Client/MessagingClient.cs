@@ -93,26 +93,10 @@ public sealed partial class MessagingClient
     public async Task<CommandPage> ListAsync(CommandListQuery? query = null, CancellationToken cancellationToken = default)
     {
         var parameters = new List<string>();
-        if (query?.Status is { } status)
-        {
-            parameters.Add("status=" + Uri.EscapeDataString(status.ToString()));
-        }
-
-        if (query?.Type is { } type)
-        {
-            parameters.Add("type=" + Uri.EscapeDataString(type));
-        }
-
-        if (query?.Limit is { } limit)
-        {
-            parameters.Add("limit=" + limit.ToString(CultureInfo.InvariantCulture));
-        }
-
-        if (query?.Cursor is { } cursor)
-        {
-            parameters.Add("cursor=" + Uri.EscapeDataString(cursor));
-        }
-
+        AddParameter(parameters, "status", query?.Status?.ToString());
+        AddParameter(parameters, "type", query?.Type);
+        AddParameter(parameters, "limit", query?.Limit?.ToString(CultureInfo.InvariantCulture));
+        AddParameter(parameters, "cursor", query?.Cursor);
         var path = parameters.Count == 0 ? "api/commands" : "api/commands?" + string.Join('&', parameters);
         using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken).ConfigureAwait(false);
         return await GatewayResponses.ReadAsync<CommandPage>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
@@ -167,18 +151,42 @@ public sealed partial class MessagingClient
     public Task<BreakerInfo> ResetBreakerAsync(string name, CancellationToken cancellationToken = default) =>
         ControlBreakerAsync(name, "reset", cancellationToken);
 
-    /// <summary>Sends one dead-lettered command back to its queue (<c>POST /api/commands/{id}/redrive</c>).</summary>
-    /// <exception cref="MessagingClientException">404 for an unknown command, 409 when it is not dead-lettered.</exception>
-    public async Task RedriveCommandAsync(Guid id, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Sends one dead-lettered command of the caller's tenant back through the outbox, once
+    /// (<c>POST /api/commands/{id}/redrive</c>, scope <c>commands</c>).
+    /// </summary>
+    /// <exception cref="MessagingClientException">
+    /// 404 for an unknown command; 409 when it is not dead-lettered, was redriven already, or its provider's breakers are all open.
+    /// </exception>
+    public async Task<DeadLetterRedriveResult> RedriveCommandAsync(Guid id, CancellationToken cancellationToken = default)
     {
         using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Post, $"api/commands/{id}/redrive"), cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw await GatewayResponses.ToExceptionAsync(response, _timeProvider, cancellationToken).ConfigureAwait(false);
-        }
+        return await GatewayResponses.ReadAsync<DeadLetterRedriveResult>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Sends the dead letters that match <paramref name="filter"/> back to their queues (<c>POST /api/monitoring/dead-letters/redrive</c>, scope <c>admin</c>).</summary>
+    /// <summary>Stored dead letters, newest first (<c>GET /api/monitoring/dead-letters</c>, scope <c>admin</c>).</summary>
+    /// <param name="filter">Which ones; all waiting ones when null.</param>
+    /// <param name="includeRedriven">Whether to include those already redriven.</param>
+    /// <param name="cancellationToken">Stops the call.</param>
+    public async Task<IReadOnlyList<DeadLetterInfo>> ListDeadLettersAsync(DeadLetterFilter? filter = null, bool includeRedriven = false, CancellationToken cancellationToken = default)
+    {
+        var parameters = new List<string>();
+        AddParameter(parameters, "type", filter?.Type);
+        AddParameter(parameters, "tenant", filter?.Tenant);
+        AddParameter(parameters, "from", filter?.From?.ToString("O", CultureInfo.InvariantCulture));
+        AddParameter(parameters, "to", filter?.To?.ToString("O", CultureInfo.InvariantCulture));
+        AddParameter(parameters, "limit", filter?.Limit?.ToString(CultureInfo.InvariantCulture));
+        AddParameter(parameters, "includeRedriven", includeRedriven ? "true" : null);
+        var path = parameters.Count == 0 ? "api/monitoring/dead-letters" : "api/monitoring/dead-letters?" + string.Join('&', parameters);
+        using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken).ConfigureAwait(false);
+        return await GatewayResponses.ReadAsync<List<DeadLetterInfo>>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends the waiting dead letters that match <paramref name="filter"/> back through the outbox, each once and
+    /// spaced out by the gateway (<c>POST /api/monitoring/dead-letters/redrive</c>, scope <c>admin</c>).
+    /// </summary>
+    /// <exception cref="MessagingClientException">400 for an invalid filter; 409 while the provider's breakers are all open.</exception>
     public async Task<DeadLetterRedriveResult> RedriveDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
@@ -187,12 +195,15 @@ public sealed partial class MessagingClient
         {
             Content = JsonContent(body),
         }, cancellationToken).ConfigureAwait(false);
-        if (response.Content.Headers.ContentLength == 0 && response.IsSuccessStatusCode)
-        {
-            return new DeadLetterRedriveResult();
-        }
-
         return await GatewayResponses.ReadAsync<DeadLetterRedriveResult>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void AddParameter(List<string> parameters, string name, string? value)
+    {
+        if (value is not null)
+        {
+            parameters.Add(name + "=" + Uri.EscapeDataString(value));
+        }
     }
 
     private async Task<BreakerInfo> ControlBreakerAsync(string name, string action, CancellationToken cancellationToken)

@@ -69,7 +69,7 @@ public sealed record RateLimitingInfo(long? RejectedLastMinute, bool? Degraded);
 /// <param name="Message">What it says.</param>
 public sealed record AlertInfo(string Rule, string? Severity, DateTimeOffset? Since, string? Message);
 
-/// <summary>Which dead letters <see cref="MessagingClient.RedriveDeadLettersAsync"/> sends back to their queues; every filter optional.</summary>
+/// <summary>Which dead letters an operation applies to (<see cref="MessagingClient.ListDeadLettersAsync"/>, <see cref="MessagingClient.RedriveDeadLettersAsync"/>); every filter optional.</summary>
 public sealed record DeadLetterFilter
 {
     /// <summary>Only this command type.</summary>
@@ -79,19 +79,54 @@ public sealed record DeadLetterFilter
     public string? Tenant { get; init; }
 
     /// <summary>Only dead letters stored at or after this time.</summary>
-    public DateTimeOffset? Since { get; init; }
+    public DateTimeOffset? From { get; init; }
 
     /// <summary>Only dead letters stored before this time.</summary>
-    public DateTimeOffset? Until { get; init; }
+    public DateTimeOffset? To { get; init; }
+
+    /// <summary>At most this many (the gateway caps it: 1000 for a list, its redrive batch size for a redrive).</summary>
+    public int? Limit { get; init; }
 }
 
-/// <summary>The gateway's answer to a bulk redrive.</summary>
+/// <summary>A stored dead letter as the monitoring API shows it (without its body).</summary>
+/// <param name="Id">The dead letter's id.</param>
+/// <param name="CommandId">Its command, when the message could be read.</param>
+/// <param name="Tenant">Its tenant, when known.</param>
+/// <param name="Type">Its command type, when known.</param>
+/// <param name="Attempts">Executions before it was dead-lettered.</param>
+/// <param name="FirstFailureAt">The first failure.</param>
+/// <param name="LastFailureAt">The last failure.</param>
+/// <param name="ExceptionType">The kind of the last failure.</param>
+/// <param name="Reason">A safe, short reason.</param>
+/// <param name="Source">How it got here: <c>retries-exhausted</c>, <c>poison</c>, <c>consumer-fault</c> or <c>delivery-limit</c>.</param>
+/// <param name="CreatedAt">When it was stored.</param>
+/// <param name="RedrivenAt">When it was redriven, if it was.</param>
+/// <param name="RedrivenBy">Who redrove it.</param>
+public sealed record DeadLetterInfo(
+    long Id,
+    Guid? CommandId,
+    string? Tenant,
+    string? Type,
+    int Attempts,
+    DateTimeOffset FirstFailureAt,
+    DateTimeOffset LastFailureAt,
+    string? ExceptionType,
+    string Reason,
+    string Source,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? RedrivenAt,
+    string? RedrivenBy);
+
+/// <summary>What a redrive did.</summary>
 public sealed record DeadLetterRedriveResult
 {
-    /// <summary>How many dead letters were sent back, when the gateway says.</summary>
-    public int? Redriven { get; init; }
+    /// <summary>Dead letters put back on the path (each at most once).</summary>
+    public int Redriven { get; init; }
 
-    /// <summary>Everything else the gateway answered.</summary>
+    /// <summary>Matching dead letters that cannot be redriven (unreadable: there is no command to run again).</summary>
+    public int Skipped { get; init; }
+
+    /// <summary>Anything else the gateway answered.</summary>
     [JsonExtensionData]
     public IDictionary<string, JsonElement>? Extra { get; init; }
 }

@@ -1,5 +1,8 @@
 using System.Text.Json;
+using Messaging.Resilience.DeadLetters;
+using Messaging.Resilience.Outbox;
 using Messaging.System.Tests.Harness;
+using Npgsql;
 
 namespace Messaging.Cli.Tests;
 
@@ -101,17 +104,38 @@ public sealed class MsgToolTests(SystemFixture system)
     }
 
     [Fact]
-    public async Task DeadLettersRedrive_WhileTheGatewayHasNoRedriveEndpoint_ExitsOne_WithAClearOneLineError()
+    public async Task DeadLetters_ListShowsAStoredDeadLetter_RedriveByIdRunsItAgain_AndASecondRedriveIsRefused()
     {
-        // The bulk redrive endpoint is in the design but not in the gateway yet: the tool says so, and fakes nothing.
-        // When the endpoint lands, this test changes to a real redrive.
-        var result = await MsgTool.RunAsync(await EnvironmentAsync(), "dead-letters", "redrive", "--type", "payments.charge");
+        var environment = await EnvironmentAsync();
+        var id = await DeadLetteredCommandAsync();
 
-        Assert.Equal(1, result.ExitCode);
-        Assert.Equal("", result.Output);
-        Assert.Equal(
-            "msg: this gateway has no dead-letter redrive endpoint (POST /api/monitoring/dead-letters/redrive answered 404)",
-            Assert.Single(result.ErrorLines));
+        var list = await MsgTool.RunAsync(environment, "dead-letters", "list", "--tenant", Tenant, "--json");
+        var redrive = await MsgTool.RunAsync(environment, "dead-letters", "redrive", "--id", id.ToString());
+        var again = await MsgTool.RunAsync(environment, "dead-letters", "redrive", "--id", id.ToString());
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        using (var document = JsonDocument.Parse(list.Output))
+        {
+            Assert.Contains(document.RootElement.GetProperty("deadLetters").EnumerateArray(), letter => letter.GetProperty("commandId").GetString() == id.ToString());
+            Assert.True(document.RootElement.GetProperty("summary").GetProperty("total").GetInt64() >= 1);
+        }
+
+        Assert.True(redrive.ExitCode == 0, redrive.ToString());
+        Assert.Equal("redriven 1, skipped 0 (unreadable)", redrive.Output.Trim());
+        Assert.Equal(1, again.ExitCode);
+        Assert.StartsWith("msg: not redriven (409): ", Assert.Single(again.ErrorLines), StringComparison.Ordinal);
+        var status = await system.WaitForStatusAsync(await system.TokenAsync(Tenant), id.ToString(), "Succeeded", TimeSpan.FromSeconds(60));
+        Assert.Equal("Succeeded", status.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task DeadLettersRedrive_InBulkWithAFilterMatchingNothing_RedrivesNone()
+    {
+        var result = await MsgTool.RunAsync(await EnvironmentAsync(), "dead-letters", "redrive", "--type", "notifications.send", "--tenant", "tenant-without-dead-letters", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var document = JsonDocument.Parse(result.Output);
+        Assert.Equal(0, document.RootElement.GetProperty("redriven").GetInt32());
     }
 
     [Fact]
@@ -121,6 +145,30 @@ public sealed class MsgToolTests(SystemFixture system)
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("msg: no breaker is named 'no-such-breaker' (see msg breakers)", Assert.Single(result.ErrorLines));
+    }
+
+    /// <summary>A payments.charge of the tool's tenant that the workers dead-lettered (stored the way they store it).</summary>
+    private async Task<Guid> DeadLetteredCommandAsync()
+    {
+        var id = Guid.CreateVersion7();
+        await using var dataSource = NpgsqlDataSource.Create(system.PostgresConnectionString);
+        await using (var insert = dataSource.CreateCommand(
+            "INSERT INTO commands (id, tenant, client_id, type, status, payload, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', 'Processing', '{}', now(), now())"))
+        {
+            insert.Parameters.AddWithValue("id", id);
+            insert.Parameters.AddWithValue("tenant", Tenant);
+            await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        var store = new DeadLetterStore(dataSource, new OutboxWriter(TimeProvider.System), TimeProvider.System);
+        await using var connection = await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        var body = $$"""{"commandId":"{{id}}","tenant":"{{Tenant}}","amount":7.5,"currency":"EUR","customerId":"cus_redrive"}""";
+        await store.RecordAsync(transaction, new DeadLetter(id, Tenant, "payments.charge", body,
+            new Dictionary<string, string> { ["Messaging-Tenant"] = Tenant }, 5, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
+            "HttpRequestException", "provider unavailable", "retries-exhausted"), TestContext.Current.CancellationToken);
+        await transaction.CommitAsync(TestContext.Current.CancellationToken);
+        return id;
     }
 
     private async Task<Dictionary<string, string?>> EnvironmentAsync()

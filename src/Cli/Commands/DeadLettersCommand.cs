@@ -7,8 +7,8 @@ using Messaging.Client;
 namespace Messaging.Cli.Commands;
 
 /// <summary>
-/// <c>msg dead-letters list</c> (the totals from the monitoring API and the tenant's dead-lettered commands)
-/// and <c>msg dead-letters redrive</c> (one command with <c>--id</c>, or in bulk by type, tenant and time).
+/// <c>msg dead-letters list</c> (stored dead letters and the totals) and <c>msg dead-letters redrive</c>
+/// (one command with <c>--id</c>, or in bulk by type, tenant and time).
 /// </summary>
 internal static class DeadLettersCommand
 {
@@ -46,49 +46,46 @@ internal static class DeadLettersCommand
 
     private static Command CreateList(CliConsole console)
     {
-        var type = new Option<string>("--type", "-t") { Description = "Only this command type" };
-        var limit = new Option<int?>("--limit", "-n") { Description = "How many of your tenant's dead-lettered commands (1-100; default 20)" };
-        var command = new Command("list", "Dead-letter totals (scope admin) and your tenant's dead-lettered commands") { type, limit };
+        var filter = new FilterOptions();
+        var all = new Option<bool>("--all") { Description = "Include dead letters already redriven" };
+        var command = new Command("list", "Stored dead letters, newest first, with the totals (scope admin)") { all };
+        filter.AddTo(command);
         command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
         {
-            // The totals need scope admin; a client without it still sees its own dead-lettered commands.
-            DeadLetterSummary? summary = null;
-            string? summaryNote = null;
+            IReadOnlyList<DeadLetterInfo> letters;
             try
             {
-                summary = (await client.GetMonitoringOverviewAsync(cancellationToken).ConfigureAwait(false)).DeadLetters;
-                summaryNote = summary is null ? "not reported by this gateway" : null;
+                letters = await client.ListDeadLettersAsync(filter.Read(parse), parse.GetValue(all), cancellationToken).ConfigureAwait(false);
             }
-            catch (MessagingClientException ex) when (ex.StatusCode is HttpStatusCode.Forbidden)
+            catch (MessagingClientException ex) when (IsMissingRoute(ex))
             {
-                summaryNote = "totals need scope admin";
+                throw new CliException($"this gateway has no dead-letter list (GET /api/monitoring/dead-letters answered {(int)ex.StatusCode!})");
             }
 
-            var page = await client.ListAsync(new CommandListQuery
-            {
-                Status = CommandStatus.DeadLettered,
-                Type = parse.GetValue(type),
-                Limit = parse.GetValue(limit),
-            }, cancellationToken).ConfigureAwait(false);
-
+            var summary = (await client.GetMonitoringOverviewAsync(cancellationToken).ConfigureAwait(false)).DeadLetters;
             if (parse.GetValue(JsonOutput.Option))
             {
-                JsonOutput.Write(console.Out, new { summary, commands = page.Items, nextCursor = page.NextCursor });
+                JsonOutput.Write(console.Out, new { summary, deadLetters = letters });
                 return ExitCodes.Success;
             }
 
-            if (summaryNote is null)
+            WriteSummary(console.Out, summary);
+            await console.Out.WriteLineAsync().ConfigureAwait(false);
+            if (letters.Count == 0)
             {
-                WriteSummary(console.Out, summary);
-            }
-            else
-            {
-                await console.Out.WriteLineAsync($"DEAD LETTERS{Environment.NewLine}  {summaryNote}").ConfigureAwait(false);
+                await console.Out.WriteLineAsync("no dead letters match").ConfigureAwait(false);
+                return ExitCodes.Success;
             }
 
-            await console.Out.WriteLineAsync().ConfigureAwait(false);
-            await console.Out.WriteLineAsync("YOUR DEAD-LETTERED COMMANDS").ConfigureAwait(false);
-            StatusCommands.WriteList(console.Out, page.Items);
+            var table = new Table("ID", "COMMAND", "TYPE", "TENANT", "ATTEMPTS", "SOURCE", "REASON", "LAST FAILURE", "REDRIVEN");
+            foreach (var letter in letters)
+            {
+                table.Add(letter.Id.ToString(CultureInfo.InvariantCulture), letter.CommandId?.ToString(), letter.Type, letter.Tenant,
+                    Cells.Number(letter.Attempts), letter.Source, MsgCommandLine.OneLine(letter.Reason), Cells.Time(letter.LastFailureAt),
+                    letter.RedrivenAt is null ? "-" : $"{Cells.Time(letter.RedrivenAt)} by {letter.RedrivenBy}");
+            }
+
+            table.WriteTo(console.Out);
             return ExitCodes.Success;
         }));
         return command;
@@ -96,82 +93,87 @@ internal static class DeadLettersCommand
 
     private static Command CreateRedrive(CliConsole console)
     {
-        var id = new Option<Guid?>("--id") { Description = "Redrive this one dead-lettered command" };
-        var type = new Option<string>("--type", "-t") { Description = "Bulk: only this command type" };
-        var tenant = new Option<string>("--tenant") { Description = "Bulk: only this tenant" };
-        var since = new Option<DateTimeOffset?>("--since") { Description = "Bulk: only dead letters stored at or after this time (ISO 8601)" };
-        var until = new Option<DateTimeOffset?>("--until") { Description = "Bulk: only dead letters stored before this time (ISO 8601)" };
-        var command = new Command("redrive", "Send dead letters back to their queues: one with --id, or in bulk by filter (scope admin)")
-        {
-            id, type, tenant, since, until,
-        };
+        var id = new Option<Guid?>("--id") { Description = "Redrive this one dead-lettered command of your tenant (scope commands)" };
+        var filter = new FilterOptions();
+        var command = new Command("redrive", "Send dead letters back through the outbox, each once: one with --id, or in bulk by filter (scope admin)") { id };
+        filter.AddTo(command);
         command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
         {
-            var json = parse.GetValue(JsonOutput.Option);
-            if (parse.GetValue(id) is { } commandId)
+            var commandId = parse.GetValue(id);
+            var bulk = filter.Read(parse);
+            if (commandId is not null && bulk != new DeadLetterFilter())
             {
-                if (parse.GetValue(type) is not null || parse.GetValue(tenant) is not null || parse.GetValue(since) is not null || parse.GetValue(until) is not null)
-                {
-                    throw new CliException("--id redrives one command: leave out the bulk filters", ExitCodes.Usage);
-                }
-
-                try
-                {
-                    await client.RedriveCommandAsync(commandId, cancellationToken).ConfigureAwait(false);
-                }
-                catch (MessagingClientException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
-                {
-                    // A route that does not exist answers the generic problem ("Not Found"); an unknown command has its own title.
-                    throw new CliException(ex.ProblemTitle is null or "Not Found"
-                        ? $"this gateway has no redrive endpoint (POST /api/commands/{commandId}/redrive answered 404)"
-                        : $"command {commandId} not found (404)");
-                }
-                catch (MessagingClientException ex) when (ex.StatusCode == HttpStatusCode.Conflict)
-                {
-                    throw new CliException($"command {commandId} is not dead-lettered (409)");
-                }
-
-                if (json)
-                {
-                    JsonOutput.Write(console.Out, new { id = commandId, redriven = true });
-                }
-                else
-                {
-                    await console.Out.WriteLineAsync($"redriven {commandId}").ConfigureAwait(false);
-                }
-
-                return ExitCodes.Success;
+                throw new CliException("--id redrives one command: leave out the bulk filters", ExitCodes.Usage);
             }
 
             DeadLetterRedriveResult result;
             try
             {
-                result = await client.RedriveDeadLettersAsync(new DeadLetterFilter
-                {
-                    Type = parse.GetValue(type),
-                    Tenant = parse.GetValue(tenant),
-                    Since = parse.GetValue(since),
-                    Until = parse.GetValue(until),
-                }, cancellationToken).ConfigureAwait(false);
+                result = commandId is { } one
+                    ? await client.RedriveCommandAsync(one, cancellationToken).ConfigureAwait(false)
+                    : await client.RedriveDeadLettersAsync(bulk, cancellationToken).ConfigureAwait(false);
             }
-            catch (MessagingClientException ex) when (ex.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
+            catch (MessagingClientException ex) when (IsMissingRoute(ex))
             {
-                throw new CliException($"this gateway has no dead-letter redrive endpoint ({BulkRedriveRoute} answered {(int)ex.StatusCode!})");
+                var route = commandId is { } one ? $"POST /api/commands/{one}/redrive" : BulkRedriveRoute;
+                throw new CliException($"this gateway has no dead-letter redrive endpoint ({route} answered {(int)ex.StatusCode!})");
+            }
+            catch (MessagingClientException ex) when (commandId is not null && ex.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new CliException($"command {commandId} not found (404): unknown id, or another tenant's command");
+            }
+            catch (MessagingClientException ex) when (ex.StatusCode == HttpStatusCode.Conflict)
+            {
+                throw new CliException($"not redriven (409): {ex.ProblemTitle ?? ex.Message}");
             }
 
-            if (json)
+            if (parse.GetValue(JsonOutput.Option))
             {
                 JsonOutput.Write(console.Out, result);
             }
             else
             {
-                await console.Out.WriteLineAsync(result.Redriven is { } count
-                    ? $"redriven {count.ToString(CultureInfo.InvariantCulture)} dead letter(s)"
-                    : "redrive requested").ConfigureAwait(false);
+                await console.Out.WriteLineAsync(
+                    $"redriven {result.Redriven.ToString(CultureInfo.InvariantCulture)}, skipped {result.Skipped.ToString(CultureInfo.InvariantCulture)} (unreadable)")
+                    .ConfigureAwait(false);
             }
 
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    // A route the gateway does not have answers the generic problem ("Not Found", or 405 for another method);
+    // an unknown command has its own title.
+    private static bool IsMissingRoute(MessagingClientException exception) =>
+        exception.StatusCode is HttpStatusCode.MethodNotAllowed
+        || (exception.StatusCode is HttpStatusCode.NotFound && exception.ProblemTitle is null or "Not Found");
+
+    /// <summary>The filters shared by list and bulk redrive.</summary>
+    private sealed class FilterOptions
+    {
+        private readonly Option<string> _type = new("--type", "-t") { Description = "Only this command type" };
+        private readonly Option<string> _tenant = new("--tenant") { Description = "Only this tenant" };
+        private readonly Option<DateTimeOffset?> _from = new("--from") { Description = "Only dead letters stored at or after this time (ISO 8601)" };
+        private readonly Option<DateTimeOffset?> _to = new("--to") { Description = "Only dead letters stored before this time (ISO 8601)" };
+        private readonly Option<int?> _limit = new("--limit", "-n") { Description = "At most this many" };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_type);
+            command.Options.Add(_tenant);
+            command.Options.Add(_from);
+            command.Options.Add(_to);
+            command.Options.Add(_limit);
+        }
+
+        public DeadLetterFilter Read(ParseResult parse) => new()
+        {
+            Type = parse.GetValue(_type),
+            Tenant = parse.GetValue(_tenant),
+            From = parse.GetValue(_from),
+            To = parse.GetValue(_to),
+            Limit = parse.GetValue(_limit),
+        };
     }
 }

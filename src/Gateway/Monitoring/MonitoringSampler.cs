@@ -18,8 +18,9 @@ namespace Messaging.Gateway.Monitoring;
 /// PostgreSQL or RabbitMQ itself:
 /// <c>messaging.queue.messages</c> (tags <c>messaging.destination.name</c>, <c>messaging.queue.state</c> = ready | unacked),
 /// <c>messaging.queue.consumers</c>, <c>messaging.outbox.pending</c>, <c>messaging.outbox.oldest_pending_age</c> (s),
-/// <c>messaging.dead_letters.waiting</c> (tag <c>messaging.command.type</c>) and <c>messaging.alerts.firing</c> (tags
-/// <c>messaging.alert.rule</c>, <c>messaging.alert.severity</c>), on the meter <c>Messaging.Gateway</c>.
+/// <c>messaging.dead_letters.waiting</c> (tag <c>messaging.command.type</c>), <c>messaging.alerts.firing</c> (tags
+/// <c>messaging.alert.rule</c>, <c>messaging.alert.severity</c>) and <c>messaging.health.status</c> (tag
+/// <c>messaging.health.check</c>; 0 healthy, 1 degraded, 2 unhealthy), on the meter <c>Messaging.Gateway</c>.
 /// </summary>
 internal sealed partial class MonitoringSampler : BackgroundService
 {
@@ -78,6 +79,7 @@ internal sealed partial class MonitoringSampler : BackgroundService
         meter.CreateObservableGauge("messaging.outbox.oldest_pending_age", ObserveOutboxAge, "s", "How long the oldest due outbox row has waited.");
         meter.CreateObservableGauge("messaging.dead_letters.waiting", ObserveDeadLetters, "{dead_letter}", "Dead letters waiting for a redrive, by command type.");
         meter.CreateObservableGauge("messaging.alerts.firing", ObserveAlerts, "{alert}", "Built-in alerts firing, by rule and severity.");
+        meter.CreateObservableGauge("messaging.health.status", ObserveHealth, description: "The gateway's readiness checks: 0 healthy, 1 degraded, 2 unhealthy.");
     }
 
     /// <summary>The latest sample and the alerts firing after it.</summary>
@@ -233,6 +235,10 @@ internal sealed partial class MonitoringSampler : BackgroundService
         _latest.Alerts.GroupBy(a => (a.Rule, a.Severity)).Select(g => new Measurement<int>(g.Count(),
             new KeyValuePair<string, object?>("messaging.alert.rule", g.Key.Rule),
             new KeyValuePair<string, object?>("messaging.alert.severity", g.Key.Severity)));
+
+    private IEnumerable<Measurement<int>> ObserveHealth() =>
+        (_latest.Sample.Health ?? []).Select(h => new Measurement<int>(h.Status switch { "Healthy" => 0, "Degraded" => 1, _ => 2 },
+            new KeyValuePair<string, object?>("messaging.health.check", h.Name)));
 
     private static partial class Log
     {

@@ -48,6 +48,10 @@ public static class OpenTelemetryExtensions
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
         builder.Services.AddMessagingTelemetry();
 
+        // Polly's own telemetry logs every execution attempt at Information, with the call's result: too much, and the
+        // result may hold data. Handled failures and retries (Warning) still log; our resilience events have their own.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithTracing(tracing => tracing

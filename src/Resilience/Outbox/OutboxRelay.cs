@@ -105,7 +105,6 @@ internal sealed partial class OutboxRelay(
             {
                 sent.Add(rows[i].Id);
                 sentCommands.Add(rows[i].CommandId);
-                metrics.Published(rows[i].Destination, rows[i].IsEvent, rows[i].DueAt);
             }
             else
             {
@@ -140,6 +139,15 @@ internal sealed partial class OutboxRelay(
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (outcomes[i] is null)
+            {
+                // Recorded once the row is committed as sent (confirm and commit are a few milliseconds apart).
+                metrics.Published(rows[i].Destination, rows[i].IsEvent, rows[i].DueAt);
+            }
+        }
+
         if (failed.Count > 0)
         {
             topology.Invalidate();

@@ -30,6 +30,7 @@ builder.AddOutboxRelay();
 builder.AddGatewayAuth();
 builder.AddCommandsApi();
 builder.AddDeadLetters();
+builder.AddMonitoring();
 
 var app = builder.Build();
 app.UseDefaultExceptionHandler();
@@ -41,6 +42,7 @@ app.MapAuthApi().WithResilience("auth");
 app.MapCommandsApi().WithResilience("commands");
 app.MapMonitoringApi().WithResilience("monitoring");
 app.MapDeadLettersApi();
+app.MapMonitoringPage();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory in tests).</summary>

@@ -23,7 +23,8 @@ internal static class MonitoringApi
     }
 
     private static async Task<Ok<MonitoringOverview>> GetOverviewAsync(
-        SharedBreakerStates breakers, NpgsqlDataSource dataSource, DeadLetterStore deadLetters, TimeProvider timeProvider, CancellationToken cancellationToken)
+        SharedBreakerStates breakers, NpgsqlDataSource dataSource, DeadLetterStore deadLetters, MonitoringSampler sampler, TimeProvider timeProvider,
+        CancellationToken cancellationToken)
     {
         var snapshot = await breakers.FleetSnapshotAsync(cancellationToken);
         var outbox = await OutboxStatistics.ReadAsync(dataSource, timeProvider, cancellationToken);
@@ -41,7 +42,13 @@ internal static class MonitoringApi
         return TypedResults.Ok(new MonitoringOverview(
             snapshot.Select(b => new BreakerView(b.Name, ToWire(b.State), b.Since)).ToList(),
             outbox,
-            deadLetterSummary));
+            deadLetterSummary)
+        {
+            // Queues and alerts come from the sampler's latest pass (every Monitoring:SampleInterval).
+            Queues = sampler.Latest.Sample.Queues ?? [],
+            Alerts = sampler.Latest.Alerts,
+            SampledAt = sampler.Latest.Sample.At,
+        });
     }
 
     private static async Task<Results<Ok<BreakerView>, ProblemHttpResult>> ControlAsync(
@@ -74,7 +81,17 @@ internal static class MonitoringApi
 }
 
 /// <summary>The body of <c>GET /api/monitoring/overview</c>.</summary>
-internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox, DeadLetterSummary? DeadLetters);
+internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox, DeadLetterSummary? DeadLetters)
+{
+    /// <summary>The queues: depth, unacked, consumers, rates and recent depths (empty until the first sample).</summary>
+    public IReadOnlyList<QueueView> Queues { get; init; } = [];
+
+    /// <summary>The built-in alerts firing now, most severe first.</summary>
+    public IReadOnlyList<AlertView> Alerts { get; init; } = [];
+
+    /// <summary>When the queues and alerts were sampled.</summary>
+    public DateTimeOffset SampledAt { get; init; }
+}
 
 /// <summary>One breaker as operators see it.</summary>
 internal sealed record BreakerView(string Name, string State, DateTimeOffset Since);

@@ -1,5 +1,6 @@
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -50,6 +51,7 @@ public static class OutboxServiceCollectionExtensions
             .ValidateOnStart();
         builder.Services.TryAddSingleton<CommandTopologyDeclarer>();
         builder.Services.AddResilienceCore();
+        builder.Services.AddMessagingTelemetry();
         builder.Services.AddSingleton<OutboxRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         return builder;

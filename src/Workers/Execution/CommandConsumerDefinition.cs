@@ -1,6 +1,7 @@
 using MassTransit;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Bus;
+using Messaging.Resilience.Telemetry;
 using Messaging.Workers.ExternalServices;
 using Microsoft.Extensions.Options;
 
@@ -60,6 +61,10 @@ internal abstract class CommandConsumerDefinition<TConsumer, TMessage> : Consume
             rabbit.AutoDelete = false;
             rabbit.ConfigureCommandQueue();
         }
+
+        // Outermost: every log record of the delivery (its retries too) carries the command's id, type and tenant.
+        endpointConfigurator.UseFilter(new CommandConsumeTelemetryFilter<TMessage>(_commandType,
+            context.GetRequiredService<ILogger<CommandConsumeTelemetryFilter<TMessage>>>()));
 
         // Immediate redeliveries for transient failures; answers outside the provider's contract are
         // not retried. What comes after the last redelivery (today MassTransit's _error queue) becomes

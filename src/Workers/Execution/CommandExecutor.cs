@@ -1,6 +1,7 @@
 using MassTransit;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Deadlines;
+using Messaging.Resilience.Telemetry;
 using Messaging.Workers.ExternalServices;
 using Polly;
 
@@ -21,7 +22,7 @@ namespace Messaging.Workers.Execution;
 /// last step: they belong in the retry policy of <see cref="CommandConsumerDefinition{TConsumer, TMessage}"/>
 /// and in the transient branch below.
 /// </remarks>
-internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProvider timeProvider, ILogger<CommandExecutor> logger)
+internal sealed partial class CommandExecutor(CommandStatusStore store, CommandMetrics metrics, TimeProvider timeProvider, ILogger<CommandExecutor> logger)
 {
     /// <summary>The error stored on a command whose deadline passed before it ran.</summary>
     internal static readonly CommandError DeadlineExceeded =
@@ -135,10 +136,12 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
         }
         else if (outcome.Succeeded)
         {
+            metrics.Completed(commandType, CommandOutcome.Succeeded, commandId);
             Log.CommandSucceeded(logger, commandId, commandType, attempts.Value);
         }
         else
         {
+            metrics.Completed(commandType, CommandOutcome.Failed, commandId);
             Log.CommandRefused(logger, commandId, commandType, outcome.Refusal!.Code);
         }
     }
@@ -147,6 +150,7 @@ internal sealed partial class CommandExecutor(CommandStatusStore store, TimeProv
     {
         if (await store.ExpireAsync(commandId, DeadlineExceeded, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false))
         {
+            metrics.Completed(commandType, CommandOutcome.Expired, commandId);
             Log.CommandExpired(logger, commandId, commandType);
         }
     }

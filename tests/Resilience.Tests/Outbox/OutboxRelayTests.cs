@@ -60,6 +60,8 @@ public sealed class OutboxRelayTests : IAsyncLifetime
 
         var messages = await ReceiveAsync(ChargePayment.TypeName, expected: 1);
         Assert.Equal(due[0], Guid.Parse(Assert.Single(messages).MessageId));
+        // The relay marks the due row sent in the transaction that follows the confirm: wait for it.
+        await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 1);
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL"));
     }
 

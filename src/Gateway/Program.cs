@@ -2,6 +2,7 @@ using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
 using Messaging.Gateway.Commands;
 using Messaging.Gateway.Monitoring;
+using Messaging.Gateway.RateLimiting;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Persistence;
@@ -27,15 +28,22 @@ builder.AddMessagingBus();
 builder.AddOutboxRelay();
 builder.AddGatewayAuth();
 builder.AddCommandsApi();
+builder.AddGatewayRateLimiting();
 
 var app = builder.Build();
+
+// Order matters (docs/rate-limiting.md): forwarded headers only from known proxies, then the per-IP limit before
+// any token is validated, and the per-tenant limit once the token's tenant is known.
 app.UseDefaultExceptionHandler();
+app.UseGatewayForwardedHeaders();
 app.UseRequestTimeouts();
+app.UseIpRateLimiting();
 app.UseAuthentication();
+app.UseTenantRateLimiting();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
-app.MapAuthApi().WithResilience("auth");
-app.MapCommandsApi().WithResilience("commands");
+app.MapAuthApi().WithResilience("auth").WithIpRateLimit("auth");
+app.MapCommandsApi().WithResilience("commands").WithIpRateLimit("commands").RequireTenantRateLimit();
 app.MapMonitoringApi().WithResilience("monitoring");
 app.Run();
 

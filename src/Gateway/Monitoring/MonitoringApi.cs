@@ -1,5 +1,6 @@
 using Messaging.Gateway.Auth;
 using Messaging.Resilience.Breakers;
+using Messaging.Resilience.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -21,13 +22,15 @@ internal static class MonitoringApi
         return group;
     }
 
-    private static async Task<Ok<MonitoringOverview>> GetOverviewAsync(SharedBreakerStates breakers, NpgsqlDataSource dataSource, TimeProvider timeProvider, CancellationToken cancellationToken)
+    private static async Task<Ok<MonitoringOverview>> GetOverviewAsync(
+        SharedBreakerStates breakers, DistributedRateLimits rateLimits, NpgsqlDataSource dataSource, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var snapshot = await breakers.FleetSnapshotAsync(cancellationToken);
         var outbox = await OutboxStatistics.ReadAsync(dataSource, timeProvider, cancellationToken);
         return TypedResults.Ok(new MonitoringOverview(
             snapshot.Select(b => new BreakerView(b.Name, ToWire(b.State), b.Since)).ToList(),
-            outbox));
+            outbox,
+            new RateLimitingView(rateLimits.RejectedLastMinute, rateLimits.IsDegraded)));
     }
 
     private static async Task<Results<Ok<BreakerView>, ProblemHttpResult>> ControlAsync(
@@ -60,7 +63,10 @@ internal static class MonitoringApi
 }
 
 /// <summary>The body of <c>GET /api/monitoring/overview</c>.</summary>
-internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox);
+internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox, RateLimitingView RateLimiting);
+
+/// <summary>This instance's rate limiting: requests it refused in the last minute, and whether it is on its local fallback.</summary>
+internal sealed record RateLimitingView(long RejectedLastMinute, bool Degraded);
 
 /// <summary>One breaker as operators see it.</summary>
 internal sealed record BreakerView(string Name, string State, DateTimeOffset Since);

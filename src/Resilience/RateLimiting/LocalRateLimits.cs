@@ -26,7 +26,7 @@ internal sealed class LocalRateLimits(TimeProvider timeProvider)
         var now = Now();
         while (true)
         {
-            var state = GetScope(scope, buckets.Count, now);
+            var state = GetScope(scope, now);
             lock (state.Lock)
             {
                 if (!state.Removed)
@@ -42,13 +42,13 @@ internal sealed class LocalRateLimits(TimeProvider timeProvider)
         var now = Now();
         while (true)
         {
-            var state = GetScope(scope, 1, now);
+            var state = GetScope(scope, now);
             lock (state.Lock)
             {
                 if (!state.Removed)
                 {
                     state.PausedUntil = Math.Max(state.PausedUntil, now + duration.Ticks);
-                    state.FullAt = Math.Max(state.FullAt, state.PausedUntil);
+                    state.FullAt = state.FullAt == long.MaxValue ? state.PausedUntil : Math.Max(state.FullAt, state.PausedUntil);
                     return;
                 }
             }
@@ -57,8 +57,7 @@ internal sealed class LocalRateLimits(TimeProvider timeProvider)
 
     private static StoreAnswer Acquire(Scope state, IReadOnlyList<RateLimitBucket> buckets, int permits, double share, long now)
     {
-        state.EnsureSize(buckets.Count);
-        if (permits > 0 && state.PausedUntil > now)
+                if (permits > 0 && state.PausedUntil > now)
         {
             var wait = TimeSpan.FromTicks(state.PausedUntil - now);
             return new StoreAnswer(false, wait, 0, wait, -1);
@@ -74,7 +73,7 @@ internal sealed class LocalRateLimits(TimeProvider timeProvider)
             var interval = share >= 1.0 ? rule.EmissionInterval.Ticks : (long)Math.Ceiling(rule.EmissionInterval.Ticks / share);
             var burst = share >= 1.0 ? rule.EffectiveBurst : Math.Max(1, (long)Math.Floor(rule.EffectiveBurst * share));
             var capacity = burst * interval;
-            var tat = Math.Max(state.Tats[i], now);
+            var tat = Math.Max(state.Tats.GetValueOrDefault(buckets[i].Name), now);
             var newTat = Math.Max(now, tat + (permits * interval));
             var ahead = newTat - now;
             if (ahead > capacity)
@@ -105,12 +104,21 @@ internal sealed class LocalRateLimits(TimeProvider timeProvider)
 
         if (!allowed)
         {
+            if (state.FullAt == long.MaxValue)
+            {
+                state.FullAt = Math.Max(now, state.PausedUntil);
+            }
+
             return new StoreAnswer(false, TimeSpan.FromTicks(retry), 0, TimeSpan.FromTicks(reset), index);
         }
 
-        tats.CopyTo(state.Tats);
+        for (var i = 0; i < buckets.Count; i++)
+        {
+            state.Tats[buckets[i].Name] = tats[i];
+        }
+
         state.FullAt = state.PausedUntil;
-        foreach (var tat in tats)
+        foreach (var tat in state.Tats.Values)
         {
             state.FullAt = Math.Max(state.FullAt, tat);
         }
@@ -118,14 +126,14 @@ internal sealed class LocalRateLimits(TimeProvider timeProvider)
         return new StoreAnswer(true, TimeSpan.Zero, Math.Max(0, remaining), TimeSpan.FromTicks(reset), index);
     }
 
-    private Scope GetScope(string scope, int buckets, long now)
+    private Scope GetScope(string scope, long now)
     {
         if (_scopes.TryGetValue(scope, out var state))
         {
             return state;
         }
 
-        state = _scopes.GetOrAdd(scope, static (_, count) => new Scope(count), buckets);
+        state = _scopes.GetOrAdd(scope, static _ => new Scope());
         if (_scopes.Count > SweepThreshold)
         {
             Sweep(now);
@@ -166,20 +174,15 @@ internal sealed class LocalRateLimits(TimeProvider timeProvider)
         }
     }
 
-    private sealed class Scope(int buckets)
+    private sealed class Scope
     {
         public readonly Lock Lock = new();
-        public long[] Tats = new long[buckets];
-        public long PausedUntil;
-        public long FullAt;
-        public bool Removed;
 
-        public void EnsureSize(int count)
-        {
-            if (Tats.Length < count)
-            {
-                Array.Resize(ref Tats, count);
-            }
-        }
+        // Each bucket's theoretical arrival time, by bucket name (ticks since the instance started).
+        public readonly Dictionary<string, long> Tats = new(StringComparer.Ordinal);
+        public long PausedUntil;
+        // A new scope is not swept before its first decision (it would be recreated, and swept again, forever).
+        public long FullAt = long.MaxValue;
+        public bool Removed;
     }
 }

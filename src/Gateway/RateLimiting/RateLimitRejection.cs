@@ -32,7 +32,7 @@ internal static class RateLimitRejection
         // Not one of ours (should not happen): still a well-formed 429.
         var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
         http.Response.Headers.RetryAfter = Seconds(retryAfter);
-        await Problem(Seconds(retryAfter)).ExecuteAsync(http).ConfigureAwait(false);
+        await Problem().ExecuteAsync(http).ConfigureAwait(false);
     }
 
     /// <summary>Sets the headers of a refused <paramref name="decision"/> and returns its problem result.</summary>
@@ -45,7 +45,7 @@ internal static class RateLimitRejection
         headers[PolicyHeader] = PolicyValue(decision);
         headers[RateLimitHeader] = RateLimitValue(decision);
         headers.CacheControl = "no-store";
-        return Problem(retryAfter);
+        return Problem();
     }
 
     /// <summary><c>"ip-auth";q=20;w=60</c>.</summary>
@@ -56,11 +56,11 @@ internal static class RateLimitRejection
     public static string RateLimitValue(RateLimitDecision decision) => string.Create(CultureInfo.InvariantCulture,
         $"\"{decision.Policy}\";r={Math.Max(0, decision.Remaining)};t={Seconds(decision.ResetAfter)}");
 
-    private static ProblemHttpResult Problem(string retryAfterSeconds) => TypedResults.Problem(
+    private static ProblemHttpResult Problem() => TypedResults.Problem(
         statusCode: StatusCodes.Status429TooManyRequests,
         title: Title,
         type: ProblemType,
-        detail: $"Too many requests; retry after {retryAfterSeconds} s.");
+        detail: "The rate limit is exhausted; retry after the number of seconds in Retry-After.");
 
     private static string Seconds(TimeSpan value) =>
         Math.Max(1, (long)Math.Ceiling(value.TotalSeconds)).ToString(CultureInfo.InvariantCulture);

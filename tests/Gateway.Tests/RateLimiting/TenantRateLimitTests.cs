@@ -87,4 +87,21 @@ public sealed class TenantRateLimitTests(TenantRateLimitFixture gateway) : IClas
         Assert.NotNull(validation);
         Assert.Contains("RateLimiting:Tenants:Assignments:tenant-x", validation.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("RateLimiting:PerIp:PermitLimit", "0", "RateLimiting:PerIp")]
+    [InlineData("RateLimiting:FailedSecrets:Window", "00:00:00", "RateLimiting:FailedSecrets")]
+    [InlineData("ForwardedHeaders:KnownProxies:0", "not-an-address", "ForwardedHeaders:KnownProxies:0")]
+    public void AnInvalidSetting_FailsAtStart_NamingTheKey(string key, string value, string named)
+    {
+        var configuration = gateway.HostConfiguration();
+        configuration[key] = value;
+        using var factory = GatewayHost.CreateFactory(configuration);
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.Server);
+
+        var validation = error as OptionsValidationException ?? error.InnerException as OptionsValidationException;
+        Assert.NotNull(validation);
+        Assert.Contains(named, validation.Message, StringComparison.Ordinal);
+    }
 }

@@ -1,6 +1,7 @@
 using Messaging.Gateway.Auth;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.DeadLetters;
+using Messaging.Resilience.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -23,8 +24,8 @@ internal static class MonitoringApi
     }
 
     private static async Task<Ok<MonitoringOverview>> GetOverviewAsync(
-        SharedBreakerStates breakers, NpgsqlDataSource dataSource, DeadLetterStore deadLetters, MonitoringSampler sampler, TimeProvider timeProvider,
-        CancellationToken cancellationToken)
+        SharedBreakerStates breakers, DistributedRateLimits rateLimits, NpgsqlDataSource dataSource, DeadLetterStore deadLetters, MonitoringSampler sampler,
+        TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var snapshot = await breakers.FleetSnapshotAsync(cancellationToken);
         var outbox = await OutboxStatistics.ReadAsync(dataSource, timeProvider, cancellationToken);
@@ -48,6 +49,7 @@ internal static class MonitoringApi
             Queues = sampler.Latest.Sample.Queues ?? [],
             Alerts = sampler.Latest.Alerts,
             SampledAt = sampler.Latest.Sample.At,
+            RateLimiting = new RateLimitingView(rateLimits.RejectedLastMinute, rateLimits.IsDegraded),
         });
     }
 
@@ -83,6 +85,9 @@ internal static class MonitoringApi
 /// <summary>The body of <c>GET /api/monitoring/overview</c>.</summary>
 internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox, DeadLetterSummary? DeadLetters)
 {
+    /// <summary>This instance's rate limiting.</summary>
+    public RateLimitingView? RateLimiting { get; init; }
+
     /// <summary>The queues: depth, unacked, consumers, rates and recent depths (empty until the first sample).</summary>
     public IReadOnlyList<QueueView> Queues { get; init; } = [];
 
@@ -92,6 +97,9 @@ internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, O
     /// <summary>When the queues and alerts were sampled.</summary>
     public DateTimeOffset SampledAt { get; init; }
 }
+
+/// <summary>This instance's rate limiting: requests it refused in the last minute, and whether it is on its local fallback.</summary>
+internal sealed record RateLimitingView(long RejectedLastMinute, bool Degraded);
 
 /// <summary>One breaker as operators see it.</summary>
 internal sealed record BreakerView(string Name, string State, DateTimeOffset Since);

@@ -97,6 +97,11 @@ public sealed class SystemFixture : ServicesFixture
         environment["Urls"] = $"http://127.0.0.1:{GatewayPort}";
         environment["Auth__SigningKeys__0"] = SigningKey;
         environment["Outbox__Relay__PollInterval"] = "00:00:00.250";
+        // Every test request comes from 127.0.0.1: the production per-IP and per-tenant limits would
+        // throttle the suite itself. Rate limiting has its own tests.
+        environment["RateLimiting__PerIp__PermitLimit"] = "1000000";
+        environment["RateLimiting__Routes__auth__PerIp__PermitLimit"] = "1000000";
+        environment["RateLimiting__Tenants__Default__PermitLimit"] = "1000000";
         return environment;
     }
 

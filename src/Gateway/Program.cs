@@ -3,6 +3,7 @@ using Messaging.Gateway.Clients;
 using Messaging.Gateway.DeadLetters;
 using Messaging.Gateway.Commands;
 using Messaging.Gateway.Monitoring;
+using Messaging.Gateway.RateLimiting;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.Outbox;
@@ -30,17 +31,26 @@ builder.AddOutboxRelay();
 builder.AddGatewayAuth();
 builder.AddCommandsApi();
 builder.AddDeadLetters();
+builder.AddMonitoring();
+builder.AddGatewayRateLimiting();
 
 var app = builder.Build();
+
+// Order matters (docs/rate-limiting.md): forwarded headers only from known proxies, then the per-IP limit before
+// any token is validated, and the per-tenant limit once the token's tenant is known.
 app.UseDefaultExceptionHandler();
+app.UseGatewayForwardedHeaders();
 app.UseRequestTimeouts();
+app.UseIpRateLimiting();
 app.UseAuthentication();
+app.UseTenantRateLimiting();
 app.UseAuthorization();
 app.MapDefaultEndpoints();
-app.MapAuthApi().WithResilience("auth");
-app.MapCommandsApi().WithResilience("commands");
+app.MapAuthApi().WithResilience("auth").WithIpRateLimit("auth");
+app.MapCommandsApi().WithResilience("commands").WithIpRateLimit("commands").RequireTenantRateLimit();
 app.MapMonitoringApi().WithResilience("monitoring");
 app.MapDeadLettersApi();
+app.MapMonitoringPage();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory in tests).</summary>

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Serialization;
 using Messaging.Gateway.Clients;
+using Messaging.Gateway.RateLimiting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -36,6 +37,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
     ClientStore store,
     ClientSecretHasher hasher,
     AccessTokenIssuer issuer,
+    FailedSecretLimiter secretChecks,
     ResiliencePipelineProvider<string> pipelines,
     IOptionsMonitor<AuthOptions> options,
     TimeProvider timeProvider,
@@ -52,7 +54,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
     // A token request is a handful of short fields; anything bigger is not one.
     private static readonly FormOptions FormLimits = new() { ValueCountLimit = 16, KeyLengthLimit = 64, ValueLengthLimit = 4096 };
 
-    public async Task<Results<JsonHttpResult<TokenResponse>, JsonHttpResult<OAuthError>>> HandleAsync(HttpContext context)
+    public async Task<Results<JsonHttpResult<TokenResponse>, JsonHttpResult<OAuthError>, ProblemHttpResult>> HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request;
@@ -125,6 +127,14 @@ internal sealed partial class ClientCredentialsTokenHandler(
             (clientId, secret) = (formClientId, formSecret);
         }
 
+        // Failed secret checks are limited per client id, whichever IPs they come from (the permit is taken before
+        // the check and given back unless the secret was wrong), with the same answer whether the client exists or not.
+        var check = await secretChecks.BeginCheckAsync(clientId, cancellationToken).ConfigureAwait(false);
+        if (!check.IsAllowed)
+        {
+            return RateLimitRejection.Result(context, check);
+        }
+
         ClientCredential? credential;
         using (var timeout = new CancellationTokenSource(options.CurrentValue.CredentialStoreTimeout, timeProvider))
         using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken))
@@ -144,6 +154,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
             {
                 // Fail closed: without the store nobody is authenticated, and a valid client is not told it is invalid.
                 Log.CredentialStoreUnavailable(logger, ex);
+                await secretChecks.NotFailedAsync(clientId, CancellationToken.None).ConfigureAwait(false);
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return Error(StatusCodes.Status503ServiceUnavailable, "temporarily_unavailable", "Client credentials cannot be checked right now; retry later.");
             }
@@ -158,6 +169,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
             return InvalidClient(context);
         }
 
+        await secretChecks.NotFailedAsync(clientId, cancellationToken).ConfigureAwait(false);
         var granted = client.Scopes;
         var requestedScope = (string?)form["scope"];
         if (!string.IsNullOrWhiteSpace(requestedScope))

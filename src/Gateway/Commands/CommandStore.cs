@@ -1,15 +1,9 @@
-using System.Buffers.Binary;
-using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
-using Messaging.Contracts;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Pipelines;
 using Npgsql;
-using NpgsqlTypes;
 using Polly;
 using Polly.Registry;
 
@@ -47,12 +41,8 @@ internal sealed record IdempotencyRequest(string Key, byte[] RequestHash, DateTi
     /// the <c>Command-Timeout</c> (as a number, empty when absent) and the normalised payload, each
     /// separated by a NUL byte so no two different triples hash the same input.
     /// </summary>
-    public static byte[] HashOf(string typeName, int? timeoutSeconds, string payload)
-    {
-        var input = Encoding.UTF8.GetBytes(
-            $"{typeName}\0{timeoutSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture)}\0{payload}");
-        return SHA256.HashData(input);
-    }
+    public static byte[] HashOf(string typeName, int? timeoutSeconds, string payload) =>
+        CommandRows.RequestHash(typeName, timeoutSeconds, payload);
 }
 
 /// <summary>What became of a submission.</summary>
@@ -88,11 +78,7 @@ internal sealed partial class CommandStore(
     ILogger<CommandStore> logger)
 {
     /// <summary>How bodies, payloads and stored responses are written: camelCase, enums as strings, no nulls.</summary>
-    internal static readonly JsonSerializerOptions StoredJson = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter() },
-    };
+    internal static readonly JsonSerializerOptions StoredJson = CommandRows.StoredJson;
 
     private const string ViewColumns =
         "id, type, status, attempts, created_at, updated_at, deadline, result::text, error_code, error_message";
@@ -124,21 +110,23 @@ internal sealed partial class CommandStore(
         var response = new CommandAccepted(command.Id, command.Descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(command.Id));
         if (command.Idempotency is { } idempotency)
         {
-            var existing = await ClaimKeyAsync(connection, transaction, command.Tenant, idempotency.Key, command.Now, cancellationToken).ConfigureAwait(false);
+            var existing = await CommandRows.ClaimIdempotencyKeyAsync(transaction, command.Tenant, idempotency.Key, command.Now, wait: false, cancellationToken)
+                .ConfigureAwait(false);
             switch (existing)
             {
-                case KeyClaim.InFlight:
+                case IdempotencyClaim.InFlight:
                     return new SubmitOutcome.KeyInFlight();
-                case KeyClaim.Stored stored when stored.RequestHash.AsSpan().SequenceEqual(idempotency.RequestHash):
-                    return new SubmitOutcome.Replayed(stored.Response);
-                case KeyClaim.Stored:
+                case IdempotencyClaim.Stored stored when stored.RequestHash.AsSpan().SequenceEqual(idempotency.RequestHash):
+                    return new SubmitOutcome.Replayed(JsonSerializer.Deserialize<CommandAccepted>(stored.ResponseBody, StoredJson)
+                        ?? throw new InvalidOperationException("A stored idempotent response is empty."));
+                case IdempotencyClaim.Stored:
                     return new SubmitOutcome.KeyReused();
             }
         }
 
         try
         {
-            await InsertCommandAsync(connection, transaction, command, cancellationToken).ConfigureAwait(false);
+            await CommandRows.InsertCommandAsync(transaction, ToRow(command), cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "commands_pkey")
         {
@@ -150,10 +138,12 @@ internal sealed partial class CommandStore(
 
         if (command.Idempotency is { } key)
         {
-            await InsertKeyAsync(connection, transaction, command, key, response, cancellationToken).ConfigureAwait(false);
+            await CommandRows.InsertIdempotencyKeyAsync(transaction, ToRow(command), key.Key, key.RequestHash, StatusCodes.Status202Accepted,
+                JsonSerializer.Serialize(response, StoredJson), key.ExpiresAt, cancellationToken).ConfigureAwait(false);
         }
 
-        await outboxWriter.EnqueueAsync(transaction, ToOutboxMessage(command), cancellationToken).ConfigureAwait(false);
+        var message = CommandRows.ToOutboxMessage(ToRow(command), command.Descriptor, command.Request.ToMessage(command.Id, command.Tenant));
+        await outboxWriter.EnqueueAsync(transaction, message, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         outboxSignal.Notify();
         Log.CommandAccepted(logger, command.Id, command.Descriptor.TypeName, command.Tenant, command.Idempotency is not null);
@@ -217,125 +207,11 @@ internal sealed partial class CommandStore(
         return new CommandPage(items, new CommandCursor(last.CreatedAt, last.Id).Encode());
     }
 
-    /// <summary>The advisory lock key for an idempotency key: the first 8 bytes of SHA-256 over a prefix, the tenant and the key.</summary>
-    internal static long IdempotencyLockKey(string tenant, string key)
-    {
-        var input = Encoding.UTF8.GetBytes($"idempotency\0{tenant}\0{key}");
-        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(input, hash);
-        return BinaryPrimitives.ReadInt64BigEndian(hash);
-    }
+    /// <summary>The advisory lock key for an idempotency key (see <see cref="CommandRows.IdempotencyLockKey"/>).</summary>
+    internal static long IdempotencyLockKey(string tenant, string key) => CommandRows.IdempotencyLockKey(tenant, key);
 
-    private static async Task<KeyClaim> ClaimKeyAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string tenant, string key, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(@lock_key)", connection, transaction))
-        {
-            tryLock.Parameters.AddWithValue("lock_key", IdempotencyLockKey(tenant, key));
-            if (await tryLock.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
-            {
-                return new KeyClaim.InFlight();
-            }
-        }
-
-        // Read committed: this statement's snapshot is taken after the lock, so it sees a first request that just committed.
-        await using (var select = new NpgsqlCommand(
-            "SELECT request_hash, response_body::text, expires_at FROM idempotency_keys WHERE tenant = @tenant AND key = @key",
-            connection, transaction))
-        {
-            select.Parameters.AddWithValue("tenant", tenant);
-            select.Parameters.AddWithValue("key", key);
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return new KeyClaim.Free();
-            }
-
-            if (reader.GetFieldValue<DateTimeOffset>(2) > now)
-            {
-                var response = JsonSerializer.Deserialize<CommandAccepted>(reader.GetString(1), StoredJson)
-                    ?? throw new InvalidOperationException("A stored idempotent response is empty.");
-                return new KeyClaim.Stored(reader.GetFieldValue<byte[]>(0), response);
-            }
-        }
-
-        // Expired keys count as absent: forget the old record in this same transaction.
-        await using var delete = new NpgsqlCommand("DELETE FROM idempotency_keys WHERE tenant = @tenant AND key = @key", connection, transaction);
-        delete.Parameters.AddWithValue("tenant", tenant);
-        delete.Parameters.AddWithValue("key", key);
-        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return new KeyClaim.Free();
-    }
-
-    private static async Task InsertCommandAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, NewCommand command, CancellationToken cancellationToken)
-    {
-        await using var insert = new NpgsqlCommand(
-            """
-            INSERT INTO commands (id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at)
-            VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now)
-            """, connection, transaction);
-        insert.Parameters.AddWithValue("id", command.Id);
-        insert.Parameters.AddWithValue("tenant", command.Tenant);
-        insert.Parameters.AddWithValue("client_id", command.ClientId);
-        insert.Parameters.AddWithValue("type", command.Descriptor.TypeName);
-        insert.Parameters.AddWithValue("status", nameof(CommandStatus.Accepted));
-        insert.Parameters.AddWithValue("payload", NpgsqlDbType.Jsonb, command.Payload);
-        insert.Parameters.AddWithValue("idempotency_key", NpgsqlDbType.Text, (object?)command.Idempotency?.Key ?? DBNull.Value);
-        insert.Parameters.AddWithValue("deadline", command.Deadline);
-        insert.Parameters.AddWithValue("now", command.Now);
-        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task InsertKeyAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, NewCommand command, IdempotencyRequest key, CommandAccepted response, CancellationToken cancellationToken)
-    {
-        await using var insert = new NpgsqlCommand(
-            """
-            INSERT INTO idempotency_keys (tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at)
-            VALUES (@tenant, @key, @request_hash, @command_id, @status_code, @response_body, @now, @expires_at)
-            """, connection, transaction);
-        insert.Parameters.AddWithValue("tenant", command.Tenant);
-        insert.Parameters.AddWithValue("key", key.Key);
-        insert.Parameters.AddWithValue("request_hash", key.RequestHash);
-        insert.Parameters.AddWithValue("command_id", command.Id);
-        insert.Parameters.AddWithValue("status_code", StatusCodes.Status202Accepted);
-        insert.Parameters.AddWithValue("response_body", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(response, StoredJson));
-        insert.Parameters.AddWithValue("now", command.Now);
-        insert.Parameters.AddWithValue("expires_at", key.ExpiresAt);
-        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static OutboxMessage ToOutboxMessage(NewCommand command)
-    {
-        var message = command.Request.ToMessage(command.Id, command.Tenant);
-        // Header values are strings: the relay reads them as Dictionary<string, string>.
-        var headers = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [MessageHeaders.Tenant] = command.Tenant,
-            [MessageHeaders.Client] = command.ClientId,
-            [MessageHeaders.CommandType] = command.Descriptor.TypeName,
-            [MessageHeaders.Deadline] = command.Deadline.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-            [MessageHeaders.Attempt] = "1",
-        };
-
-        // The relay restores this context, so one trace spans HTTP -> relay -> worker -> provider.
-        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } traceParent } activity)
-        {
-            headers[MessageHeaders.TraceParent] = traceParent;
-            if (!string.IsNullOrEmpty(activity.TraceStateString))
-            {
-                headers[MessageHeaders.TraceState] = activity.TraceStateString;
-            }
-        }
-
-        return new OutboxMessage(
-            command.Id,
-            command.Descriptor.QueueName,
-            command.Descriptor.MessageType.FullName!,
-            JsonSerializer.Serialize(message, message.GetType(), StoredJson),
-            headers,
-            NotBefore: command.Now);
-    }
+    private static CommandRow ToRow(NewCommand command) => new(
+        command.Id, command.Tenant, command.ClientId, command.Descriptor.TypeName, command.Payload, command.Idempotency?.Key, command.Deadline, command.Now);
 
     private static CommandView ReadView(NpgsqlDataReader reader)
     {
@@ -360,15 +236,6 @@ internal sealed partial class CommandStore(
             reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
             result,
             error);
-    }
-
-    private abstract record KeyClaim
-    {
-        public sealed record Free : KeyClaim;
-
-        public sealed record InFlight : KeyClaim;
-
-        public sealed record Stored(byte[] RequestHash, CommandAccepted Response) : KeyClaim;
     }
 
     private static partial class Log

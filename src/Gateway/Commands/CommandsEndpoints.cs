@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Telemetry;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
@@ -51,6 +52,7 @@ internal static partial class CommandsEndpoints
         CommandStore store,
         IOptionsMonitor<CommandsOptions> options,
         TimeProvider timeProvider,
+        CommandMetrics metrics,
         ILoggerFactory loggerFactory,
         CancellationToken cancellationToken)
     {
@@ -132,6 +134,8 @@ internal static partial class CommandsEndpoints
         switch (outcome)
         {
             case SubmitOutcome.Created created:
+                metrics.Accepted(descriptor.TypeName);
+                CommandTelemetry.Tag(System.Diagnostics.Activity.Current, created.Response.Id, descriptor.TypeName, tenant);
                 return TypedResults.Accepted(created.Response.StatusUrl, created.Response);
             case SubmitOutcome.Replayed replayed:
                 Log.IdempotentReplay(logger, replayed.Response.Id, tenant);

@@ -1,6 +1,7 @@
 using Messaging.Gateway.Auth;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.DeadLetters;
+using Messaging.Resilience.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -23,8 +24,8 @@ internal static class MonitoringApi
     }
 
     private static async Task<Ok<MonitoringOverview>> GetOverviewAsync(
-        SharedBreakerStates breakers, SharedEndpointStates endpoints, NpgsqlDataSource dataSource, DeadLetterStore deadLetters, TimeProvider timeProvider,
-        CancellationToken cancellationToken)
+        SharedBreakerStates breakers, SharedEndpointStates endpoints, DistributedRateLimits rateLimits, NpgsqlDataSource dataSource,
+        DeadLetterStore deadLetters, MonitoringSampler sampler, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var snapshot = await breakers.FleetSnapshotAsync(cancellationToken);
         var endpointSnapshot = await endpoints.FleetSnapshotAsync(cancellationToken);
@@ -43,8 +44,15 @@ internal static class MonitoringApi
         return TypedResults.Ok(new MonitoringOverview(
             snapshot.Select(b => new BreakerView(b.Name, ToWire(b.State), b.Since)).ToList(),
             outbox,
-            deadLetterSummary,
-            endpointSnapshot.Select(e => new EndpointView(e.Name, e.State.ToString().ToLowerInvariant(), e.Since, e.ConcurrencyLimit, e.PausedBy)).ToList()));
+            deadLetterSummary)
+        {
+            // Queues and alerts come from the sampler's latest pass (every Monitoring:SampleInterval).
+            Queues = sampler.Latest.Sample.Queues ?? [],
+            Alerts = sampler.Latest.Alerts,
+            SampledAt = sampler.Latest.Sample.At,
+            RateLimiting = new RateLimitingView(rateLimits.RejectedLastMinute, rateLimits.IsDegraded),
+            Endpoints = [.. endpointSnapshot.Select(e => new EndpointView(e.Name, e.State.ToString().ToLowerInvariant(), e.Since, e.ConcurrencyLimit, e.PausedBy))],
+        });
     }
 
     private static async Task<Results<Ok<BreakerView>, ProblemHttpResult>> ControlAsync(
@@ -77,8 +85,26 @@ internal static class MonitoringApi
 }
 
 /// <summary>The body of <c>GET /api/monitoring/overview</c>.</summary>
-internal sealed record MonitoringOverview(
-    IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox, DeadLetterSummary? DeadLetters, IReadOnlyList<EndpointView> Endpoints);
+internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox, DeadLetterSummary? DeadLetters)
+{
+    /// <summary>This instance's rate limiting.</summary>
+    public RateLimitingView? RateLimiting { get; init; }
+
+    /// <summary>The queues: depth, unacked, consumers, rates and recent depths (empty until the first sample).</summary>
+    public IReadOnlyList<QueueView> Queues { get; init; } = [];
+
+    /// <summary>The built-in alerts firing now, most severe first.</summary>
+    public IReadOnlyList<AlertView> Alerts { get; init; } = [];
+
+    /// <summary>When the queues and alerts were sampled.</summary>
+    public DateTimeOffset SampledAt { get; init; }
+
+    /// <summary>The workers' breaker-aware endpoints, fleet-wide (published through Redis).</summary>
+    public IReadOnlyList<EndpointView> Endpoints { get; init; } = [];
+}
+
+/// <summary>This instance's rate limiting: requests it refused in the last minute, and whether it is on its local fallback.</summary>
+internal sealed record RateLimitingView(long RejectedLastMinute, bool Degraded);
 
 /// <summary>
 /// One breaker-aware worker endpoint: <c>running</c>, <c>paused</c> (a dependency's breakers are open:

@@ -2,7 +2,11 @@ using Npgsql;
 
 namespace Messaging.Gateway.Monitoring;
 
-/// <summary>Outbox lag: rows not yet published and the age of the oldest one.</summary>
+/// <summary>
+/// Outbox lag: rows not yet published (delayed retries included) and how long the oldest due one has waited. A row is
+/// due from its <c>not_before</c> (a delayed retry is not lag before its time); a row the relay already failed to
+/// publish counts from its creation, since each failure pushes its <c>not_before</c> back.
+/// </summary>
 internal sealed record OutboxStatistics(long Pending, double OldestPendingSeconds)
 {
     /// <summary>Reads the figures; null when PostgreSQL cannot answer (monitoring degrades, it does not fail).</summary>
@@ -11,7 +15,13 @@ internal sealed record OutboxStatistics(long Pending, double OldestPendingSecond
         try
         {
             await using var command = dataSource.CreateCommand(
-                "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL");
+                """
+                SELECT count(*),
+                       min(CASE WHEN publish_attempts > 0 THEN created_at ELSE GREATEST(created_at, not_before) END)
+                           FILTER (WHERE publish_attempts > 0 OR not_before <= @now)
+                FROM outbox WHERE sent_at IS NULL
+                """);
+            command.Parameters.AddWithValue("now", timeProvider.GetUtcNow());
             command.CommandTimeout = 3;
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);

@@ -3,6 +3,10 @@ using Messaging.Resilience.Redis;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Messaging.Resilience.Pipelines;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Registry;
 using StackExchange.Redis;
 
 namespace Messaging.Resilience.Breakers;
@@ -19,6 +23,7 @@ public sealed partial class SharedBreakerStates(
     IConnectionMultiplexer redis,
     IOptions<RedisOptions> redisOptions,
     IHostEnvironment environment,
+    ResiliencePipelineProvider<string> pipelines,
     TimeProvider timeProvider,
     ILogger<SharedBreakerStates> logger) : BackgroundService
 {
@@ -28,6 +33,9 @@ public sealed partial class SharedBreakerStates(
     private readonly string _prefix = redisOptions.Value.KeyPrefix;
 
     private RedisKey IndexKey => _prefix + "breakers";
+
+    // Redis calls go through the redis pipeline (short timeouts, its breaker) when the host registered it.
+    private ResiliencePipeline Redis => pipelines.TryGetPipeline(DependencyNames.Redis, out var pipeline) ? pipeline : ResiliencePipeline.Empty;
 
     private RedisChannel ControlChannel => RedisChannel.Literal(_prefix + "breakers:control");
 
@@ -43,11 +51,14 @@ public sealed partial class SharedBreakerStates(
         try
         {
             var database = redis.GetDatabase();
-            var names = await database.SetMembersAsync(IndexKey).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            var names = await Redis.ExecuteAsync(async ct => await database.SetMembersAsync(IndexKey).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
             var now = timeProvider.GetUtcNow();
             foreach (var name in names.Select(n => n.ToString()))
             {
-                var entries = await database.HashGetAllAsync(BreakerKey(name)).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+                var key = BreakerKey(name);
+                var entries = await Redis.ExecuteAsync(async ct => await database.HashGetAllAsync(key).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false),
+                    cancellationToken).ConfigureAwait(false);
                 foreach (var entry in entries)
                 {
                     var published = JsonSerializer.Deserialize<PublishedState>(entry.Value.ToString());
@@ -61,7 +72,7 @@ public sealed partial class SharedBreakerStates(
                 }
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException or BrokenCircuitException or Polly.Timeout.TimeoutRejectedException)
         {
             Log.FleetReadFailed(logger, ex.GetType().Name);
         }
@@ -79,10 +90,11 @@ public sealed partial class SharedBreakerStates(
         await ApplyAsync(name, action, cancellationToken).ConfigureAwait(false);
         try
         {
-            await redis.GetSubscriber().PublishAsync(ControlChannel, JsonSerializer.Serialize(new ControlMessage(name, action, _instance)))
-                .WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+            var message = JsonSerializer.Serialize(new ControlMessage(name, action, _instance));
+            await Redis.ExecuteAsync(async ct => await redis.GetSubscriber().PublishAsync(ControlChannel, message).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or BrokenCircuitException or Polly.Timeout.TimeoutRejectedException)
         {
             Log.ControlPublishFailed(logger, name, ex.GetType().Name);
         }
@@ -181,9 +193,9 @@ public sealed partial class SharedBreakerStates(
                 batch.KeyExpireAsync(IndexKey, TimeSpan.FromDays(1)),
             };
             batch.Execute();
-            await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            await Redis.ExecuteAsync(async ct => await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or BrokenCircuitException or Polly.Timeout.TimeoutRejectedException)
         {
             Log.PublishFailed(logger, snapshot.Name, ex.GetType().Name);
         }

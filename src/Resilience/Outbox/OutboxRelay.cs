@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Telemetry;
 using Npgsql;
 using Polly;
 using Polly.CircuitBreaker;
@@ -27,11 +28,12 @@ internal sealed partial class OutboxRelay(
     CommandTopologyDeclarer topology,
     OutboxSignal signal,
     ResiliencePipelineProvider<string> pipelines,
+    CommandMetrics metrics,
     IOptionsMonitor<OutboxRelayOptions> options,
     TimeProvider timeProvider,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
-    internal static readonly ActivitySource ActivitySource = new("Messaging.Outbox");
+    internal static readonly ActivitySource ActivitySource = new(MessagingTelemetry.Outbox);
     private static readonly JsonSerializerOptions BodyJson = new(JsonSerializerDefaults.Web);
     private static readonly Dictionary<string, Type> MessageTypes =
         CommandCatalog.All.Select(c => c.MessageType).Concat(Contracts.Events.EventCatalog.All)
@@ -137,6 +139,15 @@ internal sealed partial class OutboxRelay(
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (outcomes[i] is null)
+            {
+                // Recorded once the row is committed as sent (confirm and commit are a few milliseconds apart).
+                metrics.Published(rows[i].Destination, rows[i].IsEvent, rows[i].DueAt);
+            }
+        }
+
         if (failed.Count > 0)
         {
             topology.Invalidate();
@@ -150,7 +161,8 @@ internal sealed partial class OutboxRelay(
     {
         await using var claim = new NpgsqlCommand(
             """
-            SELECT id, command_id, destination, message_type, body::text, headers::text, publish_attempts, kind
+            SELECT id, command_id, destination, message_type, body::text, headers::text, publish_attempts, kind,
+                   GREATEST(created_at, not_before)
             FROM outbox
             WHERE sent_at IS NULL AND not_before <= @now
             ORDER BY id
@@ -164,7 +176,7 @@ internal sealed partial class OutboxRelay(
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
-                reader.GetString(4), reader.GetString(5), reader.GetInt32(6), reader.GetString(7) == "event"));
+                reader.GetString(4), reader.GetString(5), reader.GetInt32(6), reader.GetString(7) == "event", reader.GetFieldValue<DateTimeOffset>(8)));
         }
 
         return rows;
@@ -199,7 +211,8 @@ internal sealed partial class OutboxRelay(
         ActivityContext.TryParse(headers.GetValueOrDefault(Contracts.MessageHeaders.TraceParent),
             headers.GetValueOrDefault(Contracts.MessageHeaders.TraceState), out var parent);
         using var activity = ActivitySource.StartActivity("outbox relay", ActivityKind.Producer, parent);
-        activity?.SetTag("messaging.command.id", row.CommandId);
+        CommandTelemetry.Tag(activity, row.CommandId, headers.GetValueOrDefault(Contracts.MessageHeaders.CommandType) ?? row.Destination,
+            headers.GetValueOrDefault(Contracts.MessageHeaders.Tenant));
         activity?.SetTag("messaging.destination.name", row.Destination);
 
         using var timeoutSource = new CancellationTokenSource(timeout, timeProvider);
@@ -285,7 +298,8 @@ internal sealed partial class OutboxRelay(
         return capped * (0.5 + (Random.Shared.NextDouble() / 2));
     }
 
-    private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, string Body, string Headers, int PublishAttempts, bool IsEvent);
+    private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, string Body, string Headers, int PublishAttempts, bool IsEvent,
+        DateTimeOffset DueAt);
 
     private static partial class Log
     {

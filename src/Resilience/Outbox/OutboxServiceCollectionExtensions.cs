@@ -1,5 +1,6 @@
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -20,6 +21,23 @@ public static class OutboxServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Adds <see cref="CommandOutbox"/> (section <c>Outbox:Commands</c>): the outbox as a library, for a
+    /// service that enqueues commands inside its own transactions on the gateway's database. Requires an
+    /// <c>NpgsqlDataSource</c> only for the caller's own connections; the relay of any gateway delivers the rows.
+    /// </summary>
+    public static IHostApplicationBuilder AddCommandOutbox(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddOutbox();
+        builder.Services.AddOptions<CommandOutboxOptions>()
+            .Bind(builder.Configuration.GetSection(CommandOutboxOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton<CommandOutbox>();
+        return builder;
+    }
+
+    /// <summary>
     /// Adds the outbox and the relay that delivers it (section <c>Outbox:Relay</c>). Requires the bus
     /// (<see cref="MessagingBusExtensions.AddMessagingBus"/>) and PostgreSQL.
     /// </summary>
@@ -33,6 +51,7 @@ public static class OutboxServiceCollectionExtensions
             .ValidateOnStart();
         builder.Services.TryAddSingleton<CommandTopologyDeclarer>();
         builder.Services.AddResilienceCore();
+        builder.Services.AddMessagingTelemetry();
         builder.Services.AddSingleton<OutboxRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
         return builder;

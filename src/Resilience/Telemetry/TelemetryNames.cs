@@ -16,6 +16,12 @@ public static class MessagingTelemetry
     /// <summary>The shared reliability patterns: pipelines, breakers, rate limits, outbox, dead letters.</summary>
     public const string Resilience = "Messaging.Resilience";
 
+    /// <summary>The command path's own figures (<see cref="CommandMetrics"/>): outcomes, latency, fallbacks.</summary>
+    public const string Commands = "Messaging.Commands";
+
+    /// <summary>The outbox relay's spans (each continues the trace stored in its outbox row).</summary>
+    public const string Outbox = "Messaging.Outbox";
+
     /// <summary>Every name above, for subscribing to all of them at once.</summary>
-    public static IReadOnlyList<string> All { get; } = [Gateway, Workers, Resilience];
+    public static IReadOnlyList<string> All { get; } = [Gateway, Workers, Resilience, Commands, Outbox];
 }

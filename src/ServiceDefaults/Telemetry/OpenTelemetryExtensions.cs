@@ -24,7 +24,10 @@ public static class OpenTelemetryExtensions
     /// MassTransit and our <see cref="MessagingTelemetry"/> sources. Metrics: ASP.NET Core, HttpClient,
     /// runtime, Polly, Npgsql, MassTransit and our meters. Metrics are always exposed for Prometheus
     /// scraping (<c>/metrics</c> via <c>MapDefaultEndpoints</c>); the OTLP exporter is added only when
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured.
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured. Logs: every record carries the current trace and span
+    /// ids (OpenTelemetry's log records, and a scope for the other providers through
+    /// <see cref="ActivityTrackingOptions"/>) and the scopes opened around it (the command id in workers).
+    /// Also registers our instruments (<see cref="TelemetryServiceCollectionExtensions.AddMessagingTelemetry"/>).
     /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -41,6 +44,13 @@ public static class OpenTelemetryExtensions
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
         });
+        builder.Logging.Configure(options => options.ActivityTrackingOptions =
+            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+        builder.Services.AddMessagingTelemetry();
+
+        // Polly's own telemetry logs every execution attempt at Information, with the call's result: too much, and the
+        // result may hold data. Handled failures and retries (Warning) still log; our resilience events have their own.
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))

@@ -1,5 +1,6 @@
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.DeadLetters;
+using Messaging.Resilience.Telemetry;
 using Messaging.Workers.Execution;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -25,7 +26,8 @@ internal sealed partial class DeadLetterWriter(
     DeadLetterStore store,
     CommandFallbacks fallbacks,
     IOptionsMonitor<CommandTypeOptions> options,
-    CommandMetrics metrics,
+    CommandFlowMetrics flowMetrics,
+    CommandMetrics commandMetrics,
     TimeProvider timeProvider,
     ILogger<DeadLetterWriter> logger)
 {
@@ -61,11 +63,17 @@ internal sealed partial class DeadLetterWriter(
             return new DeadLetterOutcome(deadLetterId, deadLettered, fallback);
         }, cancellationToken).ConfigureAwait(false);
 
-        metrics.DeadLettered(letter.Type, letter.Source);
+        flowMetrics.DeadLettered(letter.Type, letter.Source);
+        if (outcome.CommandDeadLettered && letter.CommandId is { } deadLetteredId && letter.Type is { } deadLetteredType)
+        {
+            commandMetrics.Completed(deadLetteredType, CommandOutcome.DeadLettered, deadLetteredId);
+        }
+
         Log.DeadLettered(logger, letter.CommandId, letter.Type ?? "(unknown)", letter.Source, letter.Attempts, letter.ExceptionType ?? "none", letter.Reason);
         if (outcome.Fallback is { } did)
         {
-            metrics.FallbackRan(letter.Type ?? "(unknown)");
+            commandMetrics.FallbackTaken(letter.Type ?? "(unknown)", completed: true);
+            CommandFlowMetrics.FallbackRan(letter.Type ?? "(unknown)");
             Log.FallbackRan(logger, letter.CommandId, letter.Type ?? "(unknown)", did);
         }
 

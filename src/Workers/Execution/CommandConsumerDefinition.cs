@@ -3,6 +3,7 @@ using MassTransit.Middleware;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Bus;
+using Messaging.Resilience.Telemetry;
 using Messaging.Workers.Flow;
 using Microsoft.Extensions.Options;
 
@@ -72,6 +73,10 @@ internal abstract class CommandConsumerDefinition<TConsumer, TMessage> : Consume
             rabbit.AutoDelete = false;
             rabbit.ConfigureCommandQueue();
         }
+
+        // Outermost: every log record of the delivery (a held message's runs too) carries the command's id, type and tenant.
+        endpointConfigurator.UseFilter(new CommandConsumeTelemetryFilter<TMessage>(_commandType,
+            context.GetRequiredService<ILogger<CommandConsumeTelemetryFilter<TMessage>>>()));
 
         var loggers = context.GetRequiredService<ILoggerFactory>();
         var flow = context.GetRequiredService<BreakerAwareEndpoints>().GetOrAdd(_queueName, Dependencies, _options.Flow);

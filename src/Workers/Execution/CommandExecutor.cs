@@ -3,6 +3,7 @@ using Messaging.Contracts.Commands;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.Deadlines;
+using Messaging.Resilience.Telemetry;
 using Messaging.Workers.DeadLetters;
 using Messaging.Workers.ExternalServices;
 using Microsoft.Extensions.Options;
@@ -33,6 +34,7 @@ internal sealed partial class CommandExecutor(
     BreakerRegistry breakers,
     BreakerAwareEndpoints endpoints,
     IOptionsMonitor<CommandTypeOptions> options,
+    CommandMetrics metrics,
     TimeProvider timeProvider,
     ILogger<CommandExecutor> logger)
 {
@@ -175,10 +177,12 @@ internal sealed partial class CommandExecutor(
         }
         else if (outcome.Succeeded)
         {
+            metrics.Completed(commandType, CommandOutcome.Succeeded, commandId);
             Log.CommandSucceeded(logger, commandId, commandType, attempts.Value);
         }
         else
         {
+            metrics.Completed(commandType, CommandOutcome.Failed, commandId);
             Log.CommandRefused(logger, commandId, commandType, outcome.Refusal!.Code);
         }
     }
@@ -246,6 +250,7 @@ internal sealed partial class CommandExecutor(
     {
         if (await store.ExpireAsync(commandId, DeadlineExceeded, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false))
         {
+            metrics.Completed(commandType, CommandOutcome.Expired, commandId);
             Log.CommandExpired(logger, commandId, commandType);
         }
     }

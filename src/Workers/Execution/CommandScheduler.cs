@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Outbox;
+using Messaging.Resilience.Telemetry;
 using Messaging.Workers.ExternalServices;
 using Npgsql;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
@@ -32,7 +33,8 @@ internal sealed partial class CommandScheduler(
     PostgresTransactions transactions,
     OutboxWriter outbox,
     CommandStatusStore store,
-    CommandMetrics metrics,
+    CommandFlowMetrics flowMetrics,
+    CommandMetrics commandMetrics,
     TimeProvider timeProvider,
     ILogger<CommandScheduler> logger)
 {
@@ -63,6 +65,7 @@ internal sealed partial class CommandScheduler(
             var expired = await store.ExpireAsync(delivery.CommandId, CommandExecutor.DeadlineExceeded, now, cancellationToken).ConfigureAwait(false);
             if (expired)
             {
+                commandMetrics.Completed(delivery.Descriptor.TypeName, CommandOutcome.Expired, delivery.CommandId);
                 Log.ExpiredInsteadOfScheduled(logger, delivery.CommandId, delivery.Descriptor.TypeName);
             }
 
@@ -106,12 +109,12 @@ internal sealed partial class CommandScheduler(
         var delayMs = Math.Max(0, (notBefore - now).TotalMilliseconds);
         if (failed)
         {
-            metrics.RetryScheduled(delivery.Descriptor.TypeName, attempt);
+            flowMetrics.RetryScheduled(delivery.Descriptor.TypeName, attempt);
             Log.RetryScheduled(logger, delivery.CommandId, delivery.Descriptor.TypeName, attempt, delayMs);
         }
         else
         {
-            metrics.Deferred(delivery.Descriptor.TypeName);
+            flowMetrics.Deferred(delivery.Descriptor.TypeName);
             Log.Deferred(logger, delivery.CommandId, delivery.Descriptor.TypeName, attempt, delayMs, error.Message);
         }
 

@@ -2,6 +2,7 @@ using Messaging.Contracts.Commands;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Telemetry;
 using Messaging.Workers.DeadLetters;
 using Messaging.Workers.Notifications;
 using Messaging.Workers.Payments;
@@ -36,8 +37,8 @@ internal static class ExecutionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandTypeOptions>, CommandTypeOptionsValidator>());
         builder.AddDeadLetters();
-        services.AddMetrics();
-        services.TryAddSingleton<CommandMetrics>();
+        services.AddMessagingTelemetry();
+        services.TryAddSingleton<CommandFlowMetrics>();
         services.TryAddSingleton<PostgresTransactions>();
         services.TryAddSingleton<CommandFallbacks>();
         services.TryAddSingleton<DeadLetterWriter>();

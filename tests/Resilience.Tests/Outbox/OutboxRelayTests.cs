@@ -60,6 +60,8 @@ public sealed class OutboxRelayTests : IAsyncLifetime
 
         var messages = await ReceiveAsync(ChargePayment.TypeName, expected: 1);
         Assert.Equal(due[0], Guid.Parse(Assert.Single(messages).MessageId));
+        // The relay marks the due row sent in the transaction that follows the confirm: wait for it.
+        await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 1);
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL"));
     }
 
@@ -179,7 +181,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
         var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
         var received = new List<(string, Dictionary<string, string>)>();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
             BasicGetResult? result;
@@ -226,10 +228,10 @@ public sealed class OutboxRelayTests : IAsyncLifetime
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!await condition())
         {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 20 s");
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 60 s");
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
     }

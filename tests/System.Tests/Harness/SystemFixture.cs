@@ -47,6 +47,12 @@ public class SystemFixture : ServicesFixture
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary>Every secret the tests handed to or got from the system (client secrets, access tokens), for the log scan.</summary>
+    public global::System.Collections.Concurrent.ConcurrentBag<string> SecretsUsed { get; } = [];
+
+    /// <summary>Every process this fixture started, for the log scan.</summary>
+    public global::System.Collections.Concurrent.ConcurrentBag<ServiceProcess> Processes { get; } = [];
+
     public Uri GatewayUrl => new($"http://127.0.0.1:{GatewayPort}/");
 
     public FakeServicesControl Providers { get; private set; } = null!;
@@ -66,6 +72,9 @@ public class SystemFixture : ServicesFixture
         Workers = new ServiceProcess("workers", RepositoryPaths.Workers, WorkersEnvironment(), logs);
         Gateway = new ServiceProcess("gateway", RepositoryPaths.Gateway, GatewayEnvironment(), logs);
 
+        Processes.Add(FakeServices);
+        Processes.Add(Workers);
+        Processes.Add(Gateway);
         FakeServices.Start();
         await WaitForHttpAsync(FakeServices, new Uri($"http://127.0.0.1:{PaymentsPrimaryPort}/control/ledger?provider=payments"));
         Gateway.Start();
@@ -93,6 +102,10 @@ public class SystemFixture : ServicesFixture
         ["ConnectionStrings__Redis"] = RedisConnectionString,
         ["Redis__KeyPrefix"] = RedisKeyPrefix,
         ["Logging__LogLevel__Default"] = "Information",
+        // Chattier where secrets could slip out, so the log scan (SecretLeakTests) has something to bite on.
+        ["Logging__LogLevel__System.Net.Http.HttpClient"] = "Trace",
+        ["Logging__LogLevel__Microsoft.AspNetCore.Authentication"] = "Debug",
+        ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
     };
 
     public Dictionary<string, string> GatewayEnvironment()
@@ -101,6 +114,11 @@ public class SystemFixture : ServicesFixture
         environment["Urls"] = $"http://127.0.0.1:{GatewayPort}";
         environment["Auth__SigningKeys__0"] = SigningKey;
         environment["Outbox__Relay__PollInterval"] = "00:00:00.250";
+        // Every test request comes from 127.0.0.1: the production per-IP and per-tenant limits would
+        // throttle the suite itself. Rate limiting has its own tests.
+        environment["RateLimiting__PerIp__PermitLimit"] = "1000000";
+        environment["RateLimiting__Routes__auth__PerIp__PermitLimit"] = "1000000";
+        environment["RateLimiting__Tenants__Default__PermitLimit"] = "1000000";
         _settings.Gateway?.Invoke(environment);
         return environment;
     }
@@ -142,6 +160,7 @@ public class SystemFixture : ServicesFixture
         environment["Urls"] = $"http://127.0.0.1:{port}";
         configure(environment);
         var process = new ServiceProcess(name, RepositoryPaths.Gateway, environment, LogDirectory);
+        Processes.Add(process);
         process.Start();
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
         await WaitForHttpAsync(process, new Uri(baseAddress, "health/live"));
@@ -182,7 +201,9 @@ public class SystemFixture : ServicesFixture
         Assert.True(process.ExitCode == 0, $"clients add failed ({process.ExitCode}): {error}");
         var json = output[output.IndexOf('{', StringComparison.Ordinal)..];
         using var document = JsonDocument.Parse(json);
-        return new ClientCredentials(document.RootElement.GetProperty("clientId").GetString()!, document.RootElement.GetProperty("clientSecret").GetString()!);
+        var credentials = new ClientCredentials(document.RootElement.GetProperty("clientId").GetString()!, document.RootElement.GetProperty("clientSecret").GetString()!);
+        SecretsUsed.Add(credentials.Secret);
+        return credentials;
     }
 
     public async Task<HttpResponseMessage> RequestTokenAsync(string clientId, string secret) =>
@@ -210,6 +231,7 @@ public class SystemFixture : ServicesFixture
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var body = await response.Content.ReadFromJsonAsync<JsonElement>();
             var token = body.GetProperty("access_token").GetString()!;
+            SecretsUsed.Add(token);
             _tokens[cacheKey] = token;
             return token;
         }

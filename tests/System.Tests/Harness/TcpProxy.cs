@@ -172,10 +172,10 @@ public sealed class TcpProxy : IAsyncDisposable
             {
                 try
                 {
-                    // The pump may have closed it meanwhile (TcpClient.Client is then null).
-                    if (socket.Client is { } live)
+                    // A connection that ended by itself meanwhile has no socket left to reset.
+                    if (socket.Client is { } connected)
                     {
-                        live.LingerState = new LingerOption(true, 0);
+                        connected.LingerState = new LingerOption(true, 0);
                     }
 
                     socket.Dispose();

@@ -6,23 +6,22 @@ namespace Messaging.Workers.Execution;
 
 /// <summary>
 /// What became of commands that could not run now, as metrics (meter <c>Messaging.Workers</c>) and as
-/// events on the current span: delayed retries, deferrals, dead letters and fallbacks.
+/// events on the current span: delayed retries, deferrals and dead letters (by source). Terminal outcomes
+/// and fallbacks are counted by <see cref="Resilience.Telemetry.CommandMetrics"/> as well.
 /// </summary>
-internal sealed class CommandMetrics
+internal sealed class CommandFlowMetrics
 {
     private readonly Counter<long> _retries;
     private readonly Counter<long> _deferrals;
     private readonly Counter<long> _deadLetters;
-    private readonly Counter<long> _fallbacks;
 
-    public CommandMetrics(IMeterFactory meterFactory)
+    public CommandFlowMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MessagingTelemetry.Workers);
         _retries = meter.CreateCounter<long>("messaging.commands.retries_scheduled", description: "Delayed retries scheduled through the outbox.");
         _deferrals = meter.CreateCounter<long>("messaging.commands.deferred", description: "Commands put back through the outbox without counting an attempt (breaker open, rate limit).");
         _deadLetters = meter.CreateCounter<long>("messaging.commands.dead_lettered", description: "Messages stored in the dead-letter store, by source.");
-        _fallbacks = meter.CreateCounter<long>("messaging.commands.fallbacks", description: "Fallbacks run for dead-lettered commands.");
     }
 
     public void RetryScheduled(string commandType, int nextAttempt)
@@ -52,9 +51,7 @@ internal sealed class CommandMetrics
         }));
     }
 
-    public void FallbackRan(string commandType)
-    {
-        _fallbacks.Add(1, new KeyValuePair<string, object?>("messaging.command.type", commandType));
+    /// <summary>A fallback ran (counted by <c>messaging.fallbacks</c>): the span event only.</summary>
+    public static void FallbackRan(string commandType) =>
         Activity.Current?.AddEvent(new ActivityEvent("command.fallback", tags: new ActivityTagsCollection { ["messaging.command.type"] = commandType }));
-    }
 }

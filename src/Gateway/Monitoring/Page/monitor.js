@@ -1,0 +1,302 @@
+// The /monitor page: signs in with an admin client's credentials (the token stays in this closure, never in
+// storage), polls /api/monitoring/overview every 2 s and renders it with DOM calls only (no HTML from data).
+(() => {
+  "use strict";
+
+  const POLL_MS = 2000;
+  let token = null;
+  let timer = null;
+  let failures = 0;
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attributes || {})) {
+      if (value === undefined || value === null) continue;
+      if (key === "class") node.className = value;
+      else if (key.startsWith("data-")) node.setAttribute(key, value);
+      else node[key] = value;
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function number(value, digits) {
+    if (value === null || value === undefined) return "–";
+    return Number(value).toLocaleString(undefined, { maximumFractionDigits: digits ?? 0 });
+  }
+
+  function ago(iso) {
+    if (!iso) return "";
+    const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+    if (seconds < 90) return `${Math.round(seconds)} s ago`;
+    if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
+    return `${Math.round(seconds / 3600)} h ago`;
+  }
+
+  function setStatus(text, kind) {
+    const status = $("status");
+    status.textContent = text;
+    status.className = "status " + (kind || "");
+  }
+
+  function notice(text) {
+    $("notice").textContent = text;
+  }
+
+  async function api(method, path, body) {
+    const headers = { Authorization: `Bearer ${token}` };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
+    if (response.status === 401 || response.status === 403) {
+      signOut(response.status === 401 ? "Your session ended: sign in again." : "This client lacks the admin scope.");
+      throw new Error("unauthorized");
+    }
+    return response;
+  }
+
+  async function signIn(event) {
+    event.preventDefault();
+    const error = $("login-error");
+    error.textContent = "";
+    const form = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: $("client-id").value.trim(),
+      client_secret: $("client-secret").value,
+    });
+    let response;
+    try {
+      response = await fetch("/api/auth/token", { method: "POST", body: form, cache: "no-store" });
+    } catch {
+      error.textContent = "The gateway does not answer.";
+      return;
+    }
+    $("client-secret").value = "";
+    if (!response.ok) {
+      error.textContent = response.status === 401 ? "Unknown client or wrong secret." : `Sign-in failed (${response.status}).`;
+      return;
+    }
+    const body = await response.json();
+    token = body.access_token;
+    $("login").hidden = true;
+    $("dashboard").hidden = false;
+    $("sign-out").hidden = false;
+    setStatus("connecting…");
+    poll();
+  }
+
+  function signOut(message) {
+    token = null;
+    clearTimeout(timer);
+    $("dashboard").hidden = true;
+    $("sign-out").hidden = true;
+    $("login").hidden = false;
+    $("login-error").textContent = message || "";
+    setStatus("signed out");
+  }
+
+  async function poll() {
+    clearTimeout(timer);
+    if (!token) return;
+    try {
+      const response = await api("GET", "/api/monitoring/overview");
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      render(await response.json());
+      failures = 0;
+      setStatus(`live · ${new Date().toLocaleTimeString()}`, "live");
+    } catch (e) {
+      if (!token) return;
+      failures++;
+      setStatus(`stale · ${failures} failed update(s)`, "stale");
+    }
+    if (token) timer = setTimeout(poll, POLL_MS);
+  }
+
+  function render(overview) {
+    renderAlerts(overview.alerts || []);
+    renderTiles(overview);
+    renderQueues(overview.queues || []);
+    renderDeadLetters(overview.deadLetters);
+    renderBreakers(overview.breakers || []);
+    renderEndpoints(overview.endpoints);
+  }
+
+  function renderAlerts(alerts) {
+    const box = $("alerts");
+    box.replaceChildren();
+    if (alerts.length === 0) {
+      box.append(el("div", { class: "no-alerts", "data-alerts": "none" }, "✓ No alerts"));
+      return;
+    }
+    for (const alert of alerts) {
+      box.append(el("article", { class: `alert ${alert.severity}`, "data-rule": alert.rule },
+        el("span", { class: "rule" }, alert.rule),
+        el("span", { class: "since" }, `${alert.severity} · since ${ago(alert.since)}`),
+        el("p", { class: "message" }, alert.message)));
+    }
+  }
+
+  function tile(id, value, level) {
+    const node = $(id);
+    node.textContent = value;
+    node.parentElement.classList.remove("bad", "warn");
+    if (level) node.parentElement.classList.add(level);
+  }
+
+  function renderTiles(overview) {
+    const queues = overview.queues || [];
+    const ready = queues.filter((q) => !q.name.endsWith("_error")).reduce((sum, q) => sum + (q.ready || 0), 0);
+    tile("tile-ready", number(ready));
+    const outbox = overview.outbox;
+    tile("tile-outbox", outbox ? number(outbox.pending) : "?", outbox && outbox.oldestPendingSeconds >= 60 ? "bad" : null);
+    $("tile-outbox-age").textContent = outbox ? `oldest ${number(outbox.oldestPendingSeconds, 1)} s` : "PostgreSQL unreachable";
+    const dead = overview.deadLetters;
+    tile("tile-dead-letters", dead ? number(dead.total) : "?", dead && dead.total > 0 ? "warn" : null);
+    const notClosed = (overview.breakers || []).filter((b) => b.state !== "closed").length;
+    tile("tile-breakers", number(notClosed), notClosed > 0 ? "bad" : null);
+    const limits = overview.rateLimiting;
+    $("tile-rate-limiting-box").hidden = !limits;
+    if (limits) {
+      tile("tile-rate-limiting", number(limits.rejectedLastMinute), limits.degraded ? "warn" : null);
+      $("tile-rate-limiting-mode").textContent = limits.degraded ? "degraded: local limits" : "shared limits";
+    }
+  }
+
+  function sparkline(values) {
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("class", "spark");
+    svg.setAttribute("viewBox", "0 0 160 28");
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("role", "img");
+    const base = document.createElementNS(ns, "line");
+    base.setAttribute("x1", "0"); base.setAttribute("x2", "160"); base.setAttribute("y1", "27"); base.setAttribute("y2", "27");
+    svg.append(base);
+    if (values && values.length > 1) {
+      const max = Math.max(1, ...values);
+      const step = 160 / (values.length - 1);
+      const points = values.map((v, i) => `${(i * step).toFixed(1)},${(26 - (v / max) * 24).toFixed(1)}`).join(" ");
+      const line = document.createElementNS(ns, "polyline");
+      line.setAttribute("points", points);
+      svg.append(line);
+      svg.setAttribute("aria-label", `ready between ${Math.min(...values)} and ${max}`);
+    }
+    return svg;
+  }
+
+  function renderQueues(queues) {
+    const body = $("queues").tBodies[0];
+    body.replaceChildren();
+    const sources = [...new Set(queues.map((q) => q.source))];
+    $("queues-source").textContent = sources.includes("amqp") ? "(read over AMQP: rates are net estimates, unacked unknown)" : "";
+    if (queues.length === 0) {
+      body.append(el("tr", {}, el("td", { colSpan: 7, class: "empty" }, "No queues yet.")));
+      return;
+    }
+    for (const q of queues) {
+      const stuck = q.ready > 0 && q.consumers === 0 && !q.name.endsWith("_error");
+      body.append(el("tr", { "data-queue": q.name, class: stuck ? "attention" : "" },
+        el("td", {}, q.name),
+        el("td", { class: "num", "data-field": "ready" }, number(q.ready)),
+        el("td", { class: "num", "data-field": "unacked" }, number(q.unacked)),
+        el("td", { class: "num", "data-field": "consumers" }, number(q.consumers)),
+        el("td", { class: "num", "data-field": "publishRate" }, number(q.publishRate, 1)),
+        el("td", { class: "num", "data-field": "deliverRate" }, number(q.deliverRate, 1)),
+        el("td", {}, sparkline(q.history))));
+    }
+  }
+
+  function renderDeadLetters(deadLetters) {
+    const body = $("dead-letters").tBodies[0];
+    body.replaceChildren();
+    const byType = deadLetters ? Object.entries(deadLetters.byType || {}).sort((a, b) => b[1] - a[1]) : [];
+    if (!deadLetters) {
+      body.append(el("tr", {}, el("td", { colSpan: 3, class: "empty" }, "Unavailable (PostgreSQL unreachable).")));
+      return;
+    }
+    if (byType.length === 0) {
+      body.append(el("tr", { "data-dead-letters": "none" }, el("td", { colSpan: 3, class: "empty" }, "None waiting.")));
+      return;
+    }
+    for (const [type, count] of byType) {
+      const button = el("button", { type: "button", class: "secondary", "data-action": "redrive", "data-type": type }, "Redrive");
+      button.disabled = type === "(unreadable)";
+      button.addEventListener("click", () => redrive(type, button));
+      body.append(el("tr", { "data-dead-letter-type": type },
+        el("td", {}, type), el("td", { class: "num", "data-field": "count" }, number(count)), el("td", { class: "actions" }, button)));
+    }
+  }
+
+  function renderBreakers(breakers) {
+    const body = $("breakers").tBodies[0];
+    body.replaceChildren();
+    for (const b of breakers) {
+      const isolate = el("button", { type: "button", class: "danger", "data-action": "isolate" }, "Isolate");
+      const reset = el("button", { type: "button", class: "secondary", "data-action": "reset" }, "Reset");
+      isolate.disabled = b.state === "isolated" || b.name === "route:monitoring";
+      reset.disabled = b.state === "closed";
+      isolate.addEventListener("click", () => control(b.name, "isolate", isolate));
+      reset.addEventListener("click", () => control(b.name, "reset", reset));
+      body.append(el("tr", { "data-breaker": b.name, class: b.state === "closed" ? "" : "attention" },
+        el("td", {}, b.name),
+        el("td", {}, el("span", { class: `state ${b.state}`, "data-field": "state" }, b.state)),
+        el("td", { class: "hint" }, ago(b.since)),
+        el("td", { class: "actions" }, isolate, reset)));
+    }
+  }
+
+  function renderEndpoints(endpoints) {
+    const card = $("endpoints-card");
+    card.hidden = !Array.isArray(endpoints) || endpoints.length === 0;
+    if (card.hidden) return;
+    const body = $("endpoints").tBodies[0];
+    body.replaceChildren();
+    for (const e of endpoints) {
+      const name = e.name || e.endpoint || e.queue || "?";
+      const state = e.paused === true ? "paused" : e.paused === false ? "running" : (e.state || "running");
+      body.append(el("tr", { "data-endpoint": name }, el("td", {}, name), el("td", {}, el("span", { class: `state ${state}` }, state))));
+    }
+  }
+
+  async function redrive(type, button) {
+    button.disabled = true;
+    try {
+      const response = await api("POST", "/api/monitoring/dead-letters/redrive", { type });
+      if (response.ok) {
+        const result = await response.json();
+        notice(`Redrive of ${type}: ${result.redriven} sent back${result.skipped ? `, ${result.skipped} skipped` : ""}.`);
+      } else {
+        const problem = await response.json().catch(() => ({}));
+        notice(`Redrive of ${type} refused: ${problem.title || response.status}`);
+      }
+    } catch (e) {
+      if (token) notice(`Redrive of ${type} failed.`);
+    }
+    poll();
+  }
+
+  async function control(name, action, button) {
+    button.disabled = true;
+    try {
+      const response = await api("POST", `/api/monitoring/breakers/${encodeURIComponent(name)}/${action}`);
+      if (response.ok) {
+        notice(`Breaker ${name}: ${action === "isolate" ? "isolated" : "reset"}.`);
+      } else {
+        const problem = await response.json().catch(() => ({}));
+        notice(`Breaker ${name}: ${problem.title || response.status}`);
+      }
+    } catch (e) {
+      if (token) notice(`Breaker ${name}: request failed.`);
+    }
+    poll();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("login-form").addEventListener("submit", signIn);
+    $("sign-out").addEventListener("click", () => signOut(""));
+  });
+})();

@@ -1,0 +1,38 @@
+using System.Threading.RateLimiting;
+using Messaging.Gateway.Auth;
+using Messaging.Resilience.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.Gateway.RateLimiting;
+
+/// <summary>
+/// The per-tenant limit of the commands API, as an ASP.NET Core rate limiting policy (<c>RequireRateLimiting</c>):
+/// the tenant comes from the access token, so it runs after authentication; requests without a tenant are not
+/// limited here (authorization refuses them next). Each tenant's limiter is a <see cref="DistributedRateLimits"/>
+/// limiter on scope <c>tenant:&lt;tenant&gt;</c>, shared by every gateway through Redis.
+/// </summary>
+internal sealed class TenantRateLimitPolicy(DistributedRateLimits limits, IOptionsMonitor<GatewayRateLimitingOptions> options) : IRateLimiterPolicy<string>
+{
+    public const string Name = "tenant";
+
+    public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => RateLimitRejection.OnRejectedAsync;
+
+    public RateLimitPartition<string> GetPartition(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        var tenant = httpContext.User.FindFirst(GatewayClaims.Tenant)?.Value;
+        if (string.IsNullOrEmpty(tenant))
+        {
+            return RateLimitPartition.GetNoLimiter(string.Empty);
+        }
+
+        var (tier, rule) = options.CurrentValue.Tenants.RuleFor(tenant);
+
+        // The key carries the tier and the rule, so a configuration change takes effect at once (a new limiter on
+        // the same Redis scope); the middleware disposes idle limiters.
+        return RateLimitPartition.Get(
+            $"{tenant}\n{tier}\n{rule}",
+            _ => limits.CreateLimiter(Name, "tenant:" + tenant, rule));
+    }
+}

@@ -1,0 +1,193 @@
+using System.Text.Json;
+using Messaging.Resilience.DeadLetters;
+using Messaging.Resilience.Outbox;
+using Messaging.System.Tests.Harness;
+using Npgsql;
+
+namespace Messaging.Cli.Tests;
+
+/// <summary>The built <c>msg</c> tool against the real Gateway, Workers and FakeServices: output and exit codes.</summary>
+public sealed class MsgToolTests(SystemFixture system)
+{
+    private const string Tenant = "tenant-msg";
+    private static readonly SemaphoreSlim CredentialsLock = new(1, 1);
+    private static ClientCredentials? _credentials;
+
+    [Fact]
+    public async Task PublishWithWait_ShowsProgress_PrintsSucceeded_AndExitsZero_ThenStatusAgrees()
+    {
+        var environment = await EnvironmentAsync();
+        var published = await MsgTool.RunAsync(environment,
+            "publish", "payments.charge", "--data", """{"amount":19.99,"currency":"EUR","customerId":"cus_msg","description":"msg test"}""",
+            "--wait", "--wait-timeout", "60");
+
+        Assert.True(published.ExitCode == 0, published.ToString());
+        Assert.Contains("status    Succeeded", published.Output, StringComparison.Ordinal);
+        Assert.Contains("waiting: ", published.Error, StringComparison.Ordinal);
+        var id = published.Output.Split(' ', '\n')[2].Trim();
+
+        var status = await MsgTool.RunAsync(environment, "status", id, "--json");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        using var json = JsonDocument.Parse(status.Output);
+        Assert.Equal(id, json.RootElement.GetProperty("id").GetString());
+        Assert.Equal("Succeeded", json.RootElement.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Object, json.RootElement.GetProperty("result").ValueKind);
+    }
+
+    [Fact]
+    public async Task PublishFromAFile_WithJsonAndKey_PrintsOneJsonDocument_AndTheSameKeyReplays()
+    {
+        var environment = await EnvironmentAsync();
+        var file = Path.Combine(Path.GetTempPath(), $"msg-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, """{"channel":"email","to":"jane@example.org","subject":"Hi","body":"Hello from msg"}""", TestContext.Current.CancellationToken);
+        var key = "msg-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            var first = await MsgTool.RunAsync(environment, "publish", "notifications.send", "--data", "@" + file, "--idempotency-key", key, "--json");
+            var second = await MsgTool.RunAsync(environment, "publish", "notifications.send", "--data", "@" + file, "--idempotency-key", key, "--json");
+
+            Assert.True(first.ExitCode == 0, first.ToString());
+            Assert.True(second.ExitCode == 0, second.ToString());
+            using var a = JsonDocument.Parse(first.Output);
+            using var b = JsonDocument.Parse(second.Output);
+            Assert.Equal(a.RootElement.GetProperty("id").GetString(), b.RootElement.GetProperty("id").GetString());
+            Assert.Equal(key, a.RootElement.GetProperty("idempotencyKey").GetString());
+            Assert.False(a.RootElement.GetProperty("replayed").GetBoolean());
+            Assert.True(b.RootElement.GetProperty("replayed").GetBoolean());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task PublishOfAnInvalidCommand_ExitsOne_WithAOneLineReasonFromTheGateway()
+    {
+        var result = await MsgTool.RunAsync(await EnvironmentAsync(), "publish", "payments.charge", "--data", """{"amount":-1,"currency":"EUR","customerId":"cus_msg"}""");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.Output);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith("msg: The gateway answered 400", line, StringComparison.Ordinal);
+        Assert.Contains("[amount]", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithoutCredentials_ExitsTwo_NamingTheVariable()
+    {
+        var result = await MsgTool.RunAsync(new Dictionary<string, string?> { ["MSG_GATEWAY_URL"] = system.GatewayUrl.ToString() }, "list");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("msg: no client id: pass --client-id or set MSG_CLIENT_ID", Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
+    public async Task Queues_ShowsEverySection_AndItsJsonHasTheBreakersAndOutbox()
+    {
+        var environment = await EnvironmentAsync();
+
+        var table = await MsgTool.RunAsync(environment, "queues");
+        var json = await MsgTool.RunAsync(environment, "queues", "--json");
+
+        Assert.True(table.ExitCode == 0, table.ToString());
+        foreach (var section in new[] { "QUEUES", "DEAD LETTERS", "BREAKERS", "OUTBOX", "RATE LIMITING", "ALERTS" })
+        {
+            Assert.Contains(section, table.Output, StringComparison.Ordinal);
+        }
+
+        Assert.Matches(@"pending \d+, oldest", table.Output);
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var document = JsonDocument.Parse(json.Output);
+        Assert.Equal(JsonValueKind.Array, document.RootElement.GetProperty("breakers").ValueKind);
+        Assert.True(document.RootElement.GetProperty("outbox").TryGetProperty("pending", out _));
+    }
+
+    [Fact]
+    public async Task DeadLetters_ListShowsAStoredDeadLetter_RedriveByIdRunsItAgain_AndASecondRedriveIsRefused()
+    {
+        var environment = await EnvironmentAsync();
+        var id = await DeadLetteredCommandAsync();
+
+        var list = await MsgTool.RunAsync(environment, "dead-letters", "list", "--tenant", Tenant, "--json");
+        var redrive = await MsgTool.RunAsync(environment, "dead-letters", "redrive", "--id", id.ToString());
+        var again = await MsgTool.RunAsync(environment, "dead-letters", "redrive", "--id", id.ToString());
+
+        Assert.True(list.ExitCode == 0, list.ToString());
+        using (var document = JsonDocument.Parse(list.Output))
+        {
+            Assert.Contains(document.RootElement.GetProperty("deadLetters").EnumerateArray(), letter => letter.GetProperty("commandId").GetString() == id.ToString());
+            Assert.True(document.RootElement.GetProperty("summary").GetProperty("total").GetInt64() >= 1);
+        }
+
+        Assert.True(redrive.ExitCode == 0, redrive.ToString());
+        Assert.Equal("redriven 1, skipped 0 (unreadable)", redrive.Output.Trim());
+        Assert.Equal(1, again.ExitCode);
+        Assert.StartsWith("msg: not redriven (409): ", Assert.Single(again.ErrorLines), StringComparison.Ordinal);
+        var status = await system.WaitForStatusAsync(await system.TokenAsync(Tenant), id.ToString(), "Succeeded", TimeSpan.FromSeconds(60));
+        Assert.Equal("Succeeded", status.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task DeadLettersRedrive_InBulkWithAFilterMatchingNothing_RedrivesNone()
+    {
+        var result = await MsgTool.RunAsync(await EnvironmentAsync(), "dead-letters", "redrive", "--type", "notifications.send", "--tenant", "tenant-without-dead-letters", "--json");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var document = JsonDocument.Parse(result.Output);
+        Assert.Equal(0, document.RootElement.GetProperty("redriven").GetInt32());
+    }
+
+    [Fact]
+    public async Task BreakersReset_OfAnUnknownBreaker_ExitsOne_NamingIt()
+    {
+        var result = await MsgTool.RunAsync(await EnvironmentAsync(), "breakers", "reset", "no-such-breaker");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("msg: no breaker is named 'no-such-breaker' (see msg breakers)", Assert.Single(result.ErrorLines));
+    }
+
+    /// <summary>A payments.charge of the tool's tenant that the workers dead-lettered (stored the way they store it).</summary>
+    private async Task<Guid> DeadLetteredCommandAsync()
+    {
+        var id = Guid.CreateVersion7();
+        await using var dataSource = NpgsqlDataSource.Create(system.PostgresConnectionString);
+        await using (var insert = dataSource.CreateCommand(
+            "INSERT INTO commands (id, tenant, client_id, type, status, payload, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', 'Processing', '{}', now(), now())"))
+        {
+            insert.Parameters.AddWithValue("id", id);
+            insert.Parameters.AddWithValue("tenant", Tenant);
+            await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        var store = new DeadLetterStore(dataSource, new OutboxWriter(TimeProvider.System), TimeProvider.System);
+        await using var connection = await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        var body = $$"""{"commandId":"{{id}}","tenant":"{{Tenant}}","amount":7.5,"currency":"EUR","customerId":"cus_redrive"}""";
+        await store.RecordAsync(transaction, new DeadLetter(id, Tenant, "payments.charge", body,
+            new Dictionary<string, string> { ["Messaging-Tenant"] = Tenant }, 5, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
+            "HttpRequestException", "provider unavailable", "retries-exhausted"), TestContext.Current.CancellationToken);
+        await transaction.CommitAsync(TestContext.Current.CancellationToken);
+        return id;
+    }
+
+    private async Task<Dictionary<string, string?>> EnvironmentAsync()
+    {
+        await CredentialsLock.WaitAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            _credentials ??= await system.AddClientAsync(Tenant, "commands admin");
+        }
+        finally
+        {
+            CredentialsLock.Release();
+        }
+
+        return new Dictionary<string, string?>
+        {
+            ["MSG_GATEWAY_URL"] = system.GatewayUrl.ToString(),
+            ["MSG_CLIENT_ID"] = _credentials.ClientId,
+            ["MSG_CLIENT_SECRET"] = _credentials.Secret,
+        };
+    }
+}

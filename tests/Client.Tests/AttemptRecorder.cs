@@ -1,0 +1,81 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Messaging.Client.Tests;
+
+/// <summary>
+/// Sits in the client's handler chain and records what goes over the wire: the idempotency key of every
+/// send attempt, the tokens the gateway issued, the token and status of every API call, and connection
+/// failures. Optionally turns the first send's answer into a lost answer (after a callback that may, for
+/// example, restart the gateway): the gateway committed, the client never hears of it.
+/// </summary>
+internal sealed class AttemptRecorder(Func<HttpResponseMessage, CancellationToken, Task<string>>? loseFirstAnswer = null) : DelegatingHandler
+{
+    private readonly Lock _lock = new();
+    private bool _firstLost;
+
+    public List<string> Keys { get; } = [];
+
+    public List<string> TokenAnswers { get; } = [];
+
+    public List<(string Token, HttpStatusCode Status)> ApiCalls { get; } = [];
+
+    public int ConnectionFailures { get; private set; }
+
+    /// <summary>The body of the answer that was lost.</summary>
+    public string? FirstAnswer { get; private set; }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var isSend = request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.StartsWith("/api/commands/", StringComparison.Ordinal);
+        if (isSend)
+        {
+            lock (_lock)
+            {
+                Keys.Add(request.Headers.GetValues("Idempotency-Key").Single());
+            }
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await base.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException)
+        {
+            lock (_lock)
+            {
+                ConnectionFailures++;
+            }
+
+            throw;
+        }
+
+        if (request.RequestUri!.AbsolutePath == "/api/auth/token")
+        {
+            await response.Content.LoadIntoBufferAsync(cancellationToken);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            lock (_lock)
+            {
+                TokenAnswers.Add(body.RootElement.GetProperty("access_token").GetString()!);
+            }
+
+            return response;
+        }
+
+        lock (_lock)
+        {
+            ApiCalls.Add((request.Headers.Authorization?.Parameter ?? "", response.StatusCode));
+        }
+
+        if (isSend && loseFirstAnswer is not null && !_firstLost)
+        {
+            _firstLost = true;
+            FirstAnswer = await loseFirstAnswer(response, cancellationToken);
+            response.Dispose();
+            throw new HttpRequestException(HttpRequestError.ResponseEnded, "The connection closed before the answer (simulated).");
+        }
+
+        return response;
+    }
+}

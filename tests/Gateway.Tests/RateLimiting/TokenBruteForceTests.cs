@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Messaging.Gateway.Tests.RateLimiting;
+
+public sealed class TokenBruteForceFixture : RateLimitedGateway
+{
+    public const int FailedSecretBound = 10;
+
+    protected override IDictionary<string, string?> Limits() => new Dictionary<string, string?>
+    {
+        ["RateLimiting:FailedSecrets:PermitLimit"] = FailedSecretBound.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RateLimiting:FailedSecrets:Window"] = "01:00:00",
+        ["RateLimiting:Routes:auth:PerIp:PermitLimit"] = "20",
+        ["RateLimiting:Routes:auth:PerIp:Window"] = "01:00:00",
+    };
+}
+
+public sealed class TokenBruteForceTests(TokenBruteForceFixture gateway) : IClassFixture<TokenBruteForceFixture>
+{
+    private static int _addresses;
+
+    // A distinct /64 per request: the attacker never hits a per-IP limit.
+    private static string NextAddress() => $"2001:db8:{Interlocked.Increment(ref _addresses):x}:1::1";
+
+    private static FormUrlEncodedContent Form(string clientId, string secret) => new(new Dictionary<string, string>
+    {
+        ["grant_type"] = "client_credentials",
+        ["client_id"] = clientId,
+        ["client_secret"] = secret,
+    });
+
+    private async Task<List<Answer>> GuessAsync(string clientId, int attempts)
+    {
+        using var http = gateway.CreateClient();
+        var answers = new ConcurrentBag<Answer>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, attempts), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = TestContext.Current.CancellationToken }, async (i, ct) =>
+        {
+            using var request = RateLimitedGateway.From(NextAddress(), HttpMethod.Post, "/api/auth/token", Form(clientId, "wrong-secret-" + i));
+            using var response = await http.SendAsync(request, ct);
+            answers.Add(await Answer.ReadAsync(response, ct));
+        });
+        return [.. answers];
+    }
+
+    [Fact]
+    public async Task AThousandBadSecrets_FromManyAddresses_CheckTheSecretAtMostTheBound_AndLookTheSameForUnknownClients()
+    {
+        var (clientId, secret) = await gateway.AddClientAsync("tenant-brute");
+
+        var existing = await GuessAsync(clientId, 1000);
+        var unknown = await GuessAsync("no-such-client-" + Guid.NewGuid().ToString("N")[..8], 1000);
+
+        // A 401 is only ever answered after the secret was hashed and compared: that is the number of checks.
+        var checks = existing.Count(a => a.Status == HttpStatusCode.Unauthorized);
+        Assert.InRange(checks, 1, TokenBruteForceFixture.FailedSecretBound);
+        Assert.Equal(1000 - checks, existing.Count(a => a.Status == HttpStatusCode.TooManyRequests));
+        Assert.DoesNotContain(existing, a => (int)a.Status >= 500);
+
+        // Same statuses, same bodies (trace ids aside), same headers, existing client or not.
+        Assert.Equal(checks, unknown.Count(a => a.Status == HttpStatusCode.Unauthorized));
+        foreach (var status in new[] { HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests })
+        {
+            var forExisting = existing.Where(a => a.Status == status).Select(a => a.Shape).Distinct().ToList();
+            var forUnknown = unknown.Where(a => a.Status == status).Select(a => a.Shape).Distinct().ToList();
+            Assert.Single(forExisting);
+            Assert.Equal(forExisting, forUnknown);
+        }
+
+        // The right secret during the cool-down is refused like the rest: nothing says it was right.
+        using var http = gateway.CreateClient();
+        using var request = RateLimitedGateway.From(NextAddress(), HttpMethod.Post, "/api/auth/token", Form(clientId, secret));
+        using var during = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.TooManyRequests, during.StatusCode);
+    }
+
+    [Fact]
+    public async Task RightSecrets_DoNotCountAsFailures()
+    {
+        var (clientId, secret) = await gateway.AddClientAsync("tenant-busy");
+        using var http = gateway.CreateClient();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < TokenBruteForceFixture.FailedSecretBound * 2; i++)
+        {
+            using var request = RateLimitedGateway.From(NextAddress(), HttpMethod.Post, "/api/auth/token", Form(clientId, secret));
+            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+    }
+
+    [Fact]
+    public async Task TheTokenEndpoint_HasAStricterLimitPerAddress()
+    {
+        using var http = gateway.CreateClient();
+        var address = NextAddress();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 25; i++)
+        {
+            using var request = RateLimitedGateway.From(address, HttpMethod.Post, "/api/auth/token", Form("client-" + i, "secret"));
+            using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Assert.Equal("\"ip-auth\";q=20;w=3600", Assert.Single(response.Headers.GetValues("RateLimit-Policy")));
+            }
+        }
+
+        Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    private sealed record Answer(HttpStatusCode Status, string Shape)
+    {
+        public static async Task<Answer> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+        {
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))!.AsObject();
+            body.Remove("traceId");
+            var headers = string.Join("|", response.Headers
+                .Where(h => h.Key is "WWW-Authenticate" or "RateLimit-Policy" or "Cache-Control")
+                .OrderBy(h => h.Key, StringComparer.Ordinal)
+                .Select(h => h.Key + ":" + string.Join(",", h.Value)));
+            return new Answer(response.StatusCode, $"{response.Content.Headers.ContentType} {headers} {body.ToJsonString(new JsonSerializerOptions { WriteIndented = false })}");
+        }
+    }
+}
+
+public sealed class ShortCoolDownFixture : RateLimitedGateway
+{
+    protected override IDictionary<string, string?> Limits() => new Dictionary<string, string?>
+    {
+        // 3 failures, then one more try per second.
+        ["RateLimiting:FailedSecrets:PermitLimit"] = "3",
+        ["RateLimiting:FailedSecrets:Window"] = "00:00:03",
+    };
+}
+
+public sealed class TokenCoolDownTests(ShortCoolDownFixture gateway) : IClassFixture<ShortCoolDownFixture>
+{
+    [Fact]
+    public async Task AfterTheCoolDown_TheRightSecretWorks()
+    {
+        var (clientId, secret) = await gateway.AddClientAsync("tenant-cool");
+        using var http = gateway.CreateClient();
+        for (var i = 0; i < 10; i++)
+        {
+            using var guess = await http.PostAsync("/api/auth/token", Form(clientId, "wrong"), TestContext.Current.CancellationToken);
+        }
+
+        using var refused = await http.PostAsync("/api/auth/token", Form(clientId, secret), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        var retryAfter = refused.Headers.RetryAfter?.Delta ?? throw new InvalidOperationException("no Retry-After");
+        Assert.InRange(retryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+
+        // Waiting out the Redis-clock cool-down the server announced (a real clock: Redis decides).
+        await Task.Delay(retryAfter, TestContext.Current.CancellationToken);
+        using var granted = await http.PostAsync("/api/auth/token", Form(clientId, secret), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, granted.StatusCode);
+    }
+
+    private static FormUrlEncodedContent Form(string clientId, string secret) => new(new Dictionary<string, string>
+    {
+        ["grant_type"] = "client_credentials",
+        ["client_id"] = clientId,
+        ["client_secret"] = secret,
+    });
+}

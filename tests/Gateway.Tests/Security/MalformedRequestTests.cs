@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using CsCheck;
+using Messaging.Gateway.Tests.Commands;
+
+namespace Messaging.Gateway.Tests.Security;
+
+/// <summary>
+/// Generated malformed requests (bodies, sizes, content types, headers, idempotency keys, command types,
+/// tokens), each with at least one defect: every answer is a 4xx problem+json, none is a 5xx, and
+/// nothing is stored or enqueued.
+/// </summary>
+public sealed class MalformedRequestTests(CommandsApiFixture api) : IClassFixture<CommandsApiFixture>
+{
+    private const string Tenant = "tenant-fuzz";
+
+    private static readonly string[] UnknownTypes = ["payments", "payments.refund", "PAYMENTS.CHARGE", "notifications.sendx", "..", "x", "payments.charge.extra"];
+
+    private static readonly string[] BadContentTypes = ["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1", "json", ""];
+
+    // Header values are trimmed on the wire, and an empty one is not sent: those are not defects.
+    private static readonly string[] BadIdempotencyKeys = ["has space", "tab\tinside", new string('k', 256), "ключ"];
+
+    private static readonly string[] BadTimeouts = ["0", "-1", "86401", "abc", "1.5", "99999999999999999999", "10s", "1e3"];
+
+    private static readonly string[] BadBodies =
+    [
+        "", "{", "}", "[]", "null", "42", "\"text\"", "{\"amount\":}", "{'amount':1}", "{\"amount\":1,}", "\u0000\u0001\u0002",
+        """{"amount":0,"currency":"EUR","customerId":"c"}""",
+        """{"amount":-5,"currency":"EUR","customerId":"c"}""",
+        """{"amount":1e400,"currency":"EUR","customerId":"c"}""",
+        """{"amount":"10","currency":"EUR","customerId":"c"}""",
+        """{"amount":1,"currency":"eur","customerId":"c"}""",
+        """{"amount":1,"currency":"XXX","customerId":"c"}""",
+        """{"amount":1,"currency":"EUR"}""",
+        """{"amount":1,"currency":"EUR","customerId":""}""",
+        """{"amount":1,"currency":"EUR","customerId":"c","extra":true}""",
+        """{"amount":1,"currency":"EUR","customerId":"c","customerId":"d"}""",
+        """{"amount":1.123456,"currency":"EUR","customerId":"c"}""",
+        """{"channel":"fax","to":"x","body":"b"}""",
+        """{"channel":"email","to":"not-an-address","body":"b"}""",
+        """{"channel":"sms","to":"12345","body":"b"}""",
+        """{"channel":"email","to":"a@example.com","body":""}""",
+    ];
+
+    private static readonly Gen<MalformedRequest> Requests =
+        Gen.Int[0, 7].SelectMany(defect => Gen.Int[0, 1000].Select(seed => Build(defect, seed)));
+
+    [Fact]
+    public async Task FiveThousandMalformedRequests_AreAll4xxProblems_AndStoreNothing()
+    {
+        var failures = new ConcurrentBag<string>();
+        var count = 0;
+        var valid = api.ClientFor(Tenant);
+        var adminOnly = api.ClientFor(Tenant, "admin");
+        var anonymous = api.Factory.CreateClient();
+
+        await Requests.SampleAsync(async request =>
+        {
+            Interlocked.Increment(ref count);
+            var client = request.Token switch { TokenKind.Valid => valid, TokenKind.AdminOnly => adminOnly, _ => anonymous };
+            using var message = request.ToHttpRequest();
+            using var response = await client.SendAsync(message, TestContext.Current.CancellationToken);
+            var status = (int)response.StatusCode;
+            var mediaType = response.Content.Headers.ContentType?.MediaType;
+            if (status is < 400 or > 499 || mediaType != "application/problem+json")
+            {
+                failures.Add($"{request} → {status} {mediaType}");
+            }
+        }, iter: 5000, threads: 4);
+
+        Assert.True(count >= 5000, $"only {count} requests were generated");
+        Assert.True(failures.IsEmpty, string.Join('\n', failures.Take(20)));
+        Assert.Equal(0, await api.CountAsync("commands", $"tenant = '{Tenant}'"));
+        Assert.Equal(0, await api.CountAsync("idempotency_keys", $"tenant = '{Tenant}'"));
+        Assert.Equal(0, await api.CountAsync("outbox", $"headers->>'Messaging-Tenant' = '{Tenant}'"));
+    }
+
+    private static MalformedRequest Build(int defect, int seed)
+    {
+        var random = new Random(seed);
+        var type = random.Next(2) == 0 ? "payments.charge" : "notifications.send";
+        var body = type == "payments.charge"
+            ? """{"amount":12.5,"currency":"EUR","customerId":"cus_1"}"""
+            : """{"channel":"email","to":"a@example.com","body":"hi"}""";
+        var request = new MalformedRequest(type, body, "application/json", null, null, TokenKind.Valid, defect);
+        return defect switch
+        {
+            0 => request with { Type = Pick(random, UnknownTypes) },
+            1 => request with { ContentType = Pick(random, BadContentTypes) },
+            2 => request with { Body = Pick(random, BadBodies) },
+            3 => request with { IdempotencyKey = Pick(random, BadIdempotencyKeys) },
+            4 => request with { Timeout = Pick(random, BadTimeouts) },
+            5 => request with { Token = random.Next(2) == 0 ? TokenKind.None : TokenKind.Garbage },
+            6 => request with { Token = TokenKind.AdminOnly },
+            _ => request with { Body = "{\"amount\":1,\"currency\":\"EUR\",\"customerId\":\"" + new string('x', 65 * 1024) + "\"}" },
+        };
+    }
+
+    private static string Pick(Random random, string[] values) => values[random.Next(values.Length)];
+
+    private enum TokenKind
+    {
+        Valid,
+        None,
+        Garbage,
+        AdminOnly,
+    }
+
+    private sealed record MalformedRequest(string Type, string Body, string ContentType, string? IdempotencyKey, string? Timeout, TokenKind Token, int Defect)
+    {
+        public HttpRequestMessage ToHttpRequest()
+        {
+            var message = new HttpRequestMessage(HttpMethod.Post, $"/api/commands/{Type}") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes(Body)) };
+            if (ContentType.Length > 0)
+            {
+                message.Content.Headers.TryAddWithoutValidation("Content-Type", ContentType);
+            }
+
+            if (IdempotencyKey is not null)
+            {
+                message.Headers.TryAddWithoutValidation("Idempotency-Key", IdempotencyKey);
+            }
+
+            if (Timeout is not null)
+            {
+                message.Headers.TryAddWithoutValidation("Command-Timeout", Timeout);
+            }
+
+            if (Token == TokenKind.Garbage)
+            {
+                message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "eyJhbGciOiJub25lIn0.eyJ0ZW5hbnQiOiJ4In0.");
+            }
+
+            return message;
+        }
+
+        public override string ToString() => $"defect {Defect}: POST {Type} [{ContentType}] key={IdempotencyKey} timeout={Timeout} token={Token} body={(Body.Length > 80 ? Body[..80] + "…" : Body)}";
+    }
+}

@@ -220,6 +220,11 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
                 .Where(h => RedrivenHeaders.Contains(h.Key))
                 .ToDictionary(h => h.Key, h => h.Value, StringComparer.Ordinal);
             headers[MessageHeaders.Attempt] = "1";
+            headers[MessageHeaders.CommandType] = descriptor.TypeName;
+            if (letter.Tenant is { } tenant)
+            {
+                headers[MessageHeaders.Tenant] = tenant;
+            }
             await outbox.EnqueueAsync(transaction, new OutboxMessage(commandId, descriptor.QueueName, descriptor.MessageType.FullName!,
                 letter.Body, headers, now + (spacing * redriven)), cancellationToken).ConfigureAwait(false);
             await using var update = new NpgsqlCommand(

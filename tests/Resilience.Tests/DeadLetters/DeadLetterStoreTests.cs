@@ -74,13 +74,12 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Redrive_SendsTheCommandWithItsOwnHeadersOnly()
+    public async Task Redrive_SendsTheCommandWithItsOwnHeadersOnly_NamingItsTenantAndType()
     {
         var id = await InsertCommandAsync("tenant-a", "Processing");
         var headers = new Dictionary<string, string>
         {
-            [MessageHeaders.Tenant] = "tenant-a",
-            [MessageHeaders.CommandType] = "payments.charge",
+            [MessageHeaders.Client] = "client-1",
             [MessageHeaders.Attempt] = "5",
             ["x-death"] = "[{\"queue\":\"payments.charge\",\"count\":1}]",
             ["MT-Fault-Message"] = "boom",
@@ -91,8 +90,10 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
 
         var sent = await ScalarAsync<string>($"SELECT headers::text FROM outbox WHERE command_id = '{id}'");
         var redriven = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(sent)!;
-        Assert.Equal(["Messaging-Attempt", "Messaging-Command-Type", "Messaging-Tenant"], redriven.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["Messaging-Attempt", "Messaging-Client", "Messaging-Command-Type", "Messaging-Tenant"], redriven.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("1", redriven[MessageHeaders.Attempt]);
+        Assert.Equal("tenant-a", redriven[MessageHeaders.Tenant]);
+        Assert.Equal("payments.charge", redriven[MessageHeaders.CommandType]);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using MassTransit;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.Deadlines;
 using Messaging.Resilience.Telemetry;
@@ -35,6 +36,8 @@ internal sealed partial class CommandExecutor(
     BreakerAwareEndpoints endpoints,
     IOptionsMonitor<CommandTypeOptions> options,
     CommandMetrics metrics,
+    RetryBudgets retryBudgets,
+    ResilienceMetrics resilienceMetrics,
     TimeProvider timeProvider,
     ILogger<CommandExecutor> logger)
 {
@@ -225,6 +228,15 @@ internal sealed partial class CommandExecutor(
         }
 
         var delay = RetrySchedule.DelayBefore(attempt + 1, typeOptions.Retry, ex.RetryAfter, Random.Shared.NextDouble());
+        if (!retryBudgets.For(descriptor.Provider).TryWithdrawRetry())
+        {
+            // The provider's retry budget is shared with the HTTP layer's retries and failover: when it is
+            // spent, the command is not lost and not dead-lettered, it waits the longest step instead of
+            // joining a retry storm.
+            resilienceMetrics.RetryBudgetExhausted.Add(1, new KeyValuePair<string, object?>("messaging.resilience.dependency", descriptor.Provider));
+            delay = delay > typeOptions.Retry.MaxDelay ? delay : typeOptions.Retry.MaxDelay;
+        }
+
         await scheduler.RetryAsync(delivery, now + delay,
             new CommandError("provider_unavailable", $"The {ex.Provider} provider failed ({ex.Reason}); attempt {attempt + 1} is scheduled."),
             cancellationToken).ConfigureAwait(false);

@@ -31,6 +31,7 @@ public sealed partial class SharedBreakerStates(
     private static readonly TimeSpan EntryLifetime = TimeSpan.FromSeconds(20);
     private readonly string _instance = $"{environment.ApplicationName}/{Environment.MachineName}/{Environment.ProcessId}";
     private readonly string _prefix = redisOptions.Value.KeyPrefix;
+    private readonly SemaphoreSlim _publishLock = new(1, 1);
 
     private RedisKey IndexKey => _prefix + "breakers";
 
@@ -162,23 +163,41 @@ public sealed partial class SharedBreakerStates(
         }
     }
 
-    private void OnStateChanged(BreakerStateChanged change) => _ = PublishAsync(new BreakerSnapshot(change.Name, change.To, change.At));
+    private void OnStateChanged(BreakerStateChanged change) => _ = PublishAsync(change.Name);
 
     private async Task PublishAllAsync()
     {
         foreach (var snapshot in registry.Snapshot())
         {
-            await PublishAsync(snapshot).ConfigureAwait(false);
+            await PublishAsync(snapshot.Name).ConfigureAwait(false);
         }
     }
 
-    private async Task PublishAsync(BreakerSnapshot snapshot)
+    // Writes are serialised and each publishes the breaker's state as it is at the time of the write, so a
+    // periodic write that read a state just before a transition can never land after the transition's own.
+    private async Task PublishAsync(string name)
     {
         if (!redis.IsConnected)
         {
             return;
         }
 
+        await _publishLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (registry.Snapshot().FirstOrDefault(s => s.Name == name) is { } snapshot)
+            {
+                await WriteAsync(snapshot).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _publishLock.Release();
+        }
+    }
+
+    private async Task WriteAsync(BreakerSnapshot snapshot)
+    {
         try
         {
             var database = redis.GetDatabase();

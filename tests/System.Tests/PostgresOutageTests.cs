@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Messaging.Testing;
 using Messaging.System.Tests.Harness;
 
 namespace Messaging.System.Tests;

@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Messaging.Gateway.Tests.RateLimiting;
+namespace Messaging.Testing;
 
 /// <summary>
-/// (A copy of tests/System.Tests/Harness/TcpProxy.cs, with a null check in ResetAll.)
 /// A small in-process TCP proxy on loopback (Toxiproxy-style) for faults a process stop cannot give:
 /// it forwards to a target, and on command adds latency, refuses new connections and resets the
 /// existing ones (the dependency "goes away"), or blackholes traffic (connections stay open, nothing
@@ -173,15 +172,15 @@ public sealed class TcpProxy : IAsyncDisposable
             {
                 try
                 {
-                    // Client is null once the connection's own task has disposed it (it ended meanwhile).
-                    if (socket.Client is { } live)
+                    // A connection that ended by itself meanwhile has no socket left to reset.
+                    if (socket.Client is { } connected)
                     {
-                        live.LingerState = new LingerOption(true, 0);
+                        connected.LingerState = new LingerOption(true, 0);
                     }
 
                     socket.Dispose();
                 }
-                catch (ObjectDisposedException)
+                catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
                 {
                     // Already closed.
                 }

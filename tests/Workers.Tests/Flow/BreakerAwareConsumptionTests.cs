@@ -59,7 +59,9 @@ public sealed class BreakerAwareConsumptionTests(SlowRampHostFixture host) : ICl
             var endpoint = Endpoint(ChargePayment.TypeName);
             Assert.Equal("payments", endpoint.PausedBy);
             Assert.Equal(0, endpoint.CurrentLimit);
-            Assert.Equal(EndpointFlowState.Running, Endpoint("notifications.send").State);
+            // The payments breakers do not pause the notifications endpoint (it may still be ramping up
+            // after an earlier test of this class, but it is not paused).
+            Assert.NotEqual(EndpointFlowState.Paused, Endpoint("notifications.send").State);
 
             // The paused gauge, per endpoint.
             using var http = host.CreateClient();

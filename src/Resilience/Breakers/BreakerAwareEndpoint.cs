@@ -1,6 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Diagnostics.Metrics;
-using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Messaging.Resilience.Breakers;
@@ -78,13 +76,11 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
         IEnumerable<string> dependencies,
         BreakerRegistry registry,
         BreakerAwareEndpointOptions options,
-        ResilienceMetrics metrics,
         TimeProvider timeProvider,
         ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(metrics);
         Name = name;
         _registry = registry;
         _dependencies = new HashSet<string>(dependencies, StringComparer.Ordinal);
@@ -93,12 +89,6 @@ public sealed partial class BreakerAwareEndpoint : IDisposable
         _logger = logger;
         _gate = new ConcurrencyGate(options.ConcurrencyLimit);
         Since = timeProvider.GetUtcNow();
-        metrics.Meter.CreateObservableGauge("messaging.endpoint.paused", () => new Measurement<int>(
-            State == EndpointFlowState.Paused ? 1 : 0, new KeyValuePair<string, object?>("messaging.endpoint", Name)),
-            description: "1 while a breaker-aware endpoint is paused because a dependency's breaker is open.");
-        metrics.Meter.CreateObservableGauge("messaging.endpoint.concurrency_limit", () => new Measurement<int>(
-            CurrentLimit, new KeyValuePair<string, object?>("messaging.endpoint", Name)),
-            description: "The current concurrency limit of a breaker-aware endpoint.");
         foreach (var snapshot in registry.Snapshot())
         {
             if (_dependencies.Contains(DependencyOf(snapshot.Name)))

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.Logging;
 
@@ -16,10 +17,27 @@ public sealed record EndpointSnapshot(string Name, EndpointFlowState State, Date
 /// The breaker-aware endpoints of this process, by name: the consumers create theirs here, and
 /// <see cref="SharedEndpointStates"/> publishes their states for the monitoring overview.
 /// </summary>
-public sealed class BreakerAwareEndpoints(BreakerRegistry registry, ResilienceMetrics metrics, TimeProvider timeProvider, ILoggerFactory loggerFactory)
-    : IDisposable
+public sealed class BreakerAwareEndpoints : IDisposable
 {
     private readonly ConcurrentDictionary<string, BreakerAwareEndpoint> _endpoints = new(StringComparer.Ordinal);
+    private readonly BreakerRegistry _registry;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILoggerFactory _loggerFactory;
+
+    /// <summary>Creates the collection and its gauges (one instrument each, one series per endpoint).</summary>
+    public BreakerAwareEndpoints(BreakerRegistry registry, ResilienceMetrics metrics, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        _registry = registry;
+        _timeProvider = timeProvider;
+        _loggerFactory = loggerFactory;
+        metrics.Meter.CreateObservableGauge("messaging.endpoint.paused",
+            () => Measure(e => e.State == EndpointFlowState.Paused ? 1 : 0),
+            description: "1 while a breaker-aware endpoint is paused because a dependency's breaker is open.");
+        metrics.Meter.CreateObservableGauge("messaging.endpoint.concurrency_limit",
+            () => Measure(e => e.CurrentLimit),
+            description: "The current concurrency limit of a breaker-aware endpoint.");
+    }
 
     /// <summary>Raised after any endpoint's state changed. Handlers must be quick.</summary>
     public event Action<BreakerAwareEndpoint>? StateChanged;
@@ -28,8 +46,8 @@ public sealed class BreakerAwareEndpoints(BreakerRegistry registry, ResilienceMe
     public BreakerAwareEndpoint GetOrAdd(string name, IEnumerable<string> dependencies, BreakerAwareEndpointOptions options) =>
         _endpoints.GetOrAdd(name, n =>
         {
-            var endpoint = new BreakerAwareEndpoint(n, dependencies, registry, options, metrics, timeProvider,
-                loggerFactory.CreateLogger<BreakerAwareEndpoint>());
+            var endpoint = new BreakerAwareEndpoint(n, dependencies, _registry, options, _timeProvider,
+                _loggerFactory.CreateLogger<BreakerAwareEndpoint>());
             endpoint.StateChanged += e => StateChanged?.Invoke(e);
             return endpoint;
         });
@@ -47,6 +65,9 @@ public sealed class BreakerAwareEndpoints(BreakerRegistry registry, ResilienceMe
         ArgumentNullException.ThrowIfNull(endpoint);
         return new EndpointSnapshot(endpoint.Name, endpoint.State, endpoint.Since, endpoint.CurrentLimit, endpoint.PausedBy);
     }
+
+    private IEnumerable<Measurement<int>> Measure(Func<BreakerAwareEndpoint, int> value) =>
+        _endpoints.Values.Select(e => new Measurement<int>(value(e), new KeyValuePair<string, object?>("messaging.endpoint", e.Name)));
 
     /// <inheritdoc />
     public void Dispose()

@@ -27,7 +27,7 @@ public sealed class BreakerAwareEndpointTests : IDisposable
         _pipeline = _test.BuildHttp();
         _endpoint = new BreakerAwareEndpoint("payments.charge", ["dep", "postgres"], _test.Breakers,
             new BreakerAwareEndpointOptions { ConcurrencyLimit = 8, RampStepInterval = TimeSpan.FromSeconds(2) },
-            _test.Metrics, _test.Time, NullLogger.Instance);
+            _test.Time, NullLogger.Instance);
         _endpoint.Attach(_switch);
     }
 
@@ -117,7 +117,7 @@ public sealed class BreakerAwareEndpointTests : IDisposable
     public async Task MessagesWaitingForASlot_AreLetThroughWhenPausing_SoTheyMeetTheOpenBreakerAndGoBack()
     {
         var endpoint = new BreakerAwareEndpoint("narrow", ["dep"], _test.Breakers,
-            new BreakerAwareEndpointOptions { ConcurrencyLimit = 1 }, _test.Metrics, _test.Time, NullLogger.Instance);
+            new BreakerAwareEndpointOptions { ConcurrencyLimit = 1 }, _test.Time, NullLogger.Instance);
         using var busy = await endpoint.EnterAsync(TestContext.Current.CancellationToken);
         var waiting = endpoint.EnterAsync(TestContext.Current.CancellationToken);
         Assert.False(waiting.IsCompleted);
@@ -146,7 +146,7 @@ public sealed class BreakerAwareEndpointTests : IDisposable
     public async Task BreakersOfOtherDependencies_AreIgnored()
     {
         var endpoint = new BreakerAwareEndpoint("notifications.send", ["notifications"], _test.Breakers,
-            new BreakerAwareEndpointOptions(), _test.Metrics, _test.Time, NullLogger.Instance);
+            new BreakerAwareEndpointOptions(), _test.Time, NullLogger.Instance);
 
         await OpenBreakerAsync();
 
@@ -160,7 +160,7 @@ public sealed class BreakerAwareEndpointTests : IDisposable
         var primary = _test.BuildHttp("provider@primary");
         var secondary = _test.BuildHttp("provider@secondary");
         var endpoint = new BreakerAwareEndpoint("provider.endpoint", ["provider"], _test.Breakers,
-            new BreakerAwareEndpointOptions(), _test.Metrics, _test.Time, NullLogger.Instance);
+            new BreakerAwareEndpointOptions(), _test.Time, NullLogger.Instance);
 
         await FailTwiceAsync(primary);
         Assert.Equal(EndpointFlowState.Running, endpoint.State);
@@ -184,7 +184,7 @@ public sealed class BreakerAwareEndpointTests : IDisposable
     {
         // The endpoint exists before the pipelines (as in the workers, where they are built on first use).
         var endpoint = new BreakerAwareEndpoint("standby.endpoint", ["standby"], _test.Breakers,
-            new BreakerAwareEndpointOptions(), _test.Metrics, _test.Time, NullLogger.Instance);
+            new BreakerAwareEndpointOptions(), _test.Time, NullLogger.Instance);
         var primary = _test.BuildHttp("standby@primary");
         _test.BuildHttp("standby@secondary");
 

@@ -1,9 +1,12 @@
+using System.Diagnostics.Metrics;
 using Messaging.Contracts.Payments;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Telemetry;
 using Messaging.Workers.Tests.Execution;
 using Messaging.Workers.Tests.ExternalServices;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Messaging.Workers.Tests.Flow;
 
@@ -63,12 +66,13 @@ public sealed class BreakerAwareConsumptionTests(SlowRampHostFixture host) : ICl
             // after an earlier test of this class, but it is not paused).
             Assert.NotEqual(EndpointFlowState.Paused, Endpoint("notifications.send").State);
 
-            // The paused gauge, per endpoint.
-            using var http = host.CreateClient();
-            var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), TestContext.Current.CancellationToken);
-            Assert.Equal("1", Gauge(metrics, "messaging_endpoint_paused", ChargePayment.TypeName));
-            Assert.Equal("0", Gauge(metrics, "messaging_endpoint_paused", "notifications.send"));
-            Assert.Equal("0", Gauge(metrics, "messaging_endpoint_concurrency_limit", ChargePayment.TypeName));
+            // The paused gauge, per endpoint. Read from this host's own meter: a Prometheus scrape would also
+            // see the same-named gauges of the other hosts in this test process (OpenTelemetry listens by
+            // meter name, process-wide), which a real worker process does not have.
+            var meter = host.Services.GetRequiredService<ResilienceMetrics>().Meter;
+            Assert.Equal(1, Gauge(meter, "messaging.endpoint.paused", ChargePayment.TypeName));
+            Assert.Equal(0, Gauge(meter, "messaging.endpoint.paused", "notifications.send"));
+            Assert.Equal(0, Gauge(meter, "messaging.endpoint.concurrency_limit", ChargePayment.TypeName));
 
             // The overview reads the fleet's endpoint states from Redis.
             var fleet = await host.Services.GetRequiredService<SharedEndpointStates>().FleetSnapshotAsync(TestContext.Current.CancellationToken);
@@ -179,12 +183,14 @@ public sealed class BreakerAwareConsumptionTests(SlowRampHostFixture host) : ICl
         await host.WaitForStatusAsync(next, "Succeeded");
     }
 
-    // The value of a gauge's series for one endpoint in Prometheus text.
-    private static string? Gauge(string metrics, string name, string endpoint) =>
-        metrics.Split('\n')
-            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) && line.Contains($"messaging_endpoint=\"{endpoint}\"", StringComparison.Ordinal))
-            .Select(line => line[(line.LastIndexOf(' ') + 1)..])
-            .SingleOrDefault();
+    // The value one endpoint's series of an observable gauge reports now.
+    private static int? Gauge(Meter meter, string name, string endpoint)
+    {
+        using var collector = new MetricCollector<int>(meter, name);
+        collector.RecordObservableInstruments();
+        return collector.GetMeasurementSnapshot()
+            .SingleOrDefault(m => Equals(m.Tags["messaging.endpoint"], endpoint))?.Value;
+    }
 
     private BreakerAwareEndpoint Endpoint(string name) =>
         host.Services.GetRequiredService<BreakerAwareEndpoints>().TryGet(name, out var endpoint) ? endpoint : throw new InvalidOperationException(name);

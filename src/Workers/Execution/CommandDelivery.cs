@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MassTransit;
 using Messaging.Contracts.Commands;
+using Messaging.Workers.ExternalServices;
 
 namespace Messaging.Workers.Execution;
 
@@ -59,6 +60,10 @@ internal sealed class CommandDelivery
     /// <param name="notBefore">When the command is due again. Past the deadline, the command expires instead.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     public Task<ScheduleOutcome> DeferAsync(string reason, DateTimeOffset notBefore, CancellationToken cancellationToken = default) =>
+        _scheduler.DeferAsync(this, reason, notBefore, cancellationToken);
+
+    /// <summary>As <see cref="DeferAsync(string, DateTimeOffset, CancellationToken)"/>, with the error code shown on the command (for example <c>rate_limited</c>).</summary>
+    public Task<ScheduleOutcome> DeferAsync(CommandError reason, DateTimeOffset notBefore, CancellationToken cancellationToken = default) =>
         _scheduler.DeferAsync(this, reason, notBefore, cancellationToken);
 
     public static CommandDelivery From<TMessage>(ConsumeContext<TMessage> context, CommandDescriptor descriptor, ExecutionProfile profile,

@@ -4,6 +4,7 @@ using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.Deadlines;
+using Messaging.Resilience.RateLimiting;
 using Messaging.Resilience.Telemetry;
 using Messaging.Workers.DeadLetters;
 using Messaging.Workers.ExternalServices;
@@ -14,7 +15,8 @@ namespace Messaging.Workers.Execution;
 
 /// <summary>
 /// The steps every command consumer runs around its provider call: poison check (headers, validation),
-/// inbox check, deadline check, <c>Processing</c> with the attempt recorded, the call with a resilience
+/// inbox check, deadline check, the provider's quota (a short wait, else a deferral without an attempt),
+/// <c>Processing</c> with the attempt recorded, the call with a resilience
 /// context that carries the deadline (and a token that fires at it), and then by outcome: the terminal
 /// status with the inbox row; a delayed retry through the outbox; a deferral without an attempt when the
 /// provider's breakers are all open; or a dead letter with the type's fallback. A consumer only supplies
@@ -38,12 +40,17 @@ internal sealed partial class CommandExecutor(
     CommandMetrics metrics,
     RetryBudgets retryBudgets,
     ResilienceMetrics resilienceMetrics,
+    ProviderQuota quota,
+    IOptionsMonitor<ProviderQuotasOptions> quotaOptions,
     TimeProvider timeProvider,
     ILogger<CommandExecutor> logger)
 {
     /// <summary>The error stored on a command whose deadline passed before it ran.</summary>
     internal static readonly CommandError DeadlineExceeded =
         new("deadline_exceeded", "The command's deadline passed before it could be executed.");
+
+    /// <summary>The error code of a command deferred because its provider's quota had no permit for it.</summary>
+    internal const string RateLimitedCode = "rate_limited";
 
     /// <summary>Dead letters of messages that cannot be executed as they are (unreadable, invalid, missing headers).</summary>
     internal const string PoisonSource = "poison";
@@ -126,8 +133,12 @@ internal sealed partial class CommandExecutor(
         profile = profile with { Deadline = deadline };
         delivery.Profile = profile;
 
-        // Rate limits plug in here: a limiter that says "not yet" calls delivery.DeferAsync(reason, retryAt)
-        // and returns. The command goes back through the outbox without counting an attempt.
+        // Before the attempt is recorded: a command the quota holds back is not an attempt and calls nothing.
+        if (!await AcquireQuotaAsync(delivery, deadline, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         var attempts = await store.StartAttemptAsync(commandId, profile.Attempt, timeProvider.GetUtcNow(), deadline, cancellationToken).ConfigureAwait(false);
         if (attempts is null)
         {
@@ -188,6 +199,34 @@ internal sealed partial class CommandExecutor(
             metrics.Completed(commandType, CommandOutcome.Failed, commandId);
             Log.CommandRefused(logger, commandId, commandType, outcome.Refusal!.Code);
         }
+    }
+
+    // The provider's quota (global and the tenant's share, one atomic decision in Redis for every worker, and
+    // paused by the provider's own 429): wait inline up to the provider's MaxWait, never past the deadline; when
+    // no permit comes in that time, the command goes back through the outbox as the same attempt, due when the
+    // quota will have a permit for it. Unconfigured providers answer at once, without Redis.
+    private async Task<bool> AcquireQuotaAsync(CommandDelivery delivery, Deadline? deadline, CancellationToken cancellationToken)
+    {
+        var provider = delivery.Descriptor.Provider;
+        var maxWait = quotaOptions.CurrentValue.Providers.TryGetValue(provider, out var providerQuota) ? providerQuota.MaxWait : TimeSpan.Zero;
+        if (deadline is { } due && due.Remaining(timeProvider) is var left && left < maxWait)
+        {
+            maxWait = left;
+        }
+
+        var decision = await quota.AcquireAsync(provider, delivery.Message.Tenant, maxWait, cancellationToken).ConfigureAwait(false);
+        if (decision.IsAllowed)
+        {
+            return true;
+        }
+
+        var retryAt = timeProvider.GetUtcNow() + decision.RetryAfter;
+        Log.CommandRateLimited(logger, delivery.CommandId, delivery.Descriptor.TypeName, provider, decision.RetryAfter.TotalMilliseconds,
+            decision.Source == RateLimitSource.Redis ? "redis" : "local");
+        await delivery.DeferAsync(
+            new CommandError(RateLimitedCode, $"The {provider} provider's rate limit has no permit for the command now; it runs when one is free."),
+            retryAt, cancellationToken).ConfigureAwait(false);
+        return false;
     }
 
     // A provider call ended without an answer: defer it (breakers all open: no attempt counted), retry it
@@ -311,5 +350,9 @@ internal sealed partial class CommandExecutor(
             Message = "Command {CommandId} ({CommandType}) attempt {Attempts} (message attempt {MessageAttempt}) failed without an answer; transient: {IsTransient}")]
         public static partial void ProviderCallFailed(ILogger logger, Exception exception, Guid commandId, string commandType, int attempts,
             int messageAttempt, bool isTransient);
+
+        [LoggerMessage(EventId = 4008, EventName = "CommandRateLimited", Level = LogLevel.Information,
+            Message = "Command {CommandId} ({CommandType}) is held back by the {Provider} provider's quota (decided on {Source}); it is deferred by {RetryAfterMs} ms without a provider call or an attempt")]
+        public static partial void CommandRateLimited(ILogger logger, Guid commandId, string commandType, string provider, double retryAfterMs, string source);
     }
 }

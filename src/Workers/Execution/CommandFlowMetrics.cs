@@ -20,7 +20,7 @@ internal sealed class CommandFlowMetrics
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(MessagingTelemetry.Workers);
         _retries = meter.CreateCounter<long>("messaging.commands.retries_scheduled", description: "Delayed retries scheduled through the outbox.");
-        _deferrals = meter.CreateCounter<long>("messaging.commands.deferred", description: "Commands put back through the outbox without counting an attempt (breaker open, rate limit).");
+        _deferrals = meter.CreateCounter<long>("messaging.commands.deferred", description: "Commands put back through the outbox without counting an attempt, by reason (deferred: breaker open; rate_limited: provider quota).");
         _deadLetters = meter.CreateCounter<long>("messaging.commands.dead_lettered", description: "Messages stored in the dead-letter store, by source.");
     }
 
@@ -34,10 +34,16 @@ internal sealed class CommandFlowMetrics
         }));
     }
 
-    public void Deferred(string commandType)
+    /// <summary>A deferral; <paramref name="reason"/> is the error code shown on the command (<c>deferred</c>, <c>rate_limited</c>).</summary>
+    public void Deferred(string commandType, string reason)
     {
-        _deferrals.Add(1, new KeyValuePair<string, object?>("messaging.command.type", commandType));
-        Activity.Current?.AddEvent(new ActivityEvent("command.deferred", tags: new ActivityTagsCollection { ["messaging.command.type"] = commandType }));
+        _deferrals.Add(1, new KeyValuePair<string, object?>("messaging.command.type", commandType),
+            new KeyValuePair<string, object?>("messaging.command.defer_reason", reason));
+        Activity.Current?.AddEvent(new ActivityEvent("command.deferred", tags: new ActivityTagsCollection
+        {
+            ["messaging.command.type"] = commandType,
+            ["messaging.command.defer_reason"] = reason,
+        }));
     }
 
     public void DeadLettered(string? commandType, string source)

@@ -48,11 +48,19 @@ internal sealed partial class CommandScheduler(
         return ScheduleAsync(delivery, delivery.Attempt + 1, notBefore, error, failed: true, cancellationToken);
     }
 
-    /// <summary>Schedules the same attempt again: the wait (a breaker pause, a rate limit) does not count as an attempt.</summary>
-    public Task<ScheduleOutcome> DeferAsync(CommandDelivery delivery, string reason, DateTimeOffset notBefore, CancellationToken cancellationToken)
+    /// <summary>The error code of a command deferred for a reason other than a rate limit (an open breaker).</summary>
+    public const string DeferredCode = "deferred";
+
+    /// <summary>Schedules the same attempt again: the wait (a breaker pause) does not count as an attempt. Error code <see cref="DeferredCode"/>.</summary>
+    public Task<ScheduleOutcome> DeferAsync(CommandDelivery delivery, string reason, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
+        DeferAsync(delivery, new CommandError(DeferredCode, reason), notBefore, cancellationToken);
+
+    /// <summary>Schedules the same attempt again, showing <paramref name="reason"/> (code and message) on the command: the wait does not count as an attempt.</summary>
+    public Task<ScheduleOutcome> DeferAsync(CommandDelivery delivery, CommandError reason, DateTimeOffset notBefore, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        return ScheduleAsync(delivery, delivery.Attempt, notBefore, new CommandError("deferred", reason), failed: false, cancellationToken);
+        ArgumentNullException.ThrowIfNull(reason);
+        return ScheduleAsync(delivery, delivery.Attempt, notBefore, reason, failed: false, cancellationToken);
     }
 
     private async Task<ScheduleOutcome> ScheduleAsync(CommandDelivery delivery, int attempt, DateTimeOffset notBefore, CommandError error, bool failed,
@@ -114,7 +122,7 @@ internal sealed partial class CommandScheduler(
         }
         else
         {
-            flowMetrics.Deferred(delivery.Descriptor.TypeName);
+            flowMetrics.Deferred(delivery.Descriptor.TypeName, error.Code);
             Log.Deferred(logger, delivery.CommandId, delivery.Descriptor.TypeName, attempt, delayMs, error.Message);
         }
 

@@ -1,4 +1,5 @@
 using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.RateLimiting;
 using Messaging.Workers.ExternalServices.Credentials;
 using Messaging.Workers.ExternalServices.Notifications;
 using Messaging.Workers.ExternalServices.Payments;
@@ -14,7 +15,10 @@ internal static class ExternalServicesExtensions
     /// Adds <see cref="PaymentsClient"/> and <see cref="NotificationsClient"/> (typed HttpClients that send
     /// through a failover pipeline and one dependency pipeline per endpoint), the payments token endpoint's
     /// pipeline, and validates <c>ExternalServices:*</c> and <c>Resilience:Dependencies:*</c> on start. Every
-    /// endpoint's pipeline (and breaker) is built at start.
+    /// endpoint's pipeline (and breaker) is built at start. Adds the providers' quotas
+    /// (<c>RateLimiting:Providers:&lt;provider&gt;</c>, shared through Redis; unconfigured providers are not
+    /// limited), and reports every 429 a provider answers to its quota, so its <c>Retry-After</c> pauses
+    /// that provider for every worker.
     /// </summary>
     public static IHostApplicationBuilder AddExternalServices(this IHostApplicationBuilder builder)
     {
@@ -22,6 +26,7 @@ internal static class ExternalServicesExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
         services.TryAddSingleton(TimeProvider.System);
+        builder.AddProviderQuotas();
 
         services.AddOptions<TokenRefreshOptions>()
             .Bind(configuration.GetSection(TokenRefreshOptions.SectionName))
@@ -75,11 +80,14 @@ internal static class ExternalServicesExtensions
                 () => PaymentsCredentials(options.CurrentValue),
                 sp.GetRequiredService<ILogger<ClientCredentialsHandler>>());
         });
-        payments.AddProviderEndpoints(PaymentsClient.ProviderName);
+        // Inside the endpoints' pipelines: every attempt's 429 (on any endpoint) pauses the provider's quota.
+        payments.AddProviderEndpoints(PaymentsClient.ProviderName)
+            .AddProviderThrottleReporting(PaymentsClient.ProviderName);
 
         services.AddHttpClient<NotificationsClient>()
             .WithProviderLogging()
-            .AddProviderEndpoints(NotificationsClient.ProviderName);
+            .AddProviderEndpoints(NotificationsClient.ProviderName)
+            .AddProviderThrottleReporting(NotificationsClient.ProviderName);
 
         // Every endpoint's breaker exists from the start, closed: see ProviderBreakersStartup.
         services.AddHostedService<ProviderBreakersStartup>();

@@ -167,6 +167,26 @@ public class SystemFixture : ServicesFixture
         return (process, new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) });
     }
 
+    /// <summary>
+    /// Starts another workers process on the same database, virtual host, Redis key prefix and providers (so it
+    /// shares the queues, the breakers and the rate limits with <see cref="Workers"/>), with
+    /// <paramref name="configure"/> applied to its environment, and waits until it answers. Returns the process and a
+    /// client for its own HTTP endpoints (health, metrics). Dispose both at the end.
+    /// </summary>
+    public async Task<(ServiceProcess Process, HttpClient Client)> StartExtraWorkersAsync(string name, Action<Dictionary<string, string>>? configure = null)
+    {
+        var port = FreePort();
+        var environment = WorkersEnvironment();
+        environment["Urls"] = $"http://127.0.0.1:{port}";
+        configure?.Invoke(environment);
+        var process = new ServiceProcess(name, RepositoryPaths.Workers, environment, LogDirectory);
+        Processes.Add(process);
+        process.Start();
+        var baseAddress = new Uri($"http://127.0.0.1:{port}/");
+        await WaitForHttpAsync(process, new Uri(baseAddress, "health/live"));
+        return (process, new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) });
+    }
+
     /// <summary>The PostgreSQL endpoint of this fixture's database.</summary>
     public IPEndPoint PostgresEndPoint()
     {

@@ -1,0 +1,233 @@
+using System.Globalization;
+using Messaging.System.Tests.Harness;
+using Npgsql;
+
+namespace Messaging.System.Tests;
+
+/// <summary>The payments quota both workers processes of <see cref="ProviderQuotaSystem"/> share through Redis.</summary>
+public static class ProviderQuotaSettings
+{
+    /// <summary>Payments calls per <see cref="Window"/>, all tenants together.</summary>
+    public const int PermitLimit = 10;
+
+    /// <summary>Calls that may go at once after a quiet period.</summary>
+    public const int Burst = 5;
+
+    /// <summary>The quota's period.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
+
+    /// <summary>GCRA gives a permit back every <c>Window / PermitLimit</c>.</summary>
+    public static TimeSpan EmissionInterval => TimeSpan.FromTicks(Window.Ticks / PermitLimit);
+
+    /// <summary>
+    /// The most permits GCRA grants in any closed interval of length <paramref name="length"/>: the burst, plus one
+    /// per emission interval. (Each grant moves the bucket's theoretical arrival time one interval on, and a grant
+    /// at time t needs that time to be at most t + (Burst - 1) intervals; so k grants within [a, a + length] need
+    /// a + (k - Burst) intervals ≤ a + length.)
+    /// </summary>
+    public static int MaxGrantsWithin(TimeSpan length) => (int)(length.Ticks / EmissionInterval.Ticks) + Burst;
+
+    public static void Apply(Dictionary<string, string> environment)
+    {
+        environment["RateLimiting__Providers__payments__Global__PermitLimit"] = PermitLimit.ToString(CultureInfo.InvariantCulture);
+        environment["RateLimiting__Providers__payments__Global__Window"] = Window.ToString("c", CultureInfo.InvariantCulture);
+        environment["RateLimiting__Providers__payments__Global__Burst"] = Burst.ToString(CultureInfo.InvariantCulture);
+        // Two workers: each keeps half of the quota if Redis stops answering. While one decides locally and the
+        // other on Redis, the provider may get up to one and a half quotas: the bound below holds for shared
+        // decisions only, so the Redis calls get time enough not to fall back on a busy two-core machine (a cold
+        // process's first decision can take longer than the production 500 ms).
+        environment["RateLimiting__InstanceShare"] = "0.5";
+        environment["Resilience__Dependencies__redis__AttemptTimeout"] = "00:00:03";
+        environment["Resilience__Dependencies__redis__TotalTimeout"] = "00:00:05";
+        environment["Resilience__Dependencies__redis__Breaker__SlowCallThreshold"] = "00:00:03";
+    }
+}
+
+/// <summary>A system of its own with two workers processes sharing the payments quota of <see cref="ProviderQuotaSettings"/>.</summary>
+public sealed class ProviderQuotaSystem() : SystemFixture(new SystemSettings { Name = "quota", Workers = ProviderQuotaSettings.Apply })
+{
+    public ServiceProcess? SecondWorkers { get; private set; }
+
+    /// <summary>Clients for both workers processes' own endpoints (health).</summary>
+    public IReadOnlyList<HttpClient> WorkersClients { get; private set; } = [];
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var (process, client) = await StartExtraWorkersAsync("workers-2");
+        SecondWorkers = process;
+        WorkersClients = [new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{WorkersPort}/"), Timeout = TimeSpan.FromSeconds(30) }, client];
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        foreach (var client in WorkersClients)
+        {
+            client.Dispose();
+        }
+
+        if (SecondWorkers is not null)
+        {
+            await SecondWorkers.DisposeAsync();
+        }
+
+        await base.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Two workers processes together never call the payments provider faster than its quota allows, checked from
+/// the provider's own request log; every command still succeeds, with one attempt per real call (a command held
+/// back by the quota waits or is deferred, never failed and never counted as an attempt).
+/// </summary>
+public sealed class ProviderQuotaTests(ProviderQuotaSystem system) : IClassFixture<ProviderQuotaSystem>
+{
+    private const int WarmUpCommands = 6;
+    private const int Commands = 100;
+    private static readonly string[] Tenants = ["tenant-quota-a", "tenant-quota-b"];
+
+    [Fact]
+    public async Task TwoWorkers_TogetherNeverExceedThePaymentsQuota_AndEveryCommandSucceedsWithAttemptsOnlyForRealCalls()
+    {
+        var tokens = new Dictionary<string, string>();
+        foreach (var tenant in Tenants)
+        {
+            tokens[tenant] = await system.TokenAsync(tenant);
+        }
+
+        // One at a time first, so each process has made its first (slowest) payments call before the crowd comes.
+        var ids = new List<(string Tenant, string Id)>();
+        for (var i = 0; i < WarmUpCommands; i++)
+        {
+            var tenant = Tenants[i % Tenants.Length];
+            var id = await system.SubmitAsync(tokens[tenant], "payments.charge", Charge(i));
+            Assert.Equal("Succeeded", (await system.WaitForStatusAsync(tokens[tenant], id, "Succeeded", TimeSpan.FromSeconds(60))).GetProperty("status").GetString());
+            ids.Add((tenant, id));
+        }
+
+        // The bound is that of shared decisions: no process may be on its local fallback when the crowd comes.
+        Assert.True(await SystemFixture.EventuallyAsync(AllDecideOnRedisAsync, TimeSpan.FromSeconds(60)), "a workers process stays on its local rate limits");
+        var fallbacks = Processes().Select(p => Occurrences(p.ReadLog(), FallbackEvent)).ToArray();
+
+        // Then many at once, from both tenants: ten times what the quota lets through in one period.
+        for (var batch = 0; batch < Commands / 10; batch++)
+        {
+            var submitted = await Task.WhenAll(Enumerable.Range(batch * 10, 10).Select(async i =>
+            {
+                var tenant = Tenants[i % Tenants.Length];
+                return (tenant, await system.SubmitAsync(tokens[tenant], "payments.charge", Charge(WarmUpCommands + i)));
+            }));
+            ids.AddRange(submitted);
+        }
+
+        var finished = await SystemFixture.EventuallyAsync(
+            async () => (await CommandsAsync()).Values.All(c => c.Status == "Succeeded"), TimeSpan.FromSeconds(180));
+        var commands = await CommandsAsync();
+        Assert.True(finished, "not every command succeeded: " + string.Join(", ", commands.Values.GroupBy(c => c.Status).Select(g => $"{g.Key} {g.Count()}")));
+        Assert.Equal(ids.Select(i => i.Id).Order(), commands.Keys.Order());
+
+        Assert.Equal(fallbacks, Processes().Select(p => Occurrences(p.ReadLog(), FallbackEvent)).ToArray());
+
+        // Every call the provider received (both payments instances; this system has no other traffic).
+        var requests = await system.Providers.RequestsAsync("payments", "/v1/charges", DateTimeOffset.UnixEpoch);
+        Assert.All(requests, r => Assert.Equal(201, r.Status));
+
+        // Attempts count real calls only: one call and one attempt per command, whether or not it was held back.
+        var callsPerCommand = requests.GroupBy(r => r.IdempotencyKey!).ToDictionary(g => g.Key, g => g.Count());
+        Assert.All(commands, c =>
+        {
+            Assert.Equal(1, c.Value.Attempts);
+            Assert.Equal(1, callsPerCommand.GetValueOrDefault(c.Key));
+        });
+        Assert.Equal(commands.Count, requests.Count);
+
+        // In no period of the quota did the provider receive more than the quota grants (its burst included).
+        var bound = ProviderQuotaSettings.MaxGrantsWithin(ProviderQuotaSettings.Window);
+        var times = requests.Select(r => r.ReceivedAt).Order().ToArray();
+        var (busiest, from) = BusiestWindow(times, ProviderQuotaSettings.Window);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{times.Length} calls in {times[^1] - times[0]}; busiest {ProviderQuotaSettings.Window}: {busiest} (bound {bound}) from {from:O}");
+        Assert.True(busiest <= bound,
+            $"{busiest} payments calls within {ProviderQuotaSettings.Window} from {from:O}; the quota grants at most {bound} " +
+            $"({ProviderQuotaSettings.PermitLimit} per {ProviderQuotaSettings.Window}, burst {ProviderQuotaSettings.Burst})");
+
+        // Over the whole run too: all the calls took at least as long as the quota needs to grant them.
+        var span = times[^1] - times[0];
+        Assert.True(times.Length <= ProviderQuotaSettings.MaxGrantsWithin(span),
+            $"{times.Length} payments calls within {span}; the quota grants at most {ProviderQuotaSettings.MaxGrantsWithin(span)}");
+
+        // The quota was reached (the submissions came much faster), so it is what held the calls back; and both
+        // processes made calls, so they shared it.
+        Assert.True(busiest >= ProviderQuotaSettings.PermitLimit, $"only {busiest} calls in the busiest period: the quota was never reached");
+        Assert.Contains("succeeded on attempt", system.Workers.ReadLog(), StringComparison.Ordinal);
+        Assert.Contains("succeeded on attempt", system.SecondWorkers!.ReadLog(), StringComparison.Ordinal);
+    }
+
+    // The log lines of DistributedRateLimits' RateLimitingDegraded and RateLimitingRestored events.
+    private const string FallbackEvent = "deciding locally with a share";
+    private const string RestoredEvent = "rate limits are shared again";
+
+    private ServiceProcess[] Processes() => [system.Workers, system.SecondWorkers!];
+
+    // Each process has left its local fallback as often as it entered it. Readiness checks probe Redis while
+    // degraded, so asking for them lets a process return without waiting for traffic.
+    private async Task<bool> AllDecideOnRedisAsync()
+    {
+        foreach (var client in system.WorkersClients)
+        {
+            using var _ = await client.GetAsync(new Uri("health/ready", UriKind.Relative), TestContext.Current.CancellationToken);
+        }
+
+        return Processes().All(p => p.ReadLog() is var log && Occurrences(log, FallbackEvent) == Occurrences(log, RestoredEvent));
+    }
+
+    private static int Occurrences(string text, string value)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(value, StringComparison.Ordinal); at >= 0; at = text.IndexOf(value, at + value.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    // The most timestamps within any closed interval of the given length, and where it starts.
+    private static (int Count, DateTimeOffset From) BusiestWindow(DateTimeOffset[] sorted, TimeSpan length)
+    {
+        var best = (Count: 0, From: DateTimeOffset.MinValue);
+        var end = 0;
+        for (var start = 0; start < sorted.Length; start++)
+        {
+            while (end < sorted.Length && sorted[end] - sorted[start] <= length)
+            {
+                end++;
+            }
+
+            if (end - start > best.Count)
+            {
+                best = (end - start, sorted[start]);
+            }
+        }
+
+        return best;
+    }
+
+    private async Task<Dictionary<string, (string Status, int Attempts)>> CommandsAsync()
+    {
+        await using var connection = new NpgsqlConnection(system.PostgresConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand("SELECT id, status, attempts FROM commands WHERE tenant = ANY (@tenants)", connection);
+        command.Parameters.AddWithValue("tenants", Tenants);
+        var rows = new Dictionary<string, (string, int)>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+        {
+            rows[reader.GetGuid(0).ToString()] = (reader.GetString(1), reader.GetInt32(2));
+        }
+
+        return rows;
+    }
+
+    private static string Charge(int i) =>
+        $$"""{"amount":{{i + 1}},"currency":"EUR","customerId":"cus_quota_{{i}}"}""";
+}

@@ -1,5 +1,6 @@
 using Messaging.Resilience.Persistence;
 using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.RateLimiting;
 using Messaging.Resilience.Redis;
 using Messaging.Workers.DeadLetters;
 using Messaging.Workers.Execution;
@@ -12,6 +13,7 @@ builder.AddServiceDefaults();
 builder.AddMessagingPostgres();
 builder.AddMessagingRedis();
 builder.AddInfrastructurePipelines();
+builder.AddProviderQuotas();
 builder.AddExternalServices();
 builder.AddCommandConsumers();
 builder.AddDeadLetterDrain();

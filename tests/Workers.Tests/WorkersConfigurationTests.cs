@@ -1,4 +1,5 @@
 using Messaging.Resilience.Persistence;
+using Messaging.Resilience.RateLimiting;
 using Messaging.Workers.Execution;
 using Messaging.Workers.ExternalServices;
 using Microsoft.AspNetCore.Builder;
@@ -20,6 +21,7 @@ public sealed class WorkersConfigurationTests
     {
         ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Database=messaging;Username=messaging;Password=messaging",
         ["ConnectionStrings:RabbitMq"] = "amqp://guest:guest@127.0.0.1:5672/",
+        ["ConnectionStrings:Redis"] = "127.0.0.1:6379",
         ["ExternalServices:Payments:Endpoints:0"] = "http://127.0.0.1:5091",
         ["ExternalServices:Payments:Endpoints:1"] = "http://127.0.0.1:5092/",
         ["ExternalServices:Payments:TokenUrl"] = "http://127.0.0.1:5091/oauth/token",
@@ -107,6 +109,7 @@ public sealed class WorkersConfigurationTests
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.AddMessagingPostgres();
+        builder.AddProviderQuotas();
         builder.AddExternalServices();
         builder.AddCommandConsumers();
         return builder.Build();

@@ -15,10 +15,9 @@ internal static class ExternalServicesExtensions
     /// Adds <see cref="PaymentsClient"/> and <see cref="NotificationsClient"/> (typed HttpClients that send
     /// through a failover pipeline and one dependency pipeline per endpoint), the payments token endpoint's
     /// pipeline, and validates <c>ExternalServices:*</c> and <c>Resilience:Dependencies:*</c> on start. Every
-    /// endpoint's pipeline (and breaker) is built at start. Adds the providers' quotas
-    /// (<c>RateLimiting:Providers:&lt;provider&gt;</c>, shared through Redis; unconfigured providers are not
-    /// limited), and reports every 429 a provider answers to its quota, so its <c>Retry-After</c> pauses
-    /// that provider for every worker.
+    /// endpoint's pipeline (and breaker) is built at start. Every 429 a provider answers is reported to its
+    /// quota, so its <c>Retry-After</c> pauses that provider for every worker: call <c>AddProviderQuotas()</c>
+    /// first (Program.cs does).
     /// </summary>
     public static IHostApplicationBuilder AddExternalServices(this IHostApplicationBuilder builder)
     {
@@ -26,7 +25,6 @@ internal static class ExternalServicesExtensions
         var services = builder.Services;
         var configuration = builder.Configuration;
         services.TryAddSingleton(TimeProvider.System);
-        builder.AddProviderQuotas();
 
         services.AddOptions<TokenRefreshOptions>()
             .Bind(configuration.GetSection(TokenRefreshOptions.SectionName))

@@ -1,5 +1,7 @@
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Deadlines;
+using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.RateLimiting;
 using Messaging.Workers.ExternalServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,10 +20,18 @@ internal sealed class ExternalServicesHost : IDisposable
     public ExternalServicesHost(IDictionary<string, string?> configuration)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Testing" });
+        // The provider quotas the clients report 429s to live in Redis: the real one, under a key prefix of this host.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = Environment.GetEnvironmentVariable("MESSAGING_TEST_REDIS") ?? "127.0.0.1:6379",
+            ["Redis:KeyPrefix"] = $"external-services-{Guid.NewGuid():N}:",
+        });
         builder.Configuration.AddInMemoryCollection(configuration);
         Configuration = builder.Configuration;
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddFakeLogging();
+        builder.AddInfrastructurePipelines();
+        builder.AddProviderQuotas();
         builder.AddExternalServices();
         _host = builder.Build();
     }

@@ -16,6 +16,9 @@ public static class ProviderQuotaSettings
     /// <summary>The quota's period.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
 
+    /// <summary>How much later one call may reach the provider than another, after the quota's decision (the check allows for it).</summary>
+    public static readonly TimeSpan ArrivalJitter = TimeSpan.FromMilliseconds(250);
+
     /// <summary>GCRA gives a permit back every <c>Window / PermitLimit</c>.</summary>
     public static TimeSpan EmissionInterval => TimeSpan.FromTicks(Window.Ticks / PermitLimit);
 
@@ -141,23 +144,28 @@ public sealed class ProviderQuotaTests(ProviderQuotaSystem system) : IClassFixtu
         });
         Assert.Equal(commands.Count, requests.Count);
 
-        // In no period of the quota did the provider receive more than the quota grants (its burst included).
+        // In no period of the quota did the provider receive more than the quota grants (its burst included). The
+        // quota bounds the decisions; the provider logs arrivals, a little later and not all equally late. Calls
+        // that arrive within (period - jitter) were decided within the period as long as their decision-to-arrival
+        // delays differ by less than the jitter allowance, so that is the window checked.
         var bound = ProviderQuotaSettings.MaxGrantsWithin(ProviderQuotaSettings.Window);
+        var checkedWindow = ProviderQuotaSettings.Window - ProviderQuotaSettings.ArrivalJitter;
         var times = requests.Select(r => r.ReceivedAt).Order().ToArray();
-        var (busiest, from) = BusiestWindow(times, ProviderQuotaSettings.Window);
-        TestContext.Current.TestOutputHelper?.WriteLine($"{times.Length} calls in {times[^1] - times[0]}; busiest {ProviderQuotaSettings.Window}: {busiest} (bound {bound}) from {from:O}");
+        var (busiest, from) = BusiestWindow(times, checkedWindow);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{times.Length} calls in {times[^1] - times[0]}; busiest {checkedWindow}: {busiest} (bound {bound}) from {from:O}");
         Assert.True(busiest <= bound,
-            $"{busiest} payments calls within {ProviderQuotaSettings.Window} from {from:O}; the quota grants at most {bound} " +
+            $"{busiest} payments calls within {checkedWindow} from {from:O}; the quota grants at most {bound} per {ProviderQuotaSettings.Window} " +
             $"({ProviderQuotaSettings.PermitLimit} per {ProviderQuotaSettings.Window}, burst {ProviderQuotaSettings.Burst})");
 
         // Over the whole run too: all the calls took at least as long as the quota needs to grant them.
-        var span = times[^1] - times[0];
+        var span = times[^1] - times[0] + ProviderQuotaSettings.ArrivalJitter;
         Assert.True(times.Length <= ProviderQuotaSettings.MaxGrantsWithin(span),
             $"{times.Length} payments calls within {span}; the quota grants at most {ProviderQuotaSettings.MaxGrantsWithin(span)}");
 
         // The quota was reached (the submissions came much faster), so it is what held the calls back; and both
         // processes made calls, so they shared it.
-        Assert.True(busiest >= ProviderQuotaSettings.PermitLimit, $"only {busiest} calls in the busiest period: the quota was never reached");
+        var (reached, _) = BusiestWindow(times, ProviderQuotaSettings.Window);
+        Assert.True(reached >= ProviderQuotaSettings.PermitLimit, $"only {reached} calls in the busiest period: the quota was never reached");
         Assert.Contains("succeeded on attempt", system.Workers.ReadLog(), StringComparison.Ordinal);
         Assert.Contains("succeeded on attempt", system.SecondWorkers!.ReadLog(), StringComparison.Ordinal);
     }

@@ -44,6 +44,7 @@ public static class RateLimitingServiceCollectionExtensions
         services.TryAddSingleton<RateLimitingMetrics>();
         services.TryAddSingleton(sp => new LocalRateLimits(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IRateLimitStore, RedisRateLimitStore>();
+        services.AddHostedService<RateLimitScriptsWarmUp>();
         services.AddSingleton(sp => new DistributedRateLimits(
             sp.GetRequiredService<IRateLimitStore>(),
             sp.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline(DependencyNames.Redis),

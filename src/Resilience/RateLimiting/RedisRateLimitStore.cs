@@ -45,6 +45,19 @@ internal sealed class RedisRateLimitStore(IConnectionMultiplexer redis, IOptions
     public async Task PingAsync(CancellationToken cancellationToken) =>
         _ = await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
 
+    /// <summary>
+    /// Connects and loads the scripts (<c>SCRIPT LOAD</c>), so that the first decision is one <c>EVALSHA</c>
+    /// on an open connection rather than a connect, a <c>NOSCRIPT</c> and an <c>EVAL</c>.
+    /// </summary>
+    public async Task LoadScriptsAsync(CancellationToken cancellationToken)
+    {
+        var database = redis.GetDatabase();
+        foreach (var script in (string[])[RateLimitScripts.Acquire, RateLimitScripts.Pause])
+        {
+            _ = await database.ExecuteAsync("SCRIPT", "LOAD", script).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>The Redis key of a bucket (public for tests and the benchmark).</summary>
     public RedisKey Key(string scope, string bucket) => string.Concat(_prefix, scope, "}:", bucket);
 

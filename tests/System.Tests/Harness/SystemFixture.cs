@@ -348,6 +348,30 @@ public class SystemFixture : ServicesFixture
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>Starts the gateway again after <see cref="ServiceProcess.Kill"/>, and waits until it answers.</summary>
+    public async Task RestartGatewayAsync()
+    {
+        Gateway.Start();
+        await WaitForHttpAsync(Gateway, new Uri(GatewayUrl, "health/live"));
+    }
+
+    /// <summary>
+    /// Starts another workers process on the same database, virtual host and providers, with
+    /// <paramref name="configure"/> applied to its environment. Dispose it at the end of the test.
+    /// </summary>
+    public async Task<ServiceProcess> StartExtraWorkersAsync(string name, Action<Dictionary<string, string>>? configure = null)
+    {
+        var port = FreePort();
+        var environment = WorkersEnvironment();
+        environment["Urls"] = $"http://127.0.0.1:{port}";
+        configure?.Invoke(environment);
+        var process = new ServiceProcess(name, RepositoryPaths.Workers, environment, LogDirectory);
+        Processes.Add(process);
+        process.Start();
+        await WaitForHttpAsync(process, new Uri($"http://127.0.0.1:{port}/health/live"));
+        return process;
+    }
+
     /// <summary>Starts the workers again after <see cref="ServiceProcess.Kill"/>, and waits until they answer.</summary>
     public async Task RestartWorkersAsync()
     {

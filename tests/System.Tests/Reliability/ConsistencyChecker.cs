@@ -23,6 +23,15 @@ public sealed record CheckerSummary(
     IReadOnlyList<string> LostIds,
     IReadOnlyList<string> DuplicatedIds)
 {
+    /// <summary>Fails the test unless every acknowledged command ended, once, and every command was acknowledged.</summary>
+    public void AssertKept()
+    {
+        Assert.True(Acknowledged > 0, $"nothing was acknowledged:\n{this}");
+        Assert.True(Lost == 0, $"lost commands:\n{this}");
+        Assert.True(DuplicatedEffects == 0, $"duplicated effects:\n{this}");
+        Assert.True(NotAcknowledged == 0, $"commands the client could never get accepted:\n{this}");
+    }
+
     /// <inheritdoc />
     public override string ToString()
     {

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Messaging.System.Tests.Harness;
 
 namespace Messaging.System.Tests.Reliability;
 
@@ -37,6 +38,13 @@ public sealed class Workload(Func<HttpClient> gateways, string token, string ten
 
     /// <summary>Every HTTP answer received, by status code (0: no answer), retries included.</summary>
     public IReadOnlyDictionary<int, int> Answers => _answers;
+
+    /// <summary>A client for <paramref name="system"/>'s gateway, for <see cref="Workload"/>.</summary>
+    public static HttpClient ClientFor(SystemFixture system)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        return new HttpClient { BaseAddress = system.GatewayUrl, Timeout = TimeSpan.FromSeconds(30) };
+    }
 
     /// <summary>How long submitting <paramref name="count"/> commands at <paramref name="perSecond"/> takes.</summary>
     public static TimeSpan Runtime(int count, double perSecond) => TimeSpan.FromSeconds(count / perSecond);

@@ -20,6 +20,7 @@ public sealed class ReliabilityScenarioTests(ReliabilitySystem system) : IAsyncL
     // Whatever a scenario did, the next one (and the rest of the suite) finds every service up.
     public async ValueTask DisposeAsync()
     {
+        _firstGateway?.Dispose();
         await ServiceFaults.RestoreAllAsync();
         foreach (var process in new[] { system.Gateway, system.Workers })
         {
@@ -165,6 +166,21 @@ public sealed class ReliabilityScenarioTests(ReliabilitySystem system) : IAsyncL
             await ServiceFaults.CloseBrokerConnectionsAsync();
             lastFault = DateTimeOffset.UtcNow;
             await submitting;
+
+            // The tenant limit is one limit for both gateways: a burst through both gets exactly the tier's permits.
+            var limitedToken = await system.TokenAsync(ReliabilitySettings.LimitedTenant);
+            var answers = await Task.WhenAll(Enumerable.Range(0, ReliabilitySettings.LimitedTierPermits + 50).Select(async i =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "api/commands/payments.charge")
+                {
+                    Content = new StringContent($$"""{"amount":{{i + 1}},"currency":"EUR","customerId":"cus_limited"}""", global::System.Text.Encoding.UTF8, "application/json"),
+                };
+                request.Headers.Authorization = new global::System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", limitedToken);
+                using var response = await (i % 2 == 0 ? _firstGateway! : _extraGateway!.Value.Client).SendAsync(request, TestContext.Current.CancellationToken);
+                return (int)response.StatusCode;
+            }));
+            Assert.Equal(ReliabilitySettings.LimitedTierPermits, answers.Count(a => a == 202));
+            Assert.Equal(50, answers.Count(a => a == 429));
         }
         finally
         {
@@ -181,12 +197,13 @@ public sealed class ReliabilityScenarioTests(ReliabilitySystem system) : IAsyncL
 
     private (ServiceProcess Process, HttpClient Client)? _extraGateway;
     private ServiceProcess? _extraWorkers;
+    private HttpClient? _firstGateway;
 
     private async Task<(Workload Workload, ConsistencyChecker Checker)> BeginAsync(string scenario, bool useSecondGateway = false)
     {
         var tenant = "tenant-" + scenario;
         var token = await system.TokenAsync(tenant);
-        var first = Workload.ClientFor(system);
+        var first = _firstGateway = Workload.ClientFor(system);
         Func<HttpClient> gateways = () => first;
         if (useSecondGateway)
         {

@@ -16,6 +16,13 @@ public sealed class ReliabilitySystem() : SystemFixture(new SystemSettings
         environment["Resilience__Dependencies__payments__Breaker__BreakDuration"] = "00:00:05";
         environment["Commands__Types__payments.charge__Flow__RampStepInterval"] = "00:00:00.500";
     },
+    Gateway = environment =>
+    {
+        // One tenant on a small tier: scenario 7 checks that two gateways together hold it.
+        environment["RateLimiting__Tenants__Tiers__limited__PermitLimit"] = ReliabilitySettings.LimitedTierPermits.ToString(CultureInfo.InvariantCulture);
+        environment["RateLimiting__Tenants__Tiers__limited__Window"] = "01:00:00";
+        environment[$"RateLimiting__Tenants__Assignments__{ReliabilitySettings.LimitedTenant}"] = "limited";
+    },
 });
 
 /// <summary>The scenarios stop shared services: nothing else may run beside them.</summary>
@@ -43,6 +50,11 @@ public static class ReliabilitySettings
 
     /// <summary>Scenario 3: how long PostgreSQL is down.</summary>
     public static TimeSpan PostgresOutage => TimeSpan.FromSeconds(20);
+
+    /// <summary>Scenario 7: the tenant on a small tier, and its permits per hour.</summary>
+    public const string LimitedTenant = "tenant-rel-limited";
+
+    public const int LimitedTierPermits = 40;
 
     /// <summary>How long the checker waits after the last fault for every acknowledged command to end.</summary>
     public static TimeSpan DrainLimit => TimeSpan.FromMinutes(2);

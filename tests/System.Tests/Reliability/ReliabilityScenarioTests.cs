@@ -163,6 +163,9 @@ public sealed class ReliabilityScenarioTests(ReliabilitySystem system) : IAsyncL
             _extraWorkers!.Kill();
             await Task.Delay(TimeSpan.FromSeconds(4), TestContext.Current.CancellationToken);
             _extraWorkers.Start();
+            _extraGateway!.Value.Process.Kill();
+            await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
+            _extraGateway.Value.Process.Start();
             await ServiceFaults.CloseBrokerConnectionsAsync();
             lastFault = DateTimeOffset.UtcNow;
             await submitting;

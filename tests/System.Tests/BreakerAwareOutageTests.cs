@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Messaging.System.Tests.Harness;
+using Messaging.System.Tests.Reliability;
 
 namespace Messaging.System.Tests;
 
@@ -8,25 +9,31 @@ namespace Messaging.System.Tests;
 /// Breaker-aware consumption end to end: payments commands queued while both payments instances are down
 /// cost nothing but time. The workers stop taking messages once the breakers open, probe once per break,
 /// and resume when the provider is back; nothing is dead-lettered and every command takes effect once.
-/// Default run: 200 commands, 20 s outage; <c>SYSTEM_TESTS_FULL=1</c>: 1,000 commands, 60 s.
+/// Default run: 200 commands, 20 s outage; <c>SYSTEM_TESTS_FULL=1</c>: 1,000 commands, 60 s. Reliability
+/// scenario 5: the <see cref="ConsistencyChecker"/> judges it.
 /// </summary>
-public sealed class BreakerAwareOutageTests(OutageSystem system) : IClassFixture<OutageSystem>
+public sealed class BreakerAwareOutageTests(OutageSystem system) : IClassFixture<OutageSystem>, IDisposable
 {
     private const string Tenant = "tenant-outage";
+    private readonly HttpClient _client = Workload.ClientFor(system);
+
+    public void Dispose() => _client.Dispose();
 
     [Fact]
     public async Task CommandsQueuedDuringAPaymentsOutage_AllSucceedOnceAfterIt_WithoutDeadLetters_AndFewProviderCalls()
     {
         var token = await system.TokenAsync(Tenant);
         var admin = await system.TokenAsync("tenant-outage-ops", "admin");
+        var workload = new Workload(() => _client, token, Tenant);
+        var checker = new ConsistencyChecker(system, token);
+        await checker.BeginAsync();
         var outageStarted = DateTimeOffset.UtcNow;
         await system.Providers.SetFaultsAsync("payments-primary", new { outage = true });
         await system.Providers.SetFaultsAsync("payments-secondary", new { outage = true });
-        List<string> ids;
         DateTimeOffset outageEnded;
         try
         {
-            ids = await SubmitAllAsync(token, OutageSettings.Commands);
+            await workload.RunAsync(OutageSettings.Commands, perSecond: 100, TestContext.Current.CancellationToken);
 
             // The endpoint pauses, and the overview says so next to the breakers.
             Assert.True(await SystemFixture.EventuallyAsync(async () => await EndpointStateAsync(admin) == "paused", TimeSpan.FromSeconds(30)),
@@ -43,14 +50,10 @@ public sealed class BreakerAwareOutageTests(OutageSystem system) : IClassFixture
             await system.Providers.ClearFaultsAsync();
         }
 
-        var done = await SystemFixture.EventuallyAsync(
-            async () => (await system.StatusCountsAsync(Tenant)).GetValueOrDefault("Succeeded") == ids.Count, TimeSpan.FromSeconds(120));
-        var statuses = await system.StatusCountsAsync(Tenant);
-        Assert.True(done, "not every command succeeded: " + string.Join(", ", statuses.Select(s => $"{s.Key}={s.Value}")));
-
+        var summary = await checker.CheckAsync("scenario-5-provider-outage", workload, outageEnded, TimeSpan.FromSeconds(120));
+        summary.AssertKept();
+        Assert.Equal(OutageSettings.Commands, summary.Terminal.GetValueOrDefault("Succeeded"));
         Assert.Equal(0, await system.CountAsync("SELECT count(*) FROM dead_letters WHERE tenant = @t", ("t", Tenant)));
-        var effects = await system.Providers.EffectsAsync("payments");
-        Assert.All(ids, id => Assert.Equal(1, effects.TryGetValue(id, out var e) ? e.Effects : 0));
         Assert.Equal(0, (await system.Providers.LedgerAsync("payments")).GetProperty("duplicateEffects").GetInt32());
 
         // Calls during the outage: until each endpoint's breaker opens (its minimum throughput, plus what was
@@ -60,18 +63,10 @@ public sealed class BreakerAwareOutageTests(OutageSystem system) : IClassFixture
         var bound = (OutageSettings.PaymentsEndpoints * (OutageSettings.MinimumThroughput + OutageSettings.ConcurrencyLimit))
             + (OutageSettings.PaymentsEndpoints * breaks);
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"{ids.Count} commands, outage {OutageSettings.Outage.TotalSeconds} s: {calls} provider calls during the outage (bound {bound}).");
+            $"{summary.Acknowledged} commands, outage {OutageSettings.Outage.TotalSeconds} s: {calls} provider calls during the outage (bound {bound}).");
         Assert.InRange(calls, OutageSettings.MinimumThroughput, bound);
         Assert.True(await SystemFixture.EventuallyAsync(async () => await EndpointStateAsync(admin) == "running", TimeSpan.FromSeconds(15)),
             "the payments endpoint did not show as running again");
-    }
-
-    private async Task<List<string>> SubmitAllAsync(string token, int count)
-    {
-        var ids = new global::System.Collections.Concurrent.ConcurrentBag<string>();
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
-            ids.Add(await system.SubmitAsync(token, "payments.charge", $$"""{"amount":{{i + 1}},"currency":"EUR","customerId":"cus_outage_{{i}}"}""")));
-        return [.. ids];
     }
 
     private async Task<string?> EndpointStateAsync(string adminToken)

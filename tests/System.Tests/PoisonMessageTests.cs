@@ -2,16 +2,21 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Messaging.System.Tests.Harness;
+using Messaging.System.Tests.Reliability;
 
 namespace Messaging.System.Tests;
 
 /// <summary>
 /// A poison message among good ones: an unreadable body published straight to the payments queue (as a
 /// broken producer would) is dead-lettered with its reason, and every good command still succeeds.
+/// Reliability scenario 6: the <see cref="ConsistencyChecker"/> judges the good ones.
 /// </summary>
-public sealed class PoisonMessageTests(SystemFixture system)
+public sealed class PoisonMessageTests(SystemFixture system) : IDisposable
 {
     private const string Tenant = "tenant-poison-mix";
+    private readonly HttpClient _client = Workload.ClientFor(system);
+
+    public void Dispose() => _client.Dispose();
 
     private static int GoodCommands => OutageSettings.Full ? 500 : 100;
 
@@ -23,16 +28,21 @@ public sealed class PoisonMessageTests(SystemFixture system)
         var marker = "poison-" + Guid.NewGuid().ToString("N");
         var half = GoodCommands / 2;
 
-        var first = await SubmitAsync(token, 0, half);
+        var workload = new Workload(() => _client, token, Tenant);
+        var checker = new ConsistencyChecker(system, token);
+        await checker.BeginAsync();
+
+        // The poison message lands in the middle of a steady run of good commands.
+        var submitting = workload.RunAsync(GoodCommands, perSecond: 50, TestContext.Current.CancellationToken);
+        await Task.Delay(Workload.Runtime(half, 50), TestContext.Current.CancellationToken);
         await system.Broker.PublishRawAsync("payments.charge", Encoding.UTF8.GetBytes($"{{not json at all: {marker}"),
             new Dictionary<string, object?> { ["Messaging-Tenant"] = Tenant });
-        var second = await SubmitAsync(token, half, GoodCommands - half);
+        var poisoned = DateTimeOffset.UtcNow;
+        await submitting;
 
-        var succeeded = await SystemFixture.EventuallyAsync(
-            async () => (await system.StatusCountsAsync(Tenant)).GetValueOrDefault("Succeeded") == GoodCommands, TimeSpan.FromSeconds(90));
-        Assert.True(succeeded, "not every good command succeeded: "
-            + string.Join(", ", (await system.StatusCountsAsync(Tenant)).Select(s => $"{s.Key}={s.Value}")));
-        Assert.Equal(GoodCommands, first.Concat(second).Distinct().Count());
+        var summary = await checker.CheckAsync("scenario-6-poison-messages", workload, poisoned, TimeSpan.FromSeconds(90));
+        summary.AssertKept();
+        Assert.Equal(GoodCommands, summary.Terminal.GetValueOrDefault("Succeeded"));
 
         Assert.True(await SystemFixture.EventuallyAsync(
             async () => await system.CountAsync("SELECT count(*) FROM dead_letters WHERE body LIKE @m", ("m", $"%{marker}%")) == 1, TimeSpan.FromSeconds(30)),
@@ -45,13 +55,5 @@ public sealed class PoisonMessageTests(SystemFixture system)
         var poison = letters.EnumerateArray().Where(l => l.GetProperty("source").GetString() == "poison" && l.GetProperty("commandId").ValueKind == JsonValueKind.Null).ToList();
         Assert.Contains(poison, l => l.GetProperty("reason").GetString()!.Contains("could not be read", StringComparison.Ordinal));
         Assert.Equal(0, await system.CountAsync("SELECT count(*) FROM dead_letters WHERE tenant = @t AND command_id IS NOT NULL", ("t", Tenant)));
-    }
-
-    private async Task<List<string>> SubmitAsync(string token, int from, int count)
-    {
-        var ids = new global::System.Collections.Concurrent.ConcurrentBag<string>();
-        await Parallel.ForEachAsync(Enumerable.Range(from, count), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
-            ids.Add(await system.SubmitAsync(token, "payments.charge", $$"""{"amount":{{i + 1}},"currency":"EUR","customerId":"cus_mix_{{i}}"}""")));
-        return [.. ids];
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using MassTransit;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Bus;
+using Messaging.Resilience.FaultInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -31,6 +32,7 @@ internal sealed partial class OutboxRelay(
     CommandMetrics metrics,
     IOptionsMonitor<OutboxRelayOptions> options,
     TimeProvider timeProvider,
+    CrashPoints crashPoints,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
     internal static readonly ActivitySource ActivitySource = new(MessagingTelemetry.Outbox);
@@ -110,6 +112,11 @@ internal sealed partial class OutboxRelay(
             {
                 failed.Add((rows[i], outcomes[i]!));
             }
+        }
+
+        if (sent.Count > 0)
+        {
+            crashPoints.Reached(CrashPoints.RelayAfterConfirm);
         }
 
         var now = timeProvider.GetUtcNow();

@@ -1,4 +1,5 @@
 using Messaging.Resilience.Bus;
+using Messaging.Resilience.FaultInjection;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,6 +46,7 @@ public static class OutboxServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddOutbox();
+        builder.AddFaultInjection();
         builder.Services.AddOptions<OutboxRelayOptions>()
             .Bind(builder.Configuration.GetSection(OutboxRelayOptions.SectionName))
             .ValidateDataAnnotations()

@@ -4,6 +4,7 @@ using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.Deadlines;
+using Messaging.Resilience.FaultInjection;
 using Messaging.Resilience.RateLimiting;
 using Messaging.Resilience.Telemetry;
 using Messaging.Workers.DeadLetters;
@@ -43,6 +44,7 @@ internal sealed partial class CommandExecutor(
     ProviderQuota quota,
     IOptionsMonitor<ProviderQuotasOptions> quotaOptions,
     TimeProvider timeProvider,
+    CrashPoints crashPoints,
     ILogger<CommandExecutor> logger)
 {
     /// <summary>The error stored on a command whose deadline passed before it ran.</summary>
@@ -184,7 +186,9 @@ internal sealed partial class CommandExecutor(
 
         // The provider has answered: commit even if the host is stopping, or the answer is lost until a
         // redelivery asks the provider again (its idempotency key makes that safe, but slower).
+        crashPoints.Reached(CrashPoints.WorkerAfterProviderCall);
         var applied = await store.CompleteAsync(commandId, commandType, outcome, timeProvider.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        crashPoints.Reached(CrashPoints.WorkerAfterStatusCommit);
         if (!applied)
         {
             Log.CommandAlreadyProcessed(logger, commandId, commandType, "terminal");

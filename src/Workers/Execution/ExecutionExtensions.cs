@@ -1,6 +1,7 @@
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.DeadLetters;
+using Messaging.Resilience.FaultInjection;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Telemetry;
 using Messaging.Workers.DeadLetters;
@@ -37,6 +38,7 @@ internal static class ExecutionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandTypeOptions>, CommandTypeOptionsValidator>());
         builder.AddDeadLetters();
+        builder.AddFaultInjection();
         services.AddMessagingTelemetry();
         services.TryAddSingleton<CommandFlowMetrics>();
         services.TryAddSingleton<PostgresTransactions>();

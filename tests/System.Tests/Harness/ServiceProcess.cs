@@ -11,7 +11,7 @@ namespace Messaging.System.Tests.Harness;
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly string _assemblyPath;
-    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly Dictionary<string, string> _environment;
     private readonly string _logPath;
     private Process? _process;
     private StreamWriter? _log;
@@ -20,7 +20,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         Name = name;
         _assemblyPath = assemblyPath;
-        _environment = environment;
+        _environment = new Dictionary<string, string>(environment, StringComparer.Ordinal);
         Directory.CreateDirectory(logDirectory);
         _logPath = Path.Combine(logDirectory, $"{name}.log");
     }
@@ -30,6 +30,19 @@ public sealed class ServiceProcess : IAsyncDisposable
     public string LogPath => _logPath;
 
     public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>Changes one environment variable for the next <see cref="Start"/> (null removes it).</summary>
+    public void SetEnvironment(string key, string? value)
+    {
+        if (value is null)
+        {
+            _environment.Remove(key);
+        }
+        else
+        {
+            _environment[key] = value;
+        }
+    }
 
     public void Start()
     {

@@ -368,6 +368,13 @@ public class SystemFixture : ServicesFixture
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>Starts the gateway again after <see cref="ServiceProcess.Kill"/>, and waits until it answers.</summary>
+    public async Task RestartGatewayAsync()
+    {
+        Gateway.Start();
+        await WaitForHttpAsync(Gateway, new Uri(GatewayUrl, "health/live"));
+    }
+
     /// <summary>Starts the workers again after <see cref="ServiceProcess.Kill"/>, and waits until they answer.</summary>
     public async Task RestartWorkersAsync()
     {

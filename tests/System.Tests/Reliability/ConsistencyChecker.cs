@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Messaging.System.Tests.Harness;
+
+namespace Messaging.System.Tests.Reliability;
+
+/// <summary>The checker's verdict on one scenario, Jepsen-style: what was promised, and what was kept.</summary>
+public sealed record CheckerSummary(
+    string Scenario,
+    int Submitted,
+    int Acknowledged,
+    int NotAcknowledged,
+    int Lost,
+    int DuplicatedEffects,
+    int Unexpected,
+    IReadOnlyDictionary<string, int> Terminal,
+    TimeSpan DrainAfterLastFault,
+    IReadOnlyList<string> LostIds,
+    IReadOnlyList<string> DuplicatedIds)
+{
+    /// <summary>Fails the test unless every acknowledged command ended, once, and every command was acknowledged.</summary>
+    public void AssertKept()
+    {
+        Assert.True(Acknowledged > 0, $"nothing was acknowledged:\n{this}");
+        Assert.True(Lost == 0, $"lost commands:\n{this}");
+        Assert.True(DuplicatedEffects == 0, $"duplicated effects:\n{this}");
+        Assert.True(NotAcknowledged == 0, $"commands the client could never get accepted:\n{this}");
+    }
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"scenario: {Scenario}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  submitted           {Submitted}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  acknowledged (202)  {Acknowledged}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  not acknowledged    {NotAcknowledged}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  terminal            {string.Join(", ", Terminal.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"))}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  lost                {Lost}{(LostIds.Count > 0 ? "  e.g. " + string.Join(' ', LostIds.Take(5)) : "")}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  duplicated effects  {DuplicatedEffects}{(DuplicatedIds.Count > 0 ? "  e.g. " + string.Join(' ', DuplicatedIds.Take(5)) : "")}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  unexpected effects  {Unexpected}");
+        text.Append(CultureInfo.InvariantCulture, $"  drain after last fault  {DrainAfterLastFault.TotalSeconds:F1} s");
+        return text.ToString();
+    }
+}
+
+/// <summary>
+/// The independent checker: after the faults, waits for a quiet system, then compares the client's record
+/// (<see cref="Workload"/>), the gateway's status API and the payments provider's ledger. Lost: acknowledged
+/// with a 202 but never terminal. Duplicated: more than one provider effect for one command. Unexpected: an
+/// effect for a command the client never saw acknowledged (allowed only for commands whose answer the client
+/// missed, and counted so it can be seen).
+/// </summary>
+public sealed class ConsistencyChecker(SystemFixture system, string token)
+{
+    private static readonly string[] TerminalStatuses = ["Succeeded", "Failed", "DeadLettered", "Expired"];
+    private readonly HashSet<string> _effectsBefore = new(StringComparer.Ordinal);
+
+    /// <summary>Remembers the provider effects that exist before the scenario, so only the scenario's own count.</summary>
+    public async Task BeginAsync()
+    {
+        foreach (var key in (await system.Providers.EffectsAsync("payments")).Keys)
+        {
+            _effectsBefore.Add(key);
+        }
+    }
+
+    /// <summary>
+    /// Waits (up to <paramref name="drainLimit"/>) until every acknowledged command is terminal, then checks.
+    /// The summary is written to the test output and to <c>artifacts/reliability/&lt;scenario&gt;.txt</c>.
+    /// </summary>
+    public async Task<CheckerSummary> CheckAsync(string scenario, Workload workload, DateTimeOffset lastFaultEnded, TimeSpan drainLimit)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        var acknowledged = workload.Submissions.Where(s => s.Id is not null).Select(s => s.Id!).Distinct(StringComparer.Ordinal).ToList();
+        var tenantTotal = acknowledged.Count;
+        await SystemFixture.EventuallyAsync(
+            async () => (await system.StatusCountsAsync(workload.Tenant)).Where(c => TerminalStatuses.Contains(c.Key)).Sum(c => c.Value) >= tenantTotal,
+            drainLimit);
+        var drained = DateTimeOffset.UtcNow - lastFaultEnded;
+
+        // The verdict comes from the status API, one read per acknowledged command, as a client would see it.
+        var statuses = new global::System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(acknowledged, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (id, cancellationToken) =>
+            statuses[id] = await StatusAsync(id, cancellationToken) ?? "unreadable");
+        var effects = (await system.Providers.EffectsAsync("payments"))
+            .Where(e => !_effectsBefore.Contains(e.Key))
+            .ToDictionary(e => e.Key, e => e.Value.Effects, StringComparer.Ordinal);
+        var summary = Judge(scenario, workload.Submissions, statuses, effects, drained);
+        Report(summary, workload);
+        return summary;
+    }
+
+    /// <summary>
+    /// The verdict from the three records: what the client was told (<paramref name="submissions"/>), what
+    /// the status API says (<paramref name="statuses"/>, by command id) and what the provider did
+    /// (<paramref name="effects"/>: effects per command id, the scenario's own only).
+    /// </summary>
+    public static CheckerSummary Judge(
+        string scenario,
+        IReadOnlyCollection<Submission> submissions,
+        IReadOnlyDictionary<string, string> statuses,
+        IReadOnlyDictionary<string, int> effects,
+        TimeSpan drained)
+    {
+        ArgumentNullException.ThrowIfNull(submissions);
+        ArgumentNullException.ThrowIfNull(statuses);
+        ArgumentNullException.ThrowIfNull(effects);
+        var acknowledged = submissions.Where(s => s.Id is not null).Select(s => s.Id!).ToHashSet(StringComparer.Ordinal);
+        var read = acknowledged.ToDictionary(id => id, id => statuses.GetValueOrDefault(id, "unreadable"), StringComparer.Ordinal);
+        var lost = read.Where(r => !TerminalStatuses.Contains(r.Value)).Select(r => r.Key).Order(StringComparer.Ordinal).ToList();
+        var duplicated = effects.Where(e => e.Value > 1).Select(e => e.Key).Order(StringComparer.Ordinal).ToList();
+        return new CheckerSummary(
+            scenario,
+            submissions.Count,
+            acknowledged.Count,
+            submissions.Count(s => s.Id is null),
+            lost.Count,
+            duplicated.Count,
+            effects.Keys.Count(key => !acknowledged.Contains(key)),
+            read.Values.GroupBy(s => s, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal),
+            drained,
+            lost,
+            duplicated);
+    }
+
+    private async Task<string?> StatusAsync(string id, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(system.GatewayUrl, $"api/commands/{id}"));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await system.Http.SendAsync(request, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+                return body.GetProperty("status").GetString();
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+
+        return null;
+    }
+
+    private static void Report(CheckerSummary summary, Workload workload)
+    {
+        var answers = string.Join(", ", workload.Answers.OrderBy(a => a.Key).Select(a => $"{(a.Key == 0 ? "none" : a.Key.ToString(CultureInfo.InvariantCulture))}×{a.Value}"));
+        var text = $"{summary}\n  http answers        {answers}\n";
+        TestContext.Current.TestOutputHelper?.WriteLine(text);
+        var directory = Path.Combine(RepositoryPaths.Root, "artifacts", "reliability");
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, summary.Scenario + ".txt"), text);
+        Trace.WriteLine(text);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using Messaging.System.Tests.Harness;
+
+namespace Messaging.System.Tests.Reliability;
+
+/// <summary>
+/// The system the reliability scenarios break: its own Gateway, Workers and FakeServices processes, short
+/// payments breaks and a quick ramp-up so recoveries are fast. The scenarios stop the machine's real
+/// RabbitMQ, PostgreSQL and Redis, so they run in a collection of their own, after every parallel test.
+/// </summary>
+public sealed class ReliabilitySystem() : SystemFixture(new SystemSettings
+{
+    Name = "reliability",
+    Workers = environment =>
+    {
+        environment["Resilience__Dependencies__payments__Breaker__BreakDuration"] = "00:00:05";
+        environment["Commands__Types__payments.charge__Flow__RampStepInterval"] = "00:00:00.500";
+    },
+    Gateway = environment =>
+    {
+        // One tenant on a small tier: scenario 7 checks that two gateways together hold it.
+        environment["RateLimiting__Tenants__Tiers__limited__PermitLimit"] = ReliabilitySettings.LimitedTierPermits.ToString(CultureInfo.InvariantCulture);
+        environment["RateLimiting__Tenants__Tiers__limited__Window"] = "01:00:00";
+        environment[$"RateLimiting__Tenants__Assignments__{ReliabilitySettings.LimitedTenant}"] = "limited";
+    },
+});
+
+/// <summary>The scenarios stop shared services: nothing else may run beside them.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ReliabilityCollection : ICollectionFixture<ReliabilitySystem>
+{
+    public const string Name = "reliability";
+}
+
+/// <summary>The sizes of the scenarios: small in CI, the full figures with <c>SYSTEM_TESTS_FULL=1</c>.</summary>
+public static class ReliabilitySettings
+{
+    public static bool Full => OutageSettings.Full;
+
+    /// <summary>Scenario 1: commands submitted at a steady rate while the broker restarts and workers die.</summary>
+    public static int SteadyCommands => Full ? 5000 : 400;
+
+    public static double SteadyRate => Full ? 50 : 20;
+
+    /// <summary>Scenario 2: commands per crash window.</summary>
+    public static int CrashWindowCommands => Full ? 600 : 120;
+
+    /// <summary>Scenario 2: crashes per process after which the crash point is switched off.</summary>
+    public static int CrashesPerWindow => Full ? 10 : 3;
+
+    /// <summary>Scenario 3: how long PostgreSQL is down.</summary>
+    public static TimeSpan PostgresOutage => TimeSpan.FromSeconds(20);
+
+    /// <summary>Scenario 7: the tenant on a small tier, and its permits per hour.</summary>
+    public const string LimitedTenant = "tenant-rel-limited";
+
+    public const int LimitedTierPermits = 40;
+
+    /// <summary>How long the checker waits after the last fault for every acknowledged command to end.</summary>
+    public static TimeSpan DrainLimit => TimeSpan.FromMinutes(2);
+
+    public static string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
+}

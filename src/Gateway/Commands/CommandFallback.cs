@@ -62,7 +62,7 @@ internal sealed partial class CommandFallback(
         {
             if (command.Idempotency is { } claimed)
             {
-                await ForgetAsync(command.Tenant, claimed.Key).ConfigureAwait(false);
+                await ForgetAsync(command.Tenant, claimed.Key, entry).ConfigureAwait(false);
             }
 
             return new SubmitOutcome.Unavailable(RetryAfter);
@@ -73,7 +73,7 @@ internal sealed partial class CommandFallback(
         {
             try
             {
-                await keys.MarkAcceptedAsync(command.Tenant, accepted.Key, entry, CancellationToken.None).ConfigureAwait(false);
+                await keys.MarkAcceptedAsync(command.Tenant, accepted.Key, entry).ConfigureAwait(false);
             }
             catch (Exception ex) when (FallbackIdempotencyKeys.IsUnavailable(ex))
             {
@@ -90,11 +90,11 @@ internal sealed partial class CommandFallback(
     private static CommandAccepted Accepted(Guid id, string type) =>
         new(id, type, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(id), CommandAccepted.ViaDirect);
 
-    private async Task ForgetAsync(string tenant, string key)
+    private async Task ForgetAsync(string tenant, string key, FallbackKeyEntry entry)
     {
         try
         {
-            await keys.ReleaseAsync(tenant, key, CancellationToken.None).ConfigureAwait(false);
+            await keys.ReleaseAsync(tenant, key, entry).ConfigureAwait(false);
         }
         catch (Exception ex) when (FallbackIdempotencyKeys.IsUnavailable(ex))
         {

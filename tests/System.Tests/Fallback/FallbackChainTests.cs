@@ -182,9 +182,9 @@ public sealed class FallbackChainTests(FallbackSystem system) : IClassFixture<Fa
                 }
             }
 
-            // The degradation is visible, not silent.
+            // The degradation is visible, not silent (the operators' overview names dependencies by design, so it is
+            // not part of the leak scan of the clients' answers).
             var overview = await system.GetAsync(admin, "api/monitoring/overview");
-            answers.Add(overview);
             Assert.Equal(HttpStatusCode.OK, overview.Status);
             Assert.True(overview.Json.GetProperty("rateLimiting").GetProperty("degraded").GetBoolean());
         }

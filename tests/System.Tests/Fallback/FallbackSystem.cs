@@ -105,7 +105,7 @@ public sealed class FallbackSystem : SystemFixture
         public void Apply(Dictionary<string, string> environment)
         {
             environment["ConnectionStrings__Postgres"] =
-                new NpgsqlConnectionStringBuilder(environment["ConnectionStrings__Postgres"]) { Port = Postgres.Port, Timeout = 3, CommandTimeout = 5 }.ConnectionString;
+                new NpgsqlConnectionStringBuilder(environment["ConnectionStrings__Postgres"]) { Port = Postgres.Port, Timeout = 10, CommandTimeout = 10 }.ConnectionString;
             environment["ConnectionStrings__RabbitMq"] = new UriBuilder(new Uri(environment["ConnectionStrings__RabbitMq"])) { Port = Rabbit.Port }.Uri.ToString();
             environment["ConnectionStrings__Redis"] = $"127.0.0.1:{Redis.Port}";
         }

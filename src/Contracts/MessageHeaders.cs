@@ -21,6 +21,21 @@ public static class MessageHeaders
     /// <summary>The attempt number, starting at 1.</summary>
     public const string Attempt = "Messaging-Attempt";
 
+    /// <summary>
+    /// The caller's <c>Idempotency-Key</c>, on a command the gateway published directly (PostgreSQL was
+    /// down): the worker that creates the command's status row records the key for the tenant.
+    /// </summary>
+    public const string IdempotencyKey = "Messaging-Idempotency-Key";
+
+    /// <summary>The hash of the request that used <see cref="IdempotencyKey"/> (base64 SHA-256), to tell a replay from a reuse.</summary>
+    public const string IdempotencyHash = "Messaging-Idempotency-Hash";
+
+    /// <summary>Until when <see cref="IdempotencyKey"/> is remembered, ISO 8601 in UTC.</summary>
+    public const string IdempotencyExpires = "Messaging-Idempotency-Expires";
+
+    /// <summary>How the gateway accepted the command: <c>outbox</c> or <c>direct</c> (published while PostgreSQL was down).</summary>
+    public const string AcceptedVia = "Messaging-Accepted-Via";
+
     /// <summary>W3C trace context restored from the outbox row.</summary>
     public const string TraceParent = "traceparent";
 

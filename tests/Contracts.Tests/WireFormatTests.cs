@@ -23,6 +23,10 @@ public sealed class WireFormatTests
         Assert.Equal("Messaging-Command-Type", MessageHeaders.CommandType);
         Assert.Equal("Messaging-Deadline", MessageHeaders.Deadline);
         Assert.Equal("Messaging-Attempt", MessageHeaders.Attempt);
+        Assert.Equal("Messaging-Idempotency-Key", MessageHeaders.IdempotencyKey);
+        Assert.Equal("Messaging-Idempotency-Hash", MessageHeaders.IdempotencyHash);
+        Assert.Equal("Messaging-Idempotency-Expires", MessageHeaders.IdempotencyExpires);
+        Assert.Equal("Messaging-Accepted-Via", MessageHeaders.AcceptedVia);
         Assert.Equal("traceparent", MessageHeaders.TraceParent);
         Assert.Equal("tracestate", MessageHeaders.TraceState);
     }

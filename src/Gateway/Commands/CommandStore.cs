@@ -59,6 +59,9 @@ internal abstract record SubmitOutcome
 
     /// <summary>Another request with the key is being processed right now.</summary>
     public sealed record KeyInFlight : SubmitOutcome;
+
+    /// <summary>No durable path could take the command (PostgreSQL and RabbitMQ, or Redis for a keyed one); nothing was accepted.</summary>
+    public sealed record Unavailable(TimeSpan RetryAfter) : SubmitOutcome;
 }
 
 /// <summary>Filters of the list query (already validated).</summary>
@@ -75,6 +78,7 @@ internal sealed partial class CommandStore(
     OutboxWriter outboxWriter,
     OutboxSignal outboxSignal,
     ResiliencePipelineProvider<string> pipelines,
+    FallbackIdempotencyKeys fallbackKeys,
     ILogger<CommandStore> logger)
 {
     /// <summary>How bodies, payloads and stored responses are written: camelCase, enums as strings, no nulls.</summary>
@@ -107,7 +111,8 @@ internal sealed partial class CommandStore(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
-        var response = new CommandAccepted(command.Id, command.Descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(command.Id));
+        var response = new CommandAccepted(command.Id, command.Descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(command.Id),
+            CommandAccepted.ViaOutbox);
         if (command.Idempotency is { } idempotency)
         {
             var existing = await CommandRows.ClaimIdempotencyKeyAsync(transaction, command.Tenant, idempotency.Key, command.Now, wait: false, cancellationToken)
@@ -121,6 +126,13 @@ internal sealed partial class CommandStore(
                         ?? throw new InvalidOperationException("A stored idempotent response is empty."));
                 case IdempotencyClaim.Stored:
                     return new SubmitOutcome.KeyReused();
+            }
+
+            // Free here, but the key may have been used while PostgreSQL was down (kept in Redis until a worker
+            // records it): reconcile it now, under the key's lock, instead of accepting a second command.
+            if (await ReconcileFallbackKeyAsync(transaction, command, idempotency, cancellationToken).ConfigureAwait(false) is { } reconciled)
+            {
+                return reconciled;
             }
         }
 
@@ -148,6 +160,50 @@ internal sealed partial class CommandStore(
         outboxSignal.Notify();
         Log.CommandAccepted(logger, command.Id, command.Descriptor.TypeName, command.Tenant, command.Idempotency is not null);
         return new SubmitOutcome.Created(response);
+    }
+
+    private async Task<SubmitOutcome?> ReconcileFallbackKeyAsync(
+        NpgsqlTransaction transaction, NewCommand command, IdempotencyRequest idempotency, CancellationToken cancellationToken)
+    {
+        FallbackKeyEntry? entry;
+        try
+        {
+            entry = await fallbackKeys.FindAsync(command.Tenant, idempotency.Key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (FallbackIdempotencyKeys.IsUnavailable(ex))
+        {
+            // Without Redis the fallback could not have accepted a keyed command either.
+            return null;
+        }
+
+        if (entry is null || !string.Equals(entry.Tenant, command.Tenant, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        if (entry.Pending)
+        {
+            return new SubmitOutcome.KeyInFlight();
+        }
+
+        if (!string.Equals(entry.RequestHash, Convert.ToBase64String(idempotency.RequestHash), StringComparison.Ordinal))
+        {
+            return new SubmitOutcome.KeyReused();
+        }
+
+        // The same request again: record the directly published command (its message is already queued, so no
+        // outbox row) and the key, then answer as the first time.
+        var descriptor = command.Descriptor;
+        var row = new CommandRow(entry.CommandId, command.Tenant, entry.ClientId, descriptor.TypeName, command.Payload, idempotency.Key,
+            entry.Deadline, CommandRows.TruncateToMicroseconds(entry.AcceptedAt));
+        var response = new CommandAccepted(entry.CommandId, descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(entry.CommandId),
+            CommandAccepted.ViaDirect);
+        await CommandRows.InsertCommandIfAbsentAsync(transaction, row, CommandStatus.Dispatched, cancellationToken).ConfigureAwait(false);
+        await CommandRows.InsertIdempotencyKeyIfAbsentAsync(transaction, row with { Now = command.Now }, idempotency.Key, idempotency.RequestHash,
+            JsonSerializer.Serialize(response, StoredJson), idempotency.ExpiresAt, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Log.FallbackKeyReconciled(logger, entry.CommandId, command.Tenant);
+        return new SubmitOutcome.Replayed(response);
     }
 
     /// <summary>One command of a tenant, or null when it does not exist or belongs to another tenant.</summary>
@@ -243,5 +299,9 @@ internal sealed partial class CommandStore(
         [LoggerMessage(EventId = 2100, EventName = "CommandAccepted", Level = LogLevel.Information,
             Message = "Accepted command {CommandId} of type {CommandType} for tenant {Tenant} (idempotency key: {HasIdempotencyKey})")]
         public static partial void CommandAccepted(ILogger logger, Guid commandId, string commandType, string tenant, bool hasIdempotencyKey);
+
+        [LoggerMessage(EventId = 2105, EventName = "FallbackIdempotencyKeyReconciled", Level = LogLevel.Information,
+            Message = "An idempotency key of tenant {Tenant} used while PostgreSQL was down is now recorded for command {CommandId}")]
+        public static partial void FallbackKeyReconciled(ILogger logger, Guid commandId, string tenant);
     }
 }

@@ -10,7 +10,9 @@ internal static class CommandsApiExtensions
     /// <summary>
     /// Registers what <see cref="MapCommandsApi"/> needs. Expects the <c>NpgsqlDataSource</c> of
     /// <c>AddMessagingPostgres()</c>, the <c>commands</c> authorization policy and problem details
-    /// (<c>AddServiceDefaults()</c>, which adds <c>traceId</c>); rows are delivered by
+    /// (<c>AddServiceDefaults()</c>, which adds <c>traceId</c>), and for the fallback the bus
+    /// (<c>AddMessagingBus()</c>, <c>AddCommandTopology()</c>), Redis (<c>AddMessagingRedis()</c>) and the
+    /// infrastructure pipelines; rows are delivered by
     /// the outbox relay (<c>AddOutboxRelay()</c>) of this or another process.
     /// </summary>
     public static WebApplicationBuilder AddCommandsApi(this WebApplicationBuilder builder)
@@ -23,9 +25,28 @@ internal static class CommandsApiExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandsOptions>, CommandsOptionsValidator>());
         builder.AddOutbox(); // OutboxWriter and OutboxSignal, unless the relay registered them already
         builder.Services.AddSingleton<CommandStore>();
+
+        // The fallback chain (docs/security.md): direct publish while PostgreSQL is down, keys in Redis, stale reads.
+        builder.Services.AddOptions<CommandFallbackOptions>()
+            .Bind(builder.Configuration.GetSection(CommandFallbackOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<FallbackIdempotencyKeys>();
+        builder.Services.AddSingleton<DirectCommandPublisher>();
+        builder.Services.AddSingleton<CommandStatusCache>();
+        builder.Services.AddSingleton<CommandFallback>();
         return builder;
     }
 
-    /// <summary>Maps <c>/api/commands</c> (policy <c>commands</c>); returns the group for route-wide conventions.</summary>
-    public static RouteGroupBuilder MapCommandsApi(this IEndpointRouteBuilder endpoints) => endpoints.MapCommandsEndpoints();
+    /// <summary>
+    /// Maps <c>/api/commands</c> (policy <c>commands</c>); returns the whole group and, apart, the accept route
+    /// (the critical path, which gets its own bulkhead and timeout) and the read routes.
+    /// </summary>
+    public static CommandsRoutes MapCommandsApi(this IEndpointRouteBuilder endpoints) => endpoints.MapCommandsEndpoints();
 }
+
+/// <summary>The routes of the commands API, for conventions.</summary>
+/// <param name="All">Every route under <c>/api/commands</c>.</param>
+/// <param name="Accept"><c>POST /api/commands/{type}</c>: authenticate, validate, accept durably.</param>
+/// <param name="Reads"><c>GET /api/commands/{id}</c> and <c>GET /api/commands</c>.</param>
+internal sealed record CommandsRoutes(RouteGroupBuilder All, RouteHandlerBuilder Accept, RouteGroupBuilder Reads);

@@ -37,19 +37,21 @@ internal static partial class CommandsEndpoints
     // What a client should wait before retrying while PostgreSQL cannot be reached.
     private const int UnavailableRetryAfterSeconds = 5;
 
-    public static RouteGroupBuilder MapCommandsEndpoints(this IEndpointRouteBuilder endpoints)
+    public static CommandsRoutes MapCommandsEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/commands").RequireAuthorization(GatewayClaims.CommandsScope);
-        group.MapPost("/{type}", SubmitAsync).WithName("SubmitCommand");
-        group.MapGet("/{id}", GetAsync).WithName("GetCommand");
-        group.MapGet("", ListAsync).WithName("ListCommands");
-        return group;
+        var accept = group.MapPost("/{type}", SubmitAsync).WithName("SubmitCommand");
+        var reads = group.MapGroup("");
+        reads.MapGet("/{id}", GetAsync).WithName("GetCommand");
+        reads.MapGet("", ListAsync).WithName("ListCommands");
+        return new CommandsRoutes(group, accept, reads);
     }
 
     internal static async Task<Results<Accepted<CommandAccepted>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> SubmitAsync(
         string type,
         HttpContext context,
         CommandStore store,
+        CommandFallback fallback,
         IOptionsMonitor<CommandsOptions> options,
         TimeProvider timeProvider,
         CommandMetrics metrics,
@@ -121,13 +123,20 @@ internal static partial class CommandsEndpoints
                 : new IdempotencyRequest(idempotencyKey, IdempotencyRequest.HashOf(descriptor.TypeName, timeoutSeconds, payload), now + current.IdempotencyRetention));
 
         SubmitOutcome outcome;
-        try
+        using (var storeTimeout = new CancellationTokenSource(fallback.Options.StoreTimeout, timeProvider))
+        using (var storeToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, storeTimeout.Token))
         {
-            outcome = await store.SubmitAsync(command, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsDatabaseUnavailable(ex))
-        {
-            return Unavailable(context, loggerFactory, ex);
+            try
+            {
+                outcome = await store.SubmitAsync(command, storeToken.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsDatabaseUnavailable(ex)
+                || (ex is OperationCanceledException && storeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
+            {
+                // PostgreSQL cannot take it: the next durable path is RabbitMQ itself (or 503 when that is down too).
+                Log.DatabaseUnavailable(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), ex.GetType().Name);
+                outcome = await fallback.SubmitAsync(command, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         var logger = loggerFactory.CreateLogger(typeof(CommandsEndpoints));
@@ -137,6 +146,8 @@ internal static partial class CommandsEndpoints
                 metrics.Accepted(descriptor.TypeName);
                 CommandTelemetry.Tag(System.Diagnostics.Activity.Current, created.Response.Id, descriptor.TypeName, tenant);
                 return TypedResults.Accepted(created.Response.StatusUrl, created.Response);
+            case SubmitOutcome.Unavailable unavailable:
+                return Unavailable(context, unavailable.RetryAfter);
             case SubmitOutcome.Replayed replayed:
                 Log.IdempotentReplay(logger, replayed.Response.Id, tenant);
                 context.Response.Headers[IdempotentReplayedHeader] = "true";
@@ -153,7 +164,7 @@ internal static partial class CommandsEndpoints
     }
 
     internal static async Task<Results<Ok<CommandView>, ProblemHttpResult, ForbidHttpResult>> GetAsync(
-        string id, HttpContext context, CommandStore store, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+        string id, HttpContext context, CommandStore store, CommandStatusCache cache, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         if (!TryGetCaller(context.User, out var tenant, out _))
         {
@@ -173,10 +184,26 @@ internal static partial class CommandsEndpoints
         }
         catch (Exception ex) when (IsDatabaseUnavailable(ex))
         {
+            // Degrade, do not fail: the last status this process saw of the caller's own command, marked stale.
+            if (cache.TryGet(tenant, commandId, out var cached, out var age))
+            {
+                Log.StaleStatusServed(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), commandId, (int)age.TotalSeconds);
+                context.Response.Headers.Age = ((long)age.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                context.Response.Headers.Warning = StaleWarning;
+                context.Response.Headers.CacheControl = "no-store";
+                return TypedResults.Ok(cached with { Stale = true });
+            }
+
             return Unavailable(context, loggerFactory, ex);
         }
 
-        return view is null ? CommandNotFound() : TypedResults.Ok(view);
+        if (view is null)
+        {
+            return CommandNotFound();
+        }
+
+        cache.Put(tenant, view);
+        return TypedResults.Ok(view);
     }
 
     internal static async Task<Results<Ok<CommandPage>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> ListAsync(
@@ -260,6 +287,16 @@ internal static partial class CommandsEndpoints
     /// </summary>
     internal static bool IsDatabaseUnavailable(Exception exception) =>
         exception is BrokenCircuitException or TimeoutRejectedException || TransientFailures.IsTransientPostgres(exception);
+
+    /// <summary>RFC 7234's warning for a stale response (with <c>Age</c> from RFC 9111).</summary>
+    internal const string StaleWarning = "110 - \"Response is Stale\"";
+
+    private static ProblemHttpResult Unavailable(HttpContext context, TimeSpan retryAfter)
+    {
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable",
+            detail: "Commands cannot be accepted right now. Retry after the time given in Retry-After.");
+    }
 
     private static ProblemHttpResult Unavailable(HttpContext context, ILoggerFactory loggerFactory, Exception exception)
     {
@@ -395,7 +432,11 @@ internal static partial class CommandsEndpoints
 
         // The exception's kind only: its message can name hosts.
         [LoggerMessage(EventId = 2104, EventName = "CommandsDatabaseUnavailable", Level = LogLevel.Warning,
-            Message = "PostgreSQL is unavailable for the commands API ({FailureKind}); answering 503")]
+            Message = "PostgreSQL is unavailable for the commands API ({FailureKind})")]
         public static partial void DatabaseUnavailable(ILogger logger, string failureKind);
+
+        [LoggerMessage(EventId = 2106, EventName = "StaleCommandStatusServed", Level = LogLevel.Information,
+            Message = "PostgreSQL is unavailable: served the cached status of command {CommandId}, {AgeSeconds} s old, marked stale")]
+        public static partial void StaleStatusServed(ILogger logger, Guid commandId, int ageSeconds);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Messaging.Contracts.Commands;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -82,7 +81,7 @@ public sealed class CommandOutbox
         var settings = _options.CurrentValue;
         var now = CommandRows.TruncateToMicroseconds(_timeProvider.GetUtcNow());
         var deadline = options.Deadline ?? now + (options.Timeout ?? settings.DefaultTimeout);
-        var payload = PayloadOf(command);
+        var payload = CommandRows.PayloadOf(command);
         var row = new CommandRow(command.CommandId, command.Tenant, options.ClientId, descriptor.TypeName, payload, options.IdempotencyKey, deadline, now);
 
         byte[]? requestHash = null;
@@ -104,8 +103,7 @@ public sealed class CommandOutbox
         if (options.IdempotencyKey is { } storedKey)
         {
             // The same 202 body the HTTP API stores, so a later HTTP request with this key replays it.
-            var response = JsonSerializer.Serialize(
-                new AcceptedResponse(row.Id, descriptor.TypeName, nameof(CommandStatus.Accepted), CommandRows.StatusUrlFor(row.Id)), CommandRows.StoredJson);
+            var response = CommandRows.AcceptedResponseJson(row.Id, descriptor.TypeName, "outbox");
             await CommandRows.InsertIdempotencyKeyAsync(transaction, row, storedKey, requestHash!, 202, response, now + settings.IdempotencyRetention, cancellationToken)
                 .ConfigureAwait(false);
         }
@@ -137,16 +135,6 @@ public sealed class CommandOutbox
         }
     }
 
-    // The request fields as the HTTP API stores them: the message without its envelope (id and tenant).
-    private static string PayloadOf(ICommandMessage command)
-    {
-        var node = JsonSerializer.SerializeToNode(command, command.GetType(), CommandRows.StoredJson)!.AsObject();
-        node.Remove(JsonNamingPolicy.CamelCase.ConvertName(nameof(ICommandMessage.CommandId)));
-        node.Remove(JsonNamingPolicy.CamelCase.ConvertName(nameof(ICommandMessage.Tenant)));
-        return node.ToJsonString(CommandRows.StoredJson);
-    }
-
-    private sealed record AcceptedResponse(Guid Id, string Type, string Status, string StatusUrl);
 }
 
 /// <summary>How one command is enqueued through <see cref="CommandOutbox"/>.</summary>

@@ -183,6 +183,86 @@ internal static class CommandRows
     }
 
     /// <summary>
+    /// Inserts the <c>commands</c> row of a command that reached RabbitMQ without one (the gateway published
+    /// it directly while PostgreSQL was down), with <paramref name="status"/> and no attempts; a row that
+    /// already exists is left as it is. Returns whether this call inserted it.
+    /// </summary>
+    public static async Task<bool> InsertCommandIfAbsentAsync(NpgsqlTransaction transaction, CommandRow row, CommandStatus status, CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand(
+            """
+            INSERT INTO commands (id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at)
+            VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now)
+            ON CONFLICT (id) DO NOTHING
+            """, transaction.Connection, transaction);
+        insert.Parameters.AddWithValue("id", row.Id);
+        insert.Parameters.AddWithValue("tenant", row.Tenant);
+        insert.Parameters.AddWithValue("client_id", row.ClientId);
+        insert.Parameters.AddWithValue("type", row.TypeName);
+        insert.Parameters.AddWithValue("status", status.ToString());
+        insert.Parameters.AddWithValue("payload", NpgsqlDbType.Jsonb, row.Payload);
+        insert.Parameters.AddWithValue("idempotency_key", NpgsqlDbType.Text, (object?)row.IdempotencyKey ?? DBNull.Value);
+        insert.Parameters.AddWithValue("deadline", row.Deadline);
+        insert.Parameters.AddWithValue("now", row.Now);
+        return await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+    }
+
+    /// <summary>
+    /// Records an idempotency key seen while PostgreSQL was down (reconciliation), unless the tenant already
+    /// holds the key for an unexpired record; an expired record is replaced. Returns the command id the key
+    /// stands for afterwards (this row's, or the earlier holder's).
+    /// </summary>
+    public static async Task<Guid> InsertIdempotencyKeyIfAbsentAsync(
+        NpgsqlTransaction transaction,
+        CommandRow row,
+        string key,
+        byte[] requestHash,
+        string responseBody,
+        DateTimeOffset expiresAt,
+        CancellationToken cancellationToken)
+    {
+        await using var insert = new NpgsqlCommand(
+            """
+            WITH upserted AS (
+                INSERT INTO idempotency_keys (tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at)
+                VALUES (@tenant, @key, @request_hash, @command_id, 202, @response_body, @now, @expires_at)
+                ON CONFLICT (tenant, key) DO UPDATE
+                SET request_hash = EXCLUDED.request_hash, command_id = EXCLUDED.command_id, status_code = EXCLUDED.status_code,
+                    response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+                WHERE idempotency_keys.expires_at <= @now
+                RETURNING command_id
+            )
+            SELECT command_id FROM upserted
+            UNION ALL
+            SELECT command_id FROM idempotency_keys WHERE tenant = @tenant AND key = @key AND NOT EXISTS (SELECT 1 FROM upserted)
+            """, transaction.Connection, transaction);
+        insert.Parameters.AddWithValue("tenant", row.Tenant);
+        insert.Parameters.AddWithValue("key", key);
+        insert.Parameters.AddWithValue("request_hash", requestHash);
+        insert.Parameters.AddWithValue("command_id", row.Id);
+        insert.Parameters.AddWithValue("response_body", NpgsqlDbType.Jsonb, responseBody);
+        insert.Parameters.AddWithValue("now", row.Now);
+        insert.Parameters.AddWithValue("expires_at", expiresAt);
+        return await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is Guid holder ? holder : row.Id;
+    }
+
+    /// <summary>
+    /// The 202 body the gateway answers (and stores for idempotent replays) for a command accepted through
+    /// <paramref name="acceptedVia"/> (<c>outbox</c> or <c>direct</c>).
+    /// </summary>
+    public static string AcceptedResponseJson(Guid id, string typeName, string acceptedVia) =>
+        JsonSerializer.Serialize(new AcceptedResponse(id, typeName, nameof(CommandStatus.Accepted), StatusUrlFor(id), acceptedVia), StoredJson);
+
+    /// <summary>The request fields as the HTTP API stores them: the message without its envelope (id and tenant).</summary>
+    public static string PayloadOf(ICommandMessage command)
+    {
+        var node = JsonSerializer.SerializeToNode(command, command.GetType(), StoredJson)!.AsObject();
+        node.Remove(JsonNamingPolicy.CamelCase.ConvertName(nameof(ICommandMessage.CommandId)));
+        node.Remove(JsonNamingPolicy.CamelCase.ConvertName(nameof(ICommandMessage.Tenant)));
+        return node.ToJsonString(StoredJson);
+    }
+
+    /// <summary>
     /// The outbox message of a new command: its wire message as the body, and the headers every hop
     /// reads (tenant, client, type, deadline, attempt 1, and the W3C trace context of the current activity,
     /// which the relay restores so one trace spans the writer, the relay, the worker and the provider).
@@ -221,3 +301,6 @@ internal static class CommandRows
     public static DateTimeOffset TruncateToMicroseconds(DateTimeOffset value) =>
         new(value.UtcTicks - (value.UtcTicks % TimeSpan.TicksPerMicrosecond), TimeSpan.Zero);
 }
+
+/// <summary>The 202 body of the commands API, as stored for replays.</summary>
+internal sealed record AcceptedResponse(Guid Id, string Type, string Status, string StatusUrl, string? AcceptedVia);

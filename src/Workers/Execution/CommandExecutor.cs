@@ -104,6 +104,26 @@ internal sealed partial class CommandExecutor(
         }
 
         var command = await store.FindAsync(commandId, cancellationToken).ConfigureAwait(false);
+        if (command is null && DirectlyPublishedCommand.From(context, descriptor, profile, timeProvider.GetUtcNow()) is { } direct)
+        {
+            // The gateway published this command directly while PostgreSQL was down: its row is created now
+            // (from the headers: tenant, client, deadline, idempotency key), and then it runs like any other.
+            var holder = await store.CreateIfAbsentAsync(direct, cancellationToken).ConfigureAwait(false);
+            Log.DirectCommandRecorded(logger, commandId, commandType);
+            if (holder is { } earlier)
+            {
+                // The tenant's idempotency key already stood for another command (used before the outage, so the
+                // gateway could not see it): that one is the command; this duplicate is not executed.
+                Log.DirectCommandDuplicate(logger, commandId, commandType, earlier);
+                await store.CompleteAsync(commandId, commandType, ProviderOutcome.Refused(new CommandError("duplicate_request",
+                    $"The Idempotency-Key was already used for command {earlier}; this request was not executed.")), timeProvider.GetUtcNow(),
+                    cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            command = await store.FindAsync(commandId, cancellationToken).ConfigureAwait(false);
+        }
+
         if (command is null)
         {
             // Nothing to execute or to record a status on; redelivering would not change that.
@@ -329,6 +349,14 @@ internal sealed partial class CommandExecutor(
         [LoggerMessage(EventId = 4000, EventName = "CommandNotFound", Level = LogLevel.Warning,
             Message = "Command {CommandId} ({CommandType}) has no stored row; it cannot be executed and the message is acknowledged")]
         public static partial void CommandNotFound(ILogger logger, Guid commandId, string commandType);
+
+        [LoggerMessage(EventId = 4008, EventName = "DirectCommandRecorded", Level = LogLevel.Information,
+            Message = "Command {CommandId} ({CommandType}) was published directly by the gateway while PostgreSQL was down; its status row is recorded now")]
+        public static partial void DirectCommandRecorded(ILogger logger, Guid commandId, string commandType);
+
+        [LoggerMessage(EventId = 4009, EventName = "DirectCommandDuplicate", Level = LogLevel.Warning,
+            Message = "Command {CommandId} ({CommandType}) reused an idempotency key of command {EarlierCommandId}; it is marked Failed and not executed")]
+        public static partial void DirectCommandDuplicate(ILogger logger, Guid commandId, string commandType, Guid earlierCommandId);
 
         [LoggerMessage(EventId = 4001, EventName = "CommandDoesNotMatch", Level = LogLevel.Warning,
             Message = "Command {CommandId} ({CommandType}): the message's tenant or type differs from the stored command; it is not executed and the message is acknowledged")]

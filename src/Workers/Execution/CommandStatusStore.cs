@@ -1,5 +1,6 @@
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Deadlines;
+using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Pipelines;
 using Messaging.Workers.ExternalServices;
 using Npgsql;
@@ -58,6 +59,18 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
         return RunAsync(token => ExpireOnceAsync(commandId, error, now, token), deadline: null, cancellationToken);
     }
 
+    /// <summary>
+    /// Creates the status row of a command the gateway published directly while PostgreSQL was down
+    /// (insert-if-absent, status <c>Dispatched</c>), and records its idempotency key for the tenant in the
+    /// same transaction (reconciliation). Returns the command id the key stands for when an earlier command
+    /// of the tenant already held it, otherwise null.
+    /// </summary>
+    public Task<Guid?> CreateIfAbsentAsync(DirectlyPublishedCommand command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return RunAsync(token => CreateIfAbsentOnceAsync(command, token), deadline: null, cancellationToken);
+    }
+
     private async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> statement, Deadline? deadline, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
@@ -75,6 +88,24 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
         {
             ResilienceContextPool.Shared.Return(context);
         }
+    }
+
+    private async Task<Guid?> CreateIfAbsentOnceAsync(DirectlyPublishedCommand command, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await CommandRows.InsertCommandIfAbsentAsync(transaction, command.Row, CommandStatus.Dispatched, cancellationToken).ConfigureAwait(false);
+        Guid? holder = null;
+        if (command.Idempotency is { } key)
+        {
+            var current = await CommandRows.InsertIdempotencyKeyIfAbsentAsync(transaction, command.Row, key.Key, key.RequestHash,
+                CommandRows.AcceptedResponseJson(command.Row.Id, command.Row.TypeName, DirectlyPublishedCommand.AcceptedVia), key.ExpiresAt,
+                cancellationToken).ConfigureAwait(false);
+            holder = current == command.Row.Id ? null : current;
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return holder;
     }
 
     private async Task<CommandSnapshot?> FindOnceAsync(Guid commandId, CancellationToken cancellationToken)

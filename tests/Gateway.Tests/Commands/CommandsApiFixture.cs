@@ -28,7 +28,7 @@ public class CommandsApiFixture : GatewayHost
         configuration["Outbox:Relay:Enabled"] = RunRelay ? "true" : "false";
         // The route bulkhead's defaults (64 running + 32 queued) would refuse 4 of the 100 simultaneous
         // requests of the idempotency test with 503 before they reach the API; these tests are about the API.
-        configuration["Resilience:Routes:commands:QueueLimit"] = "64";
+        configuration["Resilience:Routes:accept:QueueLimit"] = "64";
         return configuration;
     }
 

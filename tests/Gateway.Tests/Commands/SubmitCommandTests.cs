@@ -25,7 +25,8 @@ public sealed class SubmitCommandTests(CommandsApiFixture fixture) : IClassFixtu
         Assert.Equal("payments.charge", body.RootElement.GetProperty("type").GetString());
         Assert.Equal("Accepted", body.RootElement.GetProperty("status").GetString());
         Assert.Equal($"/api/commands/{id}", body.RootElement.GetProperty("statusUrl").GetString());
-        Assert.Equal(4, body.RootElement.EnumerateObject().Count());
+        Assert.Equal("outbox", body.RootElement.GetProperty("acceptedVia").GetString());
+        Assert.Equal(5, body.RootElement.EnumerateObject().Count());
         Assert.False(response.Headers.Contains("Idempotent-Replayed"));
     }
 

@@ -383,7 +383,7 @@ internal sealed partial class CommandExecutor(
         public static partial void ProviderCallFailed(ILogger logger, Exception exception, Guid commandId, string commandType, int attempts,
             int messageAttempt, bool isTransient);
 
-        [LoggerMessage(EventId = 4008, EventName = "CommandRateLimited", Level = LogLevel.Information,
+        [LoggerMessage(EventId = 4040, EventName = "CommandRateLimited", Level = LogLevel.Information,
             Message = "Command {CommandId} ({CommandType}) is held back by the {Provider} provider's quota (decided on {Source}); it is deferred by {RetryAfterMs} ms without a provider call or an attempt")]
         public static partial void CommandRateLimited(ILogger logger, Guid commandId, string commandType, string provider, double retryAfterMs, string source);
     }

@@ -31,6 +31,13 @@ public abstract class RateLimitedGateway : GatewayHost
         var configuration = base.HostConfiguration();
         configuration["ForwardedHeaders:KnownProxies:0"] = ProxyAddress;
         configuration["Outbox:Relay:Enabled"] = "false";
+        // These fixtures count exact decisions, so they must be Redis's: with the production redis pipeline (250 ms
+        // attempts, calls over 200 ms counted as failures) a two-core machine busy hashing secrets for parallel tests
+        // can open the breaker and send an instance to its local share. The fallback has its own tests
+        // (RedisOutageTests, which sets the production figures back).
+        configuration["Resilience:Dependencies:redis:AttemptTimeout"] = "00:00:03";
+        configuration["Resilience:Dependencies:redis:TotalTimeout"] = "00:00:05";
+        configuration["Resilience:Dependencies:redis:Breaker:SlowCallThreshold"] = "00:00:03";
         foreach (var (key, value) in Limits())
         {
             configuration[key] = value;

@@ -29,6 +29,10 @@ public sealed class RedisOutageFixture : RateLimitedGateway
         ["RateLimiting:InstanceShare"] = "0.5",
         ["RateLimiting:ProbeInterval"] = "00:00:00.500",
         ["Resilience:Dependencies:redis:Breaker:BreakDuration"] = "00:00:00.500",
+        // The production figures (the base fixture is more patient, for exact counts).
+        ["Resilience:Dependencies:redis:AttemptTimeout"] = "00:00:00.250",
+        ["Resilience:Dependencies:redis:TotalTimeout"] = "00:00:00.500",
+        ["Resilience:Dependencies:redis:Breaker:SlowCallThreshold"] = "00:00:00.200",
     };
 
     public override async ValueTask DisposeAsync()

@@ -63,6 +63,12 @@ public sealed record CommandAccepted
 
     /// <summary>The idempotency key the send used (the caller's, or the one the client made).</summary>
     public string IdempotencyKey { get; init; } = "";
+
+    /// <summary>
+    /// Which durable path accepted it: <c>outbox</c> (PostgreSQL, the normal path) or <c>direct</c> (published
+    /// straight to RabbitMQ with a confirm while PostgreSQL was unavailable). Null from gateways that do not say.
+    /// </summary>
+    public string? AcceptedVia { get; init; }
 }
 
 /// <summary>One command as <c>GET /api/commands/{id}</c> shows it.</summary>
@@ -94,6 +100,12 @@ public sealed record CommandInfo
 
     /// <summary>Why it did not succeed, in words safe to show.</summary>
     public CommandError? Error { get; init; }
+
+    /// <summary>
+    /// True when the gateway answered from its short cache because PostgreSQL was unavailable: the status may
+    /// be behind (the response's <c>Age</c> header says by how much). Read again later for the current one.
+    /// </summary>
+    public bool Stale { get; init; }
 
     /// <summary>Whether <see cref="Status"/> is terminal (see <see cref="CommandStatusExtensions.IsTerminal"/>).</summary>
     [JsonIgnore]

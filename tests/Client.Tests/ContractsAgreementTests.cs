@@ -41,4 +41,20 @@ public sealed class ContractsAgreementTests
         Assert.Equal(CommandStatus.Unknown, info.Status);
         Assert.False(info.IsTerminal);
     }
+
+    [Fact]
+    public void FallbackFields_OfTheGatewaysAnswers_AreRead()
+    {
+        var accepted = JsonSerializer.Deserialize<CommandAccepted>(
+            """{"id":"0199a3c0-0000-7000-8000-000000000001","type":"payments.charge","status":"Accepted","statusUrl":"/api/commands/0199a3c0-0000-7000-8000-000000000001","acceptedVia":"direct"}""",
+            GatewayResponses.Json)!;
+        var cached = JsonSerializer.Deserialize<CommandInfo>(
+            """{"id":"0199a3c0-0000-7000-8000-000000000001","type":"payments.charge","status":"Dispatched","stale":true}""", GatewayResponses.Json)!;
+        var current = JsonSerializer.Deserialize<CommandInfo>(
+            """{"id":"0199a3c0-0000-7000-8000-000000000001","type":"payments.charge","status":"Dispatched"}""", GatewayResponses.Json)!;
+
+        Assert.Equal("direct", accepted.AcceptedVia);
+        Assert.True(cached.Stale);
+        Assert.False(current.Stale);
+    }
 }

@@ -44,6 +44,7 @@ public sealed class LiveClientTests(SystemFixture system)
         using var first = JsonDocument.Parse(recorder.FirstAnswer!);
         Assert.Equal(first.RootElement.GetProperty("id").GetGuid(), accepted.Id);
         Assert.True(accepted.Replayed);
+        Assert.Equal("outbox", accepted.AcceptedVia);
         Assert.True(recorder.ConnectionFailures > 0, "the retries should have met the stopped gateway");
         Assert.Single(recorder.Keys.Distinct());
         Assert.Equal(accepted.IdempotencyKey, recorder.Keys[0]);
@@ -52,6 +53,7 @@ public sealed class LiveClientTests(SystemFixture system)
 
         var final = await client.WaitForCompletionAsync(accepted.Id, TimeSpan.FromSeconds(60), cancellationToken: Ct);
         Assert.Equal(CommandStatus.Succeeded, final.Status);
+        Assert.False(final.Stale);
         Assert.Equal(1, await system.Providers.EffectsForKeyAsync("payments", accepted.Id.ToString()));
     }
 

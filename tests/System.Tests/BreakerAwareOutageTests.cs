@@ -50,7 +50,7 @@ public sealed class BreakerAwareOutageTests(OutageSystem system) : IClassFixture
             await system.Providers.ClearFaultsAsync();
         }
 
-        var summary = await checker.CheckAsync("scenario-5-provider-outage", workload, outageEnded, TimeSpan.FromSeconds(120));
+        var summary = await checker.CheckAsync("scenario-5-provider-outage", workload, outageEnded, ReliabilitySettings.DrainLimit);
         summary.AssertKept();
         Assert.Equal(OutageSettings.Commands, summary.Terminal.GetValueOrDefault("Succeeded"));
         Assert.Equal(0, await system.CountAsync("SELECT count(*) FROM dead_letters WHERE tenant = @t", ("t", Tenant)));

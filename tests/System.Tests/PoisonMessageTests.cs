@@ -40,7 +40,7 @@ public sealed class PoisonMessageTests(SystemFixture system) : IDisposable
         var poisoned = DateTimeOffset.UtcNow;
         await submitting;
 
-        var summary = await checker.CheckAsync("scenario-6-poison-messages", workload, poisoned, TimeSpan.FromSeconds(90));
+        var summary = await checker.CheckAsync("scenario-6-poison-messages", workload, poisoned, ReliabilitySettings.DrainLimit);
         summary.AssertKept();
         Assert.Equal(GoodCommands, summary.Terminal.GetValueOrDefault("Succeeded"));
 

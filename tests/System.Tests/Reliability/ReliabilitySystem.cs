@@ -57,7 +57,7 @@ public static class ReliabilitySettings
     public const int LimitedTierPermits = 40;
 
     /// <summary>How long the checker waits after the last fault for every acknowledged command to end.</summary>
-    public static TimeSpan DrainLimit => TimeSpan.FromMinutes(2);
+    public static TimeSpan DrainLimit => TimeSpan.FromMinutes(3);
 
     public static string Invariant(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -22,6 +22,7 @@ internal static class CommandsApiExtensions
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandsOptions>, CommandsOptionsValidator>());
         builder.AddOutbox(); // OutboxWriter and OutboxSignal, unless the relay registered them already
+        builder.Services.AddGroupCommit(builder.Configuration);
         builder.Services.AddSingleton<CommandStore>();
         return builder;
     }

@@ -3,6 +3,7 @@ using Messaging.Resilience.Bus;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Persistence;
 using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Redis;
 using Npgsql;
 
 namespace Messaging.Load.Infrastructure;
@@ -20,7 +21,7 @@ internal sealed class RelayHost : IAsyncDisposable
 
     public NpgsqlDataSource DataSource => _host.Services.GetRequiredService<NpgsqlDataSource>();
 
-    public static async Task<RelayHost> StartAsync(string postgres, string rabbitMq, int batchSize)
+    public static async Task<RelayHost> StartAsync(string postgres, string rabbitMq, BenchServices services, int batchSize)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production", DisableDefaults = false });
         builder.Logging.ClearProviders();
@@ -28,9 +29,12 @@ internal sealed class RelayHost : IAsyncDisposable
         {
             ["ConnectionStrings:Postgres"] = postgres,
             ["ConnectionStrings:RabbitMq"] = rabbitMq,
+            ["ConnectionStrings:Redis"] = services.RedisConnectionString,
+            ["Redis:KeyPrefix"] = services.RedisKeyPrefix,
             ["Outbox:Relay:BatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture),
         });
         builder.AddMessagingPostgres();
+        builder.AddMessagingRedis();
         builder.AddInfrastructurePipelines();
         builder.AddCommandTopology();
         builder.AddMessagingBus();

@@ -85,14 +85,14 @@ internal sealed class Report(string scenario, IReadOnlyDictionary<string, string
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"### {scenario} ({string.Join(", ", settings.Select(s => $"{s.Key} {s.Value}"))})");
         text.AppendLine();
-        text.AppendLine("| target | load | ops/s | p50 ms | p99 ms | errors | ours / this (ops/s) | ours / this (p99) | cores used (avg) |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
+        text.AppendLine("| target | load | ops/s | p50 ms | p99 ms | errors | ours / this (ops/s) | ours / this (p99) | CPU ms/op (all) | cores used (avg) |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var row in _rows)
         {
             var (throughputRatio, p99Ratio) = Ratio(row) ?? (double.NaN, double.NaN);
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {row.Target} | {row.Mode} | {Format(row.Result.Throughput, "#,0")} | {Format(row.Result.P50Ms, "0.00")} | {Format(row.Result.P99Ms, "0.00")} | " +
-                $"{row.Result.Errors + row.Result.Dropped} | {Format(throughputRatio, "0.00")} | {Format(p99Ratio, "0.00")} | {row.Result.Usage.Describe()} |");
+                $"{row.Result.Errors + row.Result.Dropped} | {Format(throughputRatio, "0.00")} | {Format(p99Ratio, "0.00")} | {Format(CpuPerOp(row.Result), "0.00")} | {row.Result.Usage.Describe()} |");
         }
 
         foreach (var note in _notes)
@@ -114,6 +114,12 @@ internal sealed class Report(string scenario, IReadOnlyDictionary<string, string
         var ours = _rows.FirstOrDefault(r => r.Role == Role.Ours && r.Mode == row.Mode);
         return ours is null ? null : (ours.Result.Throughput / row.Result.Throughput, ours.Result.P99Ms / row.Result.P99Ms);
     }
+
+    /// <summary>CPU milliseconds of every measured process (tool, hosts, services) per operation in the window.</summary>
+    private static double CpuPerOp(LoadResult result) =>
+        result.Usage.WallSeconds <= 0 || result.Succeeded == 0
+            ? double.NaN
+            : result.Usage.CpuSeconds.Values.Sum() * 1000 / (result.Throughput * result.Usage.WallSeconds);
 
     public static string Format(double value, string format) =>
         double.IsNaN(value) || double.IsInfinity(value) ? "–" : value.ToString(format, CultureInfo.InvariantCulture);

@@ -26,6 +26,7 @@ internal static class AcceptScenario
             UsageProbe.Watch(gateway);
             try
             {
+                await ScenarioRunner.NoteIdleAsync(report, "gateway").ConfigureAwait(false);
                 await ScenarioRunner.MeasureAsync(report, settings, "ours: gateway", Role.Ours, ct => PostAsync(client, json, ct),
                     $"group commit {(settings.GroupCommit ? "on" : "off")}, relay {(settings.Relay ? "on" : "off")}").ConfigureAwait(false);
             }

@@ -33,7 +33,7 @@ internal static class BacklogScenario
             var usage = new UsageProbe();
             usage.Start();
             var watch = Stopwatch.StartNew();
-            await using var relay = await RelayHost.StartAsync(postgres, rabbitMq, batch).ConfigureAwait(false);
+            await using var relay = await RelayHost.StartAsync(postgres, rabbitMq, services, batch).ConfigureAwait(false);
             long pending;
             while ((pending = await OutboxRows.PendingAsync(relay.DataSource).ConfigureAwait(false)) > 0 && watch.Elapsed < TimeSpan.FromMinutes(15))
             {

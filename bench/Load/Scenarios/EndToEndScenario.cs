@@ -32,6 +32,8 @@ internal static class EndToEndScenario
 
         try
         {
+            await ScenarioRunner.NoteIdleAsync(report, "gateway, workers, FakeServices").ConfigureAwait(false);
+
             // Closed loop: the accept rate and the completion rate over the same window.
             var samples = new List<(long Timestamp, Dictionary<string, long> Counts)>();
             using var sampling = new CancellationTokenSource();

@@ -35,7 +35,7 @@ internal static class RelayScenario
             var usage = new UsageProbe();
             usage.Start();
             var watch = Stopwatch.StartNew();
-            await using var relay = await RelayHost.StartAsync(postgres, rabbitMq, inFlight).ConfigureAwait(false);
+            await using var relay = await RelayHost.StartAsync(postgres, rabbitMq, services, inFlight).ConfigureAwait(false);
             while (await OutboxRows.PendingAsync(relay.DataSource).ConfigureAwait(false) > 0 && watch.Elapsed < TimeSpan.FromMinutes(10))
             {
                 await Task.Delay(100).ConfigureAwait(false);

@@ -17,6 +17,16 @@ internal static class ScenarioRunner
         _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Scenario, "unknown scenario"),
     };
 
+    /// <summary>What the started hosts and services use with no load at all (timers, pollers, samplers), over 5 seconds.</summary>
+    public static async Task NoteIdleAsync(Report report, string what)
+    {
+        var idle = new UsageProbe();
+        idle.Start();
+        await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        idle.Stop();
+        report.Note($"Idle ({what}, no requests, 5 s), cores used: {idle.Result.Describe()}.");
+    }
+
     /// <summary>
     /// The two measurements of a request/response target: the closed-loop maximum at the configured concurrency,
     /// then a constant arrival rate (the given one, or 50 % of the first target's maximum, the same for every target) for latency without queueing hidden.

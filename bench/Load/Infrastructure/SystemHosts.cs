@@ -38,6 +38,7 @@ internal static class SystemHosts
         // The route's concurrency limit must not be what is measured.
         environment["Resilience__Routes__commands__ConcurrencyLimit"] = "1024";
         environment["Resilience__Routes__commands__QueueLimit"] = "4096";
+        Forward(environment, "LOAD_GATEWAY_");
         return environment;
     }
 
@@ -100,10 +101,27 @@ internal static class SystemHosts
         environment["ExternalServices__Payments__ClientSecret"] = "fake-payments-secret";
         environment["ExternalServices__Notifications__Endpoints__0"] = $"http://127.0.0.1:{notificationsPort}";
         environment["ExternalServices__Notifications__ApiKey"] = "fake-notifications-key";
+        Forward(environment, "LOAD_WORKERS_");
         environment["Commands__Types__notifications.send__Flow__ConcurrencyLimit"] = prefetch.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var workers = ChildProcess.Start("workers", RepositoryLayout.WorkersDll, environment);
         await workers.WaitForHttpAsync(new Uri($"http://127.0.0.1:{workersPort}/health/live"), TimeSpan.FromSeconds(90)).ConfigureAwait(false);
         return (fake, workers);
+    }
+
+    /// <summary>
+    /// Passes this process's variables named <c>&lt;prefix&gt;KEY</c> to a host as <c>KEY</c>: extra settings for an
+    /// experiment (<c>LOAD_GATEWAY_Commands__GroupCommit__MaxBatchSize=16</c>) or an EventPipe trace
+    /// (<c>LOAD_GATEWAY_DOTNET_EnableEventPipe=1</c>).
+    /// </summary>
+    private static void Forward(Dictionary<string, string> environment, string prefix)
+    {
+        foreach (System.Collections.DictionaryEntry variable in Environment.GetEnvironmentVariables())
+        {
+            if (variable.Key is string key && key.StartsWith(prefix, StringComparison.Ordinal) && variable.Value is string value)
+            {
+                environment[key[prefix.Length..]] = value;
+            }
+        }
     }
 
     public static HttpClient CreateHttpClient(Uri baseAddress) => new(new SocketsHttpHandler

@@ -9,9 +9,9 @@ internal sealed record LoadSettings
         """
         usage: dotnet run -c Release --project bench/Load -- <scenario> [options]
           scenarios: accept, relay, consume, end-to-end, limiter, backlog
-          --concurrency N      concurrent clients, or messages in flight (default 64; relay/consume: prefetch 8 unless given)
+          --concurrency N      concurrent clients (default 64); relay/backlog: the relay's batch and B2's publishes in flight (default 100); consume: prefetch (default 8)
           --duration 20s       measured time per target (ms, s or m; default 20s), after --warmup (default 5s)
-          --rate R             open-model arrival rate per second (default: 50 % of each target's own closed-loop maximum)
+          --rate R             open-model arrival rate per second (default: 50 % of the first target's (ours) closed-loop maximum, the same for every target; relay: 50 % of its drain rate)
           --payload BYTES      request body size (default 256)
           --messages N         messages for relay, consume and backlog (defaults 20000, 20000, 100000)
           --group-commit on|off  the gateway's group commit (accept, end-to-end; default on)

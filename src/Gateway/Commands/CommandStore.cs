@@ -77,6 +77,7 @@ internal sealed partial class CommandStore(
     NpgsqlDataSource dataSource,
     OutboxWriter outboxWriter,
     OutboxSignal outboxSignal,
+    GroupCommitWriter groupCommit,
     ResiliencePipelineProvider<string> pipelines,
     FallbackIdempotencyKeys fallbackKeys,
     ILogger<CommandStore> logger)
@@ -91,10 +92,12 @@ internal sealed partial class CommandStore(
     /// Stores a command, its idempotency record and its outbox row in one transaction, then wakes the
     /// relay. With an idempotency key, a transaction-scoped advisory lock on (tenant, key) tells a
     /// request that is still in flight from one that has finished: only one holder at a time, and the
-    /// lock is released exactly when the first request commits or rolls back.
+    /// lock is released exactly when the first request commits or rolls back. With group commit on
+    /// (<see cref="GroupCommitWriter"/>), concurrent submissions share that transaction; each still returns only
+    /// after the commit.
     /// </summary>
     public ValueTask<SubmitOutcome> SubmitAsync(NewCommand command, CancellationToken cancellationToken) =>
-        Postgres.ExecuteAsync(static (state, ct) => state.Store.SubmitOnceAsync(state.Command, ct), (Store: this, Command: command), cancellationToken);
+        Postgres.ExecuteAsync(static (state, ct) => state.Store.SubmitGroupedOrAloneAsync(state.Command, ct), (Store: this, Command: command), cancellationToken);
 
     /// <summary>One command of a tenant, or null when it does not exist or belongs to another tenant.</summary>
     public ValueTask<CommandView?> GetAsync(string tenant, Guid id, CancellationToken cancellationToken) =>
@@ -105,6 +108,10 @@ internal sealed partial class CommandStore(
         Postgres.ExecuteAsync(static (state, ct) => state.Store.ListOnceAsync(state.Tenant, state.Query, ct), (Store: this, Tenant: tenant, Query: query), cancellationToken);
 
     private ResiliencePipeline Postgres => pipelines.GetPipeline(DependencyNames.Postgres);
+
+    private async ValueTask<SubmitOutcome> SubmitGroupedOrAloneAsync(NewCommand command, CancellationToken cancellationToken) =>
+        await groupCommit.TrySubmitAsync(command, cancellationToken).ConfigureAwait(false)
+        ?? await SubmitOnceAsync(command, cancellationToken).ConfigureAwait(false);
 
     private async ValueTask<SubmitOutcome> SubmitOnceAsync(NewCommand command, CancellationToken cancellationToken)
     {
@@ -266,7 +273,7 @@ internal sealed partial class CommandStore(
     /// <summary>The advisory lock key for an idempotency key (see <see cref="CommandRows.IdempotencyLockKey"/>).</summary>
     internal static long IdempotencyLockKey(string tenant, string key) => CommandRows.IdempotencyLockKey(tenant, key);
 
-    private static CommandRow ToRow(NewCommand command) => new(
+    internal static CommandRow ToRow(NewCommand command) => new(
         command.Id, command.Tenant, command.ClientId, command.Descriptor.TypeName, command.Payload, command.Idempotency?.Key, command.Deadline, command.Now);
 
     private static CommandView ReadView(NpgsqlDataReader reader)

@@ -24,6 +24,7 @@ internal static class CommandsApiExtensions
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandsOptions>, CommandsOptionsValidator>());
         builder.AddOutbox(); // OutboxWriter and OutboxSignal, unless the relay registered them already
+        builder.Services.AddGroupCommit(builder.Configuration);
         builder.Services.AddSingleton<CommandStore>();
 
         // The fallback chain (docs/security.md): direct publish while PostgreSQL is down, keys in Redis, stale reads.

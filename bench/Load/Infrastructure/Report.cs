@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Messaging.Load.Infrastructure;
+
+/// <summary>Whether a row measures the product or a bound it is compared with.</summary>
+internal enum Role
+{
+    Ours,
+    Baseline,
+}
+
+/// <summary>One measured line: who, under which load (<paramref name="Mode"/>, e.g. "closed 64" or "open 900/s"), and what came out.</summary>
+internal sealed record ReportRow(string Target, Role Role, string Mode, LoadResult Result, string? Note = null);
+
+/// <summary>
+/// Collects a scenario's rows, prints them as a table with the ratio ours / baseline (throughput, and p99 latency)
+/// per load mode, and writes the same as JSON and Markdown into <c>artifacts/bench/</c>.
+/// </summary>
+internal sealed class Report(string scenario, IReadOnlyDictionary<string, string> settings)
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    private readonly List<ReportRow> _rows = [];
+    private readonly List<string> _notes = [];
+
+    /// <summary>The open-model arrival rate every target of this run uses (set by the first measured target unless given).</summary>
+    public double? OpenRate { get; set; }
+
+    public void Add(ReportRow row)
+    {
+        _rows.Add(row);
+        Console.WriteLine($"  {row.Target,-34} {row.Mode,-14} {Format(row.Result.Throughput, "0")}/s  p50 {Format(row.Result.P50Ms, "0.00")} ms  " +
+            $"p99 {Format(row.Result.P99Ms, "0.00")} ms  errors {row.Result.Errors}  dropped {row.Result.Dropped}");
+        Console.WriteLine($"  {"",-34} cores: {row.Result.Usage.Describe()}");
+    }
+
+    public void Note(string note)
+    {
+        _notes.Add(note);
+        Console.WriteLine("  note: " + note);
+    }
+
+    public async Task WriteAsync()
+    {
+        var markdown = ToMarkdown();
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        Directory.CreateDirectory(RepositoryLayout.Artifacts);
+        var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var basePath = Path.Combine(RepositoryLayout.Artifacts, $"{scenario}-{stamp}");
+        await File.WriteAllTextAsync(basePath + ".md", markdown).ConfigureAwait(false);
+        var json = new
+        {
+            scenario,
+            utc = DateTime.UtcNow,
+            machine = new { Environment.ProcessorCount, os = Environment.OSVersion.VersionString, runtime = Environment.Version.ToString() },
+            settings,
+            rows = _rows.Select(r => new
+            {
+                r.Target,
+                role = r.Role.ToString(),
+                r.Mode,
+                throughput = r.Result.Throughput,
+                r.Result.Succeeded,
+                r.Result.Errors,
+                r.Result.Dropped,
+                p50Ms = r.Result.P50Ms,
+                p99Ms = r.Result.P99Ms,
+                maxMs = r.Result.MaxMs,
+                ratio = Ratio(r) is { } ratio ? new { throughput = ratio.Throughput, p99 = ratio.P99 } : null,
+                cpuSeconds = r.Result.Usage.CpuSeconds,
+                wallSeconds = r.Result.Usage.WallSeconds,
+                gc = new { r.Result.Usage.Gen0, r.Result.Usage.Gen1, r.Result.Usage.Gen2, r.Result.Usage.AllocatedBytes },
+                r.Note,
+            }),
+            notes = _notes,
+        };
+        await File.WriteAllTextAsync(basePath + ".json", JsonSerializer.Serialize(json, Json)).ConfigureAwait(false);
+        Console.WriteLine($"written: {basePath}.md and .json");
+    }
+
+    private string ToMarkdown()
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"### {scenario} ({string.Join(", ", settings.Select(s => $"{s.Key} {s.Value}"))})");
+        text.AppendLine();
+        text.AppendLine("| target | load | ops/s | p50 ms | p99 ms | errors | ours / this (ops/s) | ours / this (p99) | CPU ms/op (all) | cores used (avg) |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var row in _rows)
+        {
+            var (throughputRatio, p99Ratio) = Ratio(row) ?? (double.NaN, double.NaN);
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {row.Target} | {row.Mode} | {Format(row.Result.Throughput, "#,0")} | {Format(row.Result.P50Ms, "0.00")} | {Format(row.Result.P99Ms, "0.00")} | " +
+                $"{row.Result.Errors + row.Result.Dropped} | {Format(throughputRatio, "0.00")} | {Format(p99Ratio, "0.00")} | {Format(CpuPerOp(row.Result), "0.00")} | {row.Result.Usage.Describe()} |");
+        }
+
+        foreach (var note in _notes)
+        {
+            text.AppendLine().AppendLine(note);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Ours / this row, against the "ours" row of the same load mode; null for ours itself.</summary>
+    private (double Throughput, double P99)? Ratio(ReportRow row)
+    {
+        if (row.Role == Role.Ours)
+        {
+            return null;
+        }
+
+        var ours = _rows.FirstOrDefault(r => r.Role == Role.Ours && r.Mode == row.Mode);
+        return ours is null ? null : (ours.Result.Throughput / row.Result.Throughput, ours.Result.P99Ms / row.Result.P99Ms);
+    }
+
+    /// <summary>CPU milliseconds of every measured process (tool, hosts, services) per operation in the window.</summary>
+    private static double CpuPerOp(LoadResult result) =>
+        result.Usage.WallSeconds <= 0 || result.Succeeded == 0
+            ? double.NaN
+            : result.Usage.CpuSeconds.Values.Sum() * 1000 / (result.Throughput * result.Usage.WallSeconds);
+
+    public static string Format(double value, string format) =>
+        double.IsNaN(value) || double.IsInfinity(value) ? "–" : value.ToString(format, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+
+namespace Messaging.Load;
+
+/// <summary>The command line of the load tool.</summary>
+internal sealed record LoadSettings
+{
+    public const string Usage =
+        """
+        usage: dotnet run -c Release --project bench/Load -- <scenario> [options]
+          scenarios: accept, relay, consume, end-to-end, limiter, backlog
+          --concurrency N      concurrent clients (default 64); relay/backlog: the relay's batch and B2's publishes in flight (default 100); consume: prefetch (default 8)
+          --duration 20s       measured time per target (ms, s or m; default 20s), after --warmup (default 5s)
+          --rate R             open-model arrival rate per second (default: 50 % of the first target's (ours) closed-loop maximum, the same for every target; relay: 50 % of its drain rate)
+          --payload BYTES      request body size (default 256)
+          --messages N         messages for relay, consume and backlog (defaults 20000, 20000, 100000)
+          --group-commit on|off  the gateway's group commit (accept, end-to-end; default on)
+          --relay on|off       the gateway's outbox relay during accept (default on)
+          --only a,b           run only these targets (ours, b1, b2, b3, b4, p1, mt)
+        """;
+
+    public required string Scenario { get; init; }
+
+    public int Concurrency { get; init; } = 64;
+
+    public bool ConcurrencyGiven { get; init; }
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(5);
+
+    public double? Rate { get; init; }
+
+    public int Payload { get; init; } = 256;
+
+    public int? Messages { get; init; }
+
+    public bool GroupCommit { get; init; } = true;
+
+    public bool Relay { get; init; } = true;
+
+    public IReadOnlySet<string>? Only { get; init; }
+
+    public bool Runs(string target) => Only is null || Only.Contains(target);
+
+    public IReadOnlyDictionary<string, string> Describe()
+    {
+        var described = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["concurrency"] = Concurrency.ToString(CultureInfo.InvariantCulture),
+            ["duration"] = $"{Duration.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s",
+            ["warmup"] = $"{Warmup.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s",
+            ["payload"] = $"{Payload.ToString(CultureInfo.InvariantCulture)} B",
+        };
+        if (Rate is { } rate)
+        {
+            described["rate"] = $"{rate.ToString(CultureInfo.InvariantCulture)}/s";
+        }
+
+        if (Messages is { } messages)
+        {
+            described["messages"] = messages.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (Scenario is "accept" or "end-to-end")
+        {
+            described["group commit"] = GroupCommit ? "on" : "off";
+        }
+
+        if (Scenario == "accept")
+        {
+            described["relay"] = Relay ? "on" : "off";
+        }
+
+        return described;
+    }
+
+    public static bool TryParse(string[] args, out LoadSettings settings, out string error)
+    {
+        settings = null!;
+        error = "";
+        string[] scenarios = ["accept", "relay", "consume", "end-to-end", "limiter", "backlog"];
+        if (args.Length == 0 || !scenarios.Contains(args[0]))
+        {
+            error = args.Length == 0 ? "no scenario given" : $"unknown scenario '{args[0]}'";
+            return false;
+        }
+
+        var result = new LoadSettings { Scenario = args[0] };
+        for (var i = 1; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            if (value is null)
+            {
+                error = $"{args[i]} needs a value";
+                return false;
+            }
+
+            i++;
+            switch (args[i - 1])
+            {
+                case "--concurrency" when int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0:
+                    result = result with { Concurrency = n, ConcurrencyGiven = true };
+                    break;
+                case "--duration" when TryParseTime(value, out var duration):
+                    result = result with { Duration = duration };
+                    break;
+                case "--warmup" when TryParseTime(value, out var warmup):
+                    result = result with { Warmup = warmup };
+                    break;
+                case "--rate" when double.TryParse(value, CultureInfo.InvariantCulture, out var rate) && rate > 0:
+                    result = result with { Rate = rate };
+                    break;
+                case "--payload" when int.TryParse(value, CultureInfo.InvariantCulture, out var bytes) && bytes is >= 64 and <= 10_000:
+                    result = result with { Payload = bytes };
+                    break;
+                case "--messages" when int.TryParse(value, CultureInfo.InvariantCulture, out var messages) && messages > 0:
+                    result = result with { Messages = messages };
+                    break;
+                case "--group-commit" when value is "on" or "off":
+                    result = result with { GroupCommit = value == "on" };
+                    break;
+                case "--relay" when value is "on" or "off":
+                    result = result with { Relay = value == "on" };
+                    break;
+                case "--only":
+                    result = result with { Only = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) };
+                    break;
+                default:
+                    error = $"invalid option {args[i - 1]} {value}";
+                    return false;
+            }
+        }
+
+        settings = result;
+        return true;
+    }
+
+    private static bool TryParseTime(string text, out TimeSpan value)
+    {
+        value = default;
+        var (number, scale) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
+            : text.EndsWith('s') ? (text[..^1], 1.0)
+            : text.EndsWith('m') ? (text[..^1], 60.0)
+            : (text, 1.0);
+        if (!double.TryParse(number, CultureInfo.InvariantCulture, out var amount) || amount < 0)
+        {
+            return false;
+        }
+
+        value = TimeSpan.FromSeconds(amount * scale);
+        return true;
+    }
+}

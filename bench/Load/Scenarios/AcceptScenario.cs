@@ -1,0 +1,65 @@
+using System.Net;
+using System.Text;
+using Messaging.Load.Baselines;
+using Messaging.Load.Infrastructure;
+
+namespace Messaging.Load.Scenarios;
+
+/// <summary>
+/// Durable accepts: the real gateway (child process: JWT, validation, rate limits, the Postgres transaction with
+/// the command, idempotency and outbox rows, and the relay publishing them) against B1 (the same inserts over raw
+/// Npgsql, one transaction per request, in-process, no HTTP) and P1 (a minimal API that publishes each request
+/// with MassTransit and awaits the confirm, in-process on a loopback port, no outbox).
+/// </summary>
+internal static class AcceptScenario
+{
+    public static async Task RunAsync(LoadSettings settings, Report report)
+    {
+        await using var services = new BenchServices();
+        var json = Payloads.NotificationJson(settings.Payload);
+
+        if (settings.Runs("ours"))
+        {
+            var postgres = await services.CreateDatabaseAsync().ConfigureAwait(false);
+            var rabbitMq = await services.CreateVirtualHostAsync().ConfigureAwait(false);
+            var (gateway, client) = await SystemHosts.StartGatewayAsync(postgres, rabbitMq, services, settings).ConfigureAwait(false);
+            UsageProbe.Watch(gateway);
+            try
+            {
+                await ScenarioRunner.NoteIdleAsync(report, "gateway").ConfigureAwait(false);
+                await ScenarioRunner.MeasureAsync(report, settings, "ours: gateway", Role.Ours, ct => PostAsync(client, json, ct),
+                    $"group commit {(settings.GroupCommit ? "on" : "off")}, relay {(settings.Relay ? "on" : "off")}").ConfigureAwait(false);
+            }
+            finally
+            {
+                UsageProbe.Forget(gateway);
+                client.Dispose();
+                await gateway.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        if (settings.Runs("b1"))
+        {
+            var postgres = await services.CreateDatabaseAsync(maxPoolSize: Math.Max(100, settings.Concurrency * 2)).ConfigureAwait(false);
+            await using var b1 = new RawNpgsqlAccept(postgres, settings.Payload);
+            await ScenarioRunner.MeasureAsync(report, settings, "B1: raw Npgsql (in-process)", Role.Baseline, b1.AcceptAsync).ConfigureAwait(false);
+        }
+
+        if (settings.Runs("p1"))
+        {
+            var rabbitMq = await services.CreateVirtualHostAsync().ConfigureAwait(false);
+            await using var p1 = await MassTransitApi.StartAsync(rabbitMq).ConfigureAwait(false);
+            using var client = SystemHosts.CreateHttpClient(p1.BaseAddress);
+            await ScenarioRunner.MeasureAsync(report, settings, "P1: minimal API + MassTransit", Role.Baseline, ct => PostAsync(client, json, ct),
+                "in the load tool's process, no auth").ConfigureAwait(false);
+        }
+    }
+
+    public static async ValueTask<bool> PostAsync(HttpClient client, string json, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await client.PostAsync(new Uri("api/commands/notifications.send", UriKind.Relative), content, cancellationToken)
+            .ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.Accepted;
+    }
+}

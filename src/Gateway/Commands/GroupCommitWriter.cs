@@ -1,0 +1,392 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using System.Threading.Channels;
+using Messaging.Contracts.Commands;
+using Messaging.Resilience.Outbox;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Messaging.Gateway.Commands;
+
+/// <summary>Settings of the durable accept's group commit (section <c>Commands:GroupCommit</c>).</summary>
+public sealed class GroupCommitOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Commands:GroupCommit";
+
+    /// <summary>
+    /// Whether concurrent submissions share one transaction. Off, every submission commits alone (one WAL flush
+    /// per accepted command). Read per submission, so it can be switched without a restart.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The most submissions written in one transaction.</summary>
+    /// <value>The default value is 64.</value>
+    [Range(1, 1000)]
+    public int MaxBatchSize { get; set; } = 64;
+
+    /// <summary>
+    /// How many transactions may be in flight at once (each on its own connection). While they commit, new
+    /// submissions queue up and form the next batches. Read at start.
+    /// </summary>
+    /// <value>The default value is 2.</value>
+    [Range(1, 32)]
+    public int Writers { get; set; } = 2;
+}
+
+/// <summary>
+/// Group commit for the durable accept: submissions that arrive while a transaction is being written wait in a
+/// channel, and the next free writer takes up to <see cref="GroupCommitOptions.MaxBatchSize"/> of them into one
+/// transaction (one round trip for all rows, one commit, one WAL flush), then completes each caller with its own
+/// outcome. A caller is completed only after the commit, so a 202 still means the row is committed.
+/// Idempotency keys are claimed per submission inside the shared transaction (the same advisory lock and
+/// read as alone; a second submission of the same key in one batch is "in flight", as it would be across
+/// transactions); a command id that already exists (a retried submission whose first commit went through)
+/// is skipped by <c>ON CONFLICT</c>. If the batch fails for a reason other than the connection, its
+/// submissions are written again one by one, so one bad row cannot fail the others.
+/// </summary>
+internal sealed partial class GroupCommitWriter(
+    NpgsqlDataSource dataSource,
+    OutboxSignal outboxSignal,
+    IOptionsMonitor<GroupCommitOptions> options,
+    TimeProvider timeProvider,
+    ILogger<GroupCommitWriter> logger) : BackgroundService
+{
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    private volatile bool _running;
+
+    /// <summary>
+    /// Queues <paramref name="command"/> for the next shared transaction and waits for its outcome; null when group
+    /// commit is off or the writers are not running (the caller then writes the command alone).
+    /// </summary>
+    public async ValueTask<SubmitOutcome?> TrySubmitAsync(NewCommand command, CancellationToken cancellationToken)
+    {
+        if (!_running || !options.CurrentValue.Enabled)
+        {
+            return null;
+        }
+
+        var pending = Pending.Create(command, cancellationToken);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            return null;
+        }
+
+        return await pending.Outcome.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _running = true;
+        try
+        {
+            var writers = Enumerable.Range(0, options.CurrentValue.Writers).Select(_ => WriteLoopAsync(stoppingToken)).ToArray();
+            await Task.WhenAll(writers).ConfigureAwait(false);
+        }
+        finally
+        {
+            _running = false;
+            _queue.Writer.TryComplete();
+            while (_queue.Reader.TryRead(out var left))
+            {
+                left.Outcome.TrySetCanceled(stoppingToken);
+            }
+        }
+    }
+
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>();
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            {
+                var maxBatch = options.CurrentValue.MaxBatchSize;
+                while (batch.Count < maxBatch && _queue.Reader.TryRead(out var pending))
+                {
+                    // A caller that gave up (its timeout, or the client went away) is not written at all.
+                    if (pending.CancellationToken.IsCancellationRequested)
+                    {
+                        pending.Outcome.TrySetCanceled(pending.CancellationToken);
+                    }
+                    else
+                    {
+                        batch.Add(pending);
+                    }
+                }
+
+                if (batch.Count > 0)
+                {
+                    await WriteBatchAsync(batch, stoppingToken).ConfigureAwait(false);
+                    batch.Clear();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            foreach (var pending in batch)
+            {
+                pending.Outcome.TrySetCanceled(stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Writes <paramref name="batch"/> in one transaction and completes every submission of it. Visible for tests.</summary>
+    internal async Task WriteBatchAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var outcomes = await WriteOnceAsync(batch, cancellationToken).ConfigureAwait(false);
+            Complete(batch, outcomes);
+        }
+        catch (PostgresException ex) when (batch.Count > 1 && !ex.IsTransient)
+        {
+            // Something in one submission broke the shared statement: write each alone, so only that one fails.
+            Log.BatchSplit(logger, batch.Count, ex.SqlState);
+            foreach (var pending in batch)
+            {
+                try
+                {
+                    Complete([pending], await WriteOnceAsync([pending], cancellationToken).ConfigureAwait(false));
+                }
+                catch (Exception single) when (single is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    pending.Outcome.TrySetException(single);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The connection or the commit failed: nothing of the batch is known to be committed. Each caller's
+            // postgres pipeline decides (a retry re-submits; a command id committed after all is then skipped).
+            foreach (var pending in batch)
+            {
+                pending.Outcome.TrySetException(ex);
+            }
+        }
+    }
+
+    private void Complete(IReadOnlyList<Pending> batch, SubmitOutcome[] outcomes)
+    {
+        var created = false;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (outcomes[i] is SubmitOutcome.Created)
+            {
+                created = true;
+                var command = batch[i].Command;
+                Log.CommandAccepted(logger, command.Id, command.Descriptor.TypeName, command.Tenant, command.Idempotency is not null, batch.Count);
+            }
+
+            batch[i].Outcome.TrySetResult(outcomes[i]);
+        }
+
+        if (created)
+        {
+            outboxSignal.Notify();
+        }
+    }
+
+    private async Task<SubmitOutcome[]> WriteOnceAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var outcomes = new SubmitOutcome[batch.Count];
+        var toInsert = new List<Pending>(batch.Count);
+        HashSet<(string Tenant, string Key)>? claimed = null;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var pending = batch[i];
+            var command = pending.Command;
+            outcomes[i] = new SubmitOutcome.Created(pending.Response);
+            if (command.Idempotency is not { } idempotency)
+            {
+                toInsert.Add(pending);
+                continue;
+            }
+
+            // Advisory locks are re-entrant within a session: a second submission of the same key in this
+            // transaction must see the first one as in flight, exactly as another transaction would.
+            claimed ??= [];
+            if (!claimed.Add((command.Tenant, idempotency.Key)))
+            {
+                outcomes[i] = new SubmitOutcome.KeyInFlight();
+                continue;
+            }
+
+            var claim = await CommandRows.ClaimIdempotencyKeyAsync(transaction, command.Tenant, idempotency.Key, command.Now, wait: false, cancellationToken)
+                .ConfigureAwait(false);
+            switch (claim)
+            {
+                case IdempotencyClaim.InFlight:
+                    outcomes[i] = new SubmitOutcome.KeyInFlight();
+                    break;
+                case IdempotencyClaim.Stored stored when stored.RequestHash.AsSpan().SequenceEqual(idempotency.RequestHash):
+                    outcomes[i] = new SubmitOutcome.Replayed(JsonSerializer.Deserialize<CommandAccepted>(stored.ResponseBody, CommandStore.StoredJson)
+                        ?? throw new InvalidOperationException("A stored idempotent response is empty."));
+                    break;
+                case IdempotencyClaim.Stored:
+                    outcomes[i] = new SubmitOutcome.KeyReused();
+                    break;
+                default:
+                    toInsert.Add(pending);
+                    break;
+            }
+        }
+
+        if (toInsert.Count > 0)
+        {
+            await using var insert = InsertCommand(toInsert, connection, transaction);
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    /// <summary>
+    /// One statement for every row of the batch: the commands rows (an id that exists already is skipped, with its
+    /// idempotency record and outbox row: its first commit wrote them), the idempotency records and the outbox rows,
+    /// in submission order.
+    /// </summary>
+    private NpgsqlCommand InsertCommand(List<Pending> rows, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        var count = rows.Count;
+        var ids = new Guid[count];
+        var tenants = new string[count];
+        var clients = new string[count];
+        var types = new string[count];
+        var payloads = new string[count];
+        var keys = new string?[count];
+        var deadlines = new DateTimeOffset[count];
+        var nows = new DateTimeOffset[count];
+        var hashes = new byte[]?[count];
+        var responses = new string?[count];
+        var expiries = new DateTimeOffset?[count];
+        var destinations = new string[count];
+        var messageTypes = new string[count];
+        var bodies = new string[count];
+        var headers = new string[count];
+        var notBefores = new DateTimeOffset[count];
+        for (var i = 0; i < count; i++)
+        {
+            var (command, row, message) = (rows[i].Command, rows[i].Row, rows[i].Message);
+            ids[i] = row.Id;
+            tenants[i] = row.Tenant;
+            clients[i] = row.ClientId;
+            types[i] = row.TypeName;
+            payloads[i] = row.Payload;
+            keys[i] = row.IdempotencyKey;
+            deadlines[i] = row.Deadline;
+            nows[i] = row.Now;
+            hashes[i] = command.Idempotency?.RequestHash;
+            responses[i] = command.Idempotency is null ? null : JsonSerializer.Serialize(rows[i].Response, CommandStore.StoredJson);
+            expiries[i] = command.Idempotency?.ExpiresAt;
+            destinations[i] = message.Destination;
+            messageTypes[i] = message.MessageType;
+            bodies[i] = message.Body;
+            headers[i] = JsonSerializer.Serialize(message.Headers);
+            notBefores[i] = message.NotBefore;
+        }
+
+        var insert = new NpgsqlCommand(
+            """
+            WITH input AS (
+                SELECT * FROM unnest(@ids, @tenants, @clients, @types, @payloads, @keys, @deadlines, @nows, @hashes, @responses, @expiries,
+                                     @destinations, @message_types, @bodies, @headers, @not_befores) WITH ORDINALITY
+                    AS t(id, tenant, client_id, type, payload, idempotency_key, deadline, now, request_hash, response_body, expires_at,
+                         destination, message_type, body, headers, not_before, ord)
+            ),
+            inserted AS (
+                INSERT INTO commands (id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at)
+                SELECT id, tenant, client_id, type, 'Accepted', 0, payload::jsonb, idempotency_key, deadline, now, now FROM input ORDER BY ord
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id
+            ),
+            keys AS (
+                INSERT INTO idempotency_keys (tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at)
+                SELECT tenant, idempotency_key, request_hash, id, 202, response_body::jsonb, now, expires_at FROM input
+                WHERE idempotency_key IS NOT NULL AND id IN (SELECT id FROM inserted)
+            )
+            INSERT INTO outbox (command_id, destination, message_type, body, headers, not_before, created_at, kind)
+            SELECT id, destination, message_type, body::jsonb, headers::jsonb, not_before, @created_at, 'command' FROM input
+            WHERE id IN (SELECT id FROM inserted)
+            ORDER BY ord
+            """, connection, transaction);
+        insert.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid, ids);
+        insert.Parameters.AddWithValue("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text, tenants);
+        insert.Parameters.AddWithValue("clients", NpgsqlDbType.Array | NpgsqlDbType.Text, clients);
+        insert.Parameters.AddWithValue("types", NpgsqlDbType.Array | NpgsqlDbType.Text, types);
+        insert.Parameters.AddWithValue("payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, payloads);
+        insert.Parameters.AddWithValue("keys", NpgsqlDbType.Array | NpgsqlDbType.Text, keys);
+        insert.Parameters.AddWithValue("deadlines", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, deadlines);
+        insert.Parameters.AddWithValue("nows", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, nows);
+        insert.Parameters.AddWithValue("hashes", NpgsqlDbType.Array | NpgsqlDbType.Bytea, hashes);
+        insert.Parameters.AddWithValue("responses", NpgsqlDbType.Array | NpgsqlDbType.Text, responses);
+        insert.Parameters.AddWithValue("expiries", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, expiries);
+        insert.Parameters.AddWithValue("destinations", NpgsqlDbType.Array | NpgsqlDbType.Text, destinations);
+        insert.Parameters.AddWithValue("message_types", NpgsqlDbType.Array | NpgsqlDbType.Text, messageTypes);
+        insert.Parameters.AddWithValue("bodies", NpgsqlDbType.Array | NpgsqlDbType.Text, bodies);
+        insert.Parameters.AddWithValue("headers", NpgsqlDbType.Array | NpgsqlDbType.Text, headers);
+        insert.Parameters.AddWithValue("not_befores", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, notBefores);
+        insert.Parameters.AddWithValue("created_at", timeProvider.GetUtcNow());
+        return insert;
+    }
+
+    /// <summary>A submission waiting for its batch, with what its rows need (built on the request's thread).</summary>
+    internal sealed class Pending(NewCommand command, CommandRow row, OutboxMessage message, CancellationToken cancellationToken)
+    {
+        /// <summary>Built on the request's thread: the outbox headers carry the request's trace context (Activity.Current).</summary>
+        public static Pending Create(NewCommand command, CancellationToken cancellationToken)
+        {
+            var row = CommandStore.ToRow(command);
+            return new Pending(command, row, CommandRows.ToOutboxMessage(row, command.Descriptor, command.Request.ToMessage(command.Id, command.Tenant)),
+                cancellationToken);
+        }
+
+        public NewCommand Command { get; } = command;
+
+        public CommandRow Row { get; } = row;
+
+        public OutboxMessage Message { get; } = message;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public CommandAccepted Response { get; } =
+            new(command.Id, command.Descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(command.Id));
+
+        public TaskCompletionSource<SubmitOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private static partial class Log
+    {
+        // CommandStore's CommandAccepted (2100) for a submission written alone; this one names the shared transaction's size.
+        [LoggerMessage(EventId = 2106, EventName = "CommandAcceptedInGroup", Level = LogLevel.Information,
+            Message = "Accepted command {CommandId} of type {CommandType} for tenant {Tenant} (idempotency key: {HasIdempotencyKey}; group commit of {BatchSize})")]
+        public static partial void CommandAccepted(ILogger logger, Guid commandId, string commandType, string tenant, bool hasIdempotencyKey, int batchSize);
+
+        [LoggerMessage(EventId = 2105, EventName = "GroupCommitBatchSplit", Level = LogLevel.Warning,
+            Message = "A group commit of {Count} submissions failed (SQL state {SqlState}); writing them one by one")]
+        public static partial void BatchSplit(ILogger logger, int count, string sqlState);
+    }
+}
+
+/// <summary>Registers <see cref="GroupCommitWriter"/>.</summary>
+internal static class GroupCommitExtensions
+{
+    /// <summary>Adds the group commit writer and its options (section <c>Commands:GroupCommit</c>, validated on start).</summary>
+    public static IServiceCollection AddGroupCommit(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<GroupCommitOptions>()
+            .Bind(configuration.GetSection(GroupCommitOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton<GroupCommitWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<GroupCommitWriter>());
+        return services;
+    }
+}

@@ -338,6 +338,25 @@ public class SystemFixture : ServicesFixture
         return counts;
     }
 
+    /// <summary>What the database knows of one command, for a failure message: its row, its outbox rows, its key's other commands.</summary>
+    public async Task<string> DescribeCommandAsync(Guid id)
+    {
+        await using var connection = new NpgsqlConnection(PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT concat_ws(' ', c.id, c.status, 'attempts=' || c.attempts, 'error=' || c.error_code, 'key=' || c.idempotency_key,
+                   'created=' || c.created_at, 'updated=' || c.updated_at,
+                   'outbox=[' || (SELECT string_agg(concat_ws('/', o.id, o.sent_at, o.not_before, o.publish_attempts, o.last_error), ', ') FROM outbox o WHERE o.command_id = c.id) || ']',
+                   'same key=[' || (SELECT string_agg(d.id || ':' || d.status || ':' || coalesce(d.error_code, ''), ', ') FROM commands d
+                                    WHERE d.tenant = c.tenant AND d.idempotency_key = c.idempotency_key AND d.id <> c.id) || ']',
+                   'inbox=' || (SELECT count(*) FROM inbox i WHERE i.command_id = c.id))
+            FROM commands c WHERE c.id = @id
+            """, connection);
+        command.Parameters.AddWithValue("id", id);
+        return (string?)await command.ExecuteScalarAsync() ?? $"{id}: no row";
+    }
+
     /// <summary>Polls until <paramref name="condition"/> holds or <paramref name="timeout"/> passes; returns whether it held.</summary>
     public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {

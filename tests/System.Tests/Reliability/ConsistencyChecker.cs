@@ -78,9 +78,10 @@ public sealed class ConsistencyChecker(SystemFixture system, string token)
     {
         ArgumentNullException.ThrowIfNull(workload);
         var acknowledged = workload.Submissions.Where(s => s.Id is not null).Select(s => s.Id!).Distinct(StringComparer.Ordinal).ToList();
-        var tenantTotal = acknowledged.Count;
+        var ids = acknowledged.Select(Guid.Parse).ToArray();
         await SystemFixture.EventuallyAsync(
-            async () => (await system.StatusCountsAsync(workload.Tenant)).Where(c => TerminalStatuses.Contains(c.Key)).Sum(c => c.Value) >= tenantTotal,
+            async () => await system.CountAsync("SELECT count(*) FROM commands WHERE id = ANY(@ids) AND status = ANY(@terminal)",
+                ("ids", ids), ("terminal", TerminalStatuses)) == ids.Length,
             drainLimit);
         var drained = DateTimeOffset.UtcNow - lastFaultEnded;
 
@@ -92,7 +93,13 @@ public sealed class ConsistencyChecker(SystemFixture system, string token)
             .Where(e => !_effectsBefore.Contains(e.Key))
             .ToDictionary(e => e.Key, e => e.Value.Effects, StringComparer.Ordinal);
         var summary = Judge(scenario, workload.Submissions, statuses, effects, drained);
-        Report(summary, workload);
+        var details = new List<string>();
+        foreach (var id in summary.LostIds.Take(5))
+        {
+            details.Add(await system.DescribeCommandAsync(Guid.Parse(id)));
+        }
+
+        Report(summary, workload, details);
         return summary;
     }
 
@@ -148,10 +155,13 @@ public sealed class ConsistencyChecker(SystemFixture system, string token)
         return null;
     }
 
-    private static void Report(CheckerSummary summary, Workload workload)
+    private static void Report(CheckerSummary summary, Workload workload, IReadOnlyList<string> details)
     {
         var answers = string.Join(", ", workload.Answers.OrderBy(a => a.Key).Select(a => $"{(a.Key == 0 ? "none" : a.Key.ToString(CultureInfo.InvariantCulture))}×{a.Value}"));
-        var text = $"{summary}\n  http answers        {answers}\n";
+        var via = string.Join(", ", workload.Submissions.Where(s => s.Id is not null)
+            .GroupBy(s => s.AcceptedVia ?? "unsaid").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}×{g.Count()}"));
+        var text = $"{summary}\n  http answers        {answers}\n  accepted via        {via}\n"
+            + string.Concat(details.Select(d => $"  lost: {d}\n"));
         TestContext.Current.TestOutputHelper?.WriteLine(text);
         var directory = Path.Combine(RepositoryPaths.Root, "artifacts", "reliability");
         Directory.CreateDirectory(directory);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Messaging.System.Tests.Harness;
+using Npgsql;
 
 namespace Messaging.System.Tests.Reliability;
 
@@ -40,7 +41,12 @@ public static class ServiceFaults
     public static async Task<IAsyncDisposable> StopPostgresAsync()
     {
         await RunAsync("pg_ctlcluster", PostgresVersion, "main", "stop", "-m", "immediate");
-        return new Restore(RestoreAllAsync);
+        return new Restore(async () =>
+        {
+            await RestoreAllAsync();
+            // The test process's own pooled connections died with the server.
+            NpgsqlConnection.ClearAllPools();
+        });
     }
 
     /// <summary>Redis shut down without saving (its state is only rate-limit and breaker data).</summary>

@@ -109,9 +109,36 @@ internal sealed partial class CommandStore(
 
     private ResiliencePipeline Postgres => pipelines.GetPipeline(DependencyNames.Postgres);
 
-    private async ValueTask<SubmitOutcome> SubmitGroupedOrAloneAsync(NewCommand command, CancellationToken cancellationToken) =>
-        await groupCommit.TrySubmitAsync(command, cancellationToken).ConfigureAwait(false)
-        ?? await SubmitOnceAsync(command, cancellationToken).ConfigureAwait(false);
+    private async ValueTask<SubmitOutcome> SubmitGroupedOrAloneAsync(NewCommand command, CancellationToken cancellationToken)
+    {
+        // A key used while PostgreSQL was down is reconciled on the single-request path, under the key's lock:
+        // the shared transaction of group commit would otherwise accept a second command for it.
+        if (await HasFallbackKeyAsync(command, cancellationToken).ConfigureAwait(false))
+        {
+            return await SubmitOnceAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await groupCommit.TrySubmitAsync(command, cancellationToken).ConfigureAwait(false)
+            ?? await SubmitOnceAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<bool> HasFallbackKeyAsync(NewCommand command, CancellationToken cancellationToken)
+    {
+        if (command.Idempotency is not { } idempotency)
+        {
+            return false;
+        }
+
+        try
+        {
+            return await fallbackKeys.FindAsync(command.Tenant, idempotency.Key, cancellationToken).ConfigureAwait(false) is not null;
+        }
+        catch (Exception ex) when (FallbackIdempotencyKeys.IsUnavailable(ex))
+        {
+            // Without Redis the fallback could not have accepted a keyed command either.
+            return false;
+        }
+    }
 
     private async ValueTask<SubmitOutcome> SubmitOnceAsync(NewCommand command, CancellationToken cancellationToken)
     {

@@ -356,7 +356,7 @@ internal sealed partial class GroupCommitWriter(
         public CancellationToken CancellationToken { get; } = cancellationToken;
 
         public CommandAccepted Response { get; } =
-            new(command.Id, command.Descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(command.Id));
+            new(command.Id, command.Descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(command.Id), CommandAccepted.ViaOutbox);
 
         public TaskCompletionSource<SubmitOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

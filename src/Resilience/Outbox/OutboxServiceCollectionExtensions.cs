@@ -39,7 +39,32 @@ public static class OutboxServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds the outbox and the relay that delivers it (section <c>Outbox:Relay</c>). Requires the bus
+    /// Adds the retention job (section <c>Outbox:Cleanup</c>) that deletes sent outbox rows and inbox rows older
+    /// than the retention, in batches. Requires PostgreSQL. <see cref="AddOutboxRelay"/> calls it; calling it
+    /// more than once is harmless.
+    /// </summary>
+    public static IHostApplicationBuilder AddOutboxCleanup(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Services.Any(d => d.ServiceType == typeof(OutboxCleanup)))
+        {
+            return builder;
+        }
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<OutboxCleanupOptions>()
+            .Bind(builder.Configuration.GetSection(OutboxCleanupOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddMessagingTelemetry();
+        builder.Services.AddSingleton<OutboxCleanup>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxCleanup>());
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the outbox and the relay that delivers it (section <c>Outbox:Relay</c>) and the retention job
+    /// (<see cref="AddOutboxCleanup"/>, section <c>Outbox:Cleanup</c>). Requires the bus
     /// (<see cref="MessagingBusExtensions.AddMessagingBus"/>) and PostgreSQL.
     /// </summary>
     public static IHostApplicationBuilder AddOutboxRelay(this IHostApplicationBuilder builder)
@@ -56,6 +81,7 @@ public static class OutboxServiceCollectionExtensions
         builder.Services.AddMessagingTelemetry();
         builder.Services.AddSingleton<OutboxRelay>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxRelay>());
+        builder.AddOutboxCleanup();
         return builder;
     }
 }

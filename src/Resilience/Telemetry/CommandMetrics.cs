@@ -12,6 +12,8 @@ namespace Messaging.Resilience.Telemetry;
 /// <item><c>messaging.command.duration</c> (histogram, seconds): accepted → terminal, tags type and outcome.</item>
 /// <item><c>messaging.outbox.publish.duration</c> (histogram, seconds): an outbox row due → the broker's confirm,
 /// tags <c>messaging.outbox.kind</c> (command | event) and <c>messaging.destination.name</c>.</item>
+/// <item><c>messaging.outbox.cleaned</c> (counter, rows): rows deleted by the retention job, tag
+/// <c>messaging.table</c> = outbox | inbox.</item>
 /// <item><c>messaging.fallbacks</c> (counter): fallbacks run for dead-lettered commands, tags type and
 /// <c>messaging.fallback.result</c> = completed | failed.</item>
 /// </list>
@@ -24,6 +26,7 @@ public sealed class CommandMetrics
     private readonly Histogram<double> _duration;
     private readonly Histogram<double> _publish;
     private readonly Counter<long> _fallbacks;
+    private readonly Counter<long> _cleaned;
     private readonly TimeProvider _timeProvider;
 
     /// <summary>Creates the instruments on a meter from <paramref name="meterFactory"/>.</summary>
@@ -38,6 +41,7 @@ public sealed class CommandMetrics
         _publish = meter.CreateHistogram("messaging.outbox.publish.duration", "s", "Time from an outbox row being due to the broker's publisher confirm.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = PublishBuckets });
         _fallbacks = meter.CreateCounter<long>("messaging.fallbacks", "{fallback}", "Fallback actions run for dead-lettered commands.");
+        _cleaned = meter.CreateCounter<long>("messaging.outbox.cleaned", "{row}", "Sent outbox rows and inbox rows deleted by the retention job.");
     }
 
     /// <summary>Counts a command the gateway accepted (committed, 202).</summary>
@@ -81,6 +85,10 @@ public sealed class CommandMetrics
     /// <summary>Counts a fallback run for a dead-lettered command of <paramref name="commandType"/>.</summary>
     public void FallbackTaken(string commandType, bool completed) =>
         _fallbacks.Add(1, Type(commandType), new KeyValuePair<string, object?>("messaging.fallback.result", completed ? "completed" : "failed"));
+
+    /// <summary>Counts <paramref name="rows"/> deleted from <paramref name="table"/> (<c>outbox</c> or <c>inbox</c>) by the retention job.</summary>
+    public void Cleaned(string table, long rows) =>
+        _cleaned.Add(rows, new KeyValuePair<string, object?>("messaging.table", table));
 
     /// <summary>The creation time carried by a version 7 UUID, or null for any other id.</summary>
     public static DateTimeOffset? AcceptedAt(Guid commandId)

@@ -16,6 +16,7 @@ internal sealed record LoadSettings
           --messages N         messages for relay, consume and backlog (defaults 20000, 20000, 100000)
           --group-commit on|off  the gateway's group commit (accept, end-to-end; default on)
           --relay on|off       the gateway's outbox relay during accept (default on)
+          --closed-loop on|off end-to-end: the closed-loop phase (default on); off runs only the constant rate, which needs --rate
           --only a,b           run only these targets (ours, b1, b2, b3, b4, p1, mt)
         """;
 
@@ -38,6 +39,8 @@ internal sealed record LoadSettings
     public bool GroupCommit { get; init; } = true;
 
     public bool Relay { get; init; } = true;
+
+    public bool ClosedLoop { get; init; } = true;
 
     public IReadOnlySet<string>? Only { get; init; }
 
@@ -70,6 +73,11 @@ internal sealed record LoadSettings
         if (Scenario == "accept")
         {
             described["relay"] = Relay ? "on" : "off";
+        }
+
+        if (Scenario == "end-to-end" && !ClosedLoop)
+        {
+            described["closed loop"] = "off";
         }
 
         return described;
@@ -123,6 +131,9 @@ internal sealed record LoadSettings
                 case "--relay" when value is "on" or "off":
                     result = result with { Relay = value == "on" };
                     break;
+                case "--closed-loop" when value is "on" or "off":
+                    result = result with { ClosedLoop = value == "on" };
+                    break;
                 case "--only":
                     result = result with { Only = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) };
                     break;
@@ -130,6 +141,12 @@ internal sealed record LoadSettings
                     error = $"invalid option {args[i - 1]} {value}";
                     return false;
             }
+        }
+
+        if (!result.ClosedLoop && (result.Scenario != "end-to-end" || result.Rate is null))
+        {
+            error = "--closed-loop off is for end-to-end and needs --rate";
+            return false;
         }
 
         settings = result;

@@ -35,13 +35,31 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Resident memory, in bytes.</summary>
-    public long WorkingSet
+    /// <summary>
+    /// Resident memory in bytes (VmRSS of <c>/proc/&lt;pid&gt;/status</c>, read directly so a sampler thread never
+    /// shares the <see cref="Process"/> object with <see cref="CpuTime"/>); 0 once the process has ended.
+    /// </summary>
+    public long ResidentBytes
     {
         get
         {
-            _process.Refresh();
-            return _process.HasExited ? 0 : _process.WorkingSet64;
+            try
+            {
+                foreach (var line in File.ReadLines($"/proc/{Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}/status"))
+                {
+                    if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    {
+                        // "VmRSS:     153472 kB"
+                        return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture) * 1024;
+                    }
+                }
+            }
+            catch (IOException)
+            {
+                // the process ended meanwhile
+            }
+
+            return 0;
         }
     }
 

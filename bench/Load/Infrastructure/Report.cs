@@ -33,6 +33,10 @@ internal sealed class Report(string scenario, IReadOnlyDictionary<string, string
         Console.WriteLine($"  {row.Target,-34} {row.Mode,-14} {Format(row.Result.Throughput, "0")}/s  p50 {Format(row.Result.P50Ms, "0.00")} ms  " +
             $"p99 {Format(row.Result.P99Ms, "0.00")} ms  errors {row.Result.Errors}  dropped {row.Result.Dropped}");
         Console.WriteLine($"  {"",-34} cores: {row.Result.Usage.Describe()}");
+        foreach (var host in row.Result.Usage.Resident)
+        {
+            Console.WriteLine($"  {"",-34} resident: {host.Describe()}");
+        }
     }
 
     public void Note(string note)
@@ -72,6 +76,7 @@ internal sealed class Report(string scenario, IReadOnlyDictionary<string, string
                 cpuSeconds = r.Result.Usage.CpuSeconds,
                 wallSeconds = r.Result.Usage.WallSeconds,
                 gc = new { r.Result.Usage.Gen0, r.Result.Usage.Gen1, r.Result.Usage.Gen2, r.Result.Usage.AllocatedBytes },
+                resident = r.Result.Usage.Resident,
                 r.Note,
             }),
             notes = _notes,
@@ -93,6 +98,25 @@ internal sealed class Report(string scenario, IReadOnlyDictionary<string, string
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {row.Target} | {row.Mode} | {Format(row.Result.Throughput, "#,0")} | {Format(row.Result.P50Ms, "0.00")} | {Format(row.Result.P99Ms, "0.00")} | " +
                 $"{row.Result.Errors + row.Result.Dropped} | {Format(throughputRatio, "0.00")} | {Format(p99Ratio, "0.00")} | {Format(CpuPerOp(row.Result), "0.00")} | {row.Result.Usage.Describe()} |");
+        }
+
+        // Rows sharing one window (e.g. accepted and completed of the same closed loop) list its memory once.
+        var windows = _rows.Where(r => r.Result.Usage.Resident.Count > 0).DistinctBy(r => r.Result.Usage, ReferenceEqualityComparer.Instance).ToList();
+        if (windows.Count > 0)
+        {
+            text.AppendLine().AppendLine("Resident memory of the child hosts (VmRSS in MiB, sampled every 5 s over the measured window; slope by least squares):");
+            text.AppendLine();
+            text.AppendLine("| target | load | host | samples | start | 1/3 | 2/3 | end | max | slope MiB/min |");
+            text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var row in windows)
+            {
+                foreach (var host in row.Result.Usage.Resident)
+                {
+                    text.AppendLine(CultureInfo.InvariantCulture,
+                        $"| {row.Target} | {row.Mode} | {host.Host} | {host.Samples} | {host.StartMiB:0.0} | {host.OneThirdMiB:0.0} | {host.TwoThirdsMiB:0.0} | " +
+                        $"{host.EndMiB:0.0} | {host.MaxMiB:0.0} | {host.SlopeMiBPerMinute:+0.00;-0.00;0.00} |");
+                }
+            }
         }
 
         foreach (var note in _notes)

@@ -11,7 +11,9 @@ namespace Messaging.Load.Scenarios;
 /// duration; the status counts sampled each second give the accept rate and the completion rate, and where the
 /// backlog sits at the end names the bottleneck (Accepted: the relay; Dispatched: the queue and the workers).
 /// Then a constant rate (<c>--rate</c>, else 50 % of the completion rate) gives accepted → Succeeded latency
-/// (created_at → updated_at of the Succeeded rows).
+/// (created_at → updated_at of the Succeeded rows). With <c>--closed-loop off</c> only the constant rate runs (a
+/// long run at a known rate: the hosts' resident memory over it is the figure). Both windows sample the hosts'
+/// resident memory every 5 s.
 /// </summary>
 internal static class EndToEndScenario
 {
@@ -34,47 +36,51 @@ internal static class EndToEndScenario
         {
             await ScenarioRunner.NoteIdleAsync(report, "gateway, workers, FakeServices").ConfigureAwait(false);
 
-            // Closed loop: the accept rate and the completion rate over the same window.
-            var samples = new List<(long Timestamp, Dictionary<string, long> Counts)>();
-            using var sampling = new CancellationTokenSource();
-            var sampler = SampleAsync(dataSource, samples, sampling.Token);
-            var load = await LoadRunner.ClosedLoopAsync(settings.Concurrency, settings.Warmup, settings.Duration,
-                ct => AcceptScenario.PostAsync(client, json, ct)).ConfigureAwait(false);
-            await sampling.CancelAsync().ConfigureAwait(false);
-            await sampler.ConfigureAwait(false);
-
-            var window = samples.Where(s => Stopwatch.GetElapsedTime(samples[0].Timestamp, s.Timestamp) >= settings.Warmup).ToList();
-            var first = window.Count > 0 ? window[0] : samples[0];
-            var last = samples[^1];
-            var seconds = Stopwatch.GetElapsedTime(first.Timestamp, last.Timestamp).TotalSeconds;
-            var completed = (Done(last.Counts) - Done(first.Counts)) / seconds;
-            report.Add(new ReportRow("ours: accepted (HTTP 202)", Role.Ours, $"closed {settings.Concurrency}", load));
-            report.Add(new ReportRow("ours: completed (Succeeded)", Role.Baseline, $"closed {settings.Concurrency}",
-                LoadResult.Of((long)(completed * seconds), seconds, double.NaN, double.NaN, double.NaN, load.Usage), "ratio column: accepted / completed"));
-            report.Note($"Status counts when the closed loop ended: {CommandMessages.Describe(last.Counts)}. " +
-                $"Backlog: {last.Counts.GetValueOrDefault("Accepted")} Accepted (not yet relayed), {last.Counts.GetValueOrDefault("Dispatched")} Dispatched (in the queue), " +
-                $"{last.Counts.GetValueOrDefault("Processing")} Processing.");
-
-            // Let the backlog drain before the latency run.
-            var drainWatch = Stopwatch.StartNew();
-            while (drainWatch.Elapsed < TimeSpan.FromMinutes(3))
+            var completed = double.NaN;
+            if (settings.ClosedLoop)
             {
-                var counts = await CommandMessages.StatusCountsAsync(dataSource).ConfigureAwait(false);
-                if (counts.Where(c => c.Key is "Accepted" or "Dispatched" or "Processing" or "Scheduled").Sum(c => c.Value) == 0)
+                // Closed loop: the accept rate and the completion rate over the same window.
+                var samples = new List<(long Timestamp, Dictionary<string, long> Counts)>();
+                using var sampling = new CancellationTokenSource();
+                var sampler = SampleAsync(dataSource, samples, sampling.Token);
+                var load = await LoadRunner.ClosedLoopAsync(settings.Concurrency, settings.Warmup, settings.Duration,
+                    ct => AcceptScenario.PostAsync(client, json, ct)).ConfigureAwait(false);
+                await sampling.CancelAsync().ConfigureAwait(false);
+                await sampler.ConfigureAwait(false);
+
+                var window = samples.Where(s => Stopwatch.GetElapsedTime(samples[0].Timestamp, s.Timestamp) >= settings.Warmup).ToList();
+                var first = window.Count > 0 ? window[0] : samples[0];
+                var last = samples[^1];
+                var seconds = Stopwatch.GetElapsedTime(first.Timestamp, last.Timestamp).TotalSeconds;
+                completed = (Done(last.Counts) - Done(first.Counts)) / seconds;
+                report.Add(new ReportRow("ours: accepted (HTTP 202)", Role.Ours, $"closed {settings.Concurrency}", load));
+                report.Add(new ReportRow("ours: completed (Succeeded)", Role.Baseline, $"closed {settings.Concurrency}",
+                    LoadResult.Of((long)(completed * seconds), seconds, double.NaN, double.NaN, double.NaN, load.Usage), "ratio column: accepted / completed"));
+                report.Note($"Status counts when the closed loop ended: {CommandMessages.Describe(last.Counts)}. " +
+                    $"Backlog: {last.Counts.GetValueOrDefault("Accepted")} Accepted (not yet relayed), {last.Counts.GetValueOrDefault("Dispatched")} Dispatched (in the queue), " +
+                    $"{last.Counts.GetValueOrDefault("Processing")} Processing.");
+
+                // Let the backlog drain before the latency run.
+                var drainWatch = Stopwatch.StartNew();
+                while (drainWatch.Elapsed < TimeSpan.FromMinutes(3))
                 {
-                    break;
+                    var counts = await CommandMessages.StatusCountsAsync(dataSource).ConfigureAwait(false);
+                    if (counts.Where(c => c.Key is "Accepted" or "Dispatched" or "Processing" or "Scheduled").Sum(c => c.Value) == 0)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(500).ConfigureAwait(false);
                 }
 
-                await Task.Delay(500).ConfigureAwait(false);
+                report.Note($"The closed loop's backlog drained in {drainWatch.Elapsed.TotalSeconds:0.0} s after the load stopped.");
             }
-
-            report.Note($"The closed loop's backlog drained in {drainWatch.Elapsed.TotalSeconds:0.0} s after the load stopped.");
 
             var rate = settings.Rate ?? Math.Max(1, Math.Round(completed / 2));
             var startedAt = DateTimeOffset.UtcNow;
             var open = await LoadRunner.OpenModelAsync(rate, TimeSpan.Zero, settings.Duration, ct => AcceptScenario.PostAsync(client, json, ct)).ConfigureAwait(false);
-            drainWatch.Restart();
-            while (drainWatch.Elapsed < TimeSpan.FromMinutes(2))
+            var openDrain = Stopwatch.StartNew();
+            while (openDrain.Elapsed < TimeSpan.FromMinutes(2))
             {
                 var counts = await CommandMessages.StatusCountsAsync(dataSource).ConfigureAwait(false);
                 if (counts.Where(c => c.Key is "Accepted" or "Dispatched" or "Processing" or "Scheduled").Sum(c => c.Value) == 0)

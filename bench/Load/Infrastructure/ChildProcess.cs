@@ -70,22 +70,7 @@ internal sealed class ChildProcess : IAsyncDisposable
             throw new InvalidOperationException($"{dll} does not exist: build it first (dotnet build -c {RepositoryLayout.Configuration} bench/Load builds it).");
         }
 
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
+        var info = StartInfo(dll, environment, arguments);
 
         Directory.CreateDirectory(RepositoryLayout.LogDirectory);
         var log = new StreamWriter(Path.Combine(RepositoryLayout.LogDirectory, name + ".log"), append: false) { AutoFlush = true };
@@ -98,8 +83,8 @@ internal sealed class ChildProcess : IAsyncDisposable
         return new ChildProcess(name, process, log);
     }
 
-    /// <summary>Runs a host to completion (a CLI command) and returns its standard output.</summary>
-    public static async Task<string> RunToEndAsync(string dll, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    // `dotnet <dll> <arguments>` with the host's own folder as working directory and both streams redirected.
+    private static ProcessStartInfo StartInfo(string dll, IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -117,6 +102,14 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             info.Environment[key] = value;
         }
+
+        return info;
+    }
+
+    /// <summary>Runs a host to completion (a CLI command) and returns its standard output.</summary>
+    public static async Task<string> RunToEndAsync(string dll, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var info = StartInfo(dll, environment, arguments);
 
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();

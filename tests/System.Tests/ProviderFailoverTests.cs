@@ -9,9 +9,10 @@ namespace Messaging.System.Tests;
 /// <summary>
 /// Failover between the payments provider's endpoints with real processes: with the primary in outage,
 /// commands succeed through the secondary, each with exactly one effect (the same Idempotency-Key goes to
-/// every endpoint), and the primary's breaker opens so it stops receiving calls.
+/// every endpoint), and the primary's breaker opens so it stops receiving calls. A system of its own: on the
+/// shared one, other tests reset breakers through the API, and a reset primary breaker takes calls again.
 /// </summary>
-public sealed class ProviderFailoverTests(SystemFixture system)
+public sealed class ProviderFailoverTests(FailoverSystem system) : IClassFixture<FailoverSystem>
 {
     [Fact]
     public async Task WithThePrimaryPaymentsEndpointInOutage_CommandsSucceedThroughTheSecondary_WithOneEffectEach()
@@ -43,10 +44,8 @@ public sealed class ProviderFailoverTests(SystemFixture system)
             Assert.All(effects, e => Assert.Equal("payments-secondary", e.GetProperty("instance").GetString()));
             Assert.Equal(0, ledger.GetProperty("duplicateEffects").GetInt32());
 
-            // The primary's breaker opened: once it did, calls went straight to the secondary. (Its state is
-            // not read from the overview here: other tests on the shared system reset breakers through the API.)
-            // Other tests share these providers: count only this test's keys. Each key's requests beyond its
-            // one effect on the secondary are the attempts that went to the primary first.
+            // The primary's breaker opened: once it did, calls went straight to the secondary. Each key's requests
+            // beyond its one effect on the secondary are the attempts that went to the primary first.
             var primaryAttempts = effects.Sum(e => e.GetProperty("requestCount").GetInt32() - 1);
             Assert.True(primaryAttempts < ids.Count, $"the primary received {primaryAttempts} requests for {ids.Count} commands");
         }
@@ -56,3 +55,6 @@ public sealed class ProviderFailoverTests(SystemFixture system)
         }
     }
 }
+
+/// <summary>A system of its own for the failover test: nothing else touches its breakers or its providers.</summary>
+public sealed class FailoverSystem() : SystemFixture(new SystemSettings { Name = "failover" });

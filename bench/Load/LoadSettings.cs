@@ -17,7 +17,7 @@ internal sealed record LoadSettings
           --group-commit on|off  the gateway's group commit (accept, end-to-end; default on)
           --relay on|off       the gateway's outbox relay during accept (default on)
           --closed-loop on|off end-to-end: the closed-loop phase (default on); off runs only the constant rate, which needs --rate
-          --only a,b           run only these targets (ours, b1, b2, b3, b4, p1, mt)
+          --only a,b           run only these targets (ours, b1, b2, b3, b4, p1, mt; gateway in backlog)
         """;
 
     public required string Scenario { get; init; }

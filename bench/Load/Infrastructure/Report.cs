@@ -104,7 +104,7 @@ internal sealed class Report(string scenario, IReadOnlyDictionary<string, string
         var windows = _rows.Where(r => r.Result.Usage.Resident.Count > 0).DistinctBy(r => r.Result.Usage, ReferenceEqualityComparer.Instance).ToList();
         if (windows.Count > 0)
         {
-            text.AppendLine().AppendLine("Resident memory of the child hosts (VmRSS in MiB, sampled every 5 s over the measured window; slope by least squares):");
+            text.AppendLine().AppendLine("Resident memory of the child hosts (VmRSS in MiB, sampled over the measured window, every 5 s or every second in `backlog`; slope by least squares):");
             text.AppendLine();
             text.AppendLine("| target | load | host | samples | start | 1/3 | 2/3 | end | max | slope MiB/min |");
             text.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");

@@ -7,12 +7,12 @@ namespace Messaging.Load.Infrastructure;
 /// Where the CPU went during a measured window: this process (the load tool and whatever runs in it), the child
 /// hosts registered with <see cref="Watch"/>, and the services (PostgreSQL, RabbitMQ, Redis) read from
 /// <c>/proc</c>. Plus this process's garbage collections and allocated bytes, and the child hosts' resident
-/// memory sampled every 5 s over the window. The machine is shared: the service figures include whatever else
+/// memory sampled over the window (every 5 s unless told otherwise). The machine is shared: the service figures include whatever else
 /// used them in the window.
 /// </summary>
-internal sealed class UsageProbe
+internal sealed class UsageProbe(TimeSpan? residentInterval = null)
 {
-    private static readonly TimeSpan ResidentInterval = TimeSpan.FromSeconds(5);
+    private readonly TimeSpan _residentInterval = residentInterval ?? TimeSpan.FromSeconds(5);
     private static readonly List<ChildProcess> Watched = [];
     private static readonly (string Comm, string Name)[] Services = [("postgres", "postgres"), ("beam.smp", "rabbitmq"), ("redis-server", "redis")];
     private readonly Dictionary<string, double> _startCpu = [];
@@ -56,7 +56,7 @@ internal sealed class UsageProbe
         _startAllocated = GC.GetTotalAllocatedBytes(precise: false);
         _startTimestamp = Stopwatch.GetTimestamp();
         SampleResident();
-        _residentTimer = new Timer(_ => SampleResident(), null, ResidentInterval, ResidentInterval);
+        _residentTimer = new Timer(_ => SampleResident(), null, _residentInterval, _residentInterval);
     }
 
     public void Stop()

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Messaging.Load.Baselines;
 using Messaging.Load.Infrastructure;
+using Npgsql;
 
 namespace Messaging.Load.Scenarios;
 
@@ -9,7 +10,8 @@ namespace Messaging.Load.Scenarios;
 /// A backlog drain: <c>--messages</c> (default 100,000) pending outbox rows, then the relay starts (in this
 /// process). Reports the steady publish rate against B2 draining as many raw publishes, and this process's
 /// managed heap and resident memory sampled during the drain: a relay that held rows in proportion to the
-/// backlog would show it here.
+/// backlog would show it here. Target <c>gateway</c> drains the same backlog through the gateway as a process
+/// (its relay, with everything else a gateway runs) and samples its resident memory every second.
 /// </summary>
 internal static class BacklogScenario
 {
@@ -62,12 +64,58 @@ internal static class BacklogScenario
             }
         }
 
+        if (settings.Runs("gateway"))
+        {
+            await DrainThroughGatewayAsync(settings, report, services, messages).ConfigureAwait(false);
+        }
+
         if (settings.Runs("b2"))
         {
             var rabbitMq = await services.CreateVirtualHostAsync().ConfigureAwait(false);
             await using var publisher = await RawRabbitPublisher.StartAsync(rabbitMq, settings.Payload, batch).ConfigureAwait(false);
             var (drained, _) = await RelayScenario.DrainRawAsync(publisher, messages, batch).ConfigureAwait(false);
             report.Add(new ReportRow("B2: raw RabbitMQ.Client", Role.Baseline, $"drain {messages}", drained, $"{batch} in flight"));
+        }
+    }
+
+    private static async Task DrainThroughGatewayAsync(LoadSettings settings, Report report, BenchServices services, int messages)
+    {
+        var postgres = await services.CreateDatabaseAsync().ConfigureAwait(false);
+        var rabbitMq = await services.CreateVirtualHostAsync().ConfigureAwait(false);
+        await MassTransitApi.DeclareTopologyAsync(rabbitMq).ConfigureAwait(false);
+        var (gateway, client) = await SystemHosts.StartGatewayAsync(postgres, rabbitMq, services, settings).ConfigureAwait(false);
+        client.Dispose();
+        UsageProbe.Watch(gateway);
+        try
+        {
+            await using var dataSource = NpgsqlDataSource.Create(postgres);
+            // Three backlogs, one after the other, in the same process: the first shows the warm-up (JIT, pools, the
+            // Server GC sizing its heaps), the others whether memory follows the backlog (it would grow again) or
+            // was set by the warm-up (it stays where the first left it). Each window starts with the gateway idle
+            // and ends when its backlog is gone; rows arrive in chunks of 10,000, so the relay starts on the first.
+            for (var round = 1; round <= 3; round++)
+            {
+                var afterId = await OutboxRows.MaxIdAsync(dataSource).ConfigureAwait(false);
+                var usage = new UsageProbe(residentInterval: TimeSpan.FromSeconds(1));
+                usage.Start();
+                var watch = Stopwatch.StartNew();
+                Console.WriteLine($"round {round}: inserting {messages} outbox rows under the running gateway");
+                await OutboxRows.InsertBacklogAsync(postgres, messages, settings.Payload).ConfigureAwait(false);
+                while (await OutboxRows.PendingAsync(dataSource).ConfigureAwait(false) > 0 && watch.Elapsed < TimeSpan.FromMinutes(15))
+                {
+                    await Task.Delay(250).ConfigureAwait(false);
+                }
+
+                usage.Stop();
+                var rate = await OutboxRows.SteadyPublishRateAsync(dataSource, afterId).ConfigureAwait(false);
+                report.Add(new ReportRow($"ours: gateway (child process), backlog {round}", Role.Ours, $"drain {messages} (gateway, round {round})",
+                    LoadResult.Of(messages, messages / rate, double.NaN, double.NaN, double.NaN, usage.Result), $"took {watch.Elapsed.TotalSeconds:0.0} s"));
+            }
+        }
+        finally
+        {
+            UsageProbe.Forget(gateway);
+            await gateway.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -17,6 +17,7 @@ internal sealed record LoadSettings
           --group-commit on|off  the gateway's group commit (accept, end-to-end; default on)
           --relay on|off       the gateway's outbox relay during accept (default on)
           --closed-loop on|off end-to-end: the closed-loop phase (default on); off runs only the constant rate, which needs --rate
+          --rounds N           consume: drain N backlogs of --messages one after the other under the same workers (default 1)
           --only a,b           run only these targets (ours, b1, b2, b3, b4, p1, mt; gateway in backlog)
         """;
 
@@ -41,6 +42,8 @@ internal sealed record LoadSettings
     public bool Relay { get; init; } = true;
 
     public bool ClosedLoop { get; init; } = true;
+
+    public int Rounds { get; init; } = 1;
 
     public IReadOnlySet<string>? Only { get; init; }
 
@@ -133,6 +136,9 @@ internal sealed record LoadSettings
                     break;
                 case "--closed-loop" when value is "on" or "off":
                     result = result with { ClosedLoop = value == "on" };
+                    break;
+                case "--rounds" when int.TryParse(value, CultureInfo.InvariantCulture, out var rounds) && rounds is >= 1 and <= 10:
+                    result = result with { Rounds = rounds };
                     break;
                 case "--only":
                     result = result with { Only = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) };

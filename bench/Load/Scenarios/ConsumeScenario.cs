@@ -39,32 +39,47 @@ internal static class ConsumeScenario
             UsageProbe.Watch(fake);
             try
             {
-                var usage = new UsageProbe();
-                usage.Start();
-                var samples = new List<(long Timestamp, long Done)>();
-                var watch = Stopwatch.StartNew();
-                Dictionary<string, long> counts;
-                while (true)
+                // Round 1 drains what was queued before the workers started; each further round (--rounds) queues as
+                // many again under the running workers: if their memory followed the backlog, it would grow each round.
+                for (var round = 1; round <= settings.Rounds; round++)
                 {
-                    counts = await CommandMessages.StatusCountsAsync(dataSource).ConfigureAwait(false);
-                    var done = counts.GetValueOrDefault("Succeeded") + counts.GetValueOrDefault("Failed") + counts.GetValueOrDefault("DeadLettered");
-                    samples.Add((Stopwatch.GetTimestamp(), done));
-                    if (done >= messages || watch.Elapsed > Timeout)
+                    var usage = new UsageProbe();
+                    usage.Start();
+                    if (round > 1)
                     {
-                        break;
+                        var more = Enumerable.Range(0, messages).Select(_ => Guid.CreateVersion7()).ToArray();
+                        await CommandMessages.InsertCommandRowsAsync(postgres, more, settings.Payload).ConfigureAwait(false);
+                        Console.WriteLine($"round {round}: putting {messages} messages into the queue");
+                        await CommandMessages.PrefillAsync(rabbitMq, more, settings.Payload).ConfigureAwait(false);
                     }
 
-                    await Task.Delay(200).ConfigureAwait(false);
-                }
-
-                usage.Stop();
-                var rate = SteadyRate(samples, messages);
-                report.Add(new ReportRow("ours: workers (child process)", Role.Ours, $"drain {messages}, prefetch {prefetch}",
-                    LoadResult.Of(counts.GetValueOrDefault("Succeeded"), messages / rate, double.NaN, double.NaN, double.NaN, usage.Result) with
+                    var samples = new List<(long Timestamp, long Done)>();
+                    var watch = Stopwatch.StartNew();
+                    var before = (round - 1L) * messages;
+                    Dictionary<string, long> counts;
+                    while (true)
                     {
-                        Errors = counts.GetValueOrDefault("Failed") + counts.GetValueOrDefault("DeadLettered"),
-                    },
-                    CommandMessages.Describe(counts)));
+                        counts = await CommandMessages.StatusCountsAsync(dataSource).ConfigureAwait(false);
+                        var done = counts.GetValueOrDefault("Succeeded") + counts.GetValueOrDefault("Failed") + counts.GetValueOrDefault("DeadLettered") - before;
+                        samples.Add((Stopwatch.GetTimestamp(), done));
+                        if (done >= messages || watch.Elapsed > Timeout)
+                        {
+                            break;
+                        }
+
+                        await Task.Delay(200).ConfigureAwait(false);
+                    }
+
+                    usage.Stop();
+                    var rate = SteadyRate(samples, messages);
+                    var target = settings.Rounds == 1 ? "ours: workers (child process)" : $"ours: workers (child process), round {round}";
+                    report.Add(new ReportRow(target, Role.Ours, $"drain {messages}, prefetch {prefetch}" + (settings.Rounds == 1 ? "" : $", round {round}"),
+                        LoadResult.Of(counts.GetValueOrDefault("Succeeded") - before, messages / rate, double.NaN, double.NaN, double.NaN, usage.Result) with
+                        {
+                            Errors = counts.GetValueOrDefault("Failed") + counts.GetValueOrDefault("DeadLettered"),
+                        },
+                        CommandMessages.Describe(counts)));
+                }
             }
             finally
             {

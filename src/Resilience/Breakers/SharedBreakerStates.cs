@@ -28,12 +28,9 @@ public sealed partial class SharedBreakerStates(
     ILogger<SharedBreakerStates> logger) : BackgroundService
 {
     private static readonly TimeSpan PublishInterval = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan EntryLifetime = TimeSpan.FromSeconds(20);
-    private readonly string _instance = $"{environment.ApplicationName}/{Environment.MachineName}/{Environment.ProcessId}";
+    private readonly FleetStateTable<PublishedState> _table = new(redis, redisOptions.Value, environment, pipelines, timeProvider, "breakers", "breaker");
     private readonly string _prefix = redisOptions.Value.KeyPrefix;
     private readonly SemaphoreSlim _publishLock = new(1, 1);
-
-    private RedisKey IndexKey => _prefix + "breakers";
 
     // Redis calls go through the redis pipeline (short timeouts, its breaker) when the host registered it.
     private ResiliencePipeline Redis => pipelines.TryGetPipeline(DependencyNames.Redis, out var pipeline) ? pipeline : ResiliencePipeline.Empty;
@@ -44,38 +41,20 @@ public sealed partial class SharedBreakerStates(
     public async Task<IReadOnlyList<BreakerSnapshot>> FleetSnapshotAsync(CancellationToken cancellationToken = default)
     {
         var states = registry.Snapshot().ToDictionary(s => s.Name, StringComparer.Ordinal);
-        if (!redis.IsConnected)
+        if (_table.IsConnected)
         {
-            return states.Values.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
-        }
-
-        try
-        {
-            var database = redis.GetDatabase();
-            var names = await Redis.ExecuteAsync(async ct => await database.SetMembersAsync(IndexKey).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false),
-                cancellationToken).ConfigureAwait(false);
-            var now = timeProvider.GetUtcNow();
-            foreach (var name in names.Select(n => n.ToString()))
+            try
             {
-                var key = BreakerKey(name);
-                var entries = await Redis.ExecuteAsync(async ct => await database.HashGetAllAsync(key).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false),
-                    cancellationToken).ConfigureAwait(false);
-                foreach (var entry in entries)
+                foreach (var (name, published) in await _table.ReadLiveAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    var published = JsonSerializer.Deserialize<PublishedState>(entry.Value.ToString());
-                    if (published is null || now - published.UpdatedAt > EntryLifetime)
-                    {
-                        continue;
-                    }
-
                     var candidate = new BreakerSnapshot(name, published.State, published.Since);
                     states[name] = states.TryGetValue(name, out var current) ? MoreSevere(current, candidate) : candidate;
                 }
             }
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException or BrokenCircuitException or Polly.Timeout.TimeoutRejectedException)
-        {
-            Log.FleetReadFailed(logger, ex.GetType().Name);
+            catch (Exception ex) when (FleetStateTable<PublishedState>.IsRedisFailure(ex))
+            {
+                Log.FleetReadFailed(logger, ex.GetType().Name);
+            }
         }
 
         return states.Values.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
@@ -91,7 +70,7 @@ public sealed partial class SharedBreakerStates(
         await ApplyAsync(name, action, cancellationToken).ConfigureAwait(false);
         try
         {
-            var message = JsonSerializer.Serialize(new ControlMessage(name, action, _instance));
+            var message = JsonSerializer.Serialize(new ControlMessage(name, action, _table.Instance));
             await Redis.ExecuteAsync(async ct => await redis.GetSubscriber().PublishAsync(ControlChannel, message).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false),
                 cancellationToken).ConfigureAwait(false);
         }
@@ -132,7 +111,7 @@ public sealed partial class SharedBreakerStates(
             queue.OnMessage(async message =>
             {
                 var control = JsonSerializer.Deserialize<ControlMessage>(message.Message.ToString());
-                if (control is not null && control.From != _instance)
+                if (control is not null && control.From != _table.Instance)
                 {
                     await ApplyAsync(control.Name, control.Action, CancellationToken.None).ConfigureAwait(false);
                 }
@@ -177,7 +156,7 @@ public sealed partial class SharedBreakerStates(
     // periodic write that read a state just before a transition can never land after the transition's own.
     private async Task PublishAsync(string name)
     {
-        if (!redis.IsConnected)
+        if (!_table.IsConnected)
         {
             return;
         }
@@ -200,27 +179,13 @@ public sealed partial class SharedBreakerStates(
     {
         try
         {
-            var database = redis.GetDatabase();
-            var key = BreakerKey(snapshot.Name);
-            var value = JsonSerializer.Serialize(new PublishedState(snapshot.State, snapshot.Since, timeProvider.GetUtcNow()));
-            var batch = database.CreateBatch();
-            var tasks = new Task[]
-            {
-                batch.SetAddAsync(IndexKey, snapshot.Name),
-                batch.HashSetAsync(key, _instance, value),
-                batch.KeyExpireAsync(key, EntryLifetime * 3),
-                batch.KeyExpireAsync(IndexKey, TimeSpan.FromDays(1)),
-            };
-            batch.Execute();
-            await Redis.ExecuteAsync(async ct => await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false)).ConfigureAwait(false);
+            await _table.WriteAsync(snapshot.Name, new PublishedState(snapshot.State, snapshot.Since)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or BrokenCircuitException or Polly.Timeout.TimeoutRejectedException)
+        catch (Exception ex) when (FleetStateTable<PublishedState>.IsRedisFailure(ex))
         {
             Log.PublishFailed(logger, snapshot.Name, ex.GetType().Name);
         }
     }
-
-    private RedisKey BreakerKey(string name) => _prefix + "breaker:" + name;
 
     private static BreakerSnapshot MoreSevere(BreakerSnapshot a, BreakerSnapshot b)
     {
@@ -242,7 +207,7 @@ public sealed partial class SharedBreakerStates(
         _ => 0,
     };
 
-    private sealed record PublishedState(BreakerState State, DateTimeOffset Since, DateTimeOffset UpdatedAt);
+    private sealed record PublishedState(BreakerState State, DateTimeOffset Since);
 
     private sealed record ControlMessage(string Name, BreakerAction Action, string From);
 

@@ -1,8 +1,8 @@
-using System.Text.Json;
 using Messaging.Resilience.Redis;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly.Registry;
 using StackExchange.Redis;
 
 namespace Messaging.Resilience.Breakers;
@@ -18,15 +18,12 @@ public sealed partial class SharedEndpointStates(
     IConnectionMultiplexer redis,
     IOptions<RedisOptions> redisOptions,
     IHostEnvironment environment,
+    ResiliencePipelineProvider<string> pipelines,
     TimeProvider timeProvider,
     ILogger<SharedEndpointStates> logger) : BackgroundService
 {
     private static readonly TimeSpan PublishInterval = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan EntryLifetime = TimeSpan.FromSeconds(20);
-    private readonly string _instance = $"{environment.ApplicationName}/{Environment.MachineName}/{Environment.ProcessId}";
-    private readonly string _prefix = redisOptions.Value.KeyPrefix;
-
-    private RedisKey IndexKey => _prefix + "endpoints";
+    private readonly FleetStateTable<PublishedState> _table = new(redis, redisOptions.Value, environment, pipelines, timeProvider, "endpoints", "endpoint");
 
     /// <summary>
     /// The endpoints of every live process: per name the state of the instance that is furthest from
@@ -35,35 +32,20 @@ public sealed partial class SharedEndpointStates(
     public async Task<IReadOnlyList<EndpointSnapshot>> FleetSnapshotAsync(CancellationToken cancellationToken = default)
     {
         var states = endpoints.Snapshot().ToDictionary(s => s.Name, StringComparer.Ordinal);
-        if (!redis.IsConnected)
+        if (_table.IsConnected)
         {
-            return Ordered(states);
-        }
-
-        try
-        {
-            var database = redis.GetDatabase();
-            var names = await database.SetMembersAsync(IndexKey).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
-            var now = timeProvider.GetUtcNow();
-            foreach (var name in names.Select(n => n.ToString()))
+            try
             {
-                var entries = await database.HashGetAllAsync(EndpointKey(name)).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
-                foreach (var entry in entries)
+                foreach (var (name, published) in await _table.ReadLiveAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    var published = JsonSerializer.Deserialize<PublishedState>(entry.Value.ToString());
-                    if (published is null || now - published.UpdatedAt > EntryLifetime)
-                    {
-                        continue;
-                    }
-
                     var candidate = new EndpointSnapshot(name, published.State, published.Since, published.ConcurrencyLimit, published.PausedBy);
                     states[name] = states.TryGetValue(name, out var current) ? FurtherFromRunning(current, candidate) : candidate;
                 }
             }
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException)
-        {
-            Log.FleetReadFailed(logger, ex.GetType().Name);
+            catch (Exception ex) when (FleetStateTable<PublishedState>.IsRedisFailure(ex))
+            {
+                Log.FleetReadFailed(logger, ex.GetType().Name);
+            }
         }
 
         return Ordered(states);
@@ -99,35 +81,21 @@ public sealed partial class SharedEndpointStates(
 
     private async Task PublishAsync(EndpointSnapshot snapshot)
     {
-        if (!redis.IsConnected)
+        if (!_table.IsConnected)
         {
             return;
         }
 
         try
         {
-            var database = redis.GetDatabase();
-            var key = EndpointKey(snapshot.Name);
-            var value = JsonSerializer.Serialize(new PublishedState(snapshot.State, snapshot.Since, snapshot.ConcurrencyLimit, snapshot.PausedBy,
-                timeProvider.GetUtcNow()));
-            var batch = database.CreateBatch();
-            var tasks = new Task[]
-            {
-                batch.SetAddAsync(IndexKey, snapshot.Name),
-                batch.HashSetAsync(key, _instance, value),
-                batch.KeyExpireAsync(key, EntryLifetime * 3),
-                batch.KeyExpireAsync(IndexKey, TimeSpan.FromDays(1)),
-            };
-            batch.Execute();
-            await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            await _table.WriteAsync(snapshot.Name, new PublishedState(snapshot.State, snapshot.Since, snapshot.ConcurrencyLimit, snapshot.PausedBy))
+                .ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (FleetStateTable<PublishedState>.IsRedisFailure(ex))
         {
             Log.PublishFailed(logger, snapshot.Name, ex.GetType().Name);
         }
     }
-
-    private RedisKey EndpointKey(string name) => _prefix + "endpoint:" + name;
 
     private static List<EndpointSnapshot> Ordered(Dictionary<string, EndpointSnapshot> states) =>
         states.Values.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
@@ -152,7 +120,7 @@ public sealed partial class SharedEndpointStates(
         _ => 0,
     };
 
-    private sealed record PublishedState(EndpointFlowState State, DateTimeOffset Since, int ConcurrencyLimit, string? PausedBy, DateTimeOffset UpdatedAt);
+    private sealed record PublishedState(EndpointFlowState State, DateTimeOffset Since, int ConcurrencyLimit, string? PausedBy);
 
     private static partial class Log
     {

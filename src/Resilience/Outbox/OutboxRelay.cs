@@ -54,6 +54,7 @@ internal sealed partial class OutboxRelay(
     // A command row's outcome before its publish answered (replaced by null, sent, or by the reason it was not).
     private const string NotPublished = "not published";
 
+    private readonly OutboxSignal _backlog = new();
     private MassTransitEnvelope? _envelope;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -64,16 +65,18 @@ internal sealed partial class OutboxRelay(
         }
 
         // Concurrent passes overlap one pass's database work with another's publishes; SKIP LOCKED keeps them apart.
+        // Only the first wakes on commits: the others join when a pass found a full batch (a backlog), so that at
+        // lower rates the commits that arrive during a pass still share the next one instead of a pass each.
         var passes = new Task[options.CurrentValue.Concurrency];
         for (var i = 0; i < passes.Length; i++)
         {
-            passes[i] = RunPassesAsync(stoppingToken);
+            passes[i] = RunPassesAsync(i == 0 ? signal : _backlog, stoppingToken);
         }
 
         await Task.WhenAll(passes).ConfigureAwait(false);
     }
 
-    private async Task RunPassesAsync(CancellationToken stoppingToken)
+    private async Task RunPassesAsync(OutboxSignal wakeUp, CancellationToken stoppingToken)
     {
         await Task.Yield();
         var failures = 0;
@@ -90,13 +93,13 @@ internal sealed partial class OutboxRelay(
                 }
                 else if (result.Claimed < current.BatchSize)
                 {
-                    // Caught up: sleep until a local commit signals or the poll interval passes.
-                    await signal.WaitAsync(current.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                    // Caught up: sleep until a local commit (or a backlog) signals or the poll interval passes.
+                    await wakeUp.WaitAsync(current.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
                 }
                 else
                 {
                     // A full batch: there is more, so wake a concurrent pass that sleeps.
-                    signal.Notify();
+                    _backlog.Notify();
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

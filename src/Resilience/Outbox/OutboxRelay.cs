@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using MassTransit;
-using Messaging.Contracts.Commands;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.FaultInjection;
 using Microsoft.Extensions.Hosting;
@@ -13,19 +14,27 @@ using Npgsql;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Registry;
+using Polly.Timeout;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+using PublishException = RabbitMQ.Client.Exceptions.PublishException;
 
 namespace Messaging.Resilience.Outbox;
 
 /// <summary>
 /// Delivers committed outbox rows to RabbitMQ. Each pass claims due rows with
 /// <c>FOR UPDATE SKIP LOCKED</c> (so several relays share the work without publishing a row twice in
-/// the normal case), sends them through MassTransit with publisher confirms and the mandatory flag, and
-/// marks a row sent only after its confirm, in the same transaction that held the claim. A crash between
-/// the confirm and the commit publishes the row again later: the workers' inbox absorbs that duplicate.
+/// the normal case), publishes them with publisher confirms, and marks a row sent only after its confirm, in
+/// the same transaction that held the claim. A crash between the confirm and the commit publishes the row again
+/// later: the workers' inbox absorbs that duplicate. Commands go out on the relay's own RabbitMQ channel
+/// (<see cref="RelayChannel"/>) with the mandatory flag, as the message MassTransit would have sent
+/// (<see cref="MassTransitEnvelope"/>), without deserialising their bodies; events (rare: a command's fallback)
+/// are published through MassTransit, which declares the exchanges of their types.
 /// </summary>
 internal sealed partial class OutboxRelay(
     NpgsqlDataSource dataSource,
     IBus bus,
+    RelayChannel relayChannel,
     CommandTopologyDeclarer topology,
     OutboxSignal signal,
     ResiliencePipelineProvider<string> pipelines,
@@ -37,9 +46,16 @@ internal sealed partial class OutboxRelay(
 {
     internal static readonly ActivitySource ActivitySource = new(MessagingTelemetry.Outbox);
     private static readonly JsonSerializerOptions BodyJson = new(JsonSerializerDefaults.Web);
-    private static readonly Dictionary<string, Type> MessageTypes =
-        CommandCatalog.All.Select(c => c.MessageType).Concat(Contracts.Events.EventCatalog.All)
-            .ToDictionary(t => t.FullName!, t => t, StringComparer.Ordinal);
+    private static readonly Dictionary<string, Type> EventTypes =
+        Contracts.Events.EventCatalog.All.ToDictionary(t => t.FullName!, t => t, StringComparer.Ordinal);
+
+    private static readonly JsonWriterOptions EnvelopeJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    // A command row's outcome before its publish answered (replaced by null, sent, or by the reason it was not).
+    private const string NotPublished = "not published";
+
+    private readonly OutboxSignal _backlog = new();
+    private MassTransitEnvelope? _envelope;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -48,6 +64,21 @@ internal sealed partial class OutboxRelay(
             return;
         }
 
+        // Concurrent passes overlap one pass's database work with another's publishes; SKIP LOCKED keeps them apart.
+        // Only the first wakes on commits: the others join when a pass found a full batch (a backlog), so that at
+        // lower rates the commits that arrive during a pass still share the next one instead of a pass each.
+        var passes = new Task[options.CurrentValue.Concurrency];
+        for (var i = 0; i < passes.Length; i++)
+        {
+            passes[i] = RunPassesAsync(i == 0 ? signal : _backlog, stoppingToken);
+        }
+
+        await Task.WhenAll(passes).ConfigureAwait(false);
+    }
+
+    private async Task RunPassesAsync(OutboxSignal wakeUp, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -62,8 +93,13 @@ internal sealed partial class OutboxRelay(
                 }
                 else if (result.Claimed < current.BatchSize)
                 {
-                    // Caught up: sleep until a local commit signals or the poll interval passes.
-                    await signal.WaitAsync(current.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                    // Caught up: sleep until a local commit (or a backlog) signals or the poll interval passes.
+                    await wakeUp.WaitAsync(current.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    // A full batch: there is more, so wake a concurrent pass that sleeps.
+                    _backlog.Notify();
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -96,7 +132,10 @@ internal sealed partial class OutboxRelay(
         }
 
         await topology.EnsureDeclaredAsync(cancellationToken).ConfigureAwait(false);
-        var outcomes = await Task.WhenAll(rows.Select(row => PublishAsync(row, current.PublishTimeout, cancellationToken))).ConfigureAwait(false);
+        var outcomes = new string?[rows.Count];
+        var events = PublishEventsAsync(rows, outcomes, current.PublishTimeout, cancellationToken);
+        await PublishCommandsAsync(rows, outcomes, current.PublishTimeout, cancellationToken).ConfigureAwait(false);
+        await events.ConfigureAwait(false);
 
         var sent = new List<long>(rows.Count);
         var sentCommands = new List<Guid>(rows.Count);
@@ -169,8 +208,12 @@ internal sealed partial class OutboxRelay(
         // Due order (not_before, id) is the order of the partial index outbox_pending, which holds unsent rows only:
         // the claim reads just the rows it takes. Ordered by id alone it walked the primary key past every row
         // already sent (32 ms a pass with 50,000 sent rows, growing without bound; docs/benchmarks.md).
+        // Sorting is switched off for the claim's transaction: without it, statistics that predate a backlog (the
+        // outbox grew since the last analyse, as during a broker outage) make the planner read and sort every pending
+        // row, body included (38 ms a pass with 20,000 pending, docs/benchmarks.md) instead of reading the index in order.
         await using var claim = new NpgsqlCommand(
             """
+            SET LOCAL enable_sort = off;
             SELECT id, command_id, destination, message_type, body::text, headers::text, publish_attempts, kind,
                    GREATEST(created_at, not_before)
             FROM outbox
@@ -192,10 +235,230 @@ internal sealed partial class OutboxRelay(
         return rows;
     }
 
-    /// <returns>Null when the broker confirmed the message; otherwise a safe error description.</returns>
-    private async Task<string?> PublishAsync(OutboxRow row, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes the batch's commands on the relay's channel, all at once, and waits for their confirms: one execution
+    /// of the <c>rabbitmq</c> pipeline per batch, so its breaker counts batches. A batch counts as failed when the broker
+    /// or the connection failed (closed, nacked, no confirm in time); a returned (unroutable) command fails only its own row.
+    /// </summary>
+    private async Task PublishCommandsAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!MessageTypes.TryGetValue(row.MessageType, out var messageType))
+        var any = false;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (!rows[i].IsEvent)
+            {
+                outcomes[i] = NotPublished;
+                any = true;
+            }
+        }
+
+        if (!any)
+        {
+            return;
+        }
+
+        string? failure = null;
+        try
+        {
+            await PublishPipeline.ExecuteAsync(
+                static (state, token) => state.Relay.PublishCommandBatchAsync(state.Rows, state.Outcomes, state.Timeout, token),
+                (Relay: this, Rows: rows, Outcomes: outcomes, Timeout: timeout), cancellationToken).ConfigureAwait(false);
+        }
+        catch (BrokenCircuitException)
+        {
+            failure = "broker circuit open";
+        }
+        catch (TimeoutRejectedException)
+        {
+            failure = "publish timed out";
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            failure = "publish timed out";
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Classified by type only: exception messages can carry host names.
+            failure = ex.GetType().Name;
+        }
+
+        for (var i = 0; failure is not null && i < rows.Count; i++)
+        {
+            if (ReferenceEquals(outcomes[i], NotPublished))
+            {
+                outcomes[i] = failure;
+            }
+        }
+    }
+
+    private async ValueTask PublishCommandBatchAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var channel = await relayChannel.GetAsync(cancellationToken).ConfigureAwait(false);
+        var envelope = _envelope ??= new MassTransitEnvelope(bus.Address);
+        var sentTime = timeProvider.GetUtcNow().UtcDateTime;
+        var messages = new CommandMessage[rows.Count];
+        using var buffer = new PooledBufferWriter(rows.Count * 1024);
+        using (var json = new Utf8JsonWriter(buffer, EnvelopeJson))
+        {
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var row = rows[i];
+                if (row.IsEvent)
+                {
+                    continue;
+                }
+
+                if (!MassTransitEnvelope.IsKnownCommand(row.MessageType))
+                {
+                    outcomes[i] = "unknown message type";
+                    continue;
+                }
+
+                Dictionary<string, object?> headers;
+                string? traceParent;
+                string? traceState;
+                try
+                {
+                    headers = MassTransitEnvelope.ReadHeaders(row.Headers, out traceParent, out traceState);
+                }
+                catch (JsonException)
+                {
+                    outcomes[i] = "unreadable row";
+                    continue;
+                }
+
+                // The relay's span continues the trace of the HTTP request that wrote the row, and the consumer's
+                // continues the relay's (MassTransit reads it from MT-Activity-Id). Unrecorded, the request's own
+                // context is passed on, so the consumer still joins the request's trace.
+                var activity = StartActivity(row, headers, traceParent, traceState);
+                var properties = MassTransitEnvelope.Properties(row.CommandId, headers, activity?.Id ?? traceParent);
+                var start = buffer.WrittenCount;
+                envelope.Write(json, row.CommandId, row.MessageType, row.Destination, row.Body, headers, sentTime);
+                json.Flush();
+                json.Reset();
+                messages[i] = new CommandMessage(properties, start, buffer.WrittenCount - start, activity);
+            }
+        }
+
+        using var timeoutSource = new CancellationTokenSource(timeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
+        var bodies = buffer.Written;
+        var publishes = new ValueTask[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (messages[i].Properties is { } properties)
+            {
+                try
+                {
+                    // Mandatory: an unroutable command comes back as a return (a failure of its row), not a silent success.
+                    publishes[i] = channel.BasicPublishAsync(rows[i].Destination, string.Empty, mandatory: true, properties,
+                        bodies.Slice(messages[i].Start, messages[i].Length), linked.Token);
+                }
+                catch (Exception ex) when (ex is RabbitMQClientException or IOException or ObjectDisposedException)
+                {
+                    publishes[i] = ValueTask.FromException(ex);
+                }
+            }
+        }
+
+        Exception? brokerFailure = null;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (messages[i].Properties is null)
+            {
+                continue;
+            }
+
+            var activity = messages[i].Activity;
+            try
+            {
+                await publishes[i].ConfigureAwait(false);
+                outcomes[i] = null;
+            }
+            catch (OperationCanceledException)
+            {
+                outcomes[i] = "publish timed out";
+                brokerFailure ??= new TimeoutException("The broker did not confirm the publish in time.");
+            }
+            catch (PublishException ex) when (ex.IsReturn)
+            {
+                // Unroutable (no queue bound): the broker is fine; this row waits and the topology is declared again.
+                outcomes[i] = ex.GetType().Name;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Nacked, or the channel or connection closed. Classified by type only: messages can carry host names.
+                outcomes[i] = ex.GetType().Name;
+                brokerFailure ??= ex;
+            }
+
+            if (outcomes[i] is { } error)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, error);
+            }
+
+            activity?.Dispose();
+        }
+
+        if (brokerFailure is not null)
+        {
+            if (brokerFailure is not PublishException)
+            {
+                await relayChannel.ResetAsync(channel).ConfigureAwait(false);
+            }
+
+            // Once per batch into the pipeline, so that its breaker counts the failed batch.
+            ExceptionDispatchInfo.Throw(brokerFailure);
+        }
+    }
+
+    private static Activity? StartActivity(OutboxRow row, Dictionary<string, object?> headers, string? traceParent, string? traceState)
+    {
+        if (!ActivitySource.HasListeners())
+        {
+            return null;
+        }
+
+        ActivityContext.TryParse(traceParent, traceState, out var parent);
+        var current = Activity.Current;
+        var activity = ActivitySource.StartActivity("outbox relay", ActivityKind.Producer, parent);
+        // The batch's spans overlap: none of them becomes the pass's current activity.
+        Activity.Current = current;
+        if (activity is not null)
+        {
+            CommandTelemetry.Tag(activity, row.CommandId, headers.GetValueOrDefault(Contracts.MessageHeaders.CommandType) as string ?? row.Destination,
+                headers.GetValueOrDefault(Contracts.MessageHeaders.Tenant) as string);
+            activity.SetTag("messaging.destination.name", row.Destination);
+        }
+
+        return activity;
+    }
+
+    private async Task PublishEventsAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        List<Task>? publishes = null;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (rows[i].IsEvent)
+            {
+                (publishes ??= []).Add(PublishEventAtAsync(i));
+            }
+        }
+
+        if (publishes is not null)
+        {
+            await Task.WhenAll(publishes).ConfigureAwait(false);
+        }
+
+        async Task PublishEventAtAsync(int index) =>
+            outcomes[index] = await PublishEventAsync(rows[index], timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes an event row through MassTransit (by its type).</summary>
+    /// <returns>Null when the broker confirmed the message; otherwise a safe error description.</returns>
+    private async Task<string?> PublishEventAsync(OutboxRow row, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!EventTypes.TryGetValue(row.MessageType, out var messageType))
         {
             return "unknown message type";
         }
@@ -240,30 +503,15 @@ internal sealed partial class OutboxRelay(
                         context.Headers.Set(name, value);
                     }
                 }
-
-                if (!row.IsEvent && context.TryGetPayload<RabbitMqSendContext>(out var rabbit))
-                {
-                    // Unroutable commands come back as errors instead of vanishing; events may have no subscriber.
-                    rabbit.Mandatory = true;
-                }
             });
-            if (row.IsEvent)
+            // An event's id is derived from its command and type: a republished row keeps its id, so
+            // subscribers can drop the duplicate.
+            var eventId = EventId(row.CommandId, row.MessageType);
+            await PublishPipeline.ExecuteAsync(async token => await bus.Publish(message, messageType, Pipe.Execute<PublishContext>(context =>
             {
-                // An event's id is derived from its command and type: a republished row keeps its id, so
-                // subscribers can drop the duplicate.
-                var eventId = EventId(row.CommandId, row.MessageType);
-                await PublishPipeline.ExecuteAsync(async token => await bus.Publish(message, messageType, Pipe.Execute<PublishContext>(context =>
-                {
-                    _ = pipe.Send(context);
-                    context.MessageId = eventId;
-                }), token).ConfigureAwait(false), linked.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                var endpoint = await bus.GetSendEndpoint(new Uri($"exchange:{row.Destination}")).ConfigureAwait(false);
-                await PublishPipeline.ExecuteAsync(async token => await endpoint.Send(message, messageType, pipe, token).ConfigureAwait(false),
-                    linked.Token).ConfigureAwait(false);
-            }
+                _ = pipe.Send(context);
+                context.MessageId = eventId;
+            }), token).ConfigureAwait(false), linked.Token).ConfigureAwait(false);
 
             return null;
         }
@@ -307,6 +555,8 @@ internal sealed partial class OutboxRelay(
         // Jitter (50–100 %) so relays of several gateways do not retry in lockstep.
         return capped * (0.5 + (Random.Shared.NextDouble() / 2));
     }
+
+    private readonly record struct CommandMessage(BasicProperties? Properties, int Start, int Length, Activity? Activity);
 
     private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, string Body, string Headers, int PublishAttempts, bool IsEvent,
         DateTimeOffset DueAt);

@@ -17,6 +17,14 @@ public sealed class OutboxRelayOptions
     [Range(1, 5000)]
     public int BatchSize { get; set; } = 100;
 
+    /// <summary>
+    /// Passes run at once by this process's relay (read at start). Two overlap one pass's database work (claim, mark,
+    /// commit) with the other's publishes; rows are never claimed twice (<c>FOR UPDATE SKIP LOCKED</c>).
+    /// </summary>
+    /// <value>The default value is 2.</value>
+    [Range(1, 16)]
+    public int Concurrency { get; set; } = 2;
+
     /// <summary>How often the relay looks for rows written by other processes (or due delayed retries).</summary>
     /// <value>The default value is 1 second.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]

@@ -77,6 +77,7 @@ public static class OutboxServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddSingleton<CommandTopologyDeclarer>();
+        builder.Services.TryAddSingleton<RelayChannel>();
         builder.Services.AddResilienceCore();
         builder.Services.AddMessagingTelemetry();
         builder.Services.AddSingleton<OutboxRelay>();

@@ -108,6 +108,7 @@ public static class TransientFailures
         exception is RabbitMQ.Client.Exceptions.BrokerUnreachableException
             or RabbitMQ.Client.Exceptions.AlreadyClosedException
             or RabbitMQ.Client.Exceptions.OperationInterruptedException
+            or RabbitMQ.Client.Exceptions.PublishException { IsReturn: false }
         || exception.GetType().Name is "RabbitMqConnectionException" or "MessageNotConfirmedException" or "MessageReturnedException"
         || IsTransientCommon(exception);
 

@@ -1,10 +1,16 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Messaging.Contracts;
+using MassTransit;
+using MessageHeaders = Messaging.Contracts.MessageHeaders;
 using Messaging.Contracts.Payments;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Persistence;
+using Messaging.Resilience.Telemetry;
 using Messaging.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -102,6 +108,130 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0);
     }
 
+    [Fact]
+    public async Task RelayedCommand_IsConsumedByAMassTransitConsumer_WithItsHeadersMessageIdAndTrace()
+    {
+        var started = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is MessagingTelemetry.Outbox or "MassTransit",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStarted = started.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var probe = new ConsumedCommands();
+        using var host = await StartHostAsync(relays: 1, consumers: x => x.AddConsumer<ProbeConsumer, ProbeConsumerDefinition>(),
+            services: s => s.AddSingleton(probe));
+        var traceId = ActivityTraceId.CreateRandom();
+        var requestSpan = ActivitySpanId.CreateRandom();
+        var headers = new Dictionary<string, string>
+        {
+            [MessageHeaders.Tenant] = "tenant-a",
+            [MessageHeaders.Client] = "cli_test",
+            [MessageHeaders.CommandType] = ChargePayment.TypeName,
+            [MessageHeaders.Deadline] = "2030-01-02T03:04:05.0000000Z",
+            [MessageHeaders.Attempt] = "1",
+            [MessageHeaders.AcceptedVia] = "outbox",
+            [MessageHeaders.TraceParent] = $"00-{traceId}-{requestSpan}-01",
+            [MessageHeaders.TraceState] = "vendor=value",
+        };
+
+        var ids = await WriteRowsAsync(host, 1, headers: headers);
+        var consumed = await probe.First.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.Equal(ids[0], consumed.MessageId);
+        Assert.Equal(ids[0], consumed.Message.CommandId);
+        Assert.Equal(10m, consumed.Message.Amount);
+        Assert.Equal("cus_1", consumed.Message.CustomerId);
+        foreach (var (name, value) in headers.Where(h => h.Key is not (MessageHeaders.TraceParent or MessageHeaders.TraceState)))
+        {
+            Assert.Equal(value, consumed.Headers.GetValueOrDefault(name));
+        }
+
+        // request → relay (producer span, child of the request's) → MassTransit's receive and consume spans.
+        var relay = Assert.Single(started, a => a.Source.Name == MessagingTelemetry.Outbox && a.TraceId == traceId);
+        Assert.Equal(requestSpan, relay.ParentSpanId);
+        Assert.Equal(ActivityKind.Producer, relay.Kind);
+        Assert.Equal(traceId, consumed.TraceId);
+        Assert.Equal(relay.SpanId, consumed.RemoteParentSpanId);
+        await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0);
+    }
+
+    [Fact]
+    public async Task Relay_UnroutableCommand_IsNotMarkedSent_AndRoutableOnesStillGo()
+    {
+        using var host = await StartHostAsync(relays: 1);
+        var factory = new ConnectionFactory { Uri = new Uri(_services.RabbitMqConnectionString) };
+        await using (var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken))
+        await using (var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken))
+        {
+            // An exchange with no queue bound: the broker returns a mandatory publish to it.
+            await channel.ExchangeDeclareAsync("unbound", ExchangeType.Fanout, durable: true, cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        var unroutable = await WriteRowsAsync(host, 1, destination: "unbound");
+        await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE publish_attempts >= 2") == 1);
+        var routable = await WriteRowsAsync(host, 2);
+
+        var messages = await ReceiveAsync(ChargePayment.TypeName, expected: 2);
+        Assert.Equal(routable.OrderBy(x => x), messages.Select(m => Guid.Parse(m.MessageId)).OrderBy(x => x));
+        await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 2);
+        Assert.Equal(1, await CountAsync(
+            $"SELECT count(*) FROM outbox WHERE sent_at IS NULL AND last_error = 'PublishReturnException' AND command_id = '{unroutable[0]}'"));
+        Assert.Equal(1, await CountAsync($"SELECT count(*) FROM commands WHERE status = 'Accepted' AND id = '{unroutable[0]}'"));
+    }
+
+    [Fact]
+    public async Task Relay_AfterTheBrokerClosedItsConnection_PublishesOnANewOne()
+    {
+        using var host = await StartHostAsync(relays: 1);
+        var first = await WriteRowsAsync(host, 3);
+        Assert.Equal(3, (await ReceiveAsync(ChargePayment.TypeName, expected: 3)).Count);
+
+        var closed = await CloseRelayConnectionsAsync();
+        var second = await WriteRowsAsync(host, 5);
+
+        var messages = await ReceiveAsync(ChargePayment.TypeName, expected: 5);
+        Assert.True(closed > 0);
+        Assert.Equal(second.OrderBy(x => x), messages.Select(m => Guid.Parse(m.MessageId)).OrderBy(x => x));
+        await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0);
+        Assert.Equal(first.Count + second.Count, await CountAsync("SELECT count(*) FROM commands WHERE status = 'Dispatched'"));
+    }
+
+    // Closes the relay's connections from the broker's side (the management API), as a broker restart or a network cut does.
+    private async Task<int> CloseRelayConnectionsAsync()
+    {
+        var management = new Uri(Environment.GetEnvironmentVariable("MESSAGING_TEST_RABBITMQ_MANAGEMENT") ?? "http://guest:guest@127.0.0.1:15672/");
+        using var http = new HttpClient { BaseAddress = new Uri(management.GetLeftPart(UriPartial.Authority) + "/") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(management.UserInfo))));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            // The management API lists a connection once the broker has emitted its first statistics.
+            var connections = await http.GetFromJsonAsync<JsonElement>($"api/vhosts/{Uri.EscapeDataString(_services.RabbitMqVirtualHost)}/connections",
+                TestContext.Current.CancellationToken);
+            var relay = connections.EnumerateArray()
+                .Where(c => c.TryGetProperty("client_properties", out var p) && p.TryGetProperty("connection_name", out var n)
+                    && n.GetString() == "messaging-outbox-relay")
+                .Select(c => c.GetProperty("name").GetString()!)
+                .ToList();
+            if (relay.Count > 0)
+            {
+                foreach (var name in relay)
+                {
+                    using var response = await http.DeleteAsync($"api/connections/{Uri.EscapeDataString(name)}", TestContext.Current.CancellationToken);
+                    response.EnsureSuccessStatusCode();
+                }
+
+                return relay.Count;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the relay's connection did not show up in the management API within 60 s");
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+    }
+
     private static async Task WriteEventAsync(IHost host, Guid commandId, object message)
     {
         var writer = host.Services.GetRequiredService<OutboxWriter>();
@@ -116,7 +246,8 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         host.Services.GetRequiredService<OutboxSignal>().Notify();
     }
 
-    private async Task<IHost> StartHostAsync(int relays, string? rabbitMq = null)
+    private async Task<IHost> StartHostAsync(int relays, string? rabbitMq = null, Action<IBusRegistrationConfigurator>? consumers = null,
+        Action<IServiceCollection>? services = null)
     {
         var builder = Host.CreateApplicationBuilder();
         var config = _services.HostConfiguration();
@@ -129,8 +260,9 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         config["Outbox:Relay:PublishTimeout"] = "00:00:02";
         builder.Configuration.AddInMemoryCollection(config);
         builder.AddMessagingPostgres();
-        builder.AddMessagingBus();
+        builder.AddMessagingBus(consumers);
         builder.AddOutboxRelay();
+        services?.Invoke(builder.Services);
         for (var i = 1; i < relays; i++)
         {
             // A second relay in the same process behaves like one in another gateway: it only shares the table.
@@ -142,7 +274,8 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         return host;
     }
 
-    private async Task<List<Guid>> WriteRowsAsync(IHost host, int count, DateTimeOffset? notBefore = null)
+    private async Task<List<Guid>> WriteRowsAsync(IHost host, int count, DateTimeOffset? notBefore = null,
+        IReadOnlyDictionary<string, string>? headers = null, string destination = ChargePayment.TypeName)
     {
         var writer = host.Services.GetRequiredService<OutboxWriter>();
         var dataSource = host.Services.GetRequiredService<NpgsqlDataSource>();
@@ -164,9 +297,9 @@ public sealed class OutboxRelayTests : IAsyncLifetime
                 await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
             }
 
-            await writer.EnqueueAsync(transaction, new OutboxMessage(id, ChargePayment.TypeName, typeof(ChargePayment).FullName!,
+            await writer.EnqueueAsync(transaction, new OutboxMessage(id, destination, typeof(ChargePayment).FullName!,
                 JsonSerializer.Serialize(message, JsonSerializerOptions.Web),
-                new Dictionary<string, string> { [MessageHeaders.Tenant] = "tenant-a", [MessageHeaders.Attempt] = "1" },
+                headers ?? new Dictionary<string, string> { [MessageHeaders.Tenant] = "tenant-a", [MessageHeaders.Attempt] = "1" },
                 notBefore ?? DateTimeOffset.UtcNow.AddSeconds(-1)), TestContext.Current.CancellationToken);
         }
 
@@ -233,6 +366,46 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         {
             Assert.True(DateTime.UtcNow < deadline, "condition not met within 60 s");
             await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+}
+
+/// <summary>What <see cref="ProbeConsumer"/> saw of the first command it consumed.</summary>
+internal sealed record ConsumedCommand(Guid? MessageId, ChargePayment Message, Dictionary<string, string?> Headers, ActivityTraceId? TraceId,
+    ActivitySpanId? RemoteParentSpanId);
+
+internal sealed class ConsumedCommands
+{
+    public TaskCompletionSource<ConsumedCommand> First { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>A MassTransit consumer on the command queue, as the workers consume it.</summary>
+internal sealed class ProbeConsumer(ConsumedCommands consumed) : IConsumer<ChargePayment>
+{
+    public Task Consume(ConsumeContext<ChargePayment> context)
+    {
+        var headers = context.Headers.GetAll().ToDictionary(h => h.Key, h => h.Value?.ToString(), StringComparer.Ordinal);
+        var root = Activity.Current;
+        while (root?.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        consumed.First.TrySetResult(new ConsumedCommand(context.MessageId, context.Message, headers, Activity.Current?.TraceId, root?.ParentSpanId));
+        return Task.CompletedTask;
+    }
+}
+
+internal sealed class ProbeConsumerDefinition : ConsumerDefinition<ProbeConsumer>
+{
+    public ProbeConsumerDefinition() => EndpointName = ChargePayment.TypeName;
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ProbeConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.ConfigureCommandQueue();
         }
     }
 }

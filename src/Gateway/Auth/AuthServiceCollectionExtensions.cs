@@ -24,15 +24,26 @@ internal static class AuthServiceCollectionExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         builder.Services.AddSingleton<SigningKeyRing>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var auth = sp.GetRequiredService<IOptionsMonitor<AuthOptions>>();
+            return new ValidatedTokenCache(sp.GetRequiredService<SigningKeyRing>(), sp.GetRequiredService<TimeProvider>(), () => auth.CurrentValue.ClockSkew)
+            {
+                MapInboundClaims = false,
+            };
+        });
         builder.Services.AddSingleton<AccessTokenIssuer>();
         builder.AddGatewayClients();
         builder.Services.AddSingleton<ClientCredentialsTokenHandler>();
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptionsMonitor<AuthOptions>, SigningKeyRing, TimeProvider>((jwt, auth, keys, time) =>
+            .Configure<IOptionsMonitor<AuthOptions>, SigningKeyRing, ValidatedTokenCache, TimeProvider>((jwt, auth, keys, tokens, time) =>
             {
                 jwt.MapInboundClaims = false;
+                // Full validation for a token not seen before, then only its lifetime (and the keys) per request: see ValidatedTokenCache.
+                jwt.TokenHandlers.Clear();
+                jwt.TokenHandlers.Add(tokens);
                 // Nothing reads the raw token back from the authentication properties (GetTokenAsync): not saving it
                 // spares a dictionary per request and keeps the bearer token out of the request's state.
                 jwt.SaveToken = false;
@@ -58,7 +69,7 @@ internal static class AuthServiceCollectionExtensions
         return builder;
     }
 
-    private static bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, TimeProvider time, TimeSpan clockSkew)
+    internal static bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, TimeProvider time, TimeSpan clockSkew)
     {
         if (expires is null)
         {

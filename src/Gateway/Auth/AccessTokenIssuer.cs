@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Text;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -7,7 +6,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Messaging.Gateway.Auth;
 
 /// <summary>Creates the gateway's JWT access tokens (HS256, signed with the first configured key).</summary>
-internal sealed class AccessTokenIssuer(IOptionsMonitor<AuthOptions> options, TimeProvider timeProvider)
+internal sealed class AccessTokenIssuer(IOptionsMonitor<AuthOptions> options, SigningKeyRing keys, TimeProvider timeProvider)
 {
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
 
@@ -31,12 +30,8 @@ internal sealed class AccessTokenIssuer(IOptionsMonitor<AuthOptions> options, Ti
                 new Claim(GatewayClaims.Scope, string.Join(' ', scopes)),
                 new Claim(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
             ]),
-            SigningCredentials = new SigningCredentials(SigningKeys(current)[0], SecurityAlgorithms.HmacSha256),
+            SigningCredentials = new SigningCredentials(keys.Signing, SecurityAlgorithms.HmacSha256),
         };
         return (_handler.CreateToken(descriptor), current.TokenLifetime);
     }
-
-    /// <summary>The verification keys, in configuration order.</summary>
-    public static List<SymmetricSecurityKey> SigningKeys(AuthOptions options) =>
-        options.SigningKeys.Select(key => new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key))).ToList();
 }

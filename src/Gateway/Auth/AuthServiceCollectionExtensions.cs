@@ -23,15 +23,30 @@ internal static class AuthServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        builder.Services.AddSingleton<SigningKeyRing>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var auth = sp.GetRequiredService<IOptionsMonitor<AuthOptions>>();
+            return new ValidatedTokenCache(sp.GetRequiredService<SigningKeyRing>(), sp.GetRequiredService<TimeProvider>(), () => auth.CurrentValue.ClockSkew)
+            {
+                MapInboundClaims = false,
+            };
+        });
         builder.Services.AddSingleton<AccessTokenIssuer>();
         builder.AddGatewayClients();
         builder.Services.AddSingleton<ClientCredentialsTokenHandler>();
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptionsMonitor<AuthOptions>, TimeProvider>((jwt, auth, time) =>
+            .Configure<IOptionsMonitor<AuthOptions>, SigningKeyRing, ValidatedTokenCache, TimeProvider>((jwt, auth, keys, tokens, time) =>
             {
                 jwt.MapInboundClaims = false;
+                // Full validation for a token not seen before, then only its lifetime (and the keys) per request: see ValidatedTokenCache.
+                jwt.TokenHandlers.Clear();
+                jwt.TokenHandlers.Add(tokens);
+                // Nothing reads the raw token back from the authentication properties (GetTokenAsync): not saving it
+                // spares a dictionary per request and keeps the bearer token out of the request's state.
+                jwt.SaveToken = false;
                 jwt.TimeProvider = time;
                 jwt.Events = BearerProblemEvents.Create();
                 jwt.TokenValidationParameters = new TokenValidationParameters
@@ -39,7 +54,7 @@ internal static class AuthServiceCollectionExtensions
                     ValidIssuer = GatewayClaims.Issuer,
                     ValidAudience = GatewayClaims.Audience,
                     ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-                    IssuerSigningKeyResolver = (_, _, _, _) => AccessTokenIssuer.SigningKeys(auth.CurrentValue),
+                    IssuerSigningKeyResolver = (_, _, _, _) => keys.Current,
                     // IdentityModel reads the system clock unless told otherwise (its TimeProvider is not public).
                     LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires, time, auth.CurrentValue.ClockSkew),
                     ClockSkew = auth.CurrentValue.ClockSkew,
@@ -54,7 +69,7 @@ internal static class AuthServiceCollectionExtensions
         return builder;
     }
 
-    private static bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, TimeProvider time, TimeSpan clockSkew)
+    internal static bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, TimeProvider time, TimeSpan clockSkew)
     {
         if (expires is null)
         {
@@ -66,6 +81,21 @@ internal static class AuthServiceCollectionExtensions
             && expires.Value.ToUniversalTime() > now - clockSkew;
     }
 
-    private static bool HasScope(ClaimsPrincipal user, string scope) =>
-        user.FindAll(GatewayClaims.Scope).Any(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(scope, StringComparer.Ordinal));
+    /// <summary>Whether a <c>scope</c> claim lists <paramref name="scope"/> (space-separated; no array per request).</summary>
+    internal static bool HasScope(ClaimsPrincipal user, string scope)
+    {
+        foreach (var claim in user.FindAll(GatewayClaims.Scope))
+        {
+            var value = claim.Value.AsSpan();
+            foreach (var range in value.Split(' '))
+            {
+                if (value[range].SequenceEqual(scope))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 }

@@ -295,8 +295,8 @@ internal sealed partial class GroupCommitWriter(
         var insert = new NpgsqlCommand(
             """
             WITH input AS (
-                SELECT * FROM unnest(@ids, @tenants, @clients, @types, @payloads, @keys, @deadlines, @nows, @hashes, @responses, @expiries,
-                                     @destinations, @message_types, @bodies, @headers, @not_befores) WITH ORDINALITY
+                SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                                     $12, $13, $14, $15, $16) WITH ORDINALITY
                     AS t(id, tenant, client_id, type, payload, idempotency_key, deadline, now, request_hash, response_body, expires_at,
                          destination, message_type, body, headers, not_before, ord)
             ),
@@ -312,29 +312,34 @@ internal sealed partial class GroupCommitWriter(
                 WHERE idempotency_key IS NOT NULL AND id IN (SELECT id FROM inserted)
             )
             INSERT INTO outbox (command_id, destination, message_type, body, headers, not_before, created_at, kind)
-            SELECT id, destination, message_type, body::jsonb, headers::jsonb, not_before, @created_at, 'command' FROM input
+            SELECT id, destination, message_type, body::jsonb, headers::jsonb, not_before, $17, 'command' FROM input
             WHERE id IN (SELECT id FROM inserted)
             ORDER BY ord
             """, connection, transaction);
-        insert.Parameters.AddWithValue("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid, ids);
-        insert.Parameters.AddWithValue("tenants", NpgsqlDbType.Array | NpgsqlDbType.Text, tenants);
-        insert.Parameters.AddWithValue("clients", NpgsqlDbType.Array | NpgsqlDbType.Text, clients);
-        insert.Parameters.AddWithValue("types", NpgsqlDbType.Array | NpgsqlDbType.Text, types);
-        insert.Parameters.AddWithValue("payloads", NpgsqlDbType.Array | NpgsqlDbType.Text, payloads);
-        insert.Parameters.AddWithValue("keys", NpgsqlDbType.Array | NpgsqlDbType.Text, keys);
-        insert.Parameters.AddWithValue("deadlines", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, deadlines);
-        insert.Parameters.AddWithValue("nows", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, nows);
-        insert.Parameters.AddWithValue("hashes", NpgsqlDbType.Array | NpgsqlDbType.Bytea, hashes);
-        insert.Parameters.AddWithValue("responses", NpgsqlDbType.Array | NpgsqlDbType.Text, responses);
-        insert.Parameters.AddWithValue("expiries", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, expiries);
-        insert.Parameters.AddWithValue("destinations", NpgsqlDbType.Array | NpgsqlDbType.Text, destinations);
-        insert.Parameters.AddWithValue("message_types", NpgsqlDbType.Array | NpgsqlDbType.Text, messageTypes);
-        insert.Parameters.AddWithValue("bodies", NpgsqlDbType.Array | NpgsqlDbType.Text, bodies);
-        insert.Parameters.AddWithValue("headers", NpgsqlDbType.Array | NpgsqlDbType.Text, headers);
-        insert.Parameters.AddWithValue("not_befores", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, notBefores);
-        insert.Parameters.AddWithValue("created_at", timeProvider.GetUtcNow());
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Uuid, ids));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, tenants));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, clients));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, types));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, payloads));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, keys));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, deadlines));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, nows));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Bytea, hashes));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, responses));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, expiries));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, destinations));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, messageTypes));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, bodies));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, headers));
+        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, notBefores));
+        insert.Parameters.Add(Positional(timeProvider.GetUtcNow()));
         return insert;
     }
+
+    // Unnamed parameters ($1, $2, …): Npgsql sends the statement as it is instead of parsing and rewriting it per batch.
+    private static NpgsqlParameter Positional(NpgsqlDbType type, object? value) => new() { NpgsqlDbType = type, Value = value };
+
+    private static NpgsqlParameter Positional(DateTimeOffset value) => new() { Value = value };
 
     /// <summary>A submission waiting for its batch, with what its rows need (built on the request's thread).</summary>
     internal sealed class Pending(NewCommand command, CommandRow row, OutboxMessage message, CancellationToken cancellationToken)

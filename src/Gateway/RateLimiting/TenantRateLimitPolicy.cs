@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using Messaging.Gateway.Auth;
 using Messaging.Resilience.RateLimiting;
@@ -16,6 +17,10 @@ internal sealed class TenantRateLimitPolicy(DistributedRateLimits limits, IOptio
 {
     public const string Name = "tenant";
 
+    // Tenants are few and known (they come from validated tokens); the bound only guards against surprises.
+    private const int MaxCachedTenants = 10_000;
+    private readonly ConcurrentDictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
+
     public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected => RateLimitRejection.OnRejectedAsync;
 
     public RateLimitPartition<string> GetPartition(HttpContext httpContext)
@@ -29,10 +34,25 @@ internal sealed class TenantRateLimitPolicy(DistributedRateLimits limits, IOptio
 
         var (tier, rule) = options.CurrentValue.Tenants.RuleFor(tenant);
 
+        // The same partition for as long as the tenant's tier and rule object stay (a reload binds new rule objects).
+        if (_partitions.TryGetValue(tenant, out var known) && ReferenceEquals(known.Rule, rule) && known.Tier == tier)
+        {
+            return known.Value;
+        }
+
         // The key carries the tier and the rule, so a configuration change takes effect at once (a new limiter on
         // the same Redis scope); the middleware disposes idle limiters.
-        return RateLimitPartition.Get(
+        var partition = new Partition(tier, rule, RateLimitPartition.Get(
             $"{tenant}\n{tier}\n{rule}",
-            _ => limits.CreateLimiter(Name, "tenant:" + tenant, rule));
+            _ => limits.CreateLimiter(Name, "tenant:" + tenant, rule)));
+        if (_partitions.Count >= MaxCachedTenants)
+        {
+            _partitions.Clear();
+        }
+
+        _partitions[tenant] = partition;
+        return partition.Value;
     }
+
+    private sealed record Partition(string Tier, RateLimitRule Rule, RateLimitPartition<string> Value);
 }

@@ -1,5 +1,7 @@
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
+using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -31,6 +33,8 @@ public sealed partial class DistributedRateLimits
     private readonly TimeProvider _timeProvider;
     private readonly RateLimitingMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly BreakerRegistry? _breakers;
+    private RedisCallGroup? _group;
     private int _degraded;
     private int _probing;
     private long _nextProbe;
@@ -43,7 +47,8 @@ public sealed partial class DistributedRateLimits
         IOptionsMonitor<DistributedRateLimitingOptions> options,
         TimeProvider timeProvider,
         RateLimitingMetrics metrics,
-        ILogger<DistributedRateLimits> logger)
+        ILogger<DistributedRateLimits> logger,
+        BreakerRegistry? breakers = null)
     {
         _store = store;
         _pipeline = redisPipeline;
@@ -52,6 +57,7 @@ public sealed partial class DistributedRateLimits
         _timeProvider = timeProvider;
         _metrics = metrics;
         _logger = logger;
+        _breakers = breakers;
         metrics.Observe(() => IsDegraded);
     }
 
@@ -197,7 +203,7 @@ public sealed partial class DistributedRateLimits
         return new DistributedPartitionedRateLimiter<TResource>(this, partitioner);
     }
 
-    private async ValueTask<RateLimitDecision> DecideAsync(string policy, string scope, IReadOnlyList<RateLimitBucket> buckets, int permits, CancellationToken cancellationToken)
+    private ValueTask<RateLimitDecision> DecideAsync(string policy, string scope, IReadOnlyList<RateLimitBucket> buckets, int permits, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(policy);
         ArgumentException.ThrowIfNullOrEmpty(scope);
@@ -209,28 +215,129 @@ public sealed partial class DistributedRateLimits
 
         if (TryBeginRedisCall(out var probe))
         {
-            try
+            if (!probe && BreakerClosed())
             {
-                var answer = await _pipeline.ExecuteAsync(
-                    static async (state, ct) => await state._store.AcquireAsync(state.scope, state.buckets, state.permits, ct).ConfigureAwait(false),
-                    (_store, scope, buckets, permits),
-                    cancellationToken).ConfigureAwait(false);
+                return cancellationToken.IsCancellationRequested
+                    ? ValueTask.FromCanceled<RateLimitDecision>(cancellationToken)
+                    : DecideInGroupAsync(policy, scope, buckets, permits, cancellationToken);
+            }
+
+            return DecideThroughPipelineAsync(policy, scope, buckets, permits, probe, cancellationToken);
+        }
+
+        return ValueTask.FromResult(DecideLocally(policy, scope, buckets, permits));
+    }
+
+    // The common case: the call is sent at once and watched by its group's execution of the redis pipeline.
+    private async ValueTask<RateLimitDecision> DecideInGroupAsync(string policy, string scope, IReadOnlyList<RateLimitBucket> buckets, int permits, CancellationToken cancellationToken)
+    {
+        Task<RedisResult> call;
+        RedisCallGroup group;
+        try
+        {
+            call = _store.StartAcquire(scope, buckets, permits);
+            group = Join(call);
+        }
+        catch (Exception ex) when (IsRedisFailure(ex, cancellationToken))
+        {
+            EnterDegraded(ex);
+            return DecideLocally(policy, scope, buckets, permits);
+        }
+
+        try
+        {
+            // Wait for the reply, but no longer than the group's pipeline execution (its timeouts, its breaker).
+            await ((Task)call.WaitAsync(group.Failed)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (call.IsCompletedSuccessfully)
+            {
+                var answer = _store.ReadAcquire(call.Result);
                 LeaveDegraded();
                 return Record(policy, buckets, answer, RateLimitSource.Redis, permits);
             }
-            catch (Exception ex) when (IsRedisFailure(ex, cancellationToken))
+
+            if (!call.IsCompleted)
             {
-                EnterDegraded(ex);
+                EnterDegraded(group.Error ?? new TimeoutException("Redis did not answer within the redis pipeline's timeout."));
+                return DecideLocally(policy, scope, buckets, permits);
             }
-            finally
-            {
-                EndRedisCall(probe);
-            }
+
+            await call.ConfigureAwait(false); // rethrows the call's own failure
+        }
+        catch (RedisServerException ex) when (StoreReplies.IsUnknownScript(ex))
+        {
+            // Redis restarted or forgot the script: the pipeline's call loads it (EVAL).
+            return await DecideThroughPipelineAsync(policy, scope, buckets, permits, probe: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsRedisFailure(ex, cancellationToken))
+        {
+            EnterDegraded(ex);
         }
 
+        return DecideLocally(policy, scope, buckets, permits);
+    }
+
+    // Probes, an open or half-open breaker, an unknown script: one pipeline execution for this call alone.
+    private async ValueTask<RateLimitDecision> DecideThroughPipelineAsync(string policy, string scope, IReadOnlyList<RateLimitBucket> buckets, int permits, bool probe, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var answer = await _pipeline.ExecuteAsync(
+                static async (state, ct) => await state._store.AcquireAsync(state.scope, state.buckets, state.permits, ct).ConfigureAwait(false),
+                (_store, scope, buckets, permits),
+                cancellationToken).ConfigureAwait(false);
+            LeaveDegraded();
+            return Record(policy, buckets, answer, RateLimitSource.Redis, permits);
+        }
+        catch (Exception ex) when (IsRedisFailure(ex, cancellationToken))
+        {
+            EnterDegraded(ex);
+        }
+        finally
+        {
+            EndRedisCall(probe);
+        }
+
+        return DecideLocally(policy, scope, buckets, permits);
+    }
+
+    private RateLimitDecision DecideLocally(string policy, string scope, IReadOnlyList<RateLimitBucket> buckets, int permits)
+    {
         var local = _local.Acquire(scope, buckets, permits, _options.CurrentValue.InstanceShare);
         return Record(policy, buckets, local, RateLimitSource.Local, permits);
     }
+
+    // Joins the open group, or opens one and starts its pipeline execution.
+    private RedisCallGroup Join(Task call)
+    {
+        var current = Volatile.Read(ref _group);
+        if (current is not null && current.TryAdd(call))
+        {
+            return current;
+        }
+
+        var group = new RedisCallGroup(call);
+        Volatile.Write(ref _group, group);
+        _ = WatchAsync(group);
+        return group;
+    }
+
+    private async Task WatchAsync(RedisCallGroup group)
+    {
+        try
+        {
+            await _pipeline.ExecuteAsync(static (group, ct) => group.WatchAsync(ct), group, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Whatever stopped the watch, its callers must stop waiting and decide locally.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            group.Fail(ex);
+        }
+    }
+
+    // Calls go straight to Redis only while the redis breaker is closed; otherwise each goes through the pipeline,
+    // which refuses it (open) or lets one probe through (half-open).
+    private bool BreakerClosed() => _breakers is null || _breakers.GetState(DependencyNames.Redis) == BreakerState.Closed;
 
     private RateLimitDecision Record(string policy, IReadOnlyList<RateLimitBucket> buckets, StoreAnswer answer, RateLimitSource source, int permits)
     {

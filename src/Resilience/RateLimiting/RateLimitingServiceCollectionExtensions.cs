@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Redis;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,7 +53,8 @@ public static class RateLimitingServiceCollectionExtensions
             sp.GetRequiredService<IOptionsMonitor<DistributedRateLimitingOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<RateLimitingMetrics>(),
-            sp.GetRequiredService<ILogger<DistributedRateLimits>>()));
+            sp.GetRequiredService<ILogger<DistributedRateLimits>>(),
+            sp.GetRequiredService<BreakerRegistry>()));
         services.AddHealthChecks().Add(new HealthCheckRegistration(
             HealthCheckName,
             sp => new RateLimitingHealthCheck(sp.GetRequiredService<DistributedRateLimits>()),

@@ -17,20 +17,23 @@ internal sealed class RedisRateLimitStore(IConnectionMultiplexer redis, IOptions
 
     public async Task<StoreAnswer> AcquireAsync(string scope, IReadOnlyList<RateLimitBucket> buckets, int permits, CancellationToken cancellationToken)
     {
-        var keys = new RedisKey[buckets.Count + 1];
-        var values = new RedisValue[(buckets.Count * 2) + 1];
-        values[0] = permits;
-        for (var i = 0; i < buckets.Count; i++)
-        {
-            var rule = buckets[i].Rule;
-            keys[i] = Key(scope, buckets[i].Name);
-            values[(2 * i) + 1] = Microseconds(rule.EmissionInterval);
-            values[(2 * i) + 2] = rule.EffectiveBurst;
-        }
+        var (keys, values) = Arguments(scope, buckets, permits);
+        var reply = await EvaluateAsync(RateLimitScripts.AcquireHash, RateLimitScripts.Acquire, keys, values, cancellationToken).ConfigureAwait(false);
+        return ReadAcquire(reply);
+    }
 
-        keys[^1] = Key(scope, "pause");
-        var result = await EvaluateAsync(RateLimitScripts.AcquireHash, RateLimitScripts.Acquire, keys, values, cancellationToken).ConfigureAwait(false);
-        var parts = (RedisResult[])result!;
+    public Task<RedisResult> StartAcquire(string scope, IReadOnlyList<RateLimitBucket> buckets, int permits)
+    {
+        var (keys, values) = Arguments(scope, buckets, permits);
+        return redis.GetDatabase().ScriptEvaluateAsync(RateLimitScripts.AcquireHash, keys, values);
+    }
+
+    public StoreAnswer ReadAcquire(RedisResult reply) => Read(reply);
+
+    /// <summary>Reads the reply of <see cref="RateLimitScripts.Acquire"/>.</summary>
+    public static StoreAnswer Read(RedisResult reply)
+    {
+        var parts = (RedisResult[])reply!;
         return new StoreAnswer(
             (long)parts[0] == 1,
             FromMicroseconds((long)parts[1]),
@@ -66,6 +69,23 @@ internal sealed class RedisRateLimitStore(IConnectionMultiplexer redis, IOptions
 
     private static TimeSpan FromMicroseconds(long value) => TimeSpan.FromTicks((long)(Math.Max(0, value) * TicksPerMicrosecond));
 
+    private (RedisKey[] Keys, RedisValue[] Values) Arguments(string scope, IReadOnlyList<RateLimitBucket> buckets, int permits)
+    {
+        var keys = new RedisKey[buckets.Count + 1];
+        var values = new RedisValue[(buckets.Count * 2) + 1];
+        values[0] = permits;
+        for (var i = 0; i < buckets.Count; i++)
+        {
+            var rule = buckets[i].Rule;
+            keys[i] = Key(scope, buckets[i].Name);
+            values[(2 * i) + 1] = Microseconds(rule.EmissionInterval);
+            values[(2 * i) + 2] = rule.EffectiveBurst;
+        }
+
+        keys[^1] = Key(scope, "pause");
+        return (keys, values);
+    }
+
     private async Task<RedisResult> EvaluateAsync(byte[] hash, string script, RedisKey[] keys, RedisValue[] values, CancellationToken cancellationToken)
     {
         var database = redis.GetDatabase();
@@ -74,7 +94,7 @@ internal sealed class RedisRateLimitStore(IConnectionMultiplexer redis, IOptions
             // The client does not take a token: WaitAsync lets the pipeline's attempt timeout abandon a slow call.
             return await database.ScriptEvaluateAsync(hash, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        catch (RedisServerException ex) when (StoreReplies.IsUnknownScript(ex))
         {
             return await database.ScriptEvaluateAsync(script, keys, values).WaitAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Messaging.Resilience.RateLimiting;
 using Polly;
 using Polly.RateLimiting;
+using StackExchange.Redis;
 
 namespace Messaging.Resilience.Tests.RateLimiting;
 
@@ -217,6 +218,11 @@ public sealed class DistributedRateLimitsTests : IDisposable
     {
         public Task<StoreAnswer> AcquireAsync(string scope, IReadOnlyList<RateLimitBucket> buckets, int permits, CancellationToken cancellationToken) =>
             Task.FromCanceled<StoreAnswer>(cancellationToken);
+
+        public Task<RedisResult> StartAcquire(string scope, IReadOnlyList<RateLimitBucket> buckets, int permits) =>
+            Task.FromCanceled<RedisResult>(new CancellationToken(canceled: true));
+
+        public StoreAnswer ReadAcquire(RedisResult reply) => RedisRateLimitStore.Read(reply);
 
         public Task PauseAsync(string scope, TimeSpan duration, CancellationToken cancellationToken) => Task.FromCanceled(cancellationToken);
 

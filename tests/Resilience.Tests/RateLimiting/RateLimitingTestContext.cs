@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Polly;
+using StackExchange.Redis;
 
 namespace Messaging.Resilience.Tests.RateLimiting;
 
@@ -106,6 +107,28 @@ internal sealed class ScriptedStore(TimeProvider time) : IRateLimitStore
             ? Task.FromException<StoreAnswer>(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused))
             : Task.FromResult(_shared.Acquire(scope, buckets, permits));
     }
+
+    public Task<RedisResult> StartAcquire(string scope, IReadOnlyList<RateLimitBucket> buckets, int permits)
+    {
+        Calls++;
+        if (Failing)
+        {
+            return Task.FromException<RedisResult>(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused));
+        }
+
+        // The reply the Redis script gives: {allowed, retry after µs, remaining, reset after µs, deciding bucket (1-based)}.
+        var answer = _shared.Acquire(scope, buckets, permits);
+        return Task.FromResult(RedisResult.Create(
+        [
+            answer.IsAllowed ? 1 : 0,
+            answer.RetryAfter.Ticks / 10,
+            answer.Remaining,
+            answer.ResetAfter.Ticks / 10,
+            answer.BucketIndex + 1,
+        ]));
+    }
+
+    public StoreAnswer ReadAcquire(RedisResult reply) => RedisRateLimitStore.Read(reply);
 
     public Task PauseAsync(string scope, TimeSpan duration, CancellationToken cancellationToken)
     {

@@ -172,15 +172,19 @@ internal sealed partial class OutboxRelay(
             await markSent.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var (row, error) in failed)
+        if (failed.Count > 0)
         {
-            // The row stays pending; it is retried after a growing pause so one bad row cannot hog passes.
+            // The rows stay pending; each is retried after its own growing pause so one bad row cannot hog passes.
+            // One statement for all of them: when the broker is down, every row of the batch lands here.
             await using var markFailed = new NpgsqlCommand(
-                "UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = @error, not_before = @retry_at WHERE id = @id",
-                connection, transaction);
-            markFailed.Parameters.AddWithValue("id", row.Id);
-            markFailed.Parameters.AddWithValue("error", error);
-            markFailed.Parameters.AddWithValue("retry_at", now + Backoff(row.PublishAttempts + 1, current.MaxBackoff));
+                """
+                UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = f.error, not_before = f.retry_at
+                FROM unnest(@ids, @errors, @retry_ats) AS f(id, error, retry_at)
+                WHERE outbox.id = f.id
+                """, connection, transaction);
+            markFailed.Parameters.AddWithValue("ids", failed.Select(f => f.Row.Id).ToArray());
+            markFailed.Parameters.AddWithValue("errors", failed.Select(f => f.Error).ToArray());
+            markFailed.Parameters.AddWithValue("retry_ats", failed.Select(f => now + Backoff(f.Row.PublishAttempts + 1, current.MaxBackoff)).ToArray());
             await markFailed.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 

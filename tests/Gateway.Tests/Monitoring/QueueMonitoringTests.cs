@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Messaging.Gateway.Monitoring;
+using Messaging.Resilience.Bus;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -52,6 +53,8 @@ public sealed class QueueMonitoringTests(MonitoringHost host) : IClassFixture<Mo
         var endpoints = new RabbitMqEndpoints(configuration, managementOptions);
         await using var amqp = new AmqpQueueSource(endpoints);
         var monitor = new StaticMonitor<RabbitMqManagementOptions>(managementOptions.Value);
+        // The host declares the command topology in the background at start; this test must not race it.
+        await DeclareTopologyAsync(endpoints.Amqp);
         var reader = new QueueStatisticsReader(
             new ManagementApiQueueSource(host.Services.GetRequiredService<IHttpClientFactory>(), endpoints, managementOptions),
             amqp, monitor, new StaticMonitor<MonitoringOptions>(new MonitoringOptions()), TimeProvider.System, NullLogger<QueueStatisticsReader>.Instance);
@@ -66,6 +69,14 @@ public sealed class QueueMonitoringTests(MonitoringHost host) : IClassFixture<Mo
         Assert.True(after.PublishRate > 0, $"publishRate {after.PublishRate}");
         Assert.Equal(0, after.DeliverRate);
         Assert.Equal([before.Ready, after.Ready], after.History);
+    }
+
+    private static async Task DeclareTopologyAsync(Uri amqp)
+    {
+        var factory = new ConnectionFactory { Uri = amqp };
+        await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await CommandTopology.DeclareAsync(channel, TestContext.Current.CancellationToken);
     }
 
     private static async Task PublishAsync(Uri amqp, string exchange, int count)

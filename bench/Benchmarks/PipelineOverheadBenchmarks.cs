@@ -18,6 +18,7 @@ namespace Messaging.Benchmarks;
 /// pipeline with the same strategies and settings, on the success path. Two pairs, each with its own
 /// baseline: without a context (Polly rents one), and with a context that carries a command deadline
 /// (as every worker call does; the plain pipeline gets the same context and ignores the deadline).
+/// The first pair also runs our pipeline without slow-call detection, to show what that layer costs.
 /// Three launches of twenty iterations each, so the medians are stable on a shared 2-core machine.
 /// </summary>
 [MemoryDiagnoser]
@@ -30,6 +31,7 @@ public class PipelineOverheadBenchmarks
     private static readonly ValueTask<int> Success = ValueTask.FromResult(42);
     private ResiliencePipeline _plain = null!;
     private ResiliencePipeline _ours = null!;
+    private ResiliencePipeline _oursWithoutSlowCalls = null!;
     private MeterFactory _meters = null!;
     private Deadline _deadline;
 
@@ -66,6 +68,16 @@ public class PipelineOverheadBenchmarks
             new RetryBudget(options.RetryBudget, TimeProvider.System), breakers, metrics, TimeProvider.System);
         _ours = new ResiliencePipelineBuilder().AddDependencyStrategies(context).Build();
 
+        // The same with Breaker:SlowCallThreshold unset (no slow-call layer): what slow-call detection costs.
+        var withoutSlowCalls = new DependencyPipelineOptions();
+        withoutSlowCalls.Breaker.SlowCallThreshold = null;
+        _oursWithoutSlowCalls = new ResiliencePipelineBuilder().AddDependencyStrategies(context with
+        {
+            Name = "bench-no-slow-calls",
+            Options = withoutSlowCalls,
+            Budget = new RetryBudget(withoutSlowCalls.RetryBudget, TimeProvider.System),
+        }).Build();
+
         // Far enough that both timeouts keep their own limits (the bounding is still computed).
         _deadline = new Deadline(TimeProvider.System.GetUtcNow().AddHours(1));
     }
@@ -80,6 +92,10 @@ public class PipelineOverheadBenchmarks
     [Benchmark]
     [BenchmarkCategory("NoContext")]
     public ValueTask<int> DependencyPipeline() => _ours.ExecuteAsync(static _ => Success);
+
+    [Benchmark]
+    [BenchmarkCategory("NoContext")]
+    public ValueTask<int> DependencyPipelineWithoutSlowCalls() => _oursWithoutSlowCalls.ExecuteAsync(static _ => Success);
 
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("Deadline")]

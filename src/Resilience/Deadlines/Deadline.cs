@@ -69,6 +69,20 @@ public readonly record struct Deadline(DateTimeOffset At)
         var bounded = deadline.Value.Bound(ownLimit, timeProvider);
         return bounded > TimeSpan.Zero ? bounded : TimeSpan.FromMilliseconds(1);
     }
+
+    /// <summary>As <see cref="Bound(ResilienceContext, TimeSpan, TimeProvider)"/>, with the current time already read.</summary>
+    internal static TimeSpan Bound(ResilienceContext context, TimeSpan ownLimit, DateTimeOffset now)
+    {
+        var deadline = From(context);
+        if (deadline is null)
+        {
+            return ownLimit;
+        }
+
+        var left = deadline.Value.At - now;
+        var bounded = left < ownLimit ? left : ownLimit;
+        return bounded > TimeSpan.Zero ? bounded : TimeSpan.FromMilliseconds(1);
+    }
 }
 
 /// <summary>Thrown when work is refused because its command's deadline has passed.</summary>

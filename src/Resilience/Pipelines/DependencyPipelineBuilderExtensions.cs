@@ -66,15 +66,17 @@ public static class DependencyPipelineBuilderExtensions
     }
 
     // The total timeout's generator runs exactly once per call, before anything else: the call is
-    // counted into the retry budget there, which saves a pipeline layer on the hot path.
+    // counted into the retry budget there, which saves a pipeline layer on the hot path. One clock
+    // reading serves both the budget's window and the deadline.
     private static TimeoutStrategyOptions TotalTimeout(DependencyPipelineContext dependency)
     {
         var options = Timeout(dependency, dependency.Options.TotalTimeout, "total");
         var limit = dependency.Options.TotalTimeout;
         options.TimeoutGenerator = args =>
         {
-            dependency.Budget.RecordCall();
-            return ValueTask.FromResult(Deadline.Bound(args.Context, limit, dependency.TimeProvider));
+            var now = dependency.TimeProvider.GetUtcNow();
+            dependency.Budget.RecordCall(now);
+            return ValueTask.FromResult(Deadline.Bound(args.Context, limit, now));
         };
         return options;
     }
@@ -155,15 +157,26 @@ public static class DependencyPipelineBuilderExtensions
         options.SamplingDuration = settings.SamplingDuration;
         options.BreakDuration = settings.BreakDuration;
         var outcomes = dependency.Breakers.OutcomeCounter(dependency.Name);
+        var countsSlowCalls = settings.SlowCallThreshold is not null;
         options.ShouldHandle = args =>
         {
-            // A call cut short by its command's deadline says nothing about the dependency's health.
-            var cutByDeadline = args.Outcome.Exception is DeadlineExceededException
-                || (args.Outcome.Exception is TimeoutRejectedException && Deadline.From(args.Context) is { } deadline
-                    && deadline.HasPassed(dependency.TimeProvider));
-            var failed = !cutByDeadline
-                && (dependency.Classifier.IsTransient(args.Outcome.Exception, args.Outcome.Result)
-                    || SlowCallDetectionStrategy.WasSlow(args.Context));
+            // Taken after every attempt, whatever its outcome, so a mark never outlives its attempt.
+            var slow = countsSlowCalls && SlowCallDetectionStrategy.TakeSlow(args.Context);
+            bool failed;
+            if (args.Outcome.Exception is not { } exception)
+            {
+                // The success path: no exception to classify, only the result (an HTTP 503) and the slow mark.
+                failed = slow || dependency.Classifier.IsTransientResult(args.Outcome.Result);
+            }
+            else
+            {
+                // A call cut short by its command's deadline says nothing about the dependency's health.
+                var cutByDeadline = exception is DeadlineExceededException
+                    || (exception is TimeoutRejectedException && Deadline.From(args.Context) is { } deadline
+                        && deadline.HasPassed(dependency.TimeProvider));
+                failed = !cutByDeadline && (slow || dependency.Classifier.IsTransientException(exception));
+            }
+
             outcomes.Record(failed);
             return ValueTask.FromResult(failed);
         };

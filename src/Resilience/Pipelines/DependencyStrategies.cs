@@ -9,32 +9,63 @@ namespace Messaging.Resilience.Pipelines;
 /// Measures each attempt and marks the execution when it was slower than the breaker's threshold, so
 /// the breaker can count slow successes as failures (Resilience4j's slow-call rate; Polly has none).
 /// </summary>
+/// <remarks>
+/// The mark is set only on a slow attempt and taken (cleared) by the breaker's predicate, which runs right
+/// after every attempt: a fast attempt touches no property at all, and an attempt that completes
+/// synchronously runs no async state machine here.
+/// </remarks>
 internal sealed class SlowCallDetectionStrategy(string dependency, TimeSpan threshold, TimeProvider timeProvider, ResilienceMetrics metrics)
     : ResilienceStrategy
 {
-    /// <summary>Set on the execution's properties after each attempt (boxed once: no allocation per call).</summary>
+    /// <summary>Set on the execution's properties after a slow attempt (boxed once: no allocation per call).</summary>
     public static readonly ResiliencePropertyKey<object> SlowCallKey = new("Messaging.SlowCall");
 
     private static readonly object Slow = true;
-    private static readonly object NotSlow = false;
+    private static readonly object Taken = false;
 
-    /// <summary>Whether the last attempt of this execution was slow.</summary>
-    public static bool WasSlow(ResilienceContext context) =>
-        context.Properties.TryGetValue(SlowCallKey, out var value) && ReferenceEquals(value, Slow);
+    /// <summary>
+    /// Whether the attempt that just ended was slow. Clears the mark, so a later attempt on the same
+    /// context (a retry, or a caller that reuses its context) starts unmarked. Call once per attempt.
+    /// </summary>
+    public static bool TakeSlow(ResilienceContext context)
+    {
+        if (!context.Properties.TryGetValue(SlowCallKey, out var value) || !ReferenceEquals(value, Slow))
+        {
+            return false;
+        }
 
-    protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+        context.Properties.Set(SlowCallKey, Taken);
+        return true;
+    }
+
+    protected override ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
         Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback, ResilienceContext context, TState state)
     {
         var started = timeProvider.GetTimestamp();
-        var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
-        var slow = timeProvider.GetElapsedTime(started) > threshold;
-        context.Properties.Set(SlowCallKey, slow ? Slow : NotSlow);
-        if (slow)
+        var attempt = callback(context, state);
+        if (!attempt.IsCompletedSuccessfully)
         {
-            metrics.SlowCalls.Add(1, new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency));
+            return Observed(attempt, context, started);
         }
 
+        Observe(context, started);
+        return attempt;
+    }
+
+    private async ValueTask<Outcome<TResult>> Observed<TResult>(ValueTask<Outcome<TResult>> attempt, ResilienceContext context, long started)
+    {
+        var outcome = await attempt.ConfigureAwait(context.ContinueOnCapturedContext);
+        Observe(context, started);
         return outcome;
+    }
+
+    private void Observe(ResilienceContext context, long started)
+    {
+        if (timeProvider.GetElapsedTime(started) > threshold)
+        {
+            context.Properties.Set(SlowCallKey, Slow);
+            metrics.SlowCalls.Add(1, new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency));
+        }
     }
 }
 

@@ -36,6 +36,7 @@ public sealed class RetryBudget
     private readonly long[] _retries = new long[BucketCount];
     private readonly long[] _bucketIds = Enumerable.Repeat(long.MinValue / 2, BucketCount).ToArray();
     private RetryBudgetOptions _options;
+    private long _sliceTicks;
 
     /// <summary>Creates a budget.</summary>
     public RetryBudget(RetryBudgetOptions options, TimeProvider timeProvider)
@@ -43,6 +44,7 @@ public sealed class RetryBudget
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         _options = options;
+        _sliceTicks = SliceTicks(options);
         _timeProvider = timeProvider;
     }
 
@@ -51,12 +53,16 @@ public sealed class RetryBudget
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _sliceTicks = SliceTicks(options);
     }
 
     /// <summary>Counts one call (a first attempt). Lock-free unless a new slice of the window begins.</summary>
-    public void RecordCall()
+    public void RecordCall() => RecordCall(_timeProvider.GetUtcNow());
+
+    /// <summary>Counts one call made at <paramref name="now"/> (read from the same clock by the caller).</summary>
+    internal void RecordCall(DateTimeOffset now)
     {
-        var slice = CurrentSlice();
+        var slice = now.UtcTicks / _sliceTicks;
         var index = (int)(slice % BucketCount);
         if (Volatile.Read(ref _bucketIds[index]) == slice)
         {
@@ -98,7 +104,9 @@ public sealed class RetryBudget
         }
     }
 
-    private long CurrentSlice() => _timeProvider.GetUtcNow().UtcTicks / Math.Max(1, _options.Window.Ticks / BucketCount);
+    private static long SliceTicks(RetryBudgetOptions options) => Math.Max(1, options.Window.Ticks / BucketCount);
+
+    private long CurrentSlice() => _timeProvider.GetUtcNow().UtcTicks / _sliceTicks;
 
     // Each bucket holds one slice of the window; a bucket whose slice has left the window is reused.
     private int Enter(long slice)

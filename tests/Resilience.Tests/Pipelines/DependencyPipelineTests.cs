@@ -92,6 +92,91 @@ public sealed class DependencyPipelineTests
     }
 
     [Fact]
+    public async Task Breaker_CountsASlowAttemptOnce_WhenTheCallerReusesItsContext()
+    {
+        using var test = new PipelineTestContext(o =>
+        {
+            NoRetries(o);
+            o.Breaker.FailureRatio = 0.6;
+            o.Breaker.SlowCallThreshold = TimeSpan.FromSeconds(2);
+        });
+        var pipeline = test.BuildHttp();
+        var context = ResilienceContextPool.Shared.Get(TestContext.Current.CancellationToken);
+        try
+        {
+            // One slow success, two fast ones, then a 503: 2 failures in 4 calls, under the 0.6 ratio.
+            // Were the slow mark left on the context, the fast calls would count as slow as well (4 in 4).
+            using (await pipeline.ExecuteAsync(_ =>
+            {
+                test.Time.Advance(TimeSpan.FromSeconds(3));
+                return ValueTask.FromResult(Status(HttpStatusCode.OK));
+            }, context))
+            {
+            }
+
+            for (var i = 0; i < 2; i++)
+            {
+                using var fast = await pipeline.ExecuteAsync(_ => ValueTask.FromResult(Status(HttpStatusCode.OK)), context);
+            }
+
+            using var failed = await pipeline.ExecuteAsync(_ => ValueTask.FromResult(Status(HttpStatusCode.ServiceUnavailable)), context);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        Assert.Equal(BreakerState.Closed, test.Breakers.GetState("dep"));
+    }
+
+    [Fact]
+    public async Task Breaker_DoesNotCountAFastRetry_AsSlow_AfterASlowFailedAttempt()
+    {
+        using var test = new PipelineTestContext(o =>
+        {
+            o.Retry.MaxRetryAttempts = 1;
+            o.Breaker.MinimumThroughput = 4;
+            o.Breaker.FailureRatio = 0.6;
+            o.Breaker.SlowCallThreshold = TimeSpan.FromSeconds(2);
+        });
+        var pipeline = test.BuildHttp();
+        var calls = 0;
+
+        // Attempt 1 is slow and a 503 (one failure), its retry is fast and succeeds.
+        var execution = pipeline.ExecuteAsync(_ =>
+        {
+            if (++calls == 1)
+            {
+                test.Time.Advance(TimeSpan.FromSeconds(3));
+                return ValueTask.FromResult(Status(HttpStatusCode.ServiceUnavailable));
+            }
+
+            return ValueTask.FromResult(Status(HttpStatusCode.OK));
+        }, TestContext.Current.CancellationToken).AsTask();
+        test.Time.Advance(TimeSpan.FromSeconds(1));
+        using (var retried = await execution)
+        {
+            Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        }
+
+        using (await pipeline.ExecuteAsync(_ => ValueTask.FromResult(Status(HttpStatusCode.OK)), TestContext.Current.CancellationToken))
+        {
+        }
+
+        // A slow success: the fourth attempt and the second failure, 2 in 4 (3 in 4 had the retry been counted slow).
+        using (await pipeline.ExecuteAsync(_ =>
+        {
+            test.Time.Advance(TimeSpan.FromSeconds(3));
+            return ValueTask.FromResult(Status(HttpStatusCode.OK));
+        }, TestContext.Current.CancellationToken))
+        {
+        }
+
+        Assert.Equal(2, calls);
+        Assert.Equal(BreakerState.Closed, test.Breakers.GetState("dep"));
+    }
+
+    [Fact]
     public async Task Breaker_IgnoresRefusals_LikeA402()
     {
         using var test = new PipelineTestContext(NoRetries);

@@ -3,10 +3,12 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Outbox;
+using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using Polly.Registry;
 
 namespace Messaging.Gateway.Commands;
 
@@ -47,11 +49,15 @@ public sealed class GroupCommitOptions
 /// transactions); a command id that already exists (a retried submission whose first commit went through)
 /// is skipped by <c>ON CONFLICT</c>. If the batch fails for a reason other than the connection, its
 /// submissions are written again one by one, so one bad row cannot fail the others.
+/// Each shared transaction runs through the <c>postgres</c> resilience pipeline once (transient failures retried
+/// for the whole batch, the breaker and timeouts as for any call): the submissions themselves do not each run the
+/// pipeline around their wait, which cost a dozen state machines, two timers and a linked token per accept.
 /// </summary>
 internal sealed partial class GroupCommitWriter(
     NpgsqlDataSource dataSource,
     OutboxSignal outboxSignal,
     IOptionsMonitor<GroupCommitOptions> options,
+    ResiliencePipelineProvider<string> pipelines,
     TimeProvider timeProvider,
     ILogger<GroupCommitWriter> logger) : BackgroundService
 {
@@ -134,13 +140,18 @@ internal sealed partial class GroupCommitWriter(
         }
     }
 
-    /// <summary>Writes <paramref name="batch"/> in one transaction and completes every submission of it. Visible for tests.</summary>
+    /// <summary>
+    /// Writes <paramref name="batch"/> in one transaction through the <c>postgres</c> pipeline and completes every
+    /// submission of it: with the outcome after the commit, or with the pipeline's exception (after its retries, an
+    /// open breaker, a timeout), which each caller handles as it handled its own pipeline's. Visible for tests.
+    /// </summary>
     internal async Task WriteBatchAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
     {
+        var postgres = pipelines.GetPipeline(DependencyNames.Postgres);
         try
         {
-            var outcomes = await WriteOnceAsync(batch, cancellationToken).ConfigureAwait(false);
-            Complete(batch, outcomes);
+            await postgres.ExecuteAsync(static (state, ct) => state.Writer.WriteLiveAsync(state.Batch, ct), (Writer: this, Batch: batch), cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (PostgresException ex) when (batch.Count > 1 && !ex.IsTransient)
         {
@@ -150,7 +161,8 @@ internal sealed partial class GroupCommitWriter(
             {
                 try
                 {
-                    Complete([pending], await WriteOnceAsync([pending], cancellationToken).ConfigureAwait(false));
+                    await postgres.ExecuteAsync(static (state, ct) => state.Writer.WriteLiveAsync([state.Pending], ct), (Writer: this, Pending: pending),
+                        cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception single) when (single is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
@@ -160,13 +172,41 @@ internal sealed partial class GroupCommitWriter(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The connection or the commit failed: nothing of the batch is known to be committed. Each caller's
-            // postgres pipeline decides (a retry re-submits; a command id committed after all is then skipped).
+            // The connection or the commit failed (after the pipeline's retries), or the breaker is open: nothing of
+            // the batch is known to be committed. A later submission of a command whose commit went through after
+            // all is skipped by ON CONFLICT.
             foreach (var pending in batch)
             {
                 pending.Outcome.TrySetException(ex);
             }
         }
+    }
+
+    /// <summary>One attempt: the submissions whose callers still wait, in one transaction; completed after its commit.</summary>
+    private async ValueTask WriteLiveAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Pending> live = batch;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (batch[i].CancellationToken.IsCancellationRequested)
+            {
+                // A caller that gave up while an earlier attempt failed is not written at all.
+                live = batch.Where(p => !p.CancellationToken.IsCancellationRequested).ToList();
+                foreach (var gone in batch.Where(p => p.CancellationToken.IsCancellationRequested))
+                {
+                    gone.Outcome.TrySetCanceled(gone.CancellationToken);
+                }
+
+                break;
+            }
+        }
+
+        if (live.Count == 0)
+        {
+            return;
+        }
+
+        Complete(live, await WriteOnceAsync(live, cancellationToken).ConfigureAwait(false));
     }
 
     private void Complete(IReadOnlyList<Pending> batch, SubmitOutcome[] outcomes)

@@ -84,14 +84,23 @@ internal static class AuthServiceCollectionExtensions
     /// <summary>Whether a <c>scope</c> claim lists <paramref name="scope"/> (space-separated; no array per request).</summary>
     internal static bool HasScope(ClaimsPrincipal user, string scope)
     {
-        foreach (var claim in user.FindAll(GatewayClaims.Scope))
+        // Over the identities' claims directly: FindAll would allocate a predicate and two enumerators per request.
+        foreach (var identity in user.Identities)
         {
-            var value = claim.Value.AsSpan();
-            foreach (var range in value.Split(' '))
+            foreach (var claim in identity.Claims)
             {
-                if (value[range].SequenceEqual(scope))
+                if (!string.Equals(claim.Type, GatewayClaims.Scope, StringComparison.Ordinal))
                 {
-                    return true;
+                    continue;
+                }
+
+                var value = claim.Value.AsSpan();
+                foreach (var range in value.Split(' '))
+                {
+                    if (value[range].SequenceEqual(scope))
+                    {
+                        return true;
+                    }
                 }
             }
         }

@@ -1,3 +1,5 @@
+using System.Security.Claims;
+
 namespace Messaging.Gateway.Auth;
 
 /// <summary>
@@ -32,4 +34,40 @@ internal static class GatewayClaims
 
     /// <summary>Whether <paramref name="scope"/> is one of <see cref="AllScopes"/> (ordinal, case-sensitive).</summary>
     public static bool IsKnownScope(string scope) => AllScopes.Contains(scope, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The first value of claim <paramref name="type"/> (ordinal, as the bearer handler's identities compare), or null;
+    /// without the predicate closure and enumerators <c>FindFirstValue</c> allocates on every request.
+    /// </summary>
+    public static string? FirstValue(ClaimsPrincipal user, string type)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (user.Identity is ClaimsIdentity { } primary && FirstValue(primary, type) is { } value)
+        {
+            return value;
+        }
+
+        foreach (var identity in user.Identities)
+        {
+            if (!ReferenceEquals(identity, user.Identity) && FirstValue(identity, type) is { } other)
+            {
+                return other;
+            }
+        }
+
+        return null;
+    }
+
+    private static string? FirstValue(ClaimsIdentity identity, string type)
+    {
+        foreach (var claim in identity.Claims)
+        {
+            if (string.Equals(claim.Type, type, StringComparison.Ordinal))
+            {
+                return claim.Value;
+            }
+        }
+
+        return null;
+    }
 }

@@ -268,12 +268,14 @@ internal sealed record CommandRequestReadResult(CommandRequest? Request, Validat
 /// <summary>Validation messages keyed by camelCase field (or header) name, as <c>ValidationProblem</c> wants them.</summary>
 internal sealed class ValidationErrors
 {
-    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+    // Made on the first error: most requests have none.
+    private Dictionary<string, List<string>>? _errors;
 
-    public int Count => _errors.Count;
+    public int Count => _errors?.Count ?? 0;
 
     public void Add(string field, string message)
     {
+        _errors ??= new Dictionary<string, List<string>>(StringComparer.Ordinal);
         if (!_errors.TryGetValue(field, out var messages))
         {
             _errors[field] = messages = [];
@@ -282,5 +284,6 @@ internal sealed class ValidationErrors
         messages.Add(message);
     }
 
-    public Dictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+    public Dictionary<string, string[]> ToDictionary() =>
+        _errors?.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal) ?? new Dictionary<string, string[]>(StringComparer.Ordinal);
 }

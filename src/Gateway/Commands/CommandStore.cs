@@ -93,11 +93,23 @@ internal sealed partial class CommandStore(
     /// relay. With an idempotency key, a transaction-scoped advisory lock on (tenant, key) tells a
     /// request that is still in flight from one that has finished: only one holder at a time, and the
     /// lock is released exactly when the first request commits or rolls back. With group commit on
-    /// (<see cref="GroupCommitWriter"/>), concurrent submissions share that transaction; each still returns only
-    /// after the commit.
+    /// (<see cref="GroupCommitWriter"/>), concurrent submissions share that transaction, which runs through the
+    /// <c>postgres</c> pipeline once for all of them; each still returns only after the commit. Written alone
+    /// (group commit off, or a key used while PostgreSQL was down), the submission runs through the pipeline itself.
     /// </summary>
-    public ValueTask<SubmitOutcome> SubmitAsync(NewCommand command, CancellationToken cancellationToken) =>
-        Postgres.ExecuteAsync(static (state, ct) => state.Store.SubmitGroupedOrAloneAsync(state.Command, ct), (Store: this, Command: command), cancellationToken);
+    public async ValueTask<SubmitOutcome> SubmitAsync(NewCommand command, CancellationToken cancellationToken)
+    {
+        // A key used while PostgreSQL was down is reconciled on the single-request path, under the key's lock:
+        // the shared transaction of group commit would otherwise accept a second command for it.
+        if (!await HasFallbackKeyAsync(command, cancellationToken).ConfigureAwait(false)
+            && await groupCommit.TrySubmitAsync(command, cancellationToken).ConfigureAwait(false) is { } grouped)
+        {
+            return grouped;
+        }
+
+        return await Postgres.ExecuteAsync(static (state, ct) => state.Store.SubmitOnceAsync(state.Command, ct), (Store: this, Command: command),
+            cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>One command of a tenant, or null when it does not exist or belongs to another tenant.</summary>
     public ValueTask<CommandView?> GetAsync(string tenant, Guid id, CancellationToken cancellationToken) =>
@@ -108,19 +120,6 @@ internal sealed partial class CommandStore(
         Postgres.ExecuteAsync(static (state, ct) => state.Store.ListOnceAsync(state.Tenant, state.Query, ct), (Store: this, Tenant: tenant, Query: query), cancellationToken);
 
     private ResiliencePipeline Postgres => pipelines.GetPipeline(DependencyNames.Postgres);
-
-    private async ValueTask<SubmitOutcome> SubmitGroupedOrAloneAsync(NewCommand command, CancellationToken cancellationToken)
-    {
-        // A key used while PostgreSQL was down is reconciled on the single-request path, under the key's lock:
-        // the shared transaction of group commit would otherwise accept a second command for it.
-        if (await HasFallbackKeyAsync(command, cancellationToken).ConfigureAwait(false))
-        {
-            return await SubmitOnceAsync(command, cancellationToken).ConfigureAwait(false);
-        }
-
-        return await groupCommit.TrySubmitAsync(command, cancellationToken).ConfigureAwait(false)
-            ?? await SubmitOnceAsync(command, cancellationToken).ConfigureAwait(false);
-    }
 
     private async ValueTask<bool> HasFallbackKeyAsync(NewCommand command, CancellationToken cancellationToken)
     {

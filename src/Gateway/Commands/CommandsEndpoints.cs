@@ -139,7 +139,6 @@ internal static partial class CommandsEndpoints
             }
         }
 
-        var logger = loggerFactory.CreateLogger(typeof(CommandsEndpoints));
         switch (outcome)
         {
             case SubmitOutcome.Created created:
@@ -149,15 +148,15 @@ internal static partial class CommandsEndpoints
             case SubmitOutcome.Unavailable unavailable:
                 return Unavailable(context, unavailable.RetryAfter);
             case SubmitOutcome.Replayed replayed:
-                Log.IdempotentReplay(logger, replayed.Response.Id, tenant);
+                Log.IdempotentReplay(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), replayed.Response.Id, tenant);
                 context.Response.Headers[IdempotentReplayedHeader] = "true";
                 return TypedResults.Accepted(replayed.Response.StatusUrl, replayed.Response);
             case SubmitOutcome.KeyReused:
-                Log.IdempotencyKeyReused(logger, tenant);
+                Log.IdempotencyKeyReused(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), tenant);
                 return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused",
                     detail: "This Idempotency-Key was already used for a different request. Use a new key for a new command.");
             default:
-                Log.IdempotencyKeyInFlight(logger, tenant);
+                Log.IdempotencyKeyInFlight(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), tenant);
                 return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request in progress",
                     detail: "A request with this Idempotency-Key is still being processed. Retry later to get its response.");
         }
@@ -314,14 +313,21 @@ internal static partial class CommandsEndpoints
 
     private static bool TryGetCaller(ClaimsPrincipal user, out string tenant, out string clientId)
     {
-        tenant = user.FindFirstValue(GatewayClaims.Tenant) ?? "";
-        clientId = user.FindFirstValue(GatewayClaims.ClientId) ?? "";
+        tenant = GatewayClaims.FirstValue(user, GatewayClaims.Tenant) ?? "";
+        clientId = GatewayClaims.FirstValue(user, GatewayClaims.ClientId) ?? "";
         return tenant.Length > 0 && clientId.Length > 0;
     }
 
     /// <summary><c>application/json</c>, optionally with <c>charset=utf-8</c>; anything else is refused with 415.</summary>
     internal static bool IsJsonContentType(string? contentType)
     {
+        // What clients send almost always, answered without parsing (the parser allocates per request).
+        if (string.Equals(contentType, "application/json", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(contentType, "application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
         if (!MediaTypeHeaderValue.TryParse(contentType, out var mediaType)
             || !mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
         {

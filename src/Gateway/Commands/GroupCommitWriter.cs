@@ -1,12 +1,15 @@
+using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using System.Threading.Channels;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Outbox;
+using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using Polly.Registry;
 
 namespace Messaging.Gateway.Commands;
 
@@ -47,14 +50,19 @@ public sealed class GroupCommitOptions
 /// transactions); a command id that already exists (a retried submission whose first commit went through)
 /// is skipped by <c>ON CONFLICT</c>. If the batch fails for a reason other than the connection, its
 /// submissions are written again one by one, so one bad row cannot fail the others.
+/// Each shared transaction runs through the <c>postgres</c> resilience pipeline once (transient failures retried
+/// for the whole batch, the breaker and timeouts as for any call): the submissions themselves do not each run the
+/// pipeline around their wait, which cost a dozen state machines, two timers and a linked token per accept.
 /// </summary>
 internal sealed partial class GroupCommitWriter(
     NpgsqlDataSource dataSource,
     OutboxSignal outboxSignal,
     IOptionsMonitor<GroupCommitOptions> options,
+    ResiliencePipelineProvider<string> pipelines,
     TimeProvider timeProvider,
     ILogger<GroupCommitWriter> logger) : BackgroundService
 {
+    private readonly ConcurrentBag<BatchStatement> _statements = [];
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private volatile bool _running;
 
@@ -134,13 +142,18 @@ internal sealed partial class GroupCommitWriter(
         }
     }
 
-    /// <summary>Writes <paramref name="batch"/> in one transaction and completes every submission of it. Visible for tests.</summary>
+    /// <summary>
+    /// Writes <paramref name="batch"/> in one transaction through the <c>postgres</c> pipeline and completes every
+    /// submission of it: with the outcome after the commit, or with the pipeline's exception (after its retries, an
+    /// open breaker, a timeout), which each caller handles as it handled its own pipeline's. Visible for tests.
+    /// </summary>
     internal async Task WriteBatchAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
     {
+        var postgres = pipelines.GetPipeline(DependencyNames.Postgres);
         try
         {
-            var outcomes = await WriteOnceAsync(batch, cancellationToken).ConfigureAwait(false);
-            Complete(batch, outcomes);
+            await postgres.ExecuteAsync(static (state, ct) => state.Writer.WriteLiveAsync(state.Batch, ct), (Writer: this, Batch: batch), cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (PostgresException ex) when (batch.Count > 1 && !ex.IsTransient)
         {
@@ -150,7 +163,8 @@ internal sealed partial class GroupCommitWriter(
             {
                 try
                 {
-                    Complete([pending], await WriteOnceAsync([pending], cancellationToken).ConfigureAwait(false));
+                    await postgres.ExecuteAsync(static (state, ct) => state.Writer.WriteLiveAsync([state.Pending], ct), (Writer: this, Pending: pending),
+                        cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception single) when (single is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
@@ -160,13 +174,41 @@ internal sealed partial class GroupCommitWriter(
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The connection or the commit failed: nothing of the batch is known to be committed. Each caller's
-            // postgres pipeline decides (a retry re-submits; a command id committed after all is then skipped).
+            // The connection or the commit failed (after the pipeline's retries), or the breaker is open: nothing of
+            // the batch is known to be committed. A later submission of a command whose commit went through after
+            // all is skipped by ON CONFLICT.
             foreach (var pending in batch)
             {
                 pending.Outcome.TrySetException(ex);
             }
         }
+    }
+
+    /// <summary>One attempt: the submissions whose callers still wait, in one transaction; completed after its commit.</summary>
+    private async ValueTask WriteLiveAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Pending> live = batch;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (batch[i].CancellationToken.IsCancellationRequested)
+            {
+                // A caller that gave up while an earlier attempt failed is not written at all.
+                live = batch.Where(p => !p.CancellationToken.IsCancellationRequested).ToList();
+                foreach (var gone in batch.Where(p => p.CancellationToken.IsCancellationRequested))
+                {
+                    gone.Outcome.TrySetCanceled(gone.CancellationToken);
+                }
+
+                break;
+            }
+        }
+
+        if (live.Count == 0)
+        {
+            return;
+        }
+
+        Complete(live, await WriteOnceAsync(live, cancellationToken).ConfigureAwait(false));
     }
 
     private void Complete(IReadOnlyList<Pending> batch, SubmitOutcome[] outcomes)
@@ -239,8 +281,15 @@ internal sealed partial class GroupCommitWriter(
 
         if (toInsert.Count > 0)
         {
-            await using var insert = InsertCommand(toInsert, connection, transaction);
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            // One statement object per batch in flight, reused: its typed parameters keep their resolved types and the
+            // SQL is parsed once (a new command per batch cost 17 parameters and their type lookups each time).
+            var statement = _statements.TryTake(out var pooled) ? pooled : new BatchStatement();
+            statement.Fill(toInsert, timeProvider.GetUtcNow());
+            statement.Command.Connection = connection;
+            statement.Command.Transaction = transaction;
+            await statement.Command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            statement.Release();
+            _statements.Add(statement); // after a failure the statement is dropped, not reused
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -250,49 +299,12 @@ internal sealed partial class GroupCommitWriter(
     /// <summary>
     /// One statement for every row of the batch: the commands rows (an id that exists already is skipped, with its
     /// idempotency record and outbox row: its first commit wrote them), the idempotency records and the outbox rows,
-    /// in submission order.
+    /// in submission order. Unnamed parameters ($1, $2, …): Npgsql sends the statement as it is instead of parsing and
+    /// rewriting it per batch.
     /// </summary>
-    private NpgsqlCommand InsertCommand(List<Pending> rows, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    private sealed class BatchStatement
     {
-        var count = rows.Count;
-        var ids = new Guid[count];
-        var tenants = new string[count];
-        var clients = new string[count];
-        var types = new string[count];
-        var payloads = new string[count];
-        var keys = new string?[count];
-        var deadlines = new DateTimeOffset[count];
-        var nows = new DateTimeOffset[count];
-        var hashes = new byte[]?[count];
-        var responses = new string?[count];
-        var expiries = new DateTimeOffset?[count];
-        var destinations = new string[count];
-        var messageTypes = new string[count];
-        var bodies = new string[count];
-        var headers = new string[count];
-        var notBefores = new DateTimeOffset[count];
-        for (var i = 0; i < count; i++)
-        {
-            var (command, row, message) = (rows[i].Command, rows[i].Row, rows[i].Message);
-            ids[i] = row.Id;
-            tenants[i] = row.Tenant;
-            clients[i] = row.ClientId;
-            types[i] = row.TypeName;
-            payloads[i] = row.Payload;
-            keys[i] = row.IdempotencyKey;
-            deadlines[i] = row.Deadline;
-            nows[i] = row.Now;
-            hashes[i] = command.Idempotency?.RequestHash;
-            responses[i] = command.Idempotency is null ? null : JsonSerializer.Serialize(rows[i].Response, CommandStore.StoredJson);
-            expiries[i] = command.Idempotency?.ExpiresAt;
-            destinations[i] = message.Destination;
-            messageTypes[i] = message.MessageType;
-            bodies[i] = message.Body;
-            headers[i] = JsonSerializer.Serialize(message.Headers);
-            notBefores[i] = message.NotBefore;
-        }
-
-        var insert = new NpgsqlCommand(
+        private const string Sql =
             """
             WITH input AS (
                 SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
@@ -315,31 +327,135 @@ internal sealed partial class GroupCommitWriter(
             SELECT id, destination, message_type, body::jsonb, headers::jsonb, not_before, $17, 'command' FROM input
             WHERE id IN (SELECT id FROM inserted)
             ORDER BY ord
-            """, connection, transaction);
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Uuid, ids));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, tenants));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, clients));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, types));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, payloads));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, keys));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, deadlines));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, nows));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Bytea, hashes));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, responses));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, expiries));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, destinations));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, messageTypes));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, bodies));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.Text, headers));
-        insert.Parameters.Add(Positional(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, notBefores));
-        insert.Parameters.Add(Positional(timeProvider.GetUtcNow()));
-        return insert;
+            """;
+
+        private readonly NpgsqlParameter<Guid[]> _ids = Positional<Guid[]>(NpgsqlDbType.Array | NpgsqlDbType.Uuid);
+        private readonly NpgsqlParameter<string[]> _tenants = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _clients = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _types = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _payloads = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string?[]> _keys = Positional<string?[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<DateTimeOffset[]> _deadlines = Positional<DateTimeOffset[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
+        private readonly NpgsqlParameter<DateTimeOffset[]> _nows = Positional<DateTimeOffset[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
+        private readonly NpgsqlParameter<byte[]?[]> _hashes = Positional<byte[]?[]>(NpgsqlDbType.Array | NpgsqlDbType.Bytea);
+        private readonly NpgsqlParameter<string?[]> _responses = Positional<string?[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<DateTimeOffset?[]> _expiries = Positional<DateTimeOffset?[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
+        private readonly NpgsqlParameter<string[]> _destinations = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _messageTypes = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _bodies = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _headers = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<DateTimeOffset[]> _notBefores = Positional<DateTimeOffset[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
+        private readonly NpgsqlParameter<DateTimeOffset> _createdAt = Positional<DateTimeOffset>(NpgsqlDbType.TimestampTz);
+
+        public BatchStatement()
+        {
+            Command = new NpgsqlCommand(Sql);
+            Command.Parameters.Add(_ids);
+            Command.Parameters.Add(_tenants);
+            Command.Parameters.Add(_clients);
+            Command.Parameters.Add(_types);
+            Command.Parameters.Add(_payloads);
+            Command.Parameters.Add(_keys);
+            Command.Parameters.Add(_deadlines);
+            Command.Parameters.Add(_nows);
+            Command.Parameters.Add(_hashes);
+            Command.Parameters.Add(_responses);
+            Command.Parameters.Add(_expiries);
+            Command.Parameters.Add(_destinations);
+            Command.Parameters.Add(_messageTypes);
+            Command.Parameters.Add(_bodies);
+            Command.Parameters.Add(_headers);
+            Command.Parameters.Add(_notBefores);
+            Command.Parameters.Add(_createdAt);
+        }
+
+        public NpgsqlCommand Command { get; }
+
+        /// <summary>Sets the parameters to the rows of <paramref name="rows"/>.</summary>
+        public void Fill(List<Pending> rows, DateTimeOffset createdAt)
+        {
+            var count = rows.Count;
+            var ids = new Guid[count];
+            var tenants = new string[count];
+            var clients = new string[count];
+            var types = new string[count];
+            var payloads = new string[count];
+            var keys = new string?[count];
+            var deadlines = new DateTimeOffset[count];
+            var nows = new DateTimeOffset[count];
+            var hashes = new byte[]?[count];
+            var responses = new string?[count];
+            var expiries = new DateTimeOffset?[count];
+            var destinations = new string[count];
+            var messageTypes = new string[count];
+            var bodies = new string[count];
+            var headers = new string[count];
+            var notBefores = new DateTimeOffset[count];
+            for (var i = 0; i < count; i++)
+            {
+                var (command, row, message) = (rows[i].Command, rows[i].Row, rows[i].Message);
+                ids[i] = row.Id;
+                tenants[i] = row.Tenant;
+                clients[i] = row.ClientId;
+                types[i] = row.TypeName;
+                payloads[i] = row.Payload;
+                keys[i] = row.IdempotencyKey;
+                deadlines[i] = row.Deadline;
+                nows[i] = row.Now;
+                hashes[i] = command.Idempotency?.RequestHash;
+                responses[i] = command.Idempotency is null ? null : JsonSerializer.Serialize(rows[i].Response, CommandStore.StoredJson);
+                expiries[i] = command.Idempotency?.ExpiresAt;
+                destinations[i] = message.Destination;
+                messageTypes[i] = message.MessageType;
+                bodies[i] = message.Body;
+                headers[i] = JsonSerializer.Serialize(message.Headers);
+                notBefores[i] = message.NotBefore;
+            }
+
+            _ids.TypedValue = ids;
+            _tenants.TypedValue = tenants;
+            _clients.TypedValue = clients;
+            _types.TypedValue = types;
+            _payloads.TypedValue = payloads;
+            _keys.TypedValue = keys;
+            _deadlines.TypedValue = deadlines;
+            _nows.TypedValue = nows;
+            _hashes.TypedValue = hashes;
+            _responses.TypedValue = responses;
+            _expiries.TypedValue = expiries;
+            _destinations.TypedValue = destinations;
+            _messageTypes.TypedValue = messageTypes;
+            _bodies.TypedValue = bodies;
+            _headers.TypedValue = headers;
+            _notBefores.TypedValue = notBefores;
+            _createdAt.TypedValue = createdAt;
+        }
+
+        /// <summary>Detaches the statement from its connection and lets go of the batch's rows before it is reused.</summary>
+        public void Release()
+        {
+            Command.Connection = null;
+            Command.Transaction = null;
+            _ids.TypedValue = null;
+            _tenants.TypedValue = null;
+            _clients.TypedValue = null;
+            _types.TypedValue = null;
+            _payloads.TypedValue = null;
+            _keys.TypedValue = null;
+            _deadlines.TypedValue = null;
+            _nows.TypedValue = null;
+            _hashes.TypedValue = null;
+            _responses.TypedValue = null;
+            _expiries.TypedValue = null;
+            _destinations.TypedValue = null;
+            _messageTypes.TypedValue = null;
+            _bodies.TypedValue = null;
+            _headers.TypedValue = null;
+            _notBefores.TypedValue = null;
+        }
+
+        private static NpgsqlParameter<T> Positional<T>(NpgsqlDbType type) => new() { NpgsqlDbType = type };
     }
-
-    // Unnamed parameters ($1, $2, …): Npgsql sends the statement as it is instead of parsing and rewriting it per batch.
-    private static NpgsqlParameter Positional(NpgsqlDbType type, object? value) => new() { NpgsqlDbType = type, Value = value };
-
-    private static NpgsqlParameter Positional(DateTimeOffset value) => new() { Value = value };
 
     /// <summary>A submission waiting for its batch, with what its rows need (built on the request's thread).</summary>
     internal sealed class Pending(NewCommand command, CommandRow row, OutboxMessage message, CancellationToken cancellationToken)

@@ -26,7 +26,7 @@ internal sealed class TenantRateLimitPolicy(DistributedRateLimits limits, IOptio
     public RateLimitPartition<string> GetPartition(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
-        var tenant = httpContext.User.FindFirst(GatewayClaims.Tenant)?.Value;
+        var tenant = GatewayClaims.FirstValue(httpContext.User, GatewayClaims.Tenant);
         if (string.IsNullOrEmpty(tenant))
         {
             return RateLimitPartition.GetNoLimiter(string.Empty);

@@ -3,11 +3,15 @@ using System.Text;
 using System.Text.Json;
 using Messaging.Contracts.Commands;
 using Messaging.Gateway.Commands;
+using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Pipelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Polly.CircuitBreaker;
+using Polly.Registry;
 
 namespace Messaging.Gateway.Tests.Commands;
 
@@ -90,6 +94,53 @@ public sealed class GroupCommitTests(CommandsApiFixture fixture) : IClassFixture
         await writer.WriteBatchAsync([retried], Ct);
 
         Assert.IsType<SubmitOutcome.Created>(await retried.Outcome.Task);
+        Assert.Equal(1, await fixture.CountAsync("commands", $"tenant = '{tenant}'"));
+        Assert.Equal(1, await fixture.CountAsync("outbox", $"headers->>'Messaging-Tenant' = '{tenant}'"));
+    }
+
+    [Fact]
+    public async Task WriteBatch_WhileThePostgresBreakerIsOpen_FailsEveryCallerAsUnavailableAndWritesNothing()
+    {
+        const string tenant = "tenant-group-breaker";
+        var writer = fixture.Services.GetRequiredService<GroupCommitWriter>();
+        var breakers = fixture.Services.GetRequiredService<BreakerRegistry>();
+        _ = fixture.Services.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline(DependencyNames.Postgres);
+        var first = GroupCommitWriter.Pending.Create(NewEmail(tenant, null), Ct);
+        var second = GroupCommitWriter.Pending.Create(NewEmail(tenant, "breaker-key"), Ct);
+
+        Assert.True(await breakers.IsolateAsync(DependencyNames.Postgres, Ct));
+        try
+        {
+            // The shared transaction runs through the postgres pipeline: its open breaker answers for every submission.
+            await writer.WriteBatchAsync([first, second], Ct);
+        }
+        finally
+        {
+            await breakers.ResetAsync(DependencyNames.Postgres, Ct);
+        }
+
+        var firstFailure = await Assert.ThrowsAnyAsync<BrokenCircuitException>(() => first.Outcome.Task);
+        var secondFailure = await Assert.ThrowsAnyAsync<BrokenCircuitException>(() => second.Outcome.Task);
+        Assert.True(CommandsEndpoints.IsDatabaseUnavailable(firstFailure));
+        Assert.True(CommandsEndpoints.IsDatabaseUnavailable(secondFailure));
+        Assert.Equal(0, await fixture.CountAsync("commands", $"tenant = '{tenant}'"));
+        Assert.Equal(0, await fixture.CountAsync("outbox", $"headers->>'Messaging-Tenant' = '{tenant}'"));
+    }
+
+    [Fact]
+    public async Task WriteBatch_WithACallerThatGaveUp_WritesOnlyTheOthers()
+    {
+        const string tenant = "tenant-group-gave-up";
+        var writer = fixture.Services.GetRequiredService<GroupCommitWriter>();
+        using var gaveUp = new CancellationTokenSource();
+        var waiting = GroupCommitWriter.Pending.Create(NewEmail(tenant, null), Ct);
+        var gone = GroupCommitWriter.Pending.Create(NewEmail(tenant, null), gaveUp.Token);
+        await gaveUp.CancelAsync();
+
+        await writer.WriteBatchAsync([waiting, gone], Ct);
+
+        Assert.IsType<SubmitOutcome.Created>(await waiting.Outcome.Task);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gone.Outcome.Task);
         Assert.Equal(1, await fixture.CountAsync("commands", $"tenant = '{tenant}'"));
         Assert.Equal(1, await fixture.CountAsync("outbox", $"headers->>'Messaging-Tenant' = '{tenant}'"));
     }

@@ -271,7 +271,7 @@ internal sealed partial class OutboxRelay(
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL enable_sort = off"));
         batch.BatchCommands.Add(Command(
             """
-            SELECT id, command_id, destination, message_type, body, headers, publish_attempts, kind,
+            SELECT id, command_id, destination, message_type, body::text, headers::text, publish_attempts, kind,
                    GREATEST(created_at, not_before)
             FROM outbox
             WHERE sent_at IS NULL AND not_before <= $1
@@ -284,14 +284,12 @@ internal sealed partial class OutboxRelay(
 
     private static async Task ReadClaimAsync(NpgsqlBatch batch, List<OutboxRow> rows, CancellationToken cancellationToken)
     {
-        // The claim is the batch's only statement that returns rows: the reader skips the others. Body and headers are read
-        // as the UTF-8 JSON text of the jsonb (Npgsql strips the binary format's version byte): they go into the envelope as
-        // they are, with no round trip through a UTF-16 string.
+        // The claim is the batch's only statement that returns rows: the reader skips the others.
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
-                reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<byte[]>(5), reader.GetInt32(6), reader.GetString(7) == "event", reader.GetFieldValue<DateTimeOffset>(8)));
+                reader.GetString(4), reader.GetString(5), reader.GetInt32(6), reader.GetString(7) == "event", reader.GetFieldValue<DateTimeOffset>(8)));
         }
     }
 
@@ -618,7 +616,7 @@ internal sealed partial class OutboxRelay(
 
     private readonly record struct CommandMessage(BasicProperties? Properties, int Start, int Length, Activity? Activity);
 
-    private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, byte[] Body, byte[] Headers, int PublishAttempts, bool IsEvent,
+    private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, string Body, string Headers, int PublishAttempts, bool IsEvent,
         DateTimeOffset DueAt);
 
     private static partial class Log

@@ -119,146 +119,95 @@ internal sealed partial class OutboxRelay(
         }
     }
 
-    /// <summary>
-    /// Passes on one connection: claim, publish, mark. While each claim finds a full batch (a backlog) and the whole batch
-    /// was published, the mark and commit of one batch and the claim of the next go to PostgreSQL in one round trip; the
-    /// passes end with a batch that was not full, a row that was not published, or the host stopping.
-    /// </summary>
-    /// <returns>What the last pass did.</returns>
+    /// <summary>One pass: claim, publish, mark. Visible for tests.</summary>
     internal async Task<RelayPassResult> RelayBatchAsync(OutboxRelayOptions current, CancellationToken cancellationToken)
     {
-        // Transactions are begun and committed in SQL rather than with NpgsqlTransaction, so that one commit and the next
-        // claim's BEGIN can share a batch. A pass that throws leaves its transaction open: disposing the connection rolls it
-        // back (Npgsql resets a pooled connection that is in a transaction), so its rows stay pending and are claimed again.
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<OutboxRow>(current.BatchSize);
-        await using (var claim = new NpgsqlBatch(connection))
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await ClaimAsync(connection, transaction, current.BatchSize, cancellationToken).ConfigureAwait(false);
+        if (rows.Count == 0)
         {
-            AddClaim(claim, timeProvider.GetUtcNow(), current.BatchSize);
-            await ReadClaimAsync(claim, rows, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return default;
         }
 
-        while (true)
+        await topology.EnsureDeclaredAsync(cancellationToken).ConfigureAwait(false);
+        var outcomes = new string?[rows.Count];
+        var events = PublishEventsAsync(rows, outcomes, current.PublishTimeout, cancellationToken);
+        await PublishCommandsAsync(rows, outcomes, current.PublishTimeout, cancellationToken).ConfigureAwait(false);
+        await events.ConfigureAwait(false);
+
+        var sent = new List<long>(rows.Count);
+        var sentCommands = new List<Guid>(rows.Count);
+        var failed = new List<(OutboxRow Row, string Error)>();
+        for (var i = 0; i < rows.Count; i++)
         {
-            if (rows.Count == 0)
+            if (outcomes[i] is null)
             {
-                await using var commit = new NpgsqlCommand("COMMIT", connection);
-                await commit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                return default;
+                sent.Add(rows[i].Id);
+                sentCommands.Add(rows[i].CommandId);
             }
-
-            if (rows.Count == current.BatchSize)
+            else
             {
-                // A full batch: there is probably more, so wake a concurrent pass that sleeps.
-                _backlog.Notify();
+                failed.Add((rows[i], outcomes[i]!));
             }
-
-            await topology.EnsureDeclaredAsync(cancellationToken).ConfigureAwait(false);
-            var outcomes = new string?[rows.Count];
-            var events = PublishEventsAsync(rows, outcomes, current.PublishTimeout, cancellationToken);
-            await PublishCommandsAsync(rows, outcomes, current.PublishTimeout, cancellationToken).ConfigureAwait(false);
-            await events.ConfigureAwait(false);
-
-            var sent = new List<long>(rows.Count);
-            var sentCommands = new List<Guid>(rows.Count);
-            var failed = new List<(OutboxRow Row, string Error)>();
-            for (var i = 0; i < rows.Count; i++)
-            {
-                if (outcomes[i] is null)
-                {
-                    sent.Add(rows[i].Id);
-                    sentCommands.Add(rows[i].CommandId);
-                }
-                else
-                {
-                    failed.Add((rows[i], outcomes[i]!));
-                }
-            }
-
-            if (sent.Count > 0)
-            {
-                crashPoints.Reached(CrashPoints.RelayAfterConfirm);
-            }
-
-            // Only a full batch published whole continues: after a failure the pass backs off, and a batch that was not
-            // full means the relay has caught up and waits for the next commit.
-            var claimNext = failed.Count == 0 && rows.Count == current.BatchSize && !cancellationToken.IsCancellationRequested;
-            var next = claimNext ? new List<OutboxRow>(current.BatchSize) : null;
-            var now = timeProvider.GetUtcNow();
-            await using (var finish = new NpgsqlBatch(connection))
-            {
-                if (sent.Count > 0)
-                {
-                    finish.BatchCommands.Add(Command(
-                        "UPDATE outbox SET sent_at = $1, publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY($2)",
-                        new NpgsqlParameter<DateTimeOffset> { TypedValue = now }, new NpgsqlParameter<long[]> { TypedValue = sent.ToArray() }));
-                    finish.BatchCommands.Add(Command(
-                        "UPDATE commands SET status = 'Dispatched', updated_at = $1 WHERE id = ANY($2) AND status = 'Accepted'",
-                        new NpgsqlParameter<DateTimeOffset> { TypedValue = now }, new NpgsqlParameter<Guid[]> { TypedValue = sentCommands.ToArray() }));
-                }
-
-                if (failed.Count > 0)
-                {
-                    // The rows stay pending; each is retried after its own growing pause so one bad row cannot hog passes.
-                    // One statement for all of them: when the broker is down, every row of the batch lands here.
-                    finish.BatchCommands.Add(Command(
-                        """
-                        UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = f.error, not_before = f.retry_at
-                        FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS f(id, error, retry_at)
-                        WHERE outbox.id = f.id
-                        """,
-                        new NpgsqlParameter<long[]> { TypedValue = failed.Select(f => f.Row.Id).ToArray() },
-                        new NpgsqlParameter<string[]> { TypedValue = failed.Select(f => f.Error).ToArray() },
-                        new NpgsqlParameter<DateTimeOffset[]> { TypedValue = failed.Select(f => now + Backoff(f.Row.PublishAttempts + 1, current.MaxBackoff)).ToArray() }));
-                }
-
-                finish.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-                if (next is null)
-                {
-                    await finish.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    // The next claim starts only after the commit: statements after a failed one are skipped, so a mark
-                    // that fails commits nothing and claims nothing.
-                    AddClaim(finish, now, current.BatchSize);
-                    await ReadClaimAsync(finish, next, cancellationToken).ConfigureAwait(false);
-                }
-            }
-
-            for (var i = 0; i < rows.Count; i++)
-            {
-                if (outcomes[i] is null)
-                {
-                    // Recorded once the row is committed as sent (confirm and commit are a few milliseconds apart).
-                    metrics.Published(rows[i].Destination, rows[i].IsEvent, rows[i].DueAt);
-                }
-            }
-
-            if (failed.Count > 0)
-            {
-                topology.Invalidate();
-                Log.PublishFailed(logger, failed.Count, failed[0].Error);
-            }
-
-            if (next is null)
-            {
-                return new RelayPassResult(rows.Count, sent.Count, failed.Count);
-            }
-
-            rows = next;
         }
+
+        if (sent.Count > 0)
+        {
+            crashPoints.Reached(CrashPoints.RelayAfterConfirm);
+        }
+
+        var now = timeProvider.GetUtcNow();
+        if (sent.Count > 0)
+        {
+            await using var markSent = new NpgsqlCommand(
+                """
+                UPDATE outbox SET sent_at = @now, publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY(@ids);
+                UPDATE commands SET status = 'Dispatched', updated_at = @now WHERE id = ANY(@commands) AND status = 'Accepted';
+                """, connection, transaction);
+            markSent.Parameters.AddWithValue("now", now);
+            markSent.Parameters.AddWithValue("ids", sent.ToArray());
+            markSent.Parameters.AddWithValue("commands", sentCommands.ToArray());
+            await markSent.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (failed.Count > 0)
+        {
+            // The rows stay pending; each is retried after its own growing pause so one bad row cannot hog passes.
+            // One statement for all of them: when the broker is down, every row of the batch lands here.
+            await using var markFailed = new NpgsqlCommand(
+                """
+                UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = f.error, not_before = f.retry_at
+                FROM unnest(@ids, @errors, @retry_ats) AS f(id, error, retry_at)
+                WHERE outbox.id = f.id
+                """, connection, transaction);
+            markFailed.Parameters.AddWithValue("ids", failed.Select(f => f.Row.Id).ToArray());
+            markFailed.Parameters.AddWithValue("errors", failed.Select(f => f.Error).ToArray());
+            markFailed.Parameters.AddWithValue("retry_ats", failed.Select(f => now + Backoff(f.Row.PublishAttempts + 1, current.MaxBackoff)).ToArray());
+            await markFailed.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (outcomes[i] is null)
+            {
+                // Recorded once the row is committed as sent (confirm and commit are a few milliseconds apart).
+                metrics.Published(rows[i].Destination, rows[i].IsEvent, rows[i].DueAt);
+            }
+        }
+
+        if (failed.Count > 0)
+        {
+            topology.Invalidate();
+            Log.PublishFailed(logger, failed.Count, failed[0].Error);
+        }
+
+        return new RelayPassResult(rows.Count, sent.Count, failed.Count);
     }
 
-    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
-    {
-        var command = new NpgsqlBatchCommand(sql);
-        command.Parameters.AddRange(parameters);
-        return command;
-    }
-
-    /// <summary>Adds the claim, in a transaction of its own, to <paramref name="batch"/>: its rows are the batch's only result.</summary>
-    private static void AddClaim(NpgsqlBatch batch, DateTimeOffset now, int batchSize)
+    private async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int batchSize, CancellationToken cancellationToken)
     {
         // Due order (not_before, id) is the order of the partial index outbox_pending, which holds unsent rows only:
         // the claim reads just the rows it takes. Ordered by id alone it walked the primary key past every row
@@ -266,31 +215,28 @@ internal sealed partial class OutboxRelay(
         // Sorting is switched off for the claim's transaction: without it, statistics that predate a backlog (the
         // outbox grew since the last analyse, as during a broker outage) make the planner read and sort every pending
         // row, body included (38 ms a pass with 20,000 pending, docs/benchmarks.md) instead of reading the index in order.
-        // The rows stay locked (FOR UPDATE) until the transaction that marks them commits, after their confirms.
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL enable_sort = off"));
-        batch.BatchCommands.Add(Command(
+        await using var claim = new NpgsqlCommand(
             """
+            SET LOCAL enable_sort = off;
             SELECT id, command_id, destination, message_type, body::text, headers::text, publish_attempts, kind,
                    GREATEST(created_at, not_before)
             FROM outbox
-            WHERE sent_at IS NULL AND not_before <= $1
+            WHERE sent_at IS NULL AND not_before <= @now
             ORDER BY not_before, id
-            LIMIT $2
+            LIMIT @limit
             FOR UPDATE SKIP LOCKED
-            """,
-            new NpgsqlParameter<DateTimeOffset> { TypedValue = now }, new NpgsqlParameter<int> { TypedValue = batchSize }));
-    }
-
-    private static async Task ReadClaimAsync(NpgsqlBatch batch, List<OutboxRow> rows, CancellationToken cancellationToken)
-    {
-        // The claim is the batch's only statement that returns rows: the reader skips the others.
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            """, connection, transaction);
+        claim.Parameters.AddWithValue("now", timeProvider.GetUtcNow());
+        claim.Parameters.AddWithValue("limit", batchSize);
+        var rows = new List<OutboxRow>();
+        await using var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
                 reader.GetString(4), reader.GetString(5), reader.GetInt32(6), reader.GetString(7) == "event", reader.GetFieldValue<DateTimeOffset>(8)));
         }
+
+        return rows;
     }
 
     /// <summary>

@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Collections.Concurrent;
-using System.Text;
 using System.Text.Json;
 using MassTransit;
 using MassTransit.Logging;
@@ -62,55 +60,41 @@ internal sealed class MassTransitEnvelope
     /// which it returns apart (it becomes the parent of the relay's span, whose id is sent instead).
     /// </summary>
     /// <exception cref="JsonException">The headers are not a JSON object of strings.</exception>
-    public static Dictionary<string, object?> ReadHeaders(string json, out string? traceParent, out string? traceState)
+    public static Dictionary<string, object?> ReadHeaders(ReadOnlySpan<byte> utf8Json, out string? traceParent, out string? traceState)
     {
         traceParent = null;
         traceState = null;
         var headers = new Dictionary<string, object?>(8, StringComparer.Ordinal);
-        var length = Encoding.UTF8.GetMaxByteCount(json.Length);
-        var rented = length > 1024 ? ArrayPool<byte>.Shared.Rent(length) : null;
-        try
+        var reader = new Utf8JsonReader(utf8Json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            Span<byte> utf8 = rented ?? stackalloc byte[1024];
-            utf8 = utf8[..Encoding.UTF8.GetBytes(json, utf8)];
-            var reader = new Utf8JsonReader(utf8);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                throw new JsonException("The headers are not a JSON object.");
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var name = reader.GetString()!;
-                if (!reader.Read() || reader.TokenType != JsonTokenType.String)
-                {
-                    throw new JsonException("A header is not a string.");
-                }
-
-                var value = reader.GetString();
-                if (name == Contracts.MessageHeaders.TraceParent)
-                {
-                    traceParent = value;
-                }
-                else if (name == Contracts.MessageHeaders.TraceState)
-                {
-                    traceState = value;
-                }
-                else
-                {
-                    headers[name] = value;
-                }
-            }
-
-            return headers;
+            throw new JsonException("The headers are not a JSON object.");
         }
-        finally
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (rented is not null)
+            var name = reader.GetString()!;
+            if (!reader.Read() || reader.TokenType != JsonTokenType.String)
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                throw new JsonException("A header is not a string.");
+            }
+
+            var value = reader.GetString();
+            if (name == Contracts.MessageHeaders.TraceParent)
+            {
+                traceParent = value;
+            }
+            else if (name == Contracts.MessageHeaders.TraceState)
+            {
+                traceState = value;
+            }
+            else
+            {
+                headers[name] = value;
             }
         }
+
+        return headers;
     }
 
     /// <summary>The AMQP properties MassTransit sets for a durable send of <paramref name="messageId"/>.</summary>
@@ -138,7 +122,7 @@ internal sealed class MassTransitEnvelope
     /// body as the message, <paramref name="headers"/> (already holding <c>MT-Activity-Id</c>, see
     /// <see cref="Properties"/>) as its headers.
     /// </summary>
-    public void Write(Utf8JsonWriter writer, Guid messageId, string messageType, string destination, string body,
+    public void Write(Utf8JsonWriter writer, Guid messageId, string messageType, string destination, ReadOnlySpan<byte> utf8Body,
         Dictionary<string, object?> headers, DateTime sentTime)
     {
         var types = MessageTypes[messageType];
@@ -156,8 +140,8 @@ internal sealed class MassTransitEnvelope
 
         writer.WriteEndArray();
         writer.WritePropertyName(MessageName);
-        // The body is the text of a jsonb column: valid JSON by construction.
-        writer.WriteRawValue(body, skipInputValidation: true);
+        // The body is the UTF-8 text of a jsonb column: valid JSON by construction.
+        writer.WriteRawValue(utf8Body, skipInputValidation: true);
         writer.WriteString(SentTimeName, sentTime);
         writer.WriteStartObject(HeadersName);
         foreach (var (name, value) in headers)

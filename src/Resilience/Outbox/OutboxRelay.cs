@@ -218,7 +218,7 @@ internal sealed partial class OutboxRelay(
         await using var claim = new NpgsqlCommand(
             """
             SET LOCAL enable_sort = off;
-            SELECT id, command_id, destination, message_type, body::text, headers::text, publish_attempts, kind,
+            SELECT id, command_id, destination, message_type, body, headers, publish_attempts, kind,
                    GREATEST(created_at, not_before)
             FROM outbox
             WHERE sent_at IS NULL AND not_before <= @now
@@ -229,11 +229,13 @@ internal sealed partial class OutboxRelay(
         claim.Parameters.AddWithValue("now", timeProvider.GetUtcNow());
         claim.Parameters.AddWithValue("limit", batchSize);
         var rows = new List<OutboxRow>();
+        // Body and headers are read as the UTF-8 JSON text of the jsonb (Npgsql strips the binary format's version byte):
+        // they go into the envelope as they are, with no round trip through a UTF-16 string.
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
-                reader.GetString(4), reader.GetString(5), reader.GetInt32(6), reader.GetString(7) == "event", reader.GetFieldValue<DateTimeOffset>(8)));
+                reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<byte[]>(5), reader.GetInt32(6), reader.GetString(7) == "event", reader.GetFieldValue<DateTimeOffset>(8)));
         }
 
         return rows;
@@ -562,7 +564,7 @@ internal sealed partial class OutboxRelay(
 
     private readonly record struct CommandMessage(BasicProperties? Properties, int Start, int Length, Activity? Activity);
 
-    private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, string Body, string Headers, int PublishAttempts, bool IsEvent,
+    private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, byte[] Body, byte[] Headers, int PublishAttempts, bool IsEvent,
         DateTimeOffset DueAt);
 
     private static partial class Log

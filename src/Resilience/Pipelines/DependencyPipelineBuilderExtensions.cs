@@ -9,8 +9,8 @@ namespace Messaging.Resilience.Pipelines;
 /// <summary>
 /// Adds a dependency's strategies to a Polly pipeline, outermost first: total timeout (which also counts
 /// the call into the retry budget) → retry (which also counts calls the open breaker rejected) (backoff with jitter, <c>Retry-After</c>, budget, deadline) →
-/// circuit breaker (failure ratio and slow calls) → slow-call detection → attempt timeout. Both timeouts
-/// are bounded by the deadline the execution carries (<see cref="Deadline.PropertyKey"/>).
+/// circuit breaker (failure ratio and slow calls) → attempt timeout with slow-call detection (one layer of
+/// ours). Both timeouts are bounded by the deadline the execution carries (<see cref="Deadline.PropertyKey"/>).
 /// </summary>
 public static class DependencyPipelineBuilderExtensions
 {
@@ -23,14 +23,7 @@ public static class DependencyPipelineBuilderExtensions
         builder.AddTimeout(TotalTimeout(dependency));
         builder.AddRetry(Retry(new RetryStrategyOptions<TResult>(), dependency));
         builder.AddCircuitBreaker(Breaker(new CircuitBreakerStrategyOptions<TResult>(), dependency));
-        if (dependency.Options.Breaker.SlowCallThreshold is { } slowCallThreshold)
-        {
-            // No layer at all when slow calls are not counted (the pipeline is rebuilt on reload).
-            builder.AddStrategy(_ => new SlowCallDetectionStrategy(dependency.Name, slowCallThreshold, dependency.TimeProvider, dependency.Metrics),
-                new SlowCallDetectionOptions());
-        }
-
-        builder.AddTimeout(Timeout(dependency, dependency.Options.AttemptTimeout, "attempt"));
+        builder.AddStrategy(context => AttemptTimeout(dependency, context), new AttemptTimeoutOptions());
         return builder;
     }
 
@@ -42,14 +35,7 @@ public static class DependencyPipelineBuilderExtensions
         builder.AddTimeout(TotalTimeout(dependency));
         builder.AddRetry(Retry(new RetryStrategyOptions(), dependency));
         builder.AddCircuitBreaker(Breaker(new CircuitBreakerStrategyOptions(), dependency));
-        if (dependency.Options.Breaker.SlowCallThreshold is { } slowCallThreshold)
-        {
-            // No layer at all when slow calls are not counted (the pipeline is rebuilt on reload).
-            builder.AddStrategy(_ => new SlowCallDetectionStrategy(dependency.Name, slowCallThreshold, dependency.TimeProvider, dependency.Metrics),
-                new SlowCallDetectionOptions());
-        }
-
-        builder.AddTimeout(Timeout(dependency, dependency.Options.AttemptTimeout, "attempt"));
+        builder.AddStrategy(context => AttemptTimeout(dependency, context), new AttemptTimeoutOptions());
         return builder;
     }
 
@@ -70,7 +56,7 @@ public static class DependencyPipelineBuilderExtensions
     // reading serves both the budget's window and the deadline.
     private static TimeoutStrategyOptions TotalTimeout(DependencyPipelineContext dependency)
     {
-        var options = Timeout(dependency, dependency.Options.TotalTimeout, "total");
+        var options = Timeout(dependency, dependency.Options.TotalTimeout);
         var limit = dependency.Options.TotalTimeout;
         options.TimeoutGenerator = args =>
         {
@@ -81,16 +67,15 @@ public static class DependencyPipelineBuilderExtensions
         return options;
     }
 
-    private static TimeoutStrategyOptions Timeout(DependencyPipelineContext dependency, TimeSpan limit, string kind) => new()
+    private static TimeoutStrategyOptions Timeout(DependencyPipelineContext dependency, TimeSpan limit) => new()
     {
-        Name = kind == "total" ? "TotalTimeout" : "AttemptTimeout",
+        Name = "TotalTimeout",
         Timeout = limit,
-        TimeoutGenerator = args => ValueTask.FromResult(Deadline.Bound(args.Context, limit, dependency.TimeProvider)),
         OnTimeout = _ =>
         {
             dependency.Metrics.Timeouts.Add(1,
                 new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency.Name),
-                new KeyValuePair<string, object?>("messaging.resilience.timeout.kind", kind));
+                new KeyValuePair<string, object?>("messaging.resilience.timeout.kind", "total"));
             return ValueTask.CompletedTask;
         },
     };
@@ -161,7 +146,7 @@ public static class DependencyPipelineBuilderExtensions
         options.ShouldHandle = args =>
         {
             // Taken after every attempt, whatever its outcome, so a mark never outlives its attempt.
-            var slow = countsSlowCalls && SlowCallDetectionStrategy.TakeSlow(args.Context);
+            var slow = countsSlowCalls && AttemptTimeoutStrategy.TakeSlow(args.Context);
             bool failed;
             if (args.Outcome.Exception is not { } exception)
             {
@@ -190,8 +175,14 @@ public static class DependencyPipelineBuilderExtensions
     private static CircuitBreakerStrategyOptions Breaker(CircuitBreakerStrategyOptions options, DependencyPipelineContext dependency) =>
         Breaker<CircuitBreakerStrategyOptions, object>(options, dependency);
 
-    private sealed class SlowCallDetectionOptions : ResilienceStrategyOptions
+    // One layer for the attempt timeout and slow-call detection (the threshold is read when the pipeline
+    // is built, and it is rebuilt on reload); see AttemptTimeoutStrategy.
+    private static AttemptTimeoutStrategy AttemptTimeout(DependencyPipelineContext dependency, StrategyBuilderContext context) =>
+        new(dependency.Name, dependency.Options.AttemptTimeout, dependency.Options.Breaker.SlowCallThreshold,
+            dependency.TimeProvider, dependency.Metrics, context.Telemetry);
+
+    private sealed class AttemptTimeoutOptions : ResilienceStrategyOptions
     {
-        public SlowCallDetectionOptions() => Name = "SlowCallDetection";
+        public AttemptTimeoutOptions() => Name = AttemptTimeoutStrategy.Name;
     }
 }

@@ -1,9 +1,7 @@
 using System.Security.Claims;
 using Messaging.Gateway.Clients;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.Tokens;
 
 namespace Messaging.Gateway.Auth;
 
@@ -11,7 +9,7 @@ namespace Messaging.Gateway.Auth;
 internal static class AuthServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds JWT bearer authentication (problem+json 401/403), the <c>commands</c> and <c>admin</c> policies,
+    /// Adds bearer authentication with the gateway's JWTs (<see cref="BearerTokenHandler"/>, problem+json 401/403), the <c>commands</c> and <c>admin</c> policies,
     /// <see cref="AuthOptions"/> validated at start, the client store and the token endpoint's handler.
     /// Needs the <c>NpgsqlDataSource</c> from <c>AddMessagingPostgres()</c>.
     /// </summary>
@@ -36,32 +34,15 @@ internal static class AuthServiceCollectionExtensions
         builder.AddGatewayClients();
         builder.Services.AddSingleton<ClientCredentialsTokenHandler>();
 
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
-        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptionsMonitor<AuthOptions>, SigningKeyRing, ValidatedTokenCache, TimeProvider>((jwt, auth, keys, tokens, time) =>
-            {
-                jwt.MapInboundClaims = false;
-                // Full validation for a token not seen before, then only its lifetime (and the keys) per request: see ValidatedTokenCache.
-                jwt.TokenHandlers.Clear();
-                jwt.TokenHandlers.Add(tokens);
-                // Nothing reads the raw token back from the authentication properties (GetTokenAsync): not saving it
-                // spares a dictionary per request and keeps the bearer token out of the request's state.
-                jwt.SaveToken = false;
-                jwt.TimeProvider = time;
-                jwt.Events = BearerProblemEvents.Create();
-                jwt.TokenValidationParameters = new TokenValidationParameters
-                {
-                    ValidIssuer = GatewayClaims.Issuer,
-                    ValidAudience = GatewayClaims.Audience,
-                    ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
-                    IssuerSigningKeyResolver = (_, _, _, _) => keys.Current,
-                    // IdentityModel reads the system clock unless told otherwise (its TimeProvider is not public).
-                    LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires, time, auth.CurrentValue.ClockSkew),
-                    ClockSkew = auth.CurrentValue.ClockSkew,
-                    NameClaimType = GatewayClaims.ClientId,
-                    RequireExpirationTime = true,
-                };
-            });
+        // Our own bearer scheme over the token cache (BearerTokenHandler): what JwtBearerHandler decided, without its
+        // per-request option copies, event contexts and logger.
+        builder.Services.AddSingleton<BearerTokenValidator>();
+        builder.Services.AddTransient<BearerTokenHandler>();
+        builder.Services.AddAuthentication(options =>
+        {
+            options.DefaultScheme = BearerTokenHandler.SchemeName;
+            options.AddScheme<BearerTokenHandler>(BearerTokenHandler.SchemeName, displayName: null);
+        });
 
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(GatewayClaims.CommandsScope, p => p.RequireAuthenticatedUser().RequireAssertion(c => HasScope(c.User, GatewayClaims.CommandsScope)))

@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Messaging.Gateway.Auth;
 
 /// <summary>
-/// Turns bearer challenges (401) and forbids (403) into problem+json responses. The body is the same
+/// The bearer scheme's challenges (401) and forbids (403) as problem+json responses. The body is the same
 /// whatever made a token unacceptable (missing, expired, bad signature, malformed): the reason is never told.
 /// </summary>
 internal static class BearerProblemEvents
@@ -13,37 +12,35 @@ internal static class BearerProblemEvents
     /// <summary>The realm in <c>WWW-Authenticate</c>.</summary>
     public const string Realm = "messaging";
 
-    public static JwtBearerEvents Create() => new()
+    /// <summary>
+    /// 401 with <c>WWW-Authenticate: Bearer realm="messaging"</c>, plus <c>error="invalid_token"</c> when the request
+    /// carried a token that was refused (RFC 6750 3.1: no error code when it carried none).
+    /// </summary>
+    public static Task ChallengeAsync(HttpContext httpContext, bool tokenRefused)
     {
-        OnChallenge = ChallengeAsync,
-        OnForbidden = ForbiddenAsync,
-    };
-
-    private static Task ChallengeAsync(JwtBearerChallengeContext context)
-    {
-        // Replaces the default challenge, whose error_description says why the token failed.
-        context.HandleResponse();
-        if (context.Response.HasStarted)
+        ArgumentNullException.ThrowIfNull(httpContext);
+        if (httpContext.Response.HasStarted)
         {
             return Task.CompletedTask;
         }
 
-        // RFC 6750 3.1: no error code when the request carried no token.
-        context.Response.Headers.WWWAuthenticate = context.AuthenticateFailure is null
-            ? $"Bearer realm=\"{Realm}\""
-            : $"Bearer realm=\"{Realm}\", error=\"invalid_token\"";
-        return WriteProblemAsync(context.HttpContext, StatusCodes.Status401Unauthorized);
+        httpContext.Response.Headers.WWWAuthenticate = tokenRefused
+            ? $"Bearer realm=\"{Realm}\", error=\"invalid_token\""
+            : $"Bearer realm=\"{Realm}\"";
+        return WriteProblemAsync(httpContext, StatusCodes.Status401Unauthorized);
     }
 
-    private static Task ForbiddenAsync(ForbiddenContext context)
+    /// <summary>403 with <c>WWW-Authenticate: Bearer realm="messaging", error="insufficient_scope"</c>.</summary>
+    public static Task ForbiddenAsync(HttpContext httpContext)
     {
-        if (context.Response.HasStarted)
+        ArgumentNullException.ThrowIfNull(httpContext);
+        if (httpContext.Response.HasStarted)
         {
             return Task.CompletedTask;
         }
 
-        context.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{Realm}\", error=\"insufficient_scope\"";
-        return WriteProblemAsync(context.HttpContext, StatusCodes.Status403Forbidden);
+        httpContext.Response.Headers.WWWAuthenticate = $"Bearer realm=\"{Realm}\", error=\"insufficient_scope\"";
+        return WriteProblemAsync(httpContext, StatusCodes.Status403Forbidden);
     }
 
     private static Task WriteProblemAsync(HttpContext httpContext, int status)

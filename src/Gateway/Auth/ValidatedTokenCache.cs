@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Claims;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -31,12 +32,31 @@ internal sealed class ValidatedTokenCache(SigningKeyRing keys, TimeProvider time
     /// <summary>Tokens remembered now (for tests).</summary>
     internal int Count => _entries.Count;
 
+    /// <summary>
+    /// A remembered token's own copy of its claims, when <paramref name="token"/> (the exact characters) was fully
+    /// validated under the current keys and is within its lifetime now; otherwise <see langword="false"/> and the caller
+    /// takes the full validation (<see cref="ValidateTokenAsync(string, TokenValidationParameters)"/>), which also drops a
+    /// stale entry. The same checks as a hit there, without the result object and its task.
+    /// </summary>
+    public bool TryGetValidated(ReadOnlySpan<char> token, [NotNullWhen(true)] out ClaimsIdentity? identity)
+    {
+        // Looked up by the characters (the ordinal comparer supports it): no string is made for a hit.
+        if (_entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(token, out var entry) && IsUsable(entry, keys.Current))
+        {
+            identity = entry.Identity.Clone();
+            return true;
+        }
+
+        identity = null;
+        return false;
+    }
+
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
         var keySet = keys.Current;
         if (token is not null && _entries.TryGetValue(token, out var entry))
         {
-            if (ReferenceEquals(entry.Keys, keySet) && IsWithinLifetime(entry.Token.ValidFrom, entry.Token.ValidTo))
+            if (IsUsable(entry, keySet))
             {
                 return new TokenValidationResult
                 {
@@ -60,6 +80,9 @@ internal sealed class ValidatedTokenCache(SigningKeyRing keys, TimeProvider time
 
         return result;
     }
+
+    private bool IsUsable(Entry entry, IReadOnlyList<SymmetricSecurityKey> keySet) =>
+        ReferenceEquals(entry.Keys, keySet) && IsWithinLifetime(entry.Token.ValidFrom, entry.Token.ValidTo);
 
     /// <summary>The same rule as the full validation's lifetime validator (<c>AuthServiceCollectionExtensions</c>).</summary>
     internal bool IsWithinLifetime(DateTime notBefore, DateTime expires) =>

@@ -105,6 +105,53 @@ public sealed class ValidatedTokenCacheTests
         Assert.Equal(0, _cache.Count);
     }
 
+    [Fact]
+    public async Task TryGetValidated_ARememberedTokenFromItsCharacters_GivesItsOwnIdentity()
+    {
+        var token = Issue();
+        Assert.True((await _cache.ValidateTokenAsync(token, Parameters())).IsValid);
+        var header = "Bearer " + token + " ";
+
+        var first = _cache.TryGetValidated(header.AsSpan(7, token.Length), out var identity);
+        var second = _cache.TryGetValidated(token, out var other);
+
+        Assert.True(first);
+        Assert.True(second);
+        Assert.NotSame(identity, other);
+        Assert.Equal("acme", identity!.FindFirst(GatewayClaims.Tenant)?.Value);
+        Assert.Equal("client-1", identity.Name);
+    }
+
+    [Fact]
+    public async Task TryGetValidated_ATokenNotSeenOrATamperedCopy_IsNotFound()
+    {
+        var token = Issue();
+        Assert.False(_cache.TryGetValidated(token, out _));
+        Assert.True((await _cache.ValidateTokenAsync(token, Parameters())).IsValid);
+
+        var tampered = token[..^1] + (token[^1] == 'A' ? 'B' : 'A');
+
+        Assert.False(_cache.TryGetValidated(tampered, out var identity));
+        Assert.Null(identity);
+    }
+
+    [Fact]
+    public async Task TryGetValidated_AfterExpiryOrAfterItsKeyIsRemoved_IsNotFound()
+    {
+        var expiring = Issue();
+        Assert.True((await _cache.ValidateTokenAsync(expiring, Parameters())).IsValid);
+        _time.Advance(_auth.CurrentValue.TokenLifetime + _auth.CurrentValue.ClockSkew + TimeSpan.FromSeconds(1));
+        var rotated = Issue();
+        Assert.True((await _cache.ValidateTokenAsync(rotated, Parameters())).IsValid);
+
+        var expiredFound = _cache.TryGetValidated(expiring, out _);
+        _auth.Value = new AuthOptions { SigningKeys = [SecondKey] };
+        var rotatedFound = _cache.TryGetValidated(rotated, out _);
+
+        Assert.False(expiredFound);
+        Assert.False(rotatedFound);
+    }
+
     private string Issue() => _issuer.Issue("client-1", "acme", ["commands"]).Token;
 
     // The same rules as AddGatewayAuth's.

@@ -59,11 +59,16 @@ internal sealed partial class OutboxRelay(
     private const string NotPublished = "not published";
 
     // Batches whose publishes all answered, waiting to be marked (sent or released).
+    private readonly OutboxSignal _backlog = new();
     private readonly Channel<RelayBatch> _answered = Channel.CreateUnbounded<RelayBatch>(new UnboundedChannelOptions { SingleReader = true });
     private MassTransitEnvelope? _envelope;
 
     // Consecutive batches in which nothing reached the broker (it or the connection failed): the claims back off.
     private int _brokerFailures;
+
+    // Claims running now, and claims started so far (to tell whether a claim overlapped another).
+    private int _claiming;
+    private long _claimsStarted;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -74,26 +79,35 @@ internal sealed partial class OutboxRelay(
 
         await Task.Yield();
         var marks = MarkAnsweredAsync(stoppingToken);
-        var inFlight = new List<Task>();
         using var window = new SemaphoreSlim(options.CurrentValue.MaxInFlight);
-        try
+        // Concurrent claims overlap one claim's round trip with another's. Only the first wakes on commits: the others join
+        // when a claim found as many rows as it asked for (a backlog), so that at lower rates the commits that arrive
+        // during a claim still share the next one.
+        var claimers = new Task<List<Task>>[options.CurrentValue.Concurrency];
+        var leastShare = options.CurrentValue.MaxInFlight / (2 * claimers.Length);
+        for (var i = 0; i < claimers.Length; i++)
         {
-            await ClaimAndPublishAsync(window, inFlight, stoppingToken).ConfigureAwait(false);
+            claimers[i] = ClaimAndPublishAsync(window, leastShare, i == 0 ? signal : _backlog, stoppingToken);
         }
-        finally
+
+        // Stopping: no new claims. Publishes in flight end with their confirms (or their timeout), and what they
+        // answered is marked before the relay stops; anything left unmarked is published again after its lease.
+        foreach (var claimer in claimers)
         {
-            // Stopping: no new claims. Publishes in flight end with their confirms (or their timeout), and what they
-            // answered is marked before the relay stops; anything left unmarked is published again after its lease.
-            await Task.WhenAll(inFlight).ConfigureAwait(false);
-            _answered.Writer.TryComplete();
-            await marks.ConfigureAwait(false);
+            await Task.WhenAll(await claimer.ConfigureAwait(false)).ConfigureAwait(false);
         }
+
+        _answered.Writer.TryComplete();
+        await marks.ConfigureAwait(false);
     }
 
     // Claims as many rows as publishes may start (up to a batch), publishes them without waiting for their confirms, and
     // goes on claiming as confirms free the window: the broker sees a steady stream, as B2's does (docs/benchmarks.md).
-    private async Task ClaimAndPublishAsync(SemaphoreSlim window, List<Task> inFlight, CancellationToken stoppingToken)
+    // Returns the publishes still in flight when it stopped.
+    private async Task<List<Task>> ClaimAndPublishAsync(SemaphoreSlim window, int leastShare, OutboxSignal wakeUp, CancellationToken stoppingToken)
     {
+        await Task.Yield();
+        var inFlight = new List<Task>();
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -105,14 +119,34 @@ internal sealed partial class OutboxRelay(
                     await Task.Delay(Backoff(brokerFailures, current.MaxBackoff), timeProvider, stoppingToken).ConfigureAwait(false);
                 }
 
-                await window.WaitAsync(stoppingToken).ConfigureAwait(false);
-                var slots = 1;
+                // At least a share of the window (so that a backlog is claimed in batches worth a round trip, not a few rows
+                // at a time); then whatever else is free, up to a batch. Free places are there at once unless the window is
+                // full, i.e. in a backlog. The claims' shares together leave half of the window, so they never starve.
+                var least = Math.Max(1, Math.Min(current.BatchSize, leastShare));
+                var slots = 0;
+                try
+                {
+                    for (; slots < least; slots++)
+                    {
+                        await window.WaitAsync(stoppingToken).ConfigureAwait(false);
+                    }
+                }
+                catch when (slots > 0)
+                {
+                    window.Release(slots);
+                    throw;
+                }
+
                 while (slots < current.BatchSize && window.Wait(0, CancellationToken.None))
                 {
                     slots++;
                 }
 
                 List<OutboxRow> rows;
+                // A claim that overlapped another can come back short because the other leased the rows it reached for
+                // first: that is no sign that the relay caught up.
+                var overlapped = Interlocked.Increment(ref _claiming) > 1;
+                var started = Interlocked.Increment(ref _claimsStarted);
                 try
                 {
                     rows = await ClaimAsync(slots, current, stoppingToken).ConfigureAwait(false);
@@ -121,6 +155,11 @@ internal sealed partial class OutboxRelay(
                 {
                     window.Release(slots);
                     throw;
+                }
+                finally
+                {
+                    overlapped |= Volatile.Read(ref _claimsStarted) != started;
+                    Interlocked.Decrement(ref _claiming);
                 }
 
                 failures = 0;
@@ -135,10 +174,15 @@ internal sealed partial class OutboxRelay(
                     inFlight.Add(PublishAndQueueAsync(rows, window, current));
                 }
 
-                if (rows.Count < slots)
+                if (rows.Count == 0 || (rows.Count < slots && !overlapped))
                 {
-                    // Caught up: sleep until a local commit signals or the poll interval passes.
-                    await signal.WaitAsync(current.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                    // Caught up: sleep until a local commit (or a backlog) signals or the poll interval passes.
+                    await wakeUp.WaitAsync(current.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    // As many rows as asked for: there is more, so wake a concurrent claim that sleeps.
+                    _backlog.Notify();
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -162,6 +206,8 @@ internal sealed partial class OutboxRelay(
                 }
             }
         }
+
+        return inFlight;
     }
 
     private async Task PublishAndQueueAsync(List<OutboxRow> rows, SemaphoreSlim window, OutboxRelayOptions current)
@@ -392,7 +438,8 @@ internal sealed partial class OutboxRelay(
         // PostgreSQL keeps microseconds: the lease is kept as stored, so that releasing a row can compare it.
         var lease = now + current.LeaseDuration;
         lease = lease.AddTicks(-(lease.Ticks % 10));
-        await using var claim = dataSource.CreateCommand(
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var claim = new NpgsqlCommand(
             """
             SET LOCAL enable_sort = off;
             SET LOCAL synchronous_commit = off;
@@ -405,10 +452,13 @@ internal sealed partial class OutboxRelay(
             WHERE o.id = available.id
             RETURNING o.id, o.command_id, o.destination, o.message_type, o.body, o.headers, o.publish_attempts, o.kind,
                       GREATEST(o.created_at, o.not_before)
-            """);
+            """, connection);
         claim.Parameters.AddWithValue("now", now);
         claim.Parameters.AddWithValue("lease", lease);
         claim.Parameters.AddWithValue("limit", limit);
+        // Prepared once per pooled connection (Npgsql keeps it): planning was a third of a claim. The plan cannot turn to
+        // a sort: sorting is off whenever the claim is planned.
+        await claim.PrepareAsync(cancellationToken).ConfigureAwait(false);
         var rows = new List<OutboxRow>(limit);
         // Body and headers are read as the UTF-8 JSON text of the jsonb (Npgsql strips the binary format's version byte):
         // they go into the envelope as they are, with no round trip through a UTF-16 string.

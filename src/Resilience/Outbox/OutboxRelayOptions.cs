@@ -34,6 +34,14 @@ public sealed class OutboxRelayOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// Claims run at once by this process's relay (read at start): one claim's round trip overlaps another's, while the
+    /// publishes of earlier claims await their confirms. Leased rows are never claimed twice.
+    /// </summary>
+    /// <value>The default value is 2.</value>
+    [Range(1, 16)]
+    public int Concurrency { get; set; } = 2;
+
     /// <summary>How often the relay looks for rows written by other processes (or due delayed retries).</summary>
     /// <value>The default value is 1 second.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]

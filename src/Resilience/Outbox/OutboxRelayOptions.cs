@@ -30,9 +30,12 @@ public sealed class OutboxRelayOptions : IValidatableObject
     /// this long) leaves its rows to any relay once their lease expires; the workers' inbox absorbs a duplicate. At least
     /// twice <see cref="PublishTimeout"/>.
     /// </summary>
-    /// <value>The default value is 1 minute.</value>
+    /// <remarks>
+    /// Also how long rows that a crashed relay had claimed but not marked wait before any relay publishes them.
+    /// </remarks>
+    /// <value>The default value is 30 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Claims run at once by this process's relay (read at start): one claim's round trip overlaps another's, while the

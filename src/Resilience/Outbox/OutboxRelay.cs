@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Threading.Channels;
 using MassTransit;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.FaultInjection;
@@ -23,14 +22,11 @@ using PublishException = RabbitMQ.Client.Exceptions.PublishException;
 namespace Messaging.Resilience.Outbox;
 
 /// <summary>
-/// Delivers committed outbox rows to RabbitMQ. Rows are leased, not locked: a claim commits
-/// <c>claimed_until</c> (now + <see cref="OutboxRelayOptions.LeaseDuration"/>) on due, unsent rows that no other relay
-/// holds (<c>FOR UPDATE SKIP LOCKED</c> for the instant of the claim), so several relays share the work without
-/// publishing a row twice in the normal case. The relay keeps up to <see cref="OutboxRelayOptions.MaxInFlight"/> messages
-/// published and awaiting their confirms, claims the next rows as confirms arrive, and marks rows sent in batches, each
-/// only after its confirm. A failed publish releases its row with a growing <c>not_before</c>. A crash (or a stall past the
-/// lease) leaves the rows to any relay once their lease expires: the workers' inbox absorbs that duplicate, as it does
-/// for a crash between a confirm and the mark. Commands go out on the relay's own RabbitMQ channel
+/// Delivers committed outbox rows to RabbitMQ. Each pass claims due rows with
+/// <c>FOR UPDATE SKIP LOCKED</c> (so several relays share the work without publishing a row twice in
+/// the normal case), publishes them with publisher confirms, and marks a row sent only after its confirm, in
+/// the same transaction that held the claim. A crash between the confirm and the commit publishes the row again
+/// later: the workers' inbox absorbs that duplicate. Commands go out on the relay's own RabbitMQ channel
 /// (<see cref="RelayChannel"/>) with the mandatory flag, as the message MassTransit would have sent
 /// (<see cref="MassTransitEnvelope"/>), without deserialising their bodies; events (rare: a command's fallback)
 /// are published through MassTransit, which declares the exchanges of their types.
@@ -58,17 +54,8 @@ internal sealed partial class OutboxRelay(
     // A command row's outcome before its publish answered (replaced by null, sent, or by the reason it was not).
     private const string NotPublished = "not published";
 
-    // Batches whose publishes all answered, waiting to be marked (sent or released).
     private readonly OutboxSignal _backlog = new();
-    private readonly Channel<RelayBatch> _answered = Channel.CreateUnbounded<RelayBatch>(new UnboundedChannelOptions { SingleReader = true });
     private MassTransitEnvelope? _envelope;
-
-    // Consecutive batches in which nothing reached the broker (it or the connection failed): the claims back off.
-    private int _brokerFailures;
-
-    // Claims running now, and claims started so far (to tell whether a claim overlapped another).
-    private int _claiming;
-    private long _claimsStarted;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -77,111 +64,41 @@ internal sealed partial class OutboxRelay(
             return;
         }
 
-        await Task.Yield();
-        var marks = MarkAnsweredAsync(stoppingToken);
-        using var window = new SemaphoreSlim(options.CurrentValue.MaxInFlight);
-        // Concurrent claims overlap one claim's round trip with another's. Only the first wakes on commits: the others join
-        // when a claim found as many rows as it asked for (a backlog), so that at lower rates the commits that arrive
-        // during a claim still share the next one.
-        var claimers = new Task<List<Task>>[options.CurrentValue.Concurrency];
-        var leastShare = options.CurrentValue.MaxInFlight / (2 * claimers.Length);
-        for (var i = 0; i < claimers.Length; i++)
+        // Concurrent passes overlap one pass's database work with another's publishes; SKIP LOCKED keeps them apart.
+        // Only the first wakes on commits: the others join when a pass found a full batch (a backlog), so that at
+        // lower rates the commits that arrive during a pass still share the next one instead of a pass each.
+        var passes = new Task[options.CurrentValue.Concurrency];
+        for (var i = 0; i < passes.Length; i++)
         {
-            claimers[i] = ClaimAndPublishAsync(window, leastShare, i == 0 ? signal : _backlog, stoppingToken);
+            passes[i] = RunPassesAsync(i == 0 ? signal : _backlog, stoppingToken);
         }
 
-        // Stopping: no new claims. Publishes in flight end with their confirms (or their timeout), and what they
-        // answered is marked before the relay stops; anything left unmarked is published again after its lease.
-        foreach (var claimer in claimers)
-        {
-            await Task.WhenAll(await claimer.ConfigureAwait(false)).ConfigureAwait(false);
-        }
-
-        _answered.Writer.TryComplete();
-        await marks.ConfigureAwait(false);
+        await Task.WhenAll(passes).ConfigureAwait(false);
     }
 
-    // Claims as many rows as publishes may start (up to a batch), publishes them without waiting for their confirms, and
-    // goes on claiming as confirms free the window: the broker sees a steady stream, as B2's does (docs/benchmarks.md).
-    // Returns the publishes still in flight when it stopped.
-    private async Task<List<Task>> ClaimAndPublishAsync(SemaphoreSlim window, int leastShare, OutboxSignal wakeUp, CancellationToken stoppingToken)
+    private async Task RunPassesAsync(OutboxSignal wakeUp, CancellationToken stoppingToken)
     {
         await Task.Yield();
-        var inFlight = new List<Task>();
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             var current = options.CurrentValue;
             try
             {
-                if (Volatile.Read(ref _brokerFailures) is > 0 and var brokerFailures)
+                var result = await RelayBatchAsync(current, stoppingToken).ConfigureAwait(false);
+                failures = result.Failed > 0 && result.Published == 0 ? failures + 1 : 0;
+                if (failures > 0)
                 {
-                    await Task.Delay(Backoff(brokerFailures, current.MaxBackoff), timeProvider, stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(Backoff(failures, current.MaxBackoff), timeProvider, stoppingToken).ConfigureAwait(false);
                 }
-
-                // At least a share of the window (so that a backlog is claimed in batches worth a round trip, not a few rows
-                // at a time); then whatever else is free, up to a batch. Free places are there at once unless the window is
-                // full, i.e. in a backlog. The claims' shares together leave half of the window, so they never starve.
-                var least = Math.Max(1, Math.Min(current.BatchSize, leastShare));
-                var slots = 0;
-                try
-                {
-                    for (; slots < least; slots++)
-                    {
-                        await window.WaitAsync(stoppingToken).ConfigureAwait(false);
-                    }
-                }
-                catch when (slots > 0)
-                {
-                    window.Release(slots);
-                    throw;
-                }
-
-                while (slots < current.BatchSize && window.Wait(0, CancellationToken.None))
-                {
-                    slots++;
-                }
-
-                List<OutboxRow> rows;
-                // A claim that overlapped another can come back short because the other leased the rows it reached for
-                // first: that is no sign that the relay caught up.
-                var overlapped = Interlocked.Increment(ref _claiming) > 1;
-                var started = Interlocked.Increment(ref _claimsStarted);
-                try
-                {
-                    rows = await ClaimAsync(slots, current, stoppingToken).ConfigureAwait(false);
-                }
-                catch
-                {
-                    window.Release(slots);
-                    throw;
-                }
-                finally
-                {
-                    overlapped |= Volatile.Read(ref _claimsStarted) != started;
-                    Interlocked.Decrement(ref _claiming);
-                }
-
-                failures = 0;
-                if (rows.Count < slots)
-                {
-                    window.Release(slots - rows.Count);
-                }
-
-                if (rows.Count > 0)
-                {
-                    inFlight.RemoveAll(t => t.IsCompleted);
-                    inFlight.Add(PublishAndQueueAsync(rows, window, current));
-                }
-
-                if (rows.Count == 0 || (rows.Count < slots && !overlapped))
+                else if (result.Claimed < current.BatchSize)
                 {
                     // Caught up: sleep until a local commit (or a backlog) signals or the poll interval passes.
                     await wakeUp.WaitAsync(current.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
                 }
                 else
                 {
-                    // As many rows as asked for: there is more, so wake a concurrent claim that sleeps.
+                    // A full batch: there is more, so wake a concurrent pass that sleeps.
                     _backlog.Notify();
                 }
             }
@@ -194,164 +111,45 @@ internal sealed partial class OutboxRelay(
                 // The relay must outlive any failure of the database or the broker: log the kind of
                 // failure (never its message, which can name hosts) and try again later.
                 failures++;
+                topology.Invalidate();
                 var delay = Backoff(failures, current.MaxBackoff);
                 Log.RelayPassFailed(logger, ex.GetType().Name, delay.TotalMilliseconds);
-                try
-                {
-                    await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                    break;
-                }
-            }
-        }
-
-        return inFlight;
-    }
-
-    private async Task PublishAndQueueAsync(List<OutboxRow> rows, SemaphoreSlim window, OutboxRelayOptions current)
-    {
-        RelayBatch batch;
-        try
-        {
-            batch = await PublishAsync(rows, current, window).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            // Not expected (every failure of a publish is its row's outcome); the rows go again after their lease.
-            Log.RelayPassFailed(logger, ex.GetType().Name, current.LeaseDuration.TotalMilliseconds);
-            return;
-        }
-
-        var published = batch.Outcomes.Count(o => o is null);
-        if (published > 0)
-        {
-            Volatile.Write(ref _brokerFailures, 0);
-        }
-        else if (batch.BrokerFailed)
-        {
-            Interlocked.Increment(ref _brokerFailures);
-        }
-
-        _answered.Writer.TryWrite(batch);
-    }
-
-    // Marks answered batches, several at once when they queue up: sent rows (and their commands Dispatched) and
-    // released rows in one transaction. A failure keeps them for the next attempt; their leases protect them meanwhile.
-    private async Task MarkAnsweredAsync(CancellationToken stoppingToken)
-    {
-        await Task.Yield();
-        var pending = new List<RelayBatch>();
-        var failures = 0;
-        while (pending.Count > 0 || await _answered.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-        {
-            while (_answered.Reader.TryRead(out var batch))
-            {
-                pending.Add(batch);
-            }
-
-            var current = options.CurrentValue;
-            try
-            {
-                // Stopping: one last attempt, not cancelled by the stop, so that what the broker confirmed is recorded.
-                await MarkAsync(pending, current, CancellationToken.None).ConfigureAwait(false);
-                pending.Clear();
-                failures = 0;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                failures++;
-                var delay = Backoff(failures, current.MaxBackoff);
-                Log.RelayPassFailed(logger, ex.GetType().Name, delay.TotalMilliseconds);
-                if (stoppingToken.IsCancellationRequested)
-                {
-                    // Unmarked rows are published again once their leases expire (the inbox absorbs the duplicates).
-                    pending.Clear();
-                    continue;
-                }
-
-                try
-                {
-                    await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Stopping: the next attempt is the last.
-                }
+                await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>One pass, claim, publish (awaiting every confirm), mark: what the relay does, in sequence. Visible for tests.</summary>
+    /// <summary>One pass: claim, publish, mark. Visible for tests.</summary>
     internal async Task<RelayPassResult> RelayBatchAsync(OutboxRelayOptions current, CancellationToken cancellationToken)
     {
-        var rows = await ClaimAsync(current.BatchSize, current, cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var rows = await ClaimAsync(connection, transaction, current.BatchSize, cancellationToken).ConfigureAwait(false);
         if (rows.Count == 0)
         {
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return default;
         }
 
-        var batch = await PublishAsync(rows, current, window: null).ConfigureAwait(false);
-        return await MarkAsync([batch], current, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Publishes claimed rows and waits for every answer (confirm, nack, return or timeout). Each command frees its place
-    /// in <paramref name="window"/> as its answer arrives. Marks nothing. Visible for tests.
-    /// </summary>
-    internal async Task<RelayBatch> PublishAsync(List<OutboxRow> rows, OutboxRelayOptions current, SemaphoreSlim? window)
-    {
+        await topology.EnsureDeclaredAsync(cancellationToken).ConfigureAwait(false);
         var outcomes = new string?[rows.Count];
-        var slots = new WindowSlots(window, rows.Count);
-        var brokerFailed = false;
-        try
-        {
-            try
-            {
-                await topology.EnsureDeclaredAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                Array.Fill(outcomes, ex.GetType().Name);
-                return new RelayBatch(rows, outcomes, BrokerFailed: true);
-            }
+        var events = PublishEventsAsync(rows, outcomes, current.PublishTimeout, cancellationToken);
+        await PublishCommandsAsync(rows, outcomes, current.PublishTimeout, cancellationToken).ConfigureAwait(false);
+        await events.ConfigureAwait(false);
 
-            var events = PublishEventsAsync(rows, outcomes, current.PublishTimeout, CancellationToken.None);
-            brokerFailed = await PublishCommandsAsync(rows, outcomes, slots, current.PublishTimeout).ConfigureAwait(false);
-            await events.ConfigureAwait(false);
-            return new RelayBatch(rows, outcomes, brokerFailed);
-        }
-        finally
-        {
-            slots.ReleaseAll();
-        }
-    }
-
-    /// <summary>
-    /// Records answered batches in one transaction: a confirmed row is marked sent (its command <c>Dispatched</c>); any
-    /// other is released with a growing <c>not_before</c>, unless its lease passed to another relay meanwhile. Visible for tests.
-    /// </summary>
-    internal async Task<RelayPassResult> MarkAsync(IReadOnlyList<RelayBatch> batches, OutboxRelayOptions current, CancellationToken cancellationToken)
-    {
-        var claimed = 0;
-        var sent = new List<long>();
-        var sentCommands = new List<Guid>();
+        var sent = new List<long>(rows.Count);
+        var sentCommands = new List<Guid>(rows.Count);
         var failed = new List<(OutboxRow Row, string Error)>();
-        foreach (var batch in batches)
+        for (var i = 0; i < rows.Count; i++)
         {
-            claimed += batch.Rows.Count;
-            for (var i = 0; i < batch.Rows.Count; i++)
+            if (outcomes[i] is null)
             {
-                if (batch.Outcomes[i] is { } error)
-                {
-                    failed.Add((batch.Rows[i], error));
-                }
-                else
-                {
-                    sent.Add(batch.Rows[i].Id);
-                    sentCommands.Add(batch.Rows[i].CommandId);
-                }
+                sent.Add(rows[i].Id);
+                sentCommands.Add(rows[i].CommandId);
+            }
+            else
+            {
+                failed.Add((rows[i], outcomes[i]!));
             }
         }
 
@@ -361,54 +159,42 @@ internal sealed partial class OutboxRelay(
         }
 
         var now = timeProvider.GetUtcNow();
-        // One round trip: the statements of one command run in one implicit transaction.
-        await using var mark = dataSource.CreateCommand();
-        var sql = new System.Text.StringBuilder();
         if (sent.Count > 0)
         {
-            sql.Append(
+            await using var markSent = new NpgsqlCommand(
                 """
-                UPDATE outbox SET sent_at = @now, publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY(@ids) AND sent_at IS NULL;
+                UPDATE outbox SET sent_at = @now, publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY(@ids);
                 UPDATE commands SET status = 'Dispatched', updated_at = @now WHERE id = ANY(@commands) AND status = 'Accepted';
-
-                """);
-            mark.Parameters.AddWithValue("ids", sent.ToArray());
-            mark.Parameters.AddWithValue("commands", sentCommands.ToArray());
+                """, connection, transaction);
+            markSent.Parameters.AddWithValue("now", now);
+            markSent.Parameters.AddWithValue("ids", sent.ToArray());
+            markSent.Parameters.AddWithValue("commands", sentCommands.ToArray());
+            await markSent.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         if (failed.Count > 0)
         {
-            // The rows stay pending; each is retried after its own growing pause so one bad row cannot hog the relay.
-            // A row whose lease another relay took over (this one stalled past it) is left to that relay.
-            sql.Append(
+            // The rows stay pending; each is retried after its own growing pause so one bad row cannot hog passes.
+            // One statement for all of them: when the broker is down, every row of the batch lands here.
+            await using var markFailed = new NpgsqlCommand(
                 """
-                UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = f.error, not_before = f.retry_at, claimed_until = NULL
-                FROM unnest(@failed, @errors, @retry_ats, @leases) AS f(id, error, retry_at, lease)
-                WHERE outbox.id = f.id AND outbox.sent_at IS NULL AND outbox.claimed_until = f.lease;
-                """);
-            mark.Parameters.AddWithValue("failed", failed.Select(f => f.Row.Id).ToArray());
-            mark.Parameters.AddWithValue("errors", failed.Select(f => f.Error).ToArray());
-            mark.Parameters.AddWithValue("retry_ats", failed.Select(f => now + Backoff(f.Row.PublishAttempts + 1, current.MaxBackoff)).ToArray());
-            mark.Parameters.AddWithValue("leases", failed.Select(f => f.Row.ClaimedUntil).ToArray());
+                UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = f.error, not_before = f.retry_at
+                FROM unnest(@ids, @errors, @retry_ats) AS f(id, error, retry_at)
+                WHERE outbox.id = f.id
+                """, connection, transaction);
+            markFailed.Parameters.AddWithValue("ids", failed.Select(f => f.Row.Id).ToArray());
+            markFailed.Parameters.AddWithValue("errors", failed.Select(f => f.Error).ToArray());
+            markFailed.Parameters.AddWithValue("retry_ats", failed.Select(f => now + Backoff(f.Row.PublishAttempts + 1, current.MaxBackoff)).ToArray());
+            await markFailed.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (sql.Length == 0)
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < rows.Count; i++)
         {
-            return default;
-        }
-
-        mark.CommandText = sql.ToString();
-        mark.Parameters.AddWithValue("now", now);
-        await mark.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var batch in batches)
-        {
-            for (var i = 0; i < batch.Rows.Count; i++)
+            if (outcomes[i] is null)
             {
-                if (batch.Outcomes[i] is null)
-                {
-                    // Recorded once the row is committed as sent (confirm and commit are a few milliseconds apart).
-                    metrics.Published(batch.Rows[i].Destination, batch.Rows[i].IsEvent, batch.Rows[i].DueAt);
-                }
+                // Recorded once the row is committed as sent (confirm and commit are a few milliseconds apart).
+                metrics.Published(rows[i].Destination, rows[i].IsEvent, rows[i].DueAt);
             }
         }
 
@@ -418,60 +204,40 @@ internal sealed partial class OutboxRelay(
             Log.PublishFailed(logger, failed.Count, failed[0].Error);
         }
 
-        return new RelayPassResult(claimed, sent.Count, failed.Count);
+        return new RelayPassResult(rows.Count, sent.Count, failed.Count);
     }
 
-    /// <summary>
-    /// Leases up to <paramref name="limit"/> available rows (unsent, due, and not leased or their lease expired) until now
-    /// + <see cref="OutboxRelayOptions.LeaseDuration"/>, in the order they became available. Visible for tests.
-    /// </summary>
-    internal async Task<List<OutboxRow>> ClaimAsync(int limit, OutboxRelayOptions current, CancellationToken cancellationToken)
+    private async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int batchSize, CancellationToken cancellationToken)
     {
-        // GREATEST(not_before, claimed_until) (NULL leases ignored) is when a row becomes available; the partial index
-        // outbox_available holds unsent rows in that order, so the claim reads just the rows it takes (0004_outbox_lease.sql).
-        // Sorting is off for the claim: statistics that predate a backlog (the outbox grew since the last analyse, as during
-        // a broker outage) otherwise make the planner read and sort every pending row instead of reading the index in order
-        // (docs/benchmarks.md). The lease needs no durable commit: lost in a database crash, it costs at most a duplicate
-        // (absorbed by the inbox), and marking a row sent flushes it anyway. One round trip: the statements of one command
-        // run in one implicit transaction.
-        var now = timeProvider.GetUtcNow();
-        // PostgreSQL keeps microseconds: the lease is kept as stored, so that releasing a row can compare it.
-        var lease = now + current.LeaseDuration;
-        lease = lease.AddTicks(-(lease.Ticks % 10));
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // Due order (not_before, id) is the order of the partial index outbox_pending, which holds unsent rows only:
+        // the claim reads just the rows it takes. Ordered by id alone it walked the primary key past every row
+        // already sent (32 ms a pass with 50,000 sent rows, growing without bound; docs/benchmarks.md).
+        // Sorting is switched off for the claim's transaction: without it, statistics that predate a backlog (the
+        // outbox grew since the last analyse, as during a broker outage) make the planner read and sort every pending
+        // row, body included (38 ms a pass with 20,000 pending, docs/benchmarks.md) instead of reading the index in order.
         await using var claim = new NpgsqlCommand(
             """
             SET LOCAL enable_sort = off;
-            SET LOCAL synchronous_commit = off;
-            UPDATE outbox AS o SET claimed_until = @lease
-            FROM (SELECT id FROM outbox
-                  WHERE sent_at IS NULL AND GREATEST(not_before, claimed_until) <= @now
-                  ORDER BY GREATEST(not_before, claimed_until), id
-                  LIMIT @limit
-                  FOR UPDATE SKIP LOCKED) AS available
-            WHERE o.id = available.id
-            RETURNING o.id, o.command_id, o.destination, o.message_type, o.body, o.headers, o.publish_attempts, o.kind,
-                      GREATEST(o.created_at, o.not_before)
-            """, connection);
-        claim.Parameters.AddWithValue("now", now);
-        claim.Parameters.AddWithValue("lease", lease);
-        claim.Parameters.AddWithValue("limit", limit);
-        // Prepared once per pooled connection (Npgsql keeps it): planning was a third of a claim. The plan cannot turn to
-        // a sort: sorting is off whenever the claim is planned.
-        await claim.PrepareAsync(cancellationToken).ConfigureAwait(false);
-        var rows = new List<OutboxRow>(limit);
+            SELECT id, command_id, destination, message_type, body, headers, publish_attempts, kind,
+                   GREATEST(created_at, not_before)
+            FROM outbox
+            WHERE sent_at IS NULL AND not_before <= @now
+            ORDER BY not_before, id
+            LIMIT @limit
+            FOR UPDATE SKIP LOCKED
+            """, connection, transaction);
+        claim.Parameters.AddWithValue("now", timeProvider.GetUtcNow());
+        claim.Parameters.AddWithValue("limit", batchSize);
+        var rows = new List<OutboxRow>();
         // Body and headers are read as the UTF-8 JSON text of the jsonb (Npgsql strips the binary format's version byte):
         // they go into the envelope as they are, with no round trip through a UTF-16 string.
         await using var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
-                reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<byte[]>(5), reader.GetInt32(6), reader.GetString(7) == "event",
-                reader.GetFieldValue<DateTimeOffset>(8), lease));
+                reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<byte[]>(5), reader.GetInt32(6), reader.GetString(7) == "event", reader.GetFieldValue<DateTimeOffset>(8)));
         }
 
-        // RETURNING has no order: publish in insertion order.
-        rows.Sort(static (a, b) => a.Id.CompareTo(b.Id));
         return rows;
     }
 
@@ -480,8 +246,7 @@ internal sealed partial class OutboxRelay(
     /// of the <c>rabbitmq</c> pipeline per batch, so its breaker counts batches. A batch counts as failed when the broker
     /// or the connection failed (closed, nacked, no confirm in time); a returned (unroutable) command fails only its own row.
     /// </summary>
-    /// <returns>Whether the broker or the connection failed.</returns>
-    private async Task<bool> PublishCommandsAsync(List<OutboxRow> rows, string?[] outcomes, WindowSlots slots, TimeSpan timeout)
+    private async Task PublishCommandsAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var any = false;
         for (var i = 0; i < rows.Count; i++)
@@ -495,15 +260,15 @@ internal sealed partial class OutboxRelay(
 
         if (!any)
         {
-            return false;
+            return;
         }
 
         string? failure = null;
         try
         {
             await PublishPipeline.ExecuteAsync(
-                static (state, token) => state.Relay.PublishCommandBatchAsync(state.Rows, state.Outcomes, state.Slots, state.Timeout, token),
-                (Relay: this, Rows: rows, Outcomes: outcomes, Slots: slots, Timeout: timeout), CancellationToken.None).ConfigureAwait(false);
+                static (state, token) => state.Relay.PublishCommandBatchAsync(state.Rows, state.Outcomes, state.Timeout, token),
+                (Relay: this, Rows: rows, Outcomes: outcomes, Timeout: timeout), cancellationToken).ConfigureAwait(false);
         }
         catch (BrokenCircuitException)
         {
@@ -513,11 +278,11 @@ internal sealed partial class OutboxRelay(
         {
             failure = "publish timed out";
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             failure = "publish timed out";
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Classified by type only: exception messages can carry host names.
             failure = ex.GetType().Name;
@@ -530,12 +295,9 @@ internal sealed partial class OutboxRelay(
                 outcomes[i] = failure;
             }
         }
-
-        return failure is not null;
     }
 
-    private async ValueTask PublishCommandBatchAsync(List<OutboxRow> rows, string?[] outcomes, WindowSlots slots, TimeSpan timeout,
-        CancellationToken cancellationToken)
+    private async ValueTask PublishCommandBatchAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var channel = await relayChannel.GetAsync(cancellationToken).ConfigureAwait(false);
         var envelope = _envelope ??= new MassTransitEnvelope(bus.Address);
@@ -642,8 +404,6 @@ internal sealed partial class OutboxRelay(
             }
 
             activity?.Dispose();
-            // Answered: the relay may publish another message in its place.
-            slots.ReleaseOne();
         }
 
         if (brokerFailure is not null)
@@ -804,28 +564,8 @@ internal sealed partial class OutboxRelay(
 
     private readonly record struct CommandMessage(BasicProperties? Properties, int Start, int Length, Activity? Activity);
 
-    // The places in the relay's window that a batch holds, freed one by one as its publishes are answered.
-    private sealed class WindowSlots(SemaphoreSlim? window, int held)
-    {
-        private int _held = held;
-
-        public void ReleaseOne()
-        {
-            if (window is not null && Interlocked.Decrement(ref _held) >= 0)
-            {
-                window.Release();
-            }
-        }
-
-        public void ReleaseAll()
-        {
-            var rest = Interlocked.Exchange(ref _held, 0);
-            if (window is not null && rest > 0)
-            {
-                window.Release(rest);
-            }
-        }
-    }
+    private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, byte[] Body, byte[] Headers, int PublishAttempts, bool IsEvent,
+        DateTimeOffset DueAt);
 
     private static partial class Log
     {
@@ -839,12 +579,5 @@ internal sealed partial class OutboxRelay(
     }
 }
 
-/// <summary>What one relay pass (or one mark of several batches) did.</summary>
+/// <summary>What one relay pass did.</summary>
 internal readonly record struct RelayPassResult(int Claimed, int Published, int Failed);
-
-/// <summary>A leased outbox row (<see cref="ClaimedUntil"/>: its lease, as stored).</summary>
-internal sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, byte[] Body, byte[] Headers, int PublishAttempts, bool IsEvent,
-    DateTimeOffset DueAt, DateTimeOffset ClaimedUntil);
-
-/// <summary>Claimed rows and their publishes' answers: null when confirmed, else why not.</summary>
-internal sealed record RelayBatch(List<OutboxRow> Rows, string?[] Outcomes, bool BrokerFailed);

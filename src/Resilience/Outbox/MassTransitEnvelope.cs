@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using MassTransit;
 using MassTransit.Logging;
+using MassTransit.Metadata;
+using MassTransit.Serialization;
 using Messaging.Contracts.Commands;
 using RabbitMQ.Client;
 
@@ -14,9 +16,6 @@ namespace Messaging.Resilience.Outbox;
 /// where MassTransit puts a send context's headers, both into the envelope's <c>headers</c> (what
 /// <c>ConsumeContext.Headers</c> reads) and into the AMQP headers (what a drain of a fault queue reads); the trace context
 /// goes into <c>MT-Activity-Id</c>, the transport header MassTransit's receive activity takes its parent from.
-/// The envelope leaves out MassTransit's optional <c>host</c> block (the sending machine, process and versions, about a
-/// quarter of a small command's envelope): its deserializer reads a missing host as <c>HostMetadataCache.Empty</c>, and
-/// nothing that consumes commands reads it (faults carry the consumer's own host).
 /// </summary>
 internal sealed class MassTransitEnvelope
 {
@@ -32,11 +31,15 @@ internal sealed class MassTransitEnvelope
     private static readonly JsonEncodedText MessageName = JsonEncodedText.Encode("message");
     private static readonly JsonEncodedText SentTimeName = JsonEncodedText.Encode("sentTime");
     private static readonly JsonEncodedText HeadersName = JsonEncodedText.Encode("headers");
+    private static readonly JsonEncodedText HostName = JsonEncodedText.Encode("host");
 
     // Per command message type: its URNs as MassTransit lists them (the type and the interfaces it implements).
     private static readonly Dictionary<string, JsonEncodedText[]> MessageTypes = CommandCatalog.All
         .Select(c => c.MessageType).Distinct()
         .ToDictionary(t => t.FullName!, t => MessageTypeCache.GetMessageTypeNames(t).Select(n => JsonEncodedText.Encode(n)).ToArray(), StringComparer.Ordinal);
+
+    private static readonly byte[] Host = JsonSerializer.SerializeToUtf8Bytes(HostMetadataCache.Host, typeof(HostInfo),
+        new JsonSerializerOptions(SystemTextJsonMessageSerializer.Options) { WriteIndented = false });
 
     private readonly Uri _busAddress;
     private readonly string _sourceAddress;
@@ -147,6 +150,8 @@ internal sealed class MassTransitEnvelope
         }
 
         writer.WriteEndObject();
+        writer.WritePropertyName(HostName);
+        writer.WriteRawValue(Host, skipInputValidation: true);
         writer.WriteEndObject();
     }
 }

@@ -17,6 +17,8 @@ internal sealed record LoadSettings
           --group-commit on|off  the gateway's group commit (accept, end-to-end; default on)
           --relay on|off       the gateway's outbox relay during accept (default on)
           --closed-loop on|off end-to-end: the closed-loop phase (default on); off runs only the constant rate, which needs --rate
+          --warm-relay N       relay, backlog: drain N rows through a first relay host in this process (unmeasured, its own database) before
+                               the measured one starts, so the measured drain runs jitted code as a long-running gateway does (default 0)
           --rounds N           consume: drain N backlogs of --messages one after the other under the same workers (default 1)
           --only a,b           run only these targets (ours, b1, b2, b3, b4, p1, mt; gateway in backlog)
         """;
@@ -44,6 +46,8 @@ internal sealed record LoadSettings
     public bool ClosedLoop { get; init; } = true;
 
     public int Rounds { get; init; } = 1;
+
+    public int WarmRelay { get; init; }
 
     public IReadOnlySet<string>? Only { get; init; }
 
@@ -76,6 +80,11 @@ internal sealed record LoadSettings
         if (Scenario == "accept")
         {
             described["relay"] = Relay ? "on" : "off";
+        }
+
+        if (Scenario is "relay" or "backlog" && WarmRelay > 0)
+        {
+            described["warm relay"] = WarmRelay.ToString(CultureInfo.InvariantCulture);
         }
 
         if (Scenario == "end-to-end" && !ClosedLoop)
@@ -139,6 +148,9 @@ internal sealed record LoadSettings
                     break;
                 case "--rounds" when int.TryParse(value, CultureInfo.InvariantCulture, out var rounds) && rounds is >= 1 and <= 10:
                     result = result with { Rounds = rounds };
+                    break;
+                case "--warm-relay" when int.TryParse(value, CultureInfo.InvariantCulture, out var warm) && warm >= 0:
+                    result = result with { WarmRelay = warm };
                     break;
                 case "--only":
                     result = result with { Only = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) };

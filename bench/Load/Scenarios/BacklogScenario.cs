@@ -21,6 +21,11 @@ internal static class BacklogScenario
         var batch = settings.ConcurrencyGiven ? settings.Concurrency : 100;
         await using var services = new BenchServices();
 
+        if (settings.Runs("ours") && settings.WarmRelay > 0)
+        {
+            await RelayHost.WarmUpAsync(services, settings.WarmRelay, settings.Payload, batch).ConfigureAwait(false);
+        }
+
         if (settings.Runs("ours"))
         {
             var postgres = await services.CreateDatabaseAsync().ConfigureAwait(false);

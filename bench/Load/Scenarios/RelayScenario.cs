@@ -25,6 +25,11 @@ internal static class RelayScenario
         await using var services = new BenchServices();
         double? rate = settings.Rate;
 
+        if (settings.Runs("ours") && settings.WarmRelay > 0)
+        {
+            await RelayHost.WarmUpAsync(services, settings.WarmRelay, settings.Payload, inFlight).ConfigureAwait(false);
+        }
+
         if (settings.Runs("ours"))
         {
             var postgres = await services.CreateDatabaseAsync().ConfigureAwait(false);

@@ -40,7 +40,7 @@ internal sealed class BearerTokenValidator
 /// The <c>Bearer</c> authentication scheme: reads <c>Authorization: Bearer &lt;token&gt;</c> as JwtBearerHandler does
 /// (scheme name case-insensitive, the token trimmed; no header, another scheme or an empty token is "no result"),
 /// takes a remembered validation from <see cref="ValidatedTokenCache"/> or runs the full one, and answers challenges
-/// and forbids with <see cref="BearerProblemEvents"/>. Fails closed: anything but a valid token (malformed, expired,
+/// and forbids with <see cref="BearerProblemResponses"/>. Fails closed: anything but a valid token (malformed, expired,
 /// wrong key, wrong issuer or audience, an exception while validating) is a failure, and a request that carried one
 /// gets 401 with <c>error="invalid_token"</c>. One instance per request and scheme (transient), with no per-request
 /// logger, options lookup, events or validation parameter copies.
@@ -72,10 +72,10 @@ internal sealed partial class BearerTokenHandler(BearerTokenValidator validator,
     public async Task ChallengeAsync(AuthenticationProperties? properties)
     {
         var result = await AuthenticateAsync().ConfigureAwait(false);
-        await BearerProblemEvents.ChallengeAsync(_context, tokenRefused: result.Failure is not null).ConfigureAwait(false);
+        await BearerProblemResponses.ChallengeAsync(_context, tokenRefused: result.Failure is not null).ConfigureAwait(false);
     }
 
-    public Task ForbidAsync(AuthenticationProperties? properties) => BearerProblemEvents.ForbiddenAsync(_context);
+    public Task ForbidAsync(AuthenticationProperties? properties) => BearerProblemResponses.ForbiddenAsync(_context);
 
     private Task<AuthenticateResult> AuthenticateCoreAsync()
     {

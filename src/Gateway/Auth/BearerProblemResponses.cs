@@ -7,7 +7,7 @@ namespace Messaging.Gateway.Auth;
 /// The bearer scheme's challenges (401) and forbids (403) as problem+json responses. The body is the same
 /// whatever made a token unacceptable (missing, expired, bad signature, malformed): the reason is never told.
 /// </summary>
-internal static class BearerProblemEvents
+internal static class BearerProblemResponses
 {
     /// <summary>The realm in <c>WWW-Authenticate</c>.</summary>
     public const string Realm = "messaging";

@@ -20,6 +20,8 @@ internal sealed record LoadSettings
           --warm-relay N       relay, backlog: drain N rows through a first relay host in this process (unmeasured, its own database) before
                                the measured one starts, so the measured drain runs jitted code as a long-running gateway does (default 0)
           --rounds N           consume: drain N backlogs of --messages one after the other under the same workers (default 1)
+          --repeat N           run the whole scenario N times in a row (1–20, default 1); the table then ends with the medians over the
+                               repeats of each target's rate, CPU per operation and ratio (each ratio against ours of the same repeat)
           --only a,b           run only these targets (ours, b1, b2, b3, b4, p1, mt; gateway in backlog)
         """;
 
@@ -48,6 +50,8 @@ internal sealed record LoadSettings
     public int Rounds { get; init; } = 1;
 
     public int WarmRelay { get; init; }
+
+    public int Repeat { get; init; } = 1;
 
     public IReadOnlySet<string>? Only { get; init; }
 
@@ -85,6 +89,11 @@ internal sealed record LoadSettings
         if (Scenario is "relay" or "backlog" && WarmRelay > 0)
         {
             described["warm relay"] = WarmRelay.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (Repeat > 1)
+        {
+            described["repeat"] = Repeat.ToString(CultureInfo.InvariantCulture);
         }
 
         if (Scenario == "end-to-end" && !ClosedLoop)
@@ -151,6 +160,9 @@ internal sealed record LoadSettings
                     break;
                 case "--warm-relay" when int.TryParse(value, CultureInfo.InvariantCulture, out var warm) && warm >= 0:
                     result = result with { WarmRelay = warm };
+                    break;
+                case "--repeat" when int.TryParse(value, CultureInfo.InvariantCulture, out var repeat) && repeat is >= 1 and <= 20:
+                    result = result with { Repeat = repeat };
                     break;
                 case "--only":
                     result = result with { Only = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) };

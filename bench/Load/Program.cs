@@ -12,6 +12,17 @@ if (!LoadSettings.TryParse(args, out var settings, out var error))
 
 var report = new Report(settings.Scenario, settings.Describe());
 Console.WriteLine($"scenario {settings.Scenario}: {string.Join(", ", settings.Describe().Select(s => $"{s.Key} {s.Value}"))}");
-await ScenarioRunner.RunAsync(settings, report).ConfigureAwait(false);
+for (var repeat = 1; repeat <= settings.Repeat; repeat++)
+{
+    if (settings.Repeat > 1)
+    {
+        Console.WriteLine($"repeat {repeat} of {settings.Repeat}");
+    }
+
+    // Each repeat's rows are compared with ours of the same repeat: the machine drifts between repeats.
+    report.Repeat = repeat;
+    await ScenarioRunner.RunAsync(settings, report).ConfigureAwait(false);
+}
+
 await report.WriteAsync().ConfigureAwait(false);
 return 0;

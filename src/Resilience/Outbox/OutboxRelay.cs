@@ -55,6 +55,7 @@ internal sealed partial class OutboxRelay(
     private const string NotPublished = "not published";
 
     private readonly OutboxSignal _backlog = new();
+    private long _completedPasses;
     private MassTransitEnvelope? _envelope;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -80,12 +81,16 @@ internal sealed partial class OutboxRelay(
     {
         await Task.Yield();
         var failures = 0;
+        var lingers = ReferenceEquals(wakeUp, signal);
+        var lastPassStart = timeProvider.GetTimestamp();
         while (!stoppingToken.IsCancellationRequested)
         {
             var current = options.CurrentValue;
             try
             {
+                lastPassStart = timeProvider.GetTimestamp();
                 var result = await RelayBatchAsync(current, stoppingToken).ConfigureAwait(false);
+                Interlocked.Increment(ref _completedPasses);
                 failures = result.Failed > 0 && result.Published == 0 ? failures + 1 : 0;
                 if (failures > 0)
                 {
@@ -94,7 +99,11 @@ internal sealed partial class OutboxRelay(
                 else if (result.Claimed < current.BatchSize)
                 {
                     // Caught up: sleep until a local commit (or a backlog) signals or the poll interval passes.
-                    await wakeUp.WaitAsync(current.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+                    if (await wakeUp.WaitAsync(current.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false) && lingers
+                        && LingerAfterWake(timeProvider.GetElapsedTime(lastPassStart), current.Linger) is { } linger)
+                    {
+                        await Task.Delay(linger, timeProvider, stoppingToken).ConfigureAwait(false);
+                    }
                 }
                 else
                 {
@@ -118,6 +127,16 @@ internal sealed partial class OutboxRelay(
             }
         }
     }
+
+    /// <summary>Passes this relay has finished (claimed nothing included). Visible for tests.</summary>
+    internal long CompletedPasses => Interlocked.Read(ref _completedPasses);
+
+    /// <summary>
+    /// How long a pass that a commit woke waits before it claims: the rest of <paramref name="linger"/> since the last
+    /// pass began, or nothing after a quiet spell (null). Visible for tests.
+    /// </summary>
+    internal static TimeSpan? LingerAfterWake(TimeSpan sinceLastPassStart, TimeSpan linger) =>
+        sinceLastPassStart < linger ? linger - sinceLastPassStart : null;
 
     /// <summary>One pass: claim, publish, mark. Visible for tests.</summary>
     internal async Task<RelayPassResult> RelayBatchAsync(OutboxRelayOptions current, CancellationToken cancellationToken)

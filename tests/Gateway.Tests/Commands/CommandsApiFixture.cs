@@ -26,6 +26,8 @@ public class CommandsApiFixture : GatewayHost
     {
         var configuration = base.HostConfiguration();
         configuration["Outbox:Relay:Enabled"] = RunRelay ? "true" : "false";
+        // The relay's linger waits on the injected clock, which stands still here: passes start as soon as a commit wakes them.
+        configuration["Outbox:Relay:Linger"] = "00:00:00";
         // The route bulkhead's defaults (64 running + 32 queued) would refuse 4 of the 100 simultaneous
         // requests of the idempotency test with 503 before they reach the API; these tests are about the API.
         configuration["Resilience:Routes:accept:QueueLimit"] = "64";

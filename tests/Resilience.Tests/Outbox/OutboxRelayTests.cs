@@ -15,6 +15,7 @@ using Messaging.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using RabbitMQ.Client;
 
@@ -69,6 +70,45 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         // The relay marks the due row sent in the transaction that follows the confirm: wait for it.
         await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 1);
         Assert.Equal(1, await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL"));
+    }
+
+    [Fact]
+    public async Task Relay_CommitsSoonAfterAPass_WaitOutTheLinger_ThenShareOnePass()
+    {
+        // The relay's clock is fake and stands still unless advanced; the rows are due by it (not_before is real time).
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(1));
+        using var host = await StartHostAsync(relays: 1, services: s => s.AddSingleton<TimeProvider>(time),
+            configure: c => { c["Outbox:Relay:Linger"] = "00:00:01"; c["Outbox:Relay:PollInterval"] = "00:01:00"; c["Outbox:Relay:Concurrency"] = "1"; });
+        var relay = host.Services.GetServices<IHostedService>().OfType<OutboxRelay>().Single();
+        await WaitUntilAsync(() => Task.FromResult(relay.CompletedPasses == 1)); // the pass at start, on the clock's instant T
+
+        // Two commits at T: each wakes the relay, which waits out the linger since the pass at T.
+        var ids = (await WriteRowsAsync(host, 1)).Concat(await WriteRowsAsync(host, 1)).ToList();
+        await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken); // room for a wrong, early pass
+        Assert.Equal(2, await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL"));
+        Assert.Equal(1, relay.CompletedPasses);
+
+        time.Advance(TimeSpan.FromMilliseconds(800));
+        await Task.Delay(TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken);
+        Assert.Equal(2, await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL")); // 0.8 s of 1 s: still waiting
+
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        await WaitUntilAsync(() => Task.FromResult(relay.CompletedPasses == 2));
+        Assert.Equal(0, await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL")); // both rows went in that one pass
+        var messages = await ReceiveAsync(ChargePayment.TypeName, expected: 2);
+        Assert.Equal(ids.Order(), messages.Select(m => Guid.Parse(m.MessageId)).Order());
+    }
+
+    [Theory]
+    [InlineData(0, 10, 10)]     // the pass began at this instant: wait the whole linger
+    [InlineData(4, 10, 6)]      // 4 ms ago: the rest
+    [InlineData(10, 10, null)]  // the linger has passed: at once
+    [InlineData(250, 10, null)] // after a quiet spell: at once
+    [InlineData(0, 0, null)]    // no linger
+    public void LingerAfterWake_IsTheRestOfTheLingerSinceThePassBegan(int sinceMs, int lingerMs, int? expectedMs)
+    {
+        var wait = OutboxRelay.LingerAfterWake(TimeSpan.FromMilliseconds(sinceMs), TimeSpan.FromMilliseconds(lingerMs));
+        Assert.Equal(expectedMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null, wait);
     }
 
     [Fact]
@@ -247,7 +287,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
     }
 
     private async Task<IHost> StartHostAsync(int relays, string? rabbitMq = null, Action<IBusRegistrationConfigurator>? consumers = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null, Action<IDictionary<string, string?>>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder();
         var config = _services.HostConfiguration();
@@ -258,6 +298,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
 
         config["Outbox:Relay:PollInterval"] = "00:00:00.100";
         config["Outbox:Relay:PublishTimeout"] = "00:00:02";
+        configure?.Invoke(config);
         builder.Configuration.AddInMemoryCollection(config);
         builder.AddMessagingPostgres();
         builder.AddMessagingBus(consumers);

@@ -82,13 +82,12 @@ internal sealed partial class OutboxRelay(
         await Task.Yield();
         var failures = 0;
         var lingers = ReferenceEquals(wakeUp, signal);
-        var lastPassStart = timeProvider.GetTimestamp();
         while (!stoppingToken.IsCancellationRequested)
         {
             var current = options.CurrentValue;
             try
             {
-                lastPassStart = timeProvider.GetTimestamp();
+                var passStart = timeProvider.GetTimestamp();
                 var result = await RelayBatchAsync(current, stoppingToken).ConfigureAwait(false);
                 Interlocked.Increment(ref _completedPasses);
                 failures = result.Failed > 0 && result.Published == 0 ? failures + 1 : 0;
@@ -100,7 +99,7 @@ internal sealed partial class OutboxRelay(
                 {
                     // Caught up: sleep until a local commit (or a backlog) signals or the poll interval passes.
                     if (await wakeUp.WaitAsync(current.PollInterval, timeProvider, stoppingToken).ConfigureAwait(false) && lingers
-                        && LingerAfterWake(timeProvider.GetElapsedTime(lastPassStart), current.Linger) is { } linger)
+                        && LingerAfterWake(timeProvider.GetElapsedTime(passStart), current.Linger) is { } linger)
                     {
                         await Task.Delay(linger, timeProvider, stoppingToken).ConfigureAwait(false);
                     }

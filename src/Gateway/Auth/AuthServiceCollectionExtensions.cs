@@ -50,18 +50,6 @@ internal static class AuthServiceCollectionExtensions
         return builder;
     }
 
-    internal static bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, TimeProvider time, TimeSpan clockSkew)
-    {
-        if (expires is null)
-        {
-            return false;
-        }
-
-        var now = time.GetUtcNow().UtcDateTime;
-        return (notBefore is null || notBefore.Value.ToUniversalTime() <= now + clockSkew)
-            && expires.Value.ToUniversalTime() > now - clockSkew;
-    }
-
     /// <summary>Whether a <c>scope</c> claim lists <paramref name="scope"/> (space-separated; no array per request).</summary>
     internal static bool HasScope(ClaimsPrincipal user, string scope)
     {

@@ -22,7 +22,7 @@ internal sealed class BearerTokenValidator
             ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
             IssuerSigningKeyResolver = (_, _, _, _) => keys.Current,
             // IdentityModel reads the system clock unless told otherwise (its TimeProvider is not public).
-            LifetimeValidator = (notBefore, expires, _, _) => AuthServiceCollectionExtensions.IsWithinLifetime(notBefore, expires, time, auth.CurrentValue.ClockSkew),
+            LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires, time, auth.CurrentValue.ClockSkew),
             ClockSkew = auth.CurrentValue.ClockSkew,
             NameClaimType = GatewayClaims.ClientId,
             RequireExpirationTime = true,
@@ -34,6 +34,22 @@ internal sealed class BearerTokenValidator
 
     /// <summary>The parameters of the full validation (never changed after construction).</summary>
     public TokenValidationParameters Parameters { get; }
+
+    /// <summary>
+    /// The lifetime rule of the full validation and of a remembered token (<see cref="ValidatedTokenCache"/>): an expiry is
+    /// required, and both ends are read on the injected clock with <paramref name="clockSkew"/>.
+    /// </summary>
+    internal static bool IsWithinLifetime(DateTime? notBefore, DateTime? expires, TimeProvider time, TimeSpan clockSkew)
+    {
+        if (expires is null)
+        {
+            return false;
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        return (notBefore is null || notBefore.Value.ToUniversalTime() <= now + clockSkew)
+            && expires.Value.ToUniversalTime() > now - clockSkew;
+    }
 }
 
 /// <summary>

@@ -84,9 +84,9 @@ internal sealed class ValidatedTokenCache(SigningKeyRing keys, TimeProvider time
     private bool IsUsable(Entry entry, IReadOnlyList<SymmetricSecurityKey> keySet) =>
         ReferenceEquals(entry.Keys, keySet) && IsWithinLifetime(entry.Token.ValidFrom, entry.Token.ValidTo);
 
-    /// <summary>The same rule as the full validation's lifetime validator (<c>AuthServiceCollectionExtensions</c>).</summary>
+    /// <summary>The same rule as the full validation's lifetime validator (<see cref="BearerTokenValidator.IsWithinLifetime"/>).</summary>
     internal bool IsWithinLifetime(DateTime notBefore, DateTime expires) =>
-        AuthServiceCollectionExtensions.IsWithinLifetime(
+        BearerTokenValidator.IsWithinLifetime(
             notBefore == DateTime.MinValue ? null : notBefore,
             expires == DateTime.MinValue ? null : expires,
             timeProvider,

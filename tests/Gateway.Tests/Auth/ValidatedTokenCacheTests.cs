@@ -162,7 +162,7 @@ public sealed class ValidatedTokenCacheTests
         ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
         IssuerSigningKeyResolver = (_, _, _, _) => _keys.Current,
         LifetimeValidator = (notBefore, expires, _, _) =>
-            AuthServiceCollectionExtensions.IsWithinLifetime(notBefore, expires, _time, _auth.CurrentValue.ClockSkew),
+            BearerTokenValidator.IsWithinLifetime(notBefore, expires, _time, _auth.CurrentValue.ClockSkew),
         ClockSkew = _auth.CurrentValue.ClockSkew,
         NameClaimType = GatewayClaims.ClientId,
         RequireExpirationTime = true,

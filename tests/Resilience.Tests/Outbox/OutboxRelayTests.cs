@@ -352,7 +352,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
     private async Task<List<(string MessageId, Dictionary<string, string> Headers)>> ReceiveAsync(string queue, int expected)
     {
         var factory = new ConnectionFactory { Uri = new Uri(_services.RabbitMqConnectionString) };
-        await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
+        var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
         var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
         var received = new List<(string, Dictionary<string, string>)>();
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -365,7 +365,16 @@ public sealed class OutboxRelayTests : IAsyncLifetime
             }
             catch (RabbitMQ.Client.Exceptions.OperationInterruptedException) when (!channel.IsOpen)
             {
-                // The relay declares the queue before its first publish: until then it does not exist.
+                // The relay declares the queue before its first publish: until then it does not exist (the broker
+                // closes the channel). Just after the declare, the quorum queue's process may not be running yet:
+                // the broker then closes the whole connection (541 "noproc").
+                await channel.DisposeAsync();
+                if (!connection.IsOpen)
+                {
+                    await connection.DisposeAsync();
+                    connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
+                }
+
                 channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
                 await Task.Delay(50, TestContext.Current.CancellationToken);
                 continue;
@@ -389,6 +398,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         }
 
         await channel.DisposeAsync();
+        await connection.DisposeAsync();
         return received;
     }
 

@@ -33,11 +33,14 @@ public sealed class GroupCommitOptions
 
     /// <summary>
     /// How many transactions may be in flight at once (each on its own connection). While they commit, new
-    /// submissions queue up and form the next batches. Read at start.
+    /// submissions queue up and form the next batches. Read at start. One writer makes the largest batches (every
+    /// submission that arrives during a commit joins the next one), which costs PostgreSQL the least per accept
+    /// (docs/benchmarks.md, "Group commit writers"); more help when a commit takes long compared with the rate,
+    /// such as a database far away, where one writer's batches of <see cref="MaxBatchSize"/> would not keep up.
     /// </summary>
-    /// <value>The default value is 2.</value>
+    /// <value>The default value is 1.</value>
     [Range(1, 32)]
-    public int Writers { get; set; } = 2;
+    public int Writers { get; set; } = 1;
 }
 
 /// <summary>

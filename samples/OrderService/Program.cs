@@ -1,3 +1,4 @@
+using Messaging.CommandTypes;
 using Messaging.Resilience.Outbox;
 using Messaging.Samples.OrderService;
 using Microsoft.Extensions.Configuration;
@@ -12,6 +13,7 @@ using Npgsql;
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(builder.Configuration.GetConnectionString("Postgres")
     ?? throw new InvalidOperationException("ConnectionStrings:Postgres is required.")));
+builder.AddBuiltInCommandTypes(); // the command types it enqueues, registered as the gateway registers them
 builder.AddCommandOutbox();
 builder.Services.AddSingleton<OrderPlacement>();
 

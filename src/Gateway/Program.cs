@@ -1,3 +1,4 @@
+using Messaging.CommandTypes;
 using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
 using Messaging.Gateway.DeadLetters;
@@ -21,6 +22,7 @@ if (args is ["clients", ..])
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddBuiltInCommandTypes();
 builder.AddMessagingPostgres();
 builder.AddMessagingRedis();
 builder.AddInfrastructurePipelines();

@@ -1,3 +1,4 @@
+using Messaging.CommandTypes;
 using Messaging.Resilience.Persistence;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;
@@ -8,6 +9,7 @@ using Messaging.Workers.ExternalServices;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddBuiltInCommandTypes();
 
 // Hosted services start in registration order: the schema is migrated before the bus consumes.
 builder.AddMessagingPostgres();

@@ -31,29 +31,6 @@ public sealed class WireFormatTests
         Assert.Equal("tracestate", MessageHeaders.TraceState);
     }
 
-    [Fact]
-    public void Catalog_NamesEveryCommandOnce_WithItsOwnQueue()
-    {
-        Assert.Equal(["payments.charge", "notifications.send"], CommandCatalog.All.Select(c => c.TypeName));
-        Assert.Equal(CommandCatalog.All.Count, CommandCatalog.All.Select(c => c.QueueName).Distinct().Count());
-        Assert.All(CommandCatalog.All, c => Assert.True(typeof(ICommandMessage).IsAssignableFrom(c.MessageType)));
-    }
-
-    [Theory]
-    [InlineData("payments.charge", typeof(ChargePayment))]
-    [InlineData("notifications.send", typeof(SendNotification))]
-    public void Catalog_FindsTypesByName(string name, Type messageType)
-    {
-        Assert.True(CommandCatalog.TryGet(name, out var descriptor));
-        Assert.Equal(messageType, descriptor.MessageType);
-    }
-
-    [Theory]
-    [InlineData("Payments.Charge")]
-    [InlineData("payments")]
-    [InlineData("")]
-    public void Catalog_RejectsUnknownNames_CaseSensitively(string name) => Assert.False(CommandCatalog.TryGet(name, out _));
-
     [Theory]
     [InlineData(CommandStatus.Succeeded, true)]
     [InlineData(CommandStatus.Failed, true)]

@@ -1,6 +1,7 @@
 using Messaging.Resilience.Persistence;
 using Messaging.Resilience.RateLimiting;
 using Messaging.Workers.Execution;
+using Messaging.CommandTypes;
 using Messaging.Workers.ExternalServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -110,6 +111,7 @@ public sealed class WorkersConfigurationTests
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.AddMessagingPostgres();
         builder.AddProviderQuotas();
+        builder.AddBuiltInCommandTypes();
         builder.AddExternalServices();
         builder.AddCommandConsumers();
         return builder.Build();

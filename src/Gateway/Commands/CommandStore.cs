@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Pipelines;

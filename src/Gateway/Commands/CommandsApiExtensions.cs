@@ -1,6 +1,5 @@
 using Messaging.Resilience.Outbox;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Messaging.Gateway.Commands;
 
@@ -22,7 +21,6 @@ internal static class CommandsApiExtensions
             .Bind(builder.Configuration.GetSection(CommandsOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandsOptions>, CommandsOptionsValidator>());
         builder.AddOutbox(); // OutboxWriter and OutboxSignal, unless the relay registered them already
         builder.Services.AddGroupCommit(builder.Configuration);
         builder.Services.AddSingleton<CommandStore>();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Security.Claims;
 using System.Text.Json;
+using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Gateway.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -50,6 +51,8 @@ internal static partial class CommandsEndpoints
     internal static async Task<Results<Accepted<CommandAccepted>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> SubmitAsync(
         string type,
         HttpContext context,
+        CommandTypeRegistry commandTypes,
+        IOptionsMonitor<CommandTypeOptions> typeOptions,
         CommandStore store,
         CommandFallback fallback,
         IOptionsMonitor<CommandsOptions> options,
@@ -58,10 +61,10 @@ internal static partial class CommandsEndpoints
         ILoggerFactory loggerFactory,
         CancellationToken cancellationToken)
     {
-        if (!CommandCatalog.TryGet(type, out var descriptor) || !CommandRequests.IsSupported(descriptor))
+        if (!commandTypes.TryGet(type, out var descriptor) || !CommandRequests.IsSupported(descriptor))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown command type",
-                detail: $"There is no command type '{type}'. Known types: {string.Join(", ", CommandCatalog.All.Select(d => d.TypeName))}.");
+                detail: $"There is no command type '{type}'. Known types: {string.Join(", ", commandTypes.All.Where(CommandRequests.IsSupported).Select(d => d.TypeName))}.");
         }
 
         if (!TryGetCaller(context.User, out var tenant, out var clientId))
@@ -116,7 +119,7 @@ internal static partial class CommandsEndpoints
             descriptor,
             commandRequest,
             payload,
-            Deadline: now + (timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : current.DefaultTimeoutFor(descriptor.TypeName)),
+            Deadline: now + (timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : typeOptions.Get(descriptor.TypeName).DefaultTimeout),
             now,
             idempotencyKey is null
                 ? null
@@ -211,6 +214,7 @@ internal static partial class CommandsEndpoints
         string? limit,
         string? cursor,
         HttpContext context,
+        CommandTypeRegistry commandTypes,
         CommandStore store,
         ILoggerFactory loggerFactory,
         CancellationToken cancellationToken)
@@ -234,13 +238,13 @@ internal static partial class CommandsEndpoints
         string? typeFilter = null;
         if (!string.IsNullOrEmpty(type))
         {
-            if (CommandCatalog.TryGet(type, out var descriptor))
+            if (commandTypes.TryGet(type, out var descriptor))
             {
                 typeFilter = descriptor.TypeName;
             }
             else
             {
-                errors.Add("type", $"Unknown command type. Known types: {string.Join(", ", CommandCatalog.All.Select(d => d.TypeName))}.");
+                errors.Add("type", $"Unknown command type. Known types: {string.Join(", ", commandTypes.All.Select(d => d.TypeName))}.");
             }
         }
 

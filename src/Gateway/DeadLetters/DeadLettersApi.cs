@@ -31,7 +31,7 @@ internal static class DeadLettersApi
     }
 
     private static async Task<Results<Accepted<RedriveAccepted>, ProblemHttpResult>> RedriveOneAsync(
-        string id, ClaimsPrincipal user, DeadLetterStore store, SharedBreakerStates breakers, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal user, CommandTypeRegistry commandTypes, DeadLetterStore store, SharedBreakerStates breakers, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var tenant = user.FindFirstValue(GatewayClaims.Tenant);
         if (!Guid.TryParse(id, out var commandId) || tenant is null)
@@ -61,7 +61,7 @@ internal static class DeadLettersApi
                 extensions: new Dictionary<string, object?> { ["status"] = status });
         }
 
-        if (await ProviderDownAsync(type, breakers, cancellationToken) is { } down)
+        if (commandTypes.TryGet(type, out var descriptor) && await ProviderDownAsync(descriptor, breakers, cancellationToken) is { } down)
         {
             return down;
         }
@@ -79,10 +79,10 @@ internal static class DeadLettersApi
             Math.Clamp(limit ?? 100, 1, 1000), cancellationToken));
 
     private static async Task<Results<Accepted<RedriveAccepted>, ProblemHttpResult>> RedriveBulkAsync(
-        BulkRedriveRequest request, ClaimsPrincipal user, DeadLetterStore store, SharedBreakerStates breakers, IOptions<RedriveOptions> options,
+        BulkRedriveRequest request, ClaimsPrincipal user, CommandTypeRegistry commandTypes, DeadLetterStore store, SharedBreakerStates breakers, IOptions<RedriveOptions> options,
         CancellationToken cancellationToken)
     {
-        if (request.Type is not null && !CommandCatalog.TryGet(request.Type, out _))
+        if (request.Type is not null && !commandTypes.TryGet(request.Type, out _))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unknown command type.");
         }
@@ -92,9 +92,9 @@ internal static class DeadLettersApi
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "'from' must be before 'to'.");
         }
 
-        foreach (var command in CommandCatalog.All.Where(c => request.Type is null || c.TypeName == request.Type))
+        foreach (var command in commandTypes.All.Where(c => request.Type is null || string.Equals(c.TypeName, request.Type, StringComparison.OrdinalIgnoreCase)))
         {
-            if (await ProviderDownAsync(command.TypeName, breakers, cancellationToken) is { } down)
+            if (await ProviderDownAsync(command, breakers, cancellationToken) is { } down)
             {
                 return down;
             }
@@ -107,13 +107,8 @@ internal static class DeadLettersApi
         return TypedResults.Accepted("/api/monitoring/dead-letters", new RedriveAccepted(result.Redriven, result.Skipped));
     }
 
-    private static async Task<ProblemHttpResult?> ProviderDownAsync(string type, SharedBreakerStates breakers, CancellationToken cancellationToken)
+    private static async Task<ProblemHttpResult?> ProviderDownAsync(CommandDescriptor descriptor, SharedBreakerStates breakers, CancellationToken cancellationToken)
     {
-        if (!CommandCatalog.TryGet(type, out var descriptor))
-        {
-            return null;
-        }
-
         var endpoints = (await breakers.FleetSnapshotAsync(cancellationToken))
             .Where(b => b.Name.StartsWith(descriptor.Provider + "@", StringComparison.Ordinal)).ToList();
         if (endpoints.Count == 0 || endpoints.Any(b => b.State is BreakerState.Closed or BreakerState.HalfOpen))

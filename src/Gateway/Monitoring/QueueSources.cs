@@ -113,7 +113,7 @@ internal sealed class ManagementApiQueueSource(IHttpClientFactory httpClients, R
 /// Unacked is unknown; rates are left to the sampler, which estimates them from successive depths. One connection is
 /// kept and rebuilt after a failure.
 /// </summary>
-internal sealed class AmqpQueueSource(RabbitMqEndpoints endpoints) : IQueueStatisticsSource, IAsyncDisposable
+internal sealed class AmqpQueueSource(RabbitMqEndpoints endpoints, CommandTypeRegistry commandTypes) : IQueueStatisticsSource, IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private IConnection? _connection;
@@ -121,8 +121,8 @@ internal sealed class AmqpQueueSource(RabbitMqEndpoints endpoints) : IQueueStati
     public string Name => "amqp";
 
     /// <summary>The queues read: every command queue and its error queue.</summary>
-    public static IReadOnlyList<string> QueueNames { get; } =
-        CommandCatalog.All.SelectMany(c => new[] { c.QueueName, c.QueueName + "_error" }).ToList();
+    public IReadOnlyList<string> QueueNames { get; } =
+        commandTypes.All.SelectMany(c => new[] { c.QueueName, c.QueueName + "_error" }).ToList();
 
     public async Task<IReadOnlyList<QueueReading>> ReadAsync(CancellationToken cancellationToken)
     {

@@ -33,10 +33,11 @@ public static class CommandTopology
         ["x-dead-letter-exchange"] = DeadLetterExchange,
     };
 
-    /// <summary>Declares the dead-letter exchange and queue, and every command exchange and queue.</summary>
-    public static async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken = default)
+    /// <summary>Declares the dead-letter exchange and queue, and every registered command type's exchange and queue.</summary>
+    public static async Task DeclareAsync(IChannel channel, CommandTypeRegistry commandTypes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(commandTypes);
         await channel.ExchangeDeclareAsync(DeadLetterExchange, ExchangeType.Fanout, durable: true, autoDelete: false,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await channel.QueueDeclareAsync(DeadLetterQueue, durable: true, exclusive: false, autoDelete: false,
@@ -45,7 +46,7 @@ public static class CommandTopology
         await channel.QueueBindAsync(DeadLetterQueue, DeadLetterExchange, routingKey: string.Empty,
             cancellationToken: cancellationToken).ConfigureAwait(false);
 
-        foreach (var command in CommandCatalog.All)
+        foreach (var command in commandTypes.All)
         {
             await channel.ExchangeDeclareAsync(command.QueueName, ExchangeType.Fanout, durable: true, autoDelete: false,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -69,10 +70,11 @@ public static class CommandTopology
     /// declares them on first use (a fanout exchange and a queue of the same name, with the command queue's
     /// arguments), so that a drain can consume them before MassTransit has moved anything there.
     /// </summary>
-    public static async Task DeclareFaultQueuesAsync(IChannel channel, CancellationToken cancellationToken = default)
+    public static async Task DeclareFaultQueuesAsync(IChannel channel, CommandTypeRegistry commandTypes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        foreach (var queue in CommandCatalog.All.SelectMany(c => FaultQueues(c.QueueName)))
+        ArgumentNullException.ThrowIfNull(commandTypes);
+        foreach (var queue in commandTypes.All.SelectMany(c => FaultQueues(c.QueueName)))
         {
             await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false,
                 cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Messaging.Contracts.Commands;
 using Microsoft.Extensions.Configuration;
 using RabbitMQ.Client;
 
@@ -7,7 +8,7 @@ namespace Messaging.Resilience.Bus;
 /// Declares <see cref="CommandTopology"/> once per process (again after a failure), so the relay never
 /// publishes into an exchange that has no queue bound yet (for example before any worker has started).
 /// </summary>
-internal sealed class CommandTopologyDeclarer(IConfiguration configuration)
+internal sealed class CommandTopologyDeclarer(IConfiguration configuration, CommandTypeRegistry commandTypes)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile bool _declared;
@@ -34,7 +35,7 @@ internal sealed class CommandTopologyDeclarer(IConfiguration configuration)
             };
             await using var connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await CommandTopology.DeclareAsync(channel, cancellationToken).ConfigureAwait(false);
+            await CommandTopology.DeclareAsync(channel, commandTypes, cancellationToken).ConfigureAwait(false);
             await channel.CloseAsync(cancellationToken).ConfigureAwait(false);
             await connection.CloseAsync(cancellationToken).ConfigureAwait(false);
             _declared = true;

@@ -65,7 +65,7 @@ public sealed record RedriveResult(int Redriven, int Skipped);
 /// outbox: once each (a redriven row is marked in the transaction that enqueues it), throttled (bulk
 /// redrives are spaced out with <c>not_before</c>), and audited.
 /// </summary>
-public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter outbox, TimeProvider timeProvider)
+public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter outbox, CommandTypeRegistry commandTypes, TimeProvider timeProvider)
 {
     private static readonly HashSet<string> RedrivenHeaders = new(StringComparer.Ordinal)
     {
@@ -207,7 +207,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
         var skipped = 0;
         foreach (var letter in claimed)
         {
-            if (letter.CommandId is not { } commandId || letter.Type is null || !CommandCatalog.TryGet(letter.Type, out var descriptor)
+            if (letter.CommandId is not { } commandId || letter.Type is null || !commandTypes.TryGet(letter.Type, out var descriptor)
                 || !IsJsonObject(letter.Body))
             {
                 skipped++;

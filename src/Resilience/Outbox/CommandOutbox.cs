@@ -26,14 +26,17 @@ public sealed class CommandOutbox
     private readonly OutboxWriter _writer;
     private readonly TimeProvider _timeProvider;
     private readonly IOptionsMonitor<CommandOutboxOptions> _options;
+    private readonly CommandTypeRegistry _commandTypes;
 
     /// <summary>Creates the outbox; prefer resolving it from the container.</summary>
-    public CommandOutbox(OutboxWriter writer, TimeProvider timeProvider, IOptionsMonitor<CommandOutboxOptions> options)
+    public CommandOutbox(OutboxWriter writer, CommandTypeRegistry commandTypes, TimeProvider timeProvider, IOptionsMonitor<CommandOutboxOptions> options)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(commandTypes);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(options);
         _writer = writer;
+        _commandTypes = commandTypes;
         _timeProvider = timeProvider;
         _options = options;
     }
@@ -42,7 +45,7 @@ public sealed class CommandOutbox
     /// Adds <paramref name="command"/> to the outbox within <paramref name="transaction"/>. Nothing is
     /// visible to anyone until the caller commits; a rollback leaves no trace.
     /// </summary>
-    /// <typeparam name="TCommand">A command contract of <see cref="CommandCatalog"/>, for example <c>ChargePayment</c>.</typeparam>
+    /// <typeparam name="TCommand">The message of a registered command type (<see cref="CommandTypeRegistry"/>), for example <c>ChargePayment</c>.</typeparam>
     /// <param name="transaction">The caller's open transaction on the gateway's database.</param>
     /// <param name="command">
     /// The command. Its <see cref="ICommandMessage.CommandId"/> becomes the command id (use
@@ -65,8 +68,11 @@ public sealed class CommandOutbox
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(options);
-        var descriptor = CommandCatalog.All.FirstOrDefault(d => d.MessageType == command.GetType())
-            ?? throw new ArgumentException($"{command.GetType().Name} is not a command type of the catalog.", nameof(command));
+        if (!_commandTypes.TryGetByMessageType(command.GetType(), out var descriptor))
+        {
+            throw new ArgumentException($"{command.GetType().Name} is not the message of a registered command type (AddCommandType).", nameof(command));
+        }
+
         if (command.CommandId == Guid.Empty)
         {
             throw new ArgumentException("The command needs a CommandId (for example Guid.CreateVersion7()).", nameof(command));

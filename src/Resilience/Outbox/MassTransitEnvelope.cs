@@ -33,10 +33,6 @@ internal sealed class MassTransitEnvelope
     private static readonly JsonEncodedText HeadersName = JsonEncodedText.Encode("headers");
     private static readonly JsonEncodedText HostName = JsonEncodedText.Encode("host");
 
-    // Per command message type: its URNs as MassTransit lists them (the type and the interfaces it implements).
-    private static readonly Dictionary<string, JsonEncodedText[]> MessageTypes = CommandCatalog.All
-        .Select(c => c.MessageType).Distinct()
-        .ToDictionary(t => t.FullName!, t => MessageTypeCache.GetMessageTypeNames(t).Select(n => JsonEncodedText.Encode(n)).ToArray(), StringComparer.Ordinal);
 
     private static readonly byte[] Host = JsonSerializer.SerializeToUtf8Bytes(HostMetadataCache.Host, typeof(HostInfo),
         new JsonSerializerOptions(SystemTextJsonMessageSerializer.Options) { WriteIndented = false });
@@ -45,15 +41,23 @@ internal sealed class MassTransitEnvelope
     private readonly string _sourceAddress;
     private readonly ConcurrentDictionary<string, JsonEncodedText> _destinations = new(StringComparer.Ordinal);
 
+    // Per command message type: its URNs as MassTransit lists them (the type and the interfaces it implements).
+    private readonly Dictionary<string, JsonEncodedText[]> _messageTypes;
+
     /// <param name="busAddress">The bus's own address: the source address, and the base of destination addresses.</param>
-    public MassTransitEnvelope(Uri busAddress)
+    /// <param name="commandTypes">The registered command types: the message types this writer can send.</param>
+    public MassTransitEnvelope(Uri busAddress, CommandTypeRegistry commandTypes)
     {
+        ArgumentNullException.ThrowIfNull(commandTypes);
         _busAddress = busAddress;
         _sourceAddress = busAddress.ToString();
+        _messageTypes = commandTypes.All
+            .Select(c => c.MessageType).Distinct()
+            .ToDictionary(t => t.FullName!, t => MessageTypeCache.GetMessageTypeNames(t).Select(n => JsonEncodedText.Encode(n)).ToArray(), StringComparer.Ordinal);
     }
 
     /// <summary>Whether <paramref name="messageType"/> (a CLR full name) is a command this writer knows.</summary>
-    public static bool IsKnownCommand(string messageType) => MessageTypes.ContainsKey(messageType);
+    public bool IsKnownCommand(string messageType) => _messageTypes.ContainsKey(messageType);
 
     /// <summary>
     /// Reads a row's stored headers (a JSON object of strings) into AMQP headers, leaving out the W3C trace context,
@@ -125,7 +129,7 @@ internal sealed class MassTransitEnvelope
     public void Write(Utf8JsonWriter writer, Guid messageId, string messageType, string destination, ReadOnlySpan<byte> utf8Body,
         Dictionary<string, object?> headers, DateTime sentTime)
     {
-        var types = MessageTypes[messageType];
+        var types = _messageTypes[messageType];
         writer.WriteStartObject();
         writer.WriteString(MessageIdName, messageId);
         writer.WriteString(CorrelationIdName, messageId);

@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using MassTransit;
+using Messaging.Contracts.Commands;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.FaultInjection;
 using Microsoft.Extensions.Hosting;
@@ -34,6 +35,7 @@ namespace Messaging.Resilience.Outbox;
 internal sealed partial class OutboxRelay(
     NpgsqlDataSource dataSource,
     IBus bus,
+    CommandTypeRegistry commandTypes,
     RelayChannel relayChannel,
     CommandTopologyDeclarer topology,
     OutboxSignal signal,
@@ -318,7 +320,7 @@ internal sealed partial class OutboxRelay(
     private async ValueTask PublishCommandBatchAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var channel = await relayChannel.GetAsync(cancellationToken).ConfigureAwait(false);
-        var envelope = _envelope ??= new MassTransitEnvelope(bus.Address);
+        var envelope = _envelope ??= new MassTransitEnvelope(bus.Address, commandTypes);
         var sentTime = timeProvider.GetUtcNow().UtcDateTime;
         var messages = new CommandMessage[rows.Count];
         using var buffer = new PooledBufferWriter(rows.Count * 1024);
@@ -332,7 +334,7 @@ internal sealed partial class OutboxRelay(
                     continue;
                 }
 
-                if (!MassTransitEnvelope.IsKnownCommand(row.MessageType))
+                if (!envelope.IsKnownCommand(row.MessageType))
                 {
                     outcomes[i] = "unknown message type";
                     continue;

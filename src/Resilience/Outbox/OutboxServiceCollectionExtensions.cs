@@ -23,8 +23,10 @@ public static class OutboxServiceCollectionExtensions
 
     /// <summary>
     /// Adds <see cref="CommandOutbox"/> (section <c>Outbox:Commands</c>): the outbox as a library, for a
-    /// service that enqueues commands inside its own transactions on the gateway's database. Requires an
-    /// <c>NpgsqlDataSource</c> only for the caller's own connections; the relay of any gateway delivers the rows.
+    /// service that enqueues commands inside its own transactions on the gateway's database. The command types
+    /// it enqueues must be registered as in the gateway (their modules, for example <c>AddBuiltInCommandTypes()</c>).
+    /// Requires an <c>NpgsqlDataSource</c> only for the caller's own connections; the relay of any gateway
+    /// delivers the rows.
     /// </summary>
     public static IHostApplicationBuilder AddCommandOutbox(this IHostApplicationBuilder builder)
     {

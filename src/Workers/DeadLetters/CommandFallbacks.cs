@@ -1,12 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
+using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
-using Messaging.Contracts.Events;
-using Messaging.Contracts.Notifications;
-using Messaging.Contracts.Payments;
 using Messaging.Resilience.Outbox;
-using Messaging.Workers.Execution;
 using Npgsql;
 using NpgsqlTypes;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
@@ -23,114 +19,36 @@ namespace Messaging.Workers.DeadLetters;
 internal sealed record StoredCommand(Guid Id, string Tenant, string ClientId, CommandStatus? Status, DateTimeOffset? Deadline, DateTimeOffset? FirstFailureAt);
 
 /// <summary>
-/// What each command type does when one of its commands is dead-lettered, written in the dead letter's
-/// own transaction and keeping the command's tenant and client: <c>payments.charge</c> publishes
-/// <see cref="PaymentFailed"/> (so whoever started the payment can compensate); <c>notifications.send</c>
-/// sends the notification on the other channel as a new command when the command names a
-/// <c>fallbackTo</c> recipient, and otherwise publishes <see cref="NotificationFailed"/>. Events go through
-/// the outbox and are published by type.
+/// Runs the fallback a command type's registration declares (<c>WithFallback</c>) when one of its commands is
+/// dead-lettered: in the dead letter's own transaction, keeping the command's tenant and client. Events go
+/// through the outbox and are published by type; new commands are written as every command is
+/// (<see cref="CommandRows"/>: a commands row and an outbox row).
 /// </summary>
-internal sealed class CommandFallbacks(OutboxWriter outbox)
+internal sealed class CommandFallbacks(
+    IEnumerable<CommandTypeRegistration> registrations,
+    CommandTypeRegistry commandTypes,
+    OutboxWriter outbox,
+    IServiceScopeFactory scopes)
 {
+    private readonly Dictionary<Type, CommandTypeRegistration> _byMessageType = registrations.ToDictionary(r => r.MessageType);
+    private readonly CommandTypeRegistry _commandTypes = commandTypes;
+    private readonly OutboxWriter _outbox = outbox;
+
     /// <summary>Runs the fallback of <paramref name="command"/>; returns what it did, for the log, or null when its type has none.</summary>
     public async Task<string?> RunAsync(NpgsqlTransaction transaction, ICommandMessage command, StoredCommand stored, string reason, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(stored);
-        switch (command)
+        if (!_byMessageType.TryGetValue(command.GetType(), out var registration) || registration.RunFallback is not { } run)
         {
-            case ChargePayment charge:
-                await PublishAsync(transaction, stored, ChargePayment.TypeName, new PaymentFailed
-                {
-                    CommandId = charge.CommandId,
-                    Tenant = stored.Tenant,
-                    Amount = charge.Amount,
-                    Currency = charge.Currency,
-                    CustomerId = charge.CustomerId,
-                    Reason = reason,
-                    FailedAt = now,
-                }, now, cancellationToken).ConfigureAwait(false);
-                return nameof(PaymentFailed) + " published";
-
-            case SendNotification { FallbackTo: { Length: > 0 } fallbackTo } notification:
-                var id = await SendOnOtherChannelAsync(transaction, notification, fallbackTo, stored, now, cancellationToken).ConfigureAwait(false);
-                return $"sent on the other channel as command {id}";
-
-            case SendNotification notification:
-                await PublishAsync(transaction, stored, SendNotification.TypeName, new NotificationFailed
-                {
-                    CommandId = notification.CommandId,
-                    Tenant = stored.Tenant,
-                    Channel = notification.Channel,
-                    Reason = reason,
-                    FailedAt = now,
-                }, now, cancellationToken).ConfigureAwait(false);
-                return nameof(NotificationFailed) + " published";
-
-            default:
-                return null;
-        }
-    }
-
-    private Task PublishAsync<TEvent>(NpgsqlTransaction transaction, StoredCommand stored, string commandType, TEvent message, DateTimeOffset now,
-        CancellationToken cancellationToken)
-        where TEvent : class
-    {
-        var type = typeof(TEvent);
-        var headers = Headers(stored.Tenant, stored.ClientId, commandType);
-        return outbox.EnqueueAsync(transaction, new OutboxMessage(stored.Id, $"{type.Namespace}:{type.Name}", type.FullName!,
-            JsonSerializer.Serialize(message, CommandDelivery.BodyJson), headers, now, OutboxMessageKind.Event), cancellationToken);
-    }
-
-    // A new notifications.send command, of the same tenant and client, with the same deadline: submitted as
-    // the gateway would (a commands row and an outbox row). It has no fallback of its own, so it cannot loop.
-    private async Task<Guid> SendOnOtherChannelAsync(NpgsqlTransaction transaction, SendNotification original, string fallbackTo, StoredCommand stored,
-        DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var channel = original.Channel == "email" ? "sms" : "email";
-        var id = Guid.CreateVersion7(now);
-        var message = new SendNotification
-        {
-            CommandId = id,
-            Tenant = stored.Tenant,
-            Channel = channel,
-            To = fallbackTo,
-            Subject = channel == "email" ? original.Subject : null,
-            Body = original.Body,
-        };
-        var payload = JsonSerializer.Serialize(new { message.Channel, message.To, message.Subject, message.Body }, CommandDelivery.BodyJson);
-        await using (var insert = new NpgsqlCommand(
-            """
-            INSERT INTO commands (id, tenant, client_id, type, status, attempts, payload, deadline, created_at, updated_at)
-            VALUES (@id, @tenant, @client_id, @type, 'Accepted', 0, @payload, @deadline, @now, @now);
-            UPDATE commands SET result = @result WHERE id = @original;
-            """, transaction.Connection, transaction))
-        {
-            insert.Parameters.AddWithValue("id", id);
-            insert.Parameters.AddWithValue("tenant", stored.Tenant);
-            insert.Parameters.AddWithValue("client_id", stored.ClientId);
-            insert.Parameters.AddWithValue("type", SendNotification.TypeName);
-            insert.Parameters.AddWithValue("payload", NpgsqlDbType.Jsonb, payload);
-            insert.Parameters.AddWithValue("deadline", NpgsqlDbType.TimestampTz, (object?)stored.Deadline ?? DBNull.Value);
-            insert.Parameters.AddWithValue("now", now);
-            insert.Parameters.AddWithValue("original", stored.Id);
-            insert.Parameters.AddWithValue("result", NpgsqlDbType.Jsonb,
-                JsonSerializer.Serialize(new { Fallback = new { CommandId = id, Channel = channel } }, CommandDelivery.BodyJson));
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return null;
         }
 
-        var headers = Headers(stored.Tenant, stored.ClientId, SendNotification.TypeName);
-        headers[MessageHeaders.Attempt] = "1";
-        if (stored.Deadline is { } deadline)
-        {
-            headers[MessageHeaders.Deadline] = deadline.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
-        }
-
-        CommandCatalog.TryGet(SendNotification.TypeName, out var descriptor);
-        await outbox.EnqueueAsync(transaction, new OutboxMessage(id, descriptor.QueueName, descriptor.MessageType.FullName!,
-            JsonSerializer.Serialize(message, CommandDelivery.BodyJson), headers, now), cancellationToken).ConfigureAwait(false);
-        return id;
+        await using var scope = scopes.CreateAsyncScope();
+        var context = new TransactionFallbackContext(this, transaction, registration.TypeName, stored, reason, now, cancellationToken);
+        return await run(scope.ServiceProvider, command, context).ConfigureAwait(false);
     }
 
     private static Dictionary<string, string> Headers(string tenant, string clientId, string commandType)
@@ -151,5 +69,67 @@ internal sealed class CommandFallbacks(OutboxWriter outbox)
         }
 
         return headers;
+    }
+
+    /// <summary>What a fallback may do, bound to the dead letter's transaction.</summary>
+    private sealed class TransactionFallbackContext(
+        CommandFallbacks owner, NpgsqlTransaction transaction, string commandType, StoredCommand stored, string reason, DateTimeOffset now,
+        CancellationToken cancellationToken)
+        : CommandFallbackContext
+    {
+        public override Guid CommandId => stored.Id;
+
+        public override string Tenant => stored.Tenant;
+
+        public override string ClientId => stored.ClientId;
+
+        public override DateTimeOffset? Deadline => stored.Deadline;
+
+        public override string Reason => reason;
+
+        public override DateTimeOffset Now => now;
+
+        public override CancellationToken CancellationToken => cancellationToken;
+
+        public override Task PublishAsync<TEvent>(TEvent @event)
+        {
+            ArgumentNullException.ThrowIfNull(@event);
+            var type = typeof(TEvent);
+            var headers = Headers(stored.Tenant, stored.ClientId, commandType);
+            return owner._outbox.EnqueueAsync(transaction, new OutboxMessage(stored.Id, $"{type.Namespace}:{type.Name}", type.FullName!,
+                JsonSerializer.Serialize(@event, Execution.CommandDelivery.BodyJson), headers, now, OutboxMessageKind.Event), cancellationToken);
+        }
+
+        public override async Task<Guid> SubmitAsync<TCommand>(Func<Guid, TCommand> createCommand)
+        {
+            ArgumentNullException.ThrowIfNull(createCommand);
+            if (!owner._commandTypes.TryGetByMessageType(typeof(TCommand), out var descriptor))
+            {
+                throw new InvalidOperationException($"{typeof(TCommand).Name} is not the message of a registered command type.");
+            }
+
+            var id = Guid.CreateVersion7(now);
+            var command = createCommand(id);
+            if (command.CommandId != id || !string.Equals(command.Tenant, stored.Tenant, StringComparison.Ordinal))
+            {
+                // A fallback keeps the caller's tenant: it never acts for another one.
+                throw new InvalidOperationException("A fallback's command must have the id it was given and the dead-lettered command's tenant.");
+            }
+
+            var deadline = stored.Deadline ?? now + descriptor.DefaultTimeout;
+            var row = new CommandRow(id, stored.Tenant, stored.ClientId, descriptor.TypeName, CommandRows.PayloadOf(command), IdempotencyKey: null,
+                deadline, CommandRows.TruncateToMicroseconds(now));
+            await CommandRows.InsertCommandAsync(transaction, row, cancellationToken).ConfigureAwait(false);
+            await owner._outbox.EnqueueAsync(transaction, CommandRows.ToOutboxMessage(row, descriptor, command), cancellationToken).ConfigureAwait(false);
+            return id;
+        }
+
+        public override async Task SetResultAsync<TResult>(TResult result)
+        {
+            await using var update = new NpgsqlCommand("UPDATE commands SET result = @result WHERE id = @id", transaction.Connection, transaction);
+            update.Parameters.AddWithValue("id", stored.Id);
+            update.Parameters.AddWithValue("result", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(result, Execution.CommandDelivery.BodyJson));
+            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 }

@@ -36,14 +36,15 @@ public sealed class DeadLetterDrainOptions
 /// </summary>
 internal sealed partial class DeadLetterDrain(
     IConfiguration configuration,
+    CommandTypeRegistry commandTypes,
     DeadLetterWriter writer,
     IOptions<DeadLetterDrainOptions> options,
     TimeProvider timeProvider,
     ILogger<DeadLetterDrain> logger) : BackgroundService
 {
     /// <summary>The queues drained: every command queue's fault queues, then the broker's dead-letter queue.</summary>
-    public static IReadOnlyList<string> Queues { get; } =
-        [.. CommandCatalog.All.SelectMany(c => CommandTopology.FaultQueues(c.QueueName)), CommandTopology.DeadLetterQueue];
+    public IReadOnlyList<string> Queues { get; } =
+        [.. commandTypes.All.SelectMany(c => CommandTopology.FaultQueues(c.QueueName)), CommandTopology.DeadLetterQueue];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -86,8 +87,8 @@ internal sealed partial class DeadLetterDrain(
         await using var connection = await factory.CreateConnectionAsync(stoppingToken).ConfigureAwait(false);
         await using (var declare = await connection.CreateChannelAsync(cancellationToken: stoppingToken).ConfigureAwait(false))
         {
-            await CommandTopology.DeclareAsync(declare, stoppingToken).ConfigureAwait(false);
-            await CommandTopology.DeclareFaultQueuesAsync(declare, stoppingToken).ConfigureAwait(false);
+            await CommandTopology.DeclareAsync(declare, commandTypes, stoppingToken).ConfigureAwait(false);
+            await CommandTopology.DeclareFaultQueuesAsync(declare, commandTypes, stoppingToken).ConfigureAwait(false);
             await declare.CloseAsync(stoppingToken).ConfigureAwait(false);
         }
 
@@ -118,7 +119,7 @@ internal sealed partial class DeadLetterDrain(
 
     private async Task StoreAsync(IChannel channel, string queue, BasicDeliverEventArgs delivery, CancellationToken stoppingToken)
     {
-        var drained = DrainedMessages.Read(queue, delivery.BasicProperties, delivery.Body, timeProvider.GetUtcNow());
+        var drained = DrainedMessages.Read(commandTypes, queue, delivery.BasicProperties, delivery.Body, timeProvider.GetUtcNow());
         var delay = TimeSpan.FromMilliseconds(200);
         var failures = 0;
         while (true)

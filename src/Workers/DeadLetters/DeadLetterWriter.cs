@@ -1,3 +1,4 @@
+using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.Telemetry;

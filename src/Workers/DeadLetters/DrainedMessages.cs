@@ -33,10 +33,7 @@ internal static class DrainedMessages
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private static readonly Dictionary<string, CommandDescriptor> CommandsByUrn = CommandCatalog.All.ToDictionary(
-        c => $"urn:message:{c.MessageType.Namespace}:{c.MessageType.Name}", c => c, StringComparer.Ordinal);
-
-    public static DrainedMessage Read(string queue, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, DateTimeOffset now)
+    public static DrainedMessage Read(CommandTypeRegistry commandTypes, string queue, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(properties);
         var headers = Headers(properties);
@@ -56,11 +53,11 @@ internal static class DrainedMessages
             headers[BodyEncodingHeader] = "base64";
         }
 
-        var (command, descriptor, commandJson) = headers.ContainsKey(BodyEncodingHeader) ? default : ReadEnvelope(text, headers);
+        var (command, descriptor, commandJson) = headers.ContainsKey(BodyEncodingHeader) ? default : ReadEnvelope(commandTypes, text, headers);
         var commandId = command?.CommandId ?? (Guid.TryParse(properties.MessageId, out var id) ? id : null);
         var tenant = command?.Tenant ?? headers.GetValueOrDefault(MessageHeaders.Tenant);
         var type = descriptor?.TypeName
-            ?? (headers.GetValueOrDefault(MessageHeaders.CommandType) is { } named && CommandCatalog.TryGet(named, out var known) ? known.TypeName : null);
+            ?? (headers.GetValueOrDefault(MessageHeaders.CommandType) is { } named && commandTypes.TryGet(named, out var known) ? known.TypeName : null);
         var attempts = int.TryParse(headers.GetValueOrDefault(MessageHeaders.Attempt), NumberStyles.Integer, CultureInfo.InvariantCulture, out var attempt)
             ? attempt
             : 0;
@@ -107,7 +104,7 @@ internal static class DrainedMessages
     }
 
     // A MassTransit envelope: {"messageId", "messageType": ["urn:message:…"], "headers": {…}, "message": {…}}.
-    private static (ICommandMessage? Command, CommandDescriptor? Descriptor, string? CommandJson) ReadEnvelope(string text, Dictionary<string, string> headers)
+    private static (ICommandMessage? Command, CommandDescriptor? Descriptor, string? CommandJson) ReadEnvelope(CommandTypeRegistry commandTypes, string text, Dictionary<string, string> headers)
     {
         try
         {
@@ -133,7 +130,7 @@ internal static class DrainedMessages
             }
 
             var descriptor = types.EnumerateArray()
-                .Select(t => t.ValueKind == JsonValueKind.String && CommandsByUrn.TryGetValue(t.GetString()!, out var d) ? d : null)
+                .Select(t => t.ValueKind == JsonValueKind.String ? ByUrn(commandTypes, t.GetString()!) : null)
                 .FirstOrDefault(d => d is not null);
             if (descriptor is null)
             {
@@ -150,6 +147,9 @@ internal static class DrainedMessages
             return default;
         }
     }
+
+    private static CommandDescriptor? ByUrn(CommandTypeRegistry commandTypes, string urn) =>
+        commandTypes.All.FirstOrDefault(c => string.Equals(urn, $"urn:message:{c.MessageType.Namespace}:{c.MessageType.Name}", StringComparison.Ordinal));
 
     private static Dictionary<string, string> Headers(IReadOnlyBasicProperties properties)
     {

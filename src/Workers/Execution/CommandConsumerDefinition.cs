@@ -1,6 +1,8 @@
 using MassTransit;
 using MassTransit.Middleware;
+using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.Telemetry;
@@ -13,9 +15,8 @@ namespace Messaging.Workers.Execution;
 /// The receive endpoint of one command type: its quorum queue (named and declared exactly as
 /// <see cref="CommandTopology"/> declares it), breaker-aware consumption with the concurrency and prefetch
 /// of <c>Commands:Types:&lt;type&gt;:Flow</c>, and its resilience profile: the
-/// <see cref="ExecutionProfileFilter{TMessage}"/> with the <see cref="Dependencies"/> the handler calls.
-/// Each consumer's definition derives from this, next to the consumer, declares its dependencies and
-/// adds what is particular to its type.
+/// <see cref="ExecutionProfileFilter{TMessage}"/> with the <see cref="Dependencies"/> the handler calls. Every
+/// registered type gets one, derived from its registration: nothing here is written per type.
 /// </summary>
 /// <remarks>
 /// There is no MassTransit message retry: the provider pipelines retry immediately, the executor schedules
@@ -24,23 +25,25 @@ namespace Messaging.Workers.Execution;
 /// fault before reaching the consumer (an unreadable body) go to the <c>_error</c> queue, and messages of
 /// an unknown type to <c>_skipped</c>; the dead-letter drain stores both.
 /// </remarks>
-internal abstract class CommandConsumerDefinition<TConsumer, TMessage> : ConsumerDefinition<TConsumer>
-    where TConsumer : class, IConsumer<TMessage>
+internal sealed class CommandConsumerDefinition<TMessage> : ConsumerDefinition<CommandConsumer<TMessage>>
     where TMessage : class, ICommandMessage
 {
     private readonly string _commandType;
     private readonly string _queueName;
     private readonly CommandTypeOptions _options;
 
-    protected CommandConsumerDefinition(string commandType, IOptionsMonitor<CommandTypeOptions> options)
+    public CommandConsumerDefinition(CommandTypeRegistry commandTypes, IOptionsMonitor<CommandTypeOptions> options)
     {
+        ArgumentNullException.ThrowIfNull(commandTypes);
         ArgumentNullException.ThrowIfNull(options);
-        if (!CommandCatalog.TryGet(commandType, out var descriptor))
+        if (!commandTypes.TryGetByMessageType(typeof(TMessage), out var descriptor))
         {
-            throw new ArgumentException($"'{commandType}' is not a known command type.", nameof(commandType));
+            throw new ArgumentException($"{typeof(TMessage).Name} is not the message of a registered command type.", nameof(commandTypes));
         }
 
+        var commandType = descriptor.TypeName;
         _commandType = commandType;
+        Dependencies = [descriptor.Provider, DependencyNames.Postgres];
         _queueName = descriptor.QueueName;
         _options = options.Get(commandType);
         Endpoint(endpoint =>
@@ -60,9 +63,9 @@ internal abstract class CommandConsumerDefinition<TConsumer, TMessage> : Consume
     /// the execution profile, and what breaker-aware consumption watches. A provider's breakers are those
     /// of its endpoints (<c>payments@host:port</c>); an infrastructure dependency's breaker has its name.
     /// </summary>
-    public abstract IReadOnlyList<string> Dependencies { get; }
+    public IReadOnlyList<string> Dependencies { get; }
 
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator,
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<CommandConsumer<TMessage>> consumerConfigurator,
         IRegistrationContext context)
     {
         ArgumentNullException.ThrowIfNull(endpointConfigurator);

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MassTransit;
+using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
-using Messaging.Workers.ExternalServices;
 
 namespace Messaging.Workers.Execution;
 

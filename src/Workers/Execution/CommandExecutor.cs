@@ -1,4 +1,5 @@
 using MassTransit;
+using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Pipelines;
@@ -8,7 +9,7 @@ using Messaging.Resilience.FaultInjection;
 using Messaging.Resilience.RateLimiting;
 using Messaging.Resilience.Telemetry;
 using Messaging.Workers.DeadLetters;
-using Messaging.Workers.ExternalServices;
+using Messaging.CommandTypes.Providers;
 using Microsoft.Extensions.Options;
 using Polly;
 
@@ -32,6 +33,8 @@ namespace Messaging.Workers.Execution;
 /// the outbox's (<c>Commands:Types:&lt;type&gt;:Retry</c>).
 /// </remarks>
 internal sealed partial class CommandExecutor(
+    CommandTypeRegistry commandTypes,
+    IHttpClientFactory httpClients,
     CommandStatusStore store,
     CommandScheduler scheduler,
     DeadLetterWriter deadLetters,
@@ -71,15 +74,15 @@ internal sealed partial class CommandExecutor(
 
     /// <summary>Executes one delivery of a command message.</summary>
     /// <param name="context">The delivery, with the <see cref="ExecutionProfile"/> its endpoint's filter added.</param>
-    /// <param name="callProvider">
-    /// The provider call: a result, a refusal, or a <see cref="ProviderException"/>. It runs with the
-    /// resilience context it is given, which carries the command's deadline and the cancellation token.
+    /// <param name="handler">
+    /// The type's handler: a result, a refusal, or a <see cref="ProviderException"/>. Its context carries the
+    /// command's deadline (bounding every timeout of the provider's pipelines) and the cancellation token.
     /// </param>
-    public async Task ExecuteAsync<TMessage>(ConsumeContext<TMessage> context, Func<TMessage, ResilienceContext, Task<ProviderOutcome>> callProvider)
+    public async Task ExecuteAsync<TMessage>(ConsumeContext<TMessage> context, ICommandHandler<TMessage> handler)
         where TMessage : class, ICommandMessage
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(callProvider);
+        ArgumentNullException.ThrowIfNull(handler);
         if (!context.TryGetPayload<ExecutionProfile>(out var profile))
         {
             throw new InvalidOperationException(
@@ -90,13 +93,13 @@ internal sealed partial class CommandExecutor(
         var commandId = message.CommandId;
         var commandType = profile.CommandType;
         var cancellationToken = context.CancellationToken;
-        if (!CommandCatalog.TryGet(commandType, out var descriptor))
+        if (!commandTypes.TryGet(commandType, out var descriptor))
         {
             throw new InvalidOperationException($"'{commandType}' is not a known command type.");
         }
 
         var delivery = CommandDelivery.From(context, descriptor, profile, scheduler);
-        if ((profile.HeaderProblem ?? CommandValidation.Problem(message)) is { } problem)
+        if ((profile.HeaderProblem ?? CommandValidation.Problem(message) ?? handler.Check(message)) is { } problem)
         {
             await DeadLetterAsync(delivery, PoisonSource, problem, exceptionType: null, Math.Max(0, profile.Attempt - 1), cancellationToken)
                 .ConfigureAwait(false);
@@ -115,7 +118,7 @@ internal sealed partial class CommandExecutor(
                 // The tenant's idempotency key already stood for another command (used before the outage, so the
                 // gateway could not see it): that one is the command; this duplicate is not executed.
                 Log.DirectCommandDuplicate(logger, commandId, commandType, earlier);
-                await store.CompleteAsync(commandId, commandType, ProviderOutcome.Refused(new CommandError("duplicate_request",
+                await store.CompleteAsync(commandId, commandType, CommandResult.Refused(new CommandError("duplicate_request",
                     $"The Idempotency-Key was already used for command {earlier}; this request was not executed.")), timeProvider.GetUtcNow(),
                     cancellationToken).ConfigureAwait(false);
                 return;
@@ -169,14 +172,16 @@ internal sealed partial class CommandExecutor(
             return;
         }
 
-        ProviderOutcome outcome;
+        CommandResult outcome;
         using (var deadlineSource = DeadlineSource(deadline))
         using (var callSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineSource.Token))
         {
             var resilienceContext = profile.CreateResilienceContext(callSource.Token);
             try
             {
-                outcome = await callProvider(message, resilienceContext).ConfigureAwait(false);
+                var handlerContext = new CommandContext(commandId, message.Tenant, descriptor.TypeName, profile.Attempt, deadline?.At,
+                    descriptor.Provider, httpClients.CreateClient(descriptor.Provider), resilienceContext);
+                outcome = await handler.HandleAsync(message, handlerContext).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (deadlineSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {

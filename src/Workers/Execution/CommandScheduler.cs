@@ -1,8 +1,8 @@
 using System.Diagnostics;
+using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Telemetry;
-using Messaging.Workers.ExternalServices;
 using Npgsql;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
 

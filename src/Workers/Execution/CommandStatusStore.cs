@@ -1,8 +1,8 @@
+using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Deadlines;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Pipelines;
-using Messaging.Workers.ExternalServices;
 using Npgsql;
 using NpgsqlTypes;
 using Polly;
@@ -46,7 +46,7 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
     /// when the command was already terminal (nothing changed). Not bounded by the deadline: the answer
     /// must be kept even when it came at the last moment.
     /// </summary>
-    public Task<bool> CompleteAsync(Guid commandId, string consumer, ProviderOutcome outcome, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<bool> CompleteAsync(Guid commandId, string consumer, CommandResult outcome, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outcome);
         return RunAsync(token => CompleteOnceAsync(commandId, consumer, outcome, now, token), deadline: null, cancellationToken);
@@ -150,7 +150,7 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int attempts ? attempts : null;
     }
 
-    private async Task<bool> CompleteOnceAsync(Guid commandId, string consumer, ProviderOutcome outcome, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<bool> CompleteOnceAsync(Guid commandId, string consumer, CommandResult outcome, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // Data-modifying CTEs run exactly once and in the same snapshot: the inbox row exists if and
         // only if this update applied.

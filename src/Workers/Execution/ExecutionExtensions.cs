@@ -1,14 +1,11 @@
-using Messaging.Contracts.Commands;
+using Messaging.CommandTypes;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.FaultInjection;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Telemetry;
 using Messaging.Workers.DeadLetters;
-using Messaging.Workers.Notifications;
-using Messaging.Workers.Payments;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Messaging.Workers.Execution;
 
@@ -16,11 +13,11 @@ namespace Messaging.Workers.Execution;
 internal static class ExecutionExtensions
 {
     /// <summary>
-    /// Adds the per-type options (<c>Commands:Types:&lt;type&gt;</c>: <c>Flow</c>, <c>Retry</c>, <c>Fallback</c>,
-    /// validated on start), <see cref="CommandStatusStore"/>, <see cref="CommandExecutor"/> with its delayed
-    /// retries (<see cref="CommandScheduler"/>) and dead letters (<see cref="DeadLetterWriter"/>), and
-    /// MassTransit on RabbitMQ (<c>ConnectionStrings:RabbitMq</c>, an <c>amqp://</c> URI with the virtual
-    /// host as its path) with the command consumers on breaker-aware endpoints.
+    /// Adds <see cref="CommandStatusStore"/>, <see cref="CommandExecutor"/> with its delayed retries
+    /// (<see cref="CommandScheduler"/>) and dead letters (<see cref="DeadLetterWriter"/>), and MassTransit on
+    /// RabbitMQ (<c>ConnectionStrings:RabbitMq</c>, an <c>amqp://</c> URI with the virtual host as its path) with
+    /// one consumer on a breaker-aware endpoint per registered command type. Call it after the modules that
+    /// register the types (<c>AddCommandType</c>): it reads their registrations.
     /// </summary>
     public static IHostApplicationBuilder AddCommandConsumers(this IHostApplicationBuilder builder)
     {
@@ -29,14 +26,12 @@ internal static class ExecutionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddResilienceCore();
 
-        foreach (var command in CommandCatalog.All)
+        var commandTypes = services.CommandTypeRegistrations();
+        if (commandTypes.Count == 0)
         {
-            services.AddOptions<CommandTypeOptions>(command.TypeName)
-                .Bind(builder.Configuration.GetSection($"{CommandTypeOptions.SectionName}:{command.TypeName}"))
-                .ValidateOnStart();
+            throw new InvalidOperationException("No command type is registered: add the modules that register them (AddCommandType) before AddCommandConsumers.");
         }
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandTypeOptions>, CommandTypeOptionsValidator>());
         builder.AddDeadLetters();
         builder.AddFaultInjection();
         services.AddMessagingTelemetry();
@@ -51,8 +46,12 @@ internal static class ExecutionExtensions
         builder.AddCommandTopology();
         builder.AddMessagingBus(bus =>
         {
-            bus.AddConsumer<ChargePaymentConsumer>(typeof(ChargePaymentConsumerDefinition));
-            bus.AddConsumer<SendNotificationConsumer>(typeof(SendNotificationConsumerDefinition));
+            foreach (var commandType in commandTypes)
+            {
+                // The extension, not the instance method: the consumer's type is known only at run time.
+                MassTransit.RegistrationConfiguratorExtensions.AddConsumer(bus, typeof(CommandConsumer<>).MakeGenericType(commandType.MessageType),
+                    typeof(CommandConsumerDefinition<>).MakeGenericType(commandType.MessageType));
+            }
         });
         return builder;
     }

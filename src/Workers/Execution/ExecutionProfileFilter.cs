@@ -10,7 +10,7 @@ namespace Messaging.Workers.Execution;
 /// in the consume context's payload, where <see cref="CommandExecutor"/> and the handler's calls find it.
 /// Headers that are missing or unreadable are recorded as the profile's <see cref="ExecutionProfile.HeaderProblem"/>:
 /// the executor dead-letters the message as poison. The consumer definition adds the filter to its endpoint
-/// (<see cref="CommandConsumerDefinition{TConsumer, TMessage}"/>).
+/// (<see cref="CommandConsumerDefinition{TMessage}"/>).
 /// </summary>
 internal sealed partial class ExecutionProfileFilter<TMessage>(string commandType, IReadOnlyList<string> dependencies, ILogger logger)
     : IFilter<ConsumeContext<TMessage>>

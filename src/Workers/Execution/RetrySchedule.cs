@@ -1,3 +1,4 @@
+using Messaging.CommandTypes;
 namespace Messaging.Workers.Execution;
 
 /// <summary>The delay before a delayed retry: exponential backoff with jitter, or what the provider asked for.</summary>

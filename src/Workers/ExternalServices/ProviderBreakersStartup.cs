@@ -1,6 +1,6 @@
+using Messaging.CommandTypes.Providers;
+using Messaging.Contracts.Commands;
 using Messaging.Resilience.Pipelines;
-using Messaging.Workers.ExternalServices.Notifications;
-using Messaging.Workers.ExternalServices.Payments;
 using Polly.Registry;
 
 namespace Messaging.Workers.ExternalServices;
@@ -10,11 +10,12 @@ namespace Messaging.Workers.ExternalServices;
 /// before the first call. Breaker-aware consumption pauses an endpoint only when all of its provider's
 /// breakers are open; a failover endpoint never called yet must count as one that is not.
 /// </summary>
-internal sealed class ProviderBreakersStartup(ResiliencePipelineRegistry<string> registry, IServiceProvider services) : IHostedService
+internal sealed class ProviderBreakersStartup(
+    ResiliencePipelineRegistry<string> registry, CommandTypeRegistry commandTypes, IServiceProvider services) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var provider in new[] { PaymentsClient.ProviderName, NotificationsClient.ProviderName })
+        foreach (var provider in commandTypes.Providers)
         {
             var endpoints = services.GetRequiredKeyedService<ProviderEndpoints>(provider);
             foreach (var endpoint in endpoints.All)

@@ -1,3 +1,4 @@
+using Messaging.CommandTypes;
 using Messaging.Contracts.Payments;
 using Messaging.Resilience.Outbox;
 using Messaging.System.Tests.Harness;
@@ -94,6 +95,7 @@ public sealed class CommandOutboxTests(SystemFixture system)
     private async Task<(CommandOutbox Outbox, NpgsqlDataSource DataSource)> CreateAsync()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.AddBuiltInCommandTypes();
         builder.AddCommandOutbox();
         var services = builder.Build().Services;
         var dataSource = NpgsqlDataSource.Create(system.PostgresConnectionString);

@@ -1,4 +1,4 @@
-using Messaging.Contracts.Commands;
+using Messaging.CommandTypes;
 using Messaging.Gateway.Commands;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -12,21 +12,30 @@ public sealed class CommandsOptionsTests
     [Fact]
     public void Options_WithoutConfiguration_HaveTheDocumentedDefaults()
     {
-        var options = Resolve([]);
+        var (options, types) = Resolve([]);
 
         Assert.Equal(TimeSpan.FromHours(24), options.IdempotencyRetention);
-        Assert.Equal(TimeSpan.FromHours(1), options.DefaultTimeoutFor("payments.charge"));
-        Assert.Equal(TimeSpan.FromDays(1), options.DefaultTimeoutFor("notifications.send"));
+        Assert.Equal(TimeSpan.FromHours(1), types.Get("payments.charge").DefaultTimeout);
+        Assert.Equal(TimeSpan.FromDays(1), types.Get("notifications.send").DefaultTimeout);
     }
 
     [Fact]
     public void Options_OverridingOneType_KeepsTheOtherTypesDefault()
     {
-        var options = Resolve(new() { ["Commands:Types:payments.charge:DefaultTimeout"] = "00:05:00", ["Commands:IdempotencyRetention"] = "2.00:00:00" });
+        var (options, types) = Resolve(new() { ["Commands:Types:payments.charge:DefaultTimeout"] = "00:05:00", ["Commands:IdempotencyRetention"] = "2.00:00:00" });
 
-        Assert.Equal(TimeSpan.FromMinutes(5), options.DefaultTimeoutFor("payments.charge"));
-        Assert.Equal(TimeSpan.FromDays(1), options.DefaultTimeoutFor("notifications.send"));
+        Assert.Equal(TimeSpan.FromMinutes(5), types.Get("payments.charge").DefaultTimeout);
+        Assert.Equal(TimeSpan.FromDays(1), types.Get("notifications.send").DefaultTimeout);
         Assert.Equal(TimeSpan.FromDays(2), options.IdempotencyRetention);
+    }
+
+    [Fact]
+    public void Options_TypeKeyInAnotherCase_SetTheRegisteredType()
+    {
+        // What COMMANDS__TYPES__PAYMENTS.CHARGE__DEFAULTTIMEOUT becomes: the same type, not a second one.
+        var (_, types) = Resolve(new() { ["COMMANDS:TYPES:PAYMENTS.CHARGE:DEFAULTTIMEOUT"] = "00:07:00" });
+
+        Assert.Equal(TimeSpan.FromMinutes(7), types.Get("payments.charge").DefaultTimeout);
     }
 
     [Theory]
@@ -42,18 +51,23 @@ public sealed class CommandsOptionsTests
     }
 
     [Fact]
-    public void Catalog_EveryCommandType_IsAcceptedByTheGateway()
+    public void Registry_EveryBuiltInType_IsAcceptedByTheGateway()
     {
-        Assert.All(CommandCatalog.All, descriptor => Assert.True(CommandRequests.IsSupported(descriptor), descriptor.TypeName));
+        var registry = CommandTypeServiceCollectionExtensions.RegistryOf(b => b.AddBuiltInCommandTypes());
+
+        Assert.Equal(["payments.charge", "notifications.send"], registry.All.Select(d => d.TypeName));
+        Assert.All(registry.All, descriptor => Assert.True(CommandRequests.IsSupported(descriptor), descriptor.TypeName));
     }
 
-    private static CommandsOptions Resolve(Dictionary<string, string?> configuration)
+    private static (CommandsOptions Options, IOptionsMonitor<CommandTypeOptions> Types) Resolve(Dictionary<string, string?> configuration)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(configuration);
+        builder.AddBuiltInCommandTypes();
         builder.AddCommandsApi();
         using var services = builder.Services.BuildServiceProvider();
-        return services.GetRequiredService<IOptions<CommandsOptions>>().Value;
+        services.GetRequiredService<IStartupValidator>().Validate();
+        return (services.GetRequiredService<IOptions<CommandsOptions>>().Value, services.GetRequiredService<IOptionsMonitor<CommandTypeOptions>>());
     }
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Messaging.Contracts.Commands;
 using Messaging.Gateway.Commands;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Pipelines;
@@ -163,7 +162,7 @@ public sealed class GroupCommitTests(CommandsApiFixture fixture) : IClassFixture
 
     private NewCommand NewEmail(string tenant, string? key)
     {
-        Assert.True(CommandCatalog.TryGet("notifications.send", out var descriptor));
+        Assert.True(Messaging.CommandTypes.CommandTypeServiceCollectionExtensions.RegistryOf(b => Messaging.CommandTypes.BuiltInCommandTypes.AddBuiltInCommandTypes(b)).TryGet("notifications.send", out var descriptor));
         var request = CommandRequests.Read(descriptor, Encoding.UTF8.GetBytes(CommandRequestsFor.Email)).Request!;
         var payload = JsonSerializer.Serialize(request, request.GetType(), CommandStore.StoredJson);
         var now = fixture.Time.GetUtcNow();

@@ -1,3 +1,4 @@
+using Messaging.CommandTypes;
 using Messaging.Workers.Execution;
 
 namespace Messaging.Workers.Tests.Execution;

@@ -1,5 +1,5 @@
 using System.Net;
-using Messaging.Workers.ExternalServices.Credentials;
+using Messaging.CommandTypes.Providers.Credentials;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

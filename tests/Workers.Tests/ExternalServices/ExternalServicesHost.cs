@@ -2,6 +2,7 @@ using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Deadlines;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;
+using Messaging.CommandTypes;
 using Messaging.Workers.ExternalServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,7 +33,10 @@ internal sealed class ExternalServicesHost : IDisposable
         builder.Logging.AddFakeLogging();
         builder.AddInfrastructurePipelines();
         builder.AddProviderQuotas();
+        builder.AddBuiltInCommandTypes();
         builder.AddExternalServices();
+        builder.Services.AddSingleton<ChargeHandlerCall>();
+        builder.Services.AddSingleton<SendNotificationHandlerCall>();
         _host = builder.Build();
     }
 

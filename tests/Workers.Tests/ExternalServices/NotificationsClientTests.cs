@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Messaging.Contracts.Notifications;
-using Messaging.Workers.ExternalServices;
-using Messaging.Workers.ExternalServices.Notifications;
+using Messaging.CommandTypes.Providers;
+using Messaging.CommandTypes;
 
 namespace Messaging.Workers.Tests.ExternalServices;
 
@@ -33,7 +33,7 @@ public sealed class NotificationsClientTests : IDisposable
         _stub.WithMessagesAccepted();
         var command = Message();
 
-        var outcome = await _host.Get<NotificationsClient>().SendAsync(command, ExternalServicesHost.CallContext());
+        var outcome = await _host.Get<SendNotificationHandlerCall>().SendAsync(command, ExternalServicesHost.CallContext());
 
         Assert.True(outcome.Succeeded);
         using var result = JsonDocument.Parse(outcome.ResultJson!);
@@ -46,7 +46,7 @@ public sealed class NotificationsClientTests : IDisposable
         _stub.WithMessagesAccepted();
         var command = Message();
 
-        await _host.Get<NotificationsClient>().SendAsync(command, ExternalServicesHost.CallContext());
+        await _host.Get<SendNotificationHandlerCall>().SendAsync(command, ExternalServicesHost.CallContext());
 
         var request = Assert.Single(_stub.Requests(ProviderStub.MessagesPath));
         Assert.Equal($"Bearer {ProviderStub.ApiKey}", ProviderStub.Header(request, "Authorization"));
@@ -64,7 +64,7 @@ public sealed class NotificationsClientTests : IDisposable
         var command = Message();
         _stub.Answer(ProviderStub.MessagesPath, command.CommandId, 400, """{"error":{"code":"invalid_recipient","message":"The recipient is not valid."}}""");
 
-        var outcome = await _host.Get<NotificationsClient>().SendAsync(command, ExternalServicesHost.CallContext());
+        var outcome = await _host.Get<SendNotificationHandlerCall>().SendAsync(command, ExternalServicesHost.CallContext());
 
         Assert.Equal(new CommandError("invalid_recipient", "The recipient is not valid."), outcome.Refusal);
         Assert.Single(_stub.Requests(ProviderStub.MessagesPath));
@@ -76,7 +76,7 @@ public sealed class NotificationsClientTests : IDisposable
         var command = Message();
         _stub.Answer(ProviderStub.MessagesPath, command.CommandId, 500, "{}");
 
-        var ex = await Assert.ThrowsAsync<ProviderException>(() => _host.Get<NotificationsClient>().SendAsync(command, ExternalServicesHost.CallContext()));
+        var ex = await Assert.ThrowsAsync<ProviderException>(() => _host.Get<SendNotificationHandlerCall>().SendAsync(command, ExternalServicesHost.CallContext()));
 
         Assert.True(ex.IsTransient);
         Assert.Equal(3, _stub.Requests(ProviderStub.MessagesPath, command.CommandId).Count);
@@ -88,7 +88,7 @@ public sealed class NotificationsClientTests : IDisposable
         var command = Message();
         _stub.Answer(ProviderStub.MessagesPath, command.CommandId, 404, "{}");
 
-        var ex = await Assert.ThrowsAsync<ProviderException>(() => _host.Get<NotificationsClient>().SendAsync(command, ExternalServicesHost.CallContext()));
+        var ex = await Assert.ThrowsAsync<ProviderException>(() => _host.Get<SendNotificationHandlerCall>().SendAsync(command, ExternalServicesHost.CallContext()));
 
         Assert.False(ex.IsTransient);
     }
@@ -98,7 +98,7 @@ public sealed class NotificationsClientTests : IDisposable
     {
         _stub.WithMessagesAccepted();
 
-        await _host.Get<NotificationsClient>().SendAsync(Message(), ExternalServicesHost.CallContext());
+        await _host.Get<SendNotificationHandlerCall>().SendAsync(Message(), ExternalServicesHost.CallContext());
 
         var logged = _host.AllLogText();
         Assert.Contains("/v1/messages", logged, StringComparison.Ordinal); // requests are logged, their headers are not

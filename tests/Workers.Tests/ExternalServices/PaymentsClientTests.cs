@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Messaging.Contracts.Payments;
-using Messaging.Workers.ExternalServices;
-using Messaging.Workers.ExternalServices.Payments;
+using Messaging.CommandTypes.Providers;
 
 namespace Messaging.Workers.Tests.ExternalServices;
 
@@ -33,7 +32,7 @@ public sealed class PaymentsClientTests : IDisposable
         _stub.WithToken("token-1").WithChargesCreated();
         var command = Charge();
 
-        var outcome = await _host.Get<PaymentsClient>().ChargeAsync(command, ExternalServicesHost.CallContext());
+        var outcome = await _host.Get<ChargeHandlerCall>().ChargeAsync(command, ExternalServicesHost.CallContext());
 
         Assert.True(outcome.Succeeded);
         using var result = JsonDocument.Parse(outcome.ResultJson!);
@@ -47,7 +46,7 @@ public sealed class PaymentsClientTests : IDisposable
         _stub.WithToken("token-1").WithChargesCreated();
         var command = Charge();
 
-        await _host.Get<PaymentsClient>().ChargeAsync(command, ExternalServicesHost.CallContext());
+        await _host.Get<ChargeHandlerCall>().ChargeAsync(command, ExternalServicesHost.CallContext());
 
         var request = Assert.Single(_stub.Requests(ProviderStub.ChargesPath));
         Assert.Equal("Bearer token-1", ProviderStub.Header(request, "Authorization"));
@@ -65,7 +64,7 @@ public sealed class PaymentsClientTests : IDisposable
         var command = Charge();
         _stub.WithToken().WithChargesCreated().Answer(ProviderStub.ChargesPath, command.CommandId, 402, """{"error":"card_declined"}""");
 
-        var outcome = await _host.Get<PaymentsClient>().ChargeAsync(command, ExternalServicesHost.CallContext());
+        var outcome = await _host.Get<ChargeHandlerCall>().ChargeAsync(command, ExternalServicesHost.CallContext());
 
         Assert.False(outcome.Succeeded);
         Assert.Equal("card_declined", outcome.Refusal!.Code);
@@ -79,7 +78,7 @@ public sealed class PaymentsClientTests : IDisposable
         var longReason = "Insufficient funds\u0007 " + new string('x', 500);
         _stub.WithToken().Answer(ProviderStub.ChargesPath, command.CommandId, 402, JsonSerializer.Serialize(new { error = longReason }));
 
-        var outcome = await _host.Get<PaymentsClient>().ChargeAsync(command, ExternalServicesHost.CallContext());
+        var outcome = await _host.Get<ChargeHandlerCall>().ChargeAsync(command, ExternalServicesHost.CallContext());
 
         Assert.Equal("payment_declined", outcome.Refusal!.Code);
         Assert.StartsWith("Insufficient funds x", outcome.Refusal.Message, StringComparison.Ordinal);
@@ -96,7 +95,7 @@ public sealed class PaymentsClientTests : IDisposable
             .AtPriority(1)
             .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(401));
 
-        var outcome = await _host.Get<PaymentsClient>().ChargeAsync(command, ExternalServicesHost.CallContext());
+        var outcome = await _host.Get<ChargeHandlerCall>().ChargeAsync(command, ExternalServicesHost.CallContext());
 
         Assert.True(outcome.Succeeded);
         var charges = _stub.Requests(ProviderStub.ChargesPath);
@@ -111,7 +110,7 @@ public sealed class PaymentsClientTests : IDisposable
         var command = Charge();
         _stub.WithTokens("token-1", "token-2").Answer(ProviderStub.ChargesPath, command.CommandId, 401, "{}");
 
-        var ex = await Assert.ThrowsAsync<ProviderException>(() => _host.Get<PaymentsClient>().ChargeAsync(command, ExternalServicesHost.CallContext()));
+        var ex = await Assert.ThrowsAsync<ProviderException>(() => _host.Get<ChargeHandlerCall>().ChargeAsync(command, ExternalServicesHost.CallContext()));
 
         Assert.False(ex.IsTransient);
         Assert.Equal(2, _stub.Requests(ProviderStub.ChargesPath).Count);
@@ -124,7 +123,7 @@ public sealed class PaymentsClientTests : IDisposable
         var command = Charge();
         _stub.WithToken().Answer(ProviderStub.ChargesPath, command.CommandId, 503, """{"error":"unavailable"}""");
 
-        var ex = await Assert.ThrowsAsync<ProviderException>(() => _host.Get<PaymentsClient>().ChargeAsync(command, ExternalServicesHost.CallContext()));
+        var ex = await Assert.ThrowsAsync<ProviderException>(() => _host.Get<ChargeHandlerCall>().ChargeAsync(command, ExternalServicesHost.CallContext()));
 
         Assert.True(ex.IsTransient);
         // One attempt per endpoint (both on this server): payments endpoints are not retried, the next one is tried.
@@ -137,7 +136,7 @@ public sealed class PaymentsClientTests : IDisposable
         var command = Charge();
         _stub.WithToken().WithChargesCreated().AnswerInTurn(ProviderStub.ChargesPath, command.CommandId, 503);
 
-        var outcome = await _host.Get<PaymentsClient>().ChargeAsync(command, ExternalServicesHost.CallContext());
+        var outcome = await _host.Get<ChargeHandlerCall>().ChargeAsync(command, ExternalServicesHost.CallContext());
 
         Assert.True(outcome.Succeeded);
         var charges = _stub.Requests(ProviderStub.ChargesPath, command.CommandId);
@@ -153,7 +152,7 @@ public sealed class PaymentsClientTests : IDisposable
         _stub.WithToken();
         using var host = new ExternalServicesHost(config);
 
-        var ex = await Assert.ThrowsAsync<ProviderException>(() => host.Get<PaymentsClient>().ChargeAsync(Charge(), ExternalServicesHost.CallContext()));
+        var ex = await Assert.ThrowsAsync<ProviderException>(() => host.Get<ChargeHandlerCall>().ChargeAsync(Charge(), ExternalServicesHost.CallContext()));
 
         Assert.True(ex.IsTransient);
     }
@@ -167,7 +166,7 @@ public sealed class PaymentsClientTests : IDisposable
             .AtPriority(1)
             .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(401));
 
-        await _host.Get<PaymentsClient>().ChargeAsync(Charge(), ExternalServicesHost.CallContext());
+        await _host.Get<ChargeHandlerCall>().ChargeAsync(Charge(), ExternalServicesHost.CallContext());
 
         var logged = _host.AllLogText();
         Assert.Contains("/v1/charges", logged, StringComparison.Ordinal); // requests are logged, their headers are not

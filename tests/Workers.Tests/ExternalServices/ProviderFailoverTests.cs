@@ -1,7 +1,8 @@
 using Messaging.Contracts.Payments;
 using Messaging.Resilience.Breakers;
-using Messaging.Workers.ExternalServices;
-using Messaging.Workers.ExternalServices.Payments;
+using Messaging.CommandTypes.Providers;
+using Messaging.CommandTypes.Notifications;
+using Messaging.CommandTypes.Payments;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
@@ -36,7 +37,7 @@ public sealed class ProviderFailoverTests : IDisposable
     {
         _primary.AnswerAll(ProviderStub.ChargesPath, 503);
         _secondary.WithChargesCreated();
-        var payments = Host().Get<PaymentsClient>();
+        var payments = Host().Get<ChargeHandlerCall>();
         var command = Charge();
 
         var outcome = await payments.ChargeAsync(command, ExternalServicesHost.CallContext());
@@ -56,7 +57,7 @@ public sealed class ProviderFailoverTests : IDisposable
         _primary.AnswerAll(ProviderStub.ChargesPath, 503);
         _secondary.WithChargesCreated();
         var host = Host();
-        var payments = host.Get<PaymentsClient>();
+        var payments = host.Get<ChargeHandlerCall>();
 
         for (var i = 0; i < 2; i++)
         {
@@ -80,7 +81,7 @@ public sealed class ProviderFailoverTests : IDisposable
         _primary.AnswerAll(ProviderStub.ChargesPath, 503);
         _secondary.AnswerAll(ProviderStub.ChargesPath, 502);
         var host = Host();
-        var payments = host.Get<PaymentsClient>();
+        var payments = host.Get<ChargeHandlerCall>();
 
         for (var i = 0; i < 2; i++)
         {
@@ -108,7 +109,7 @@ public sealed class ProviderFailoverTests : IDisposable
         _primary.AnswerAll(ProviderStub.ChargesPath, 402, """{"error":"card_declined"}""");
         _secondary.WithChargesCreated();
         var host = Host();
-        var payments = host.Get<PaymentsClient>();
+        var payments = host.Get<ChargeHandlerCall>();
 
         for (var i = 0; i < 5; i++)
         {
@@ -130,7 +131,7 @@ public sealed class ProviderFailoverTests : IDisposable
         using var host = new ExternalServicesHost(_primary.Configuration());
 
         var ex = await Assert.ThrowsAsync<ProviderException>(() =>
-            host.Get<PaymentsClient>().ChargeAsync(command, ExternalServicesHost.CallContext(DateTimeOffset.UtcNow.AddSeconds(1))));
+            host.Get<ChargeHandlerCall>().ChargeAsync(command, ExternalServicesHost.CallContext(DateTimeOffset.UtcNow.AddSeconds(1))));
 
         Assert.True(ex.IsTransient);
         Assert.IsType<TimeoutRejectedException>(ex.InnerException);
@@ -142,7 +143,7 @@ public sealed class ProviderFailoverTests : IDisposable
         _primary.AnswerAll(ProviderStub.ChargesPath, 503);
         _secondary.WithChargesCreated();
         var host = Host(config => config["Resilience:Dependencies:payments:Breaker:MinimumThroughput"] = "1000");
-        var payments = host.Get<PaymentsClient>();
+        var payments = host.Get<ChargeHandlerCall>();
         for (var i = 0; i < 3; i++)
         {
             await payments.ChargeAsync(Charge(), ExternalServicesHost.CallContext());
@@ -169,7 +170,7 @@ public sealed class ProviderFailoverTests : IDisposable
         _secondary.WithChargesCreated();
         var host = Host();
 
-        await host.Get<PaymentsClient>().ChargeAsync(Charge(), ExternalServicesHost.CallContext());
+        await host.Get<ChargeHandlerCall>().ChargeAsync(Charge(), ExternalServicesHost.CallContext());
 
         var names = host.Breakers.Snapshot().Select(b => b.Name).ToList();
         Assert.Contains(_primary.PaymentsEndpointName, names);
@@ -187,7 +188,7 @@ public sealed class ProviderFailoverTests : IDisposable
         var host = Host(config => config["ExternalServices:Payments:TokenUrl"] = tokens.Server.Url + ProviderStub.TokenPath);
         _primary.WithChargesCreated();
 
-        var outcome = await host.Get<PaymentsClient>().ChargeAsync(Charge(), ExternalServicesHost.CallContext());
+        var outcome = await host.Get<ChargeHandlerCall>().ChargeAsync(Charge(), ExternalServicesHost.CallContext());
 
         Assert.True(outcome.Succeeded);
         Assert.Equal(2, tokens.Requests(ProviderStub.TokenPath).Count);
@@ -199,7 +200,7 @@ public sealed class ProviderFailoverTests : IDisposable
     public async Task Charge_With200ConcurrentColdCalls_FetchesOneToken()
     {
         _primary.WithChargesCreated();
-        var payments = Host().Get<PaymentsClient>();
+        var payments = Host().Get<ChargeHandlerCall>();
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 200)
             .Select(_ => Task.Run(() => payments.ChargeAsync(Charge(), ExternalServicesHost.CallContext()), TestContext.Current.CancellationToken)));
@@ -213,8 +214,8 @@ public sealed class ProviderFailoverTests : IDisposable
     {
         var factory = Host().Get<IHttpClientFactory>();
 
-        using var payments = factory.CreateClient(nameof(PaymentsClient));
-        using var notifications = factory.CreateClient(nameof(Workers.ExternalServices.Notifications.NotificationsClient));
+        using var payments = factory.CreateClient(PaymentsCommandType.ProviderName);
+        using var notifications = factory.CreateClient(NotificationsCommandType.ProviderName);
         using var tokens = factory.CreateClient("payments.token");
 
         Assert.Equal(Timeout.InfiniteTimeSpan, payments.Timeout);

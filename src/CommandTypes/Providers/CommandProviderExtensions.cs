@@ -1,0 +1,191 @@
+using System.ComponentModel.DataAnnotations;
+using Messaging.CommandTypes.Providers.Credentials;
+using Messaging.Contracts.Commands;
+using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Messaging.CommandTypes.Providers;
+
+/// <summary>
+/// One external provider as its registration declared it (<see cref="CommandProviderExtensions.AddCommandProvider"/>).
+/// Only the workers apply it: the gateway never calls a provider, so it needs none of its settings.
+/// </summary>
+public sealed class CommandProviderRegistration
+{
+    internal CommandProviderRegistration(string name) => Name = name;
+
+    /// <summary>The provider's name: its dependency name (<c>Resilience:Dependencies:&lt;name&gt;</c>), breakers <c>&lt;name&gt;@host:port</c>, quota and HttpClient name.</summary>
+    public string Name { get; }
+
+    /// <summary>Where its endpoints are configured: <c>&lt;Section&gt;:Endpoints:0..n</c>.</summary>
+    /// <value>The default value is <c>ExternalServices:&lt;name&gt;</c>.</value>
+    public string Section { get; internal set; } = "";
+
+    internal Action<DependencyPipelineOptions>? PipelineDefaults { get; set; }
+
+    internal List<Action<IHttpClientBuilder>> ClientSetup { get; } = [];
+
+    internal List<Action<IHostApplicationBuilder>> ServiceSetup { get; } = [];
+}
+
+/// <summary>Declares how the workers reach one provider. Returned by <see cref="CommandProviderExtensions.AddCommandProvider"/>.</summary>
+public sealed class CommandProviderBuilder
+{
+    internal CommandProviderBuilder(CommandProviderRegistration registration) => Registration = registration;
+
+    /// <summary>What has been declared so far.</summary>
+    public CommandProviderRegistration Registration { get; }
+
+    /// <summary>The configuration section with the provider's <c>Endpoints</c> (failover order) and anything its handlers read.</summary>
+    public CommandProviderBuilder WithConfigurationSection(string section)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(section);
+        Registration.Section = section;
+        return this;
+    }
+
+    /// <summary>The defaults of the provider's pipelines (timeouts, retries, breaker); <c>Resilience:Dependencies:&lt;name&gt;</c> overrides each value.</summary>
+    public CommandProviderBuilder WithPipelineDefaults(Action<DependencyPipelineOptions> defaults)
+    {
+        ArgumentNullException.ThrowIfNull(defaults);
+        Registration.PipelineDefaults = defaults;
+        return this;
+    }
+
+    /// <summary>
+    /// Adds to the provider's HttpClient before its endpoints' pipelines: the outermost handlers, such as
+    /// credentials (one token serves every endpoint of a call, and a token failure never counts against an
+    /// endpoint's breaker).
+    /// </summary>
+    public CommandProviderBuilder ConfigureHttpClient(Action<IHttpClientBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Registration.ClientSetup.Add(configure);
+        return this;
+    }
+
+    /// <summary>Registers what the provider's handlers need in the workers only (its options, a token client).</summary>
+    public CommandProviderBuilder ConfigureServices(Action<IHostApplicationBuilder> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        Registration.ServiceSetup.Add(configure);
+        return this;
+    }
+}
+
+/// <summary>The endpoints of one provider (named options per provider, section <see cref="CommandProviderRegistration.Section"/>).</summary>
+public sealed class ProviderEndpointsOptions
+{
+    /// <summary>
+    /// Base URLs of the provider in failover order (absolute http or https, at most 11), read at start. A
+    /// call moves to the next one when an endpoint fails transiently or its breaker is open.
+    /// </summary>
+    [Required]
+    public List<string> Endpoints { get; set; } = [];
+}
+
+/// <summary>Registers providers (<see cref="AddCommandProvider"/>) and, in the workers, wires them.</summary>
+public static class CommandProviderExtensions
+{
+    /// <summary>
+    /// Declares the provider <paramref name="name"/> that command types name with <c>UsesProvider</c>. The
+    /// workers give it what every provider gets: endpoints in failover order from
+    /// <c>ExternalServices:&lt;name&gt;:Endpoints</c>, one dependency pipeline and breaker per endpoint, a total
+    /// timeout bounded by each command's deadline, its 429s reported to its quota, and request logging
+    /// without headers. Declare it once, in the module of the types that use it.
+    /// </summary>
+    public static CommandProviderBuilder AddCommandProvider(this IHostApplicationBuilder builder, string name)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (!CommandTypeRegistry.IsValidProviderName(name))
+        {
+            throw new ArgumentException($"'{name}' is not a valid provider name (^[a-z][a-z0-9-]*$).", nameof(name));
+        }
+
+        var existing = builder.Services
+            .Where(d => d.ServiceType == typeof(CommandProviderRegistration) && d.ImplementationInstance is CommandProviderRegistration p && p.Name == name)
+            .Select(d => (CommandProviderRegistration)d.ImplementationInstance!)
+            .FirstOrDefault();
+        if (existing is not null)
+        {
+            throw new InvalidOperationException($"The provider '{name}' is declared twice; declare it once, in the module of the types that use it.");
+        }
+
+        var registration = new CommandProviderRegistration(name) { Section = $"ExternalServices:{name}" };
+        builder.Services.AddSingleton(registration);
+        return new CommandProviderBuilder(registration);
+    }
+
+    /// <summary>
+    /// The workers' part: wires every declared provider (endpoints, pipelines, HttpClient), validates their
+    /// settings on start, and checks that every registered command type's provider is declared. Call it after
+    /// the modules (it reads their registrations) and after <c>AddProviderQuotas()</c>.
+    /// </summary>
+    internal static IHostApplicationBuilder AddCommandProviders(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<TokenRefreshOptions>()
+            .Bind(configuration.GetSection(TokenRefreshOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton<ClientCredentialsTokenProvider>();
+        services.TryAddSingleton<ProviderHttpLogger>();
+
+        var providers = services
+            .Where(d => d.ServiceType == typeof(CommandProviderRegistration) && d.ImplementationInstance is not null)
+            .Select(d => (CommandProviderRegistration)d.ImplementationInstance!)
+            .ToList();
+        var undeclared = services.CommandTypeRegistrations()
+            .Where(t => t.Provider is not null && providers.All(p => p.Name != t.Provider))
+            .Select(t => $"{t.TypeName} uses the provider '{t.Provider}', which no module declares (AddCommandProvider).")
+            .ToList();
+        if (undeclared.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join(" ", undeclared));
+        }
+
+        foreach (var provider in providers)
+        {
+            AddProvider(builder, provider);
+        }
+
+        return builder;
+    }
+
+    private static void AddProvider(IHostApplicationBuilder builder, CommandProviderRegistration provider)
+    {
+        var services = builder.Services;
+        var name = provider.Name;
+        var section = provider.Section;
+        services.AddOptions<ProviderEndpointsOptions>(name)
+            .Bind(builder.Configuration.GetSection(section))
+            .Validate(o => ProviderHttp.AreValidEndpoints(o.Endpoints), $"{section}:Endpoints must list at least one absolute http(s) URL.")
+            .Validate(o => o.Endpoints.Count <= ProviderEndpoints.MaxCount, $"{section}:Endpoints must list at most {ProviderEndpoints.MaxCount} URLs.")
+            .ValidateOnStart();
+        services.AddDependencyOptions(builder.Configuration, name, provider.PipelineDefaults);
+        services.AddKeyedSingleton(name, (sp, _) =>
+            new ProviderEndpoints(name, sp.GetRequiredService<IOptionsMonitor<ProviderEndpointsOptions>>().Get(name).Endpoints));
+
+        foreach (var setup in provider.ServiceSetup)
+        {
+            setup(builder);
+        }
+
+        // Handlers run outside-in in the order added: the provider's own (credentials) outermost, then
+        // failover across the endpoints' pipelines, and inside those every attempt's 429 pauses the quota.
+        var client = services.AddHttpClient(name).RemoveAllLoggers().AddLogger<ProviderHttpLogger>();
+        foreach (var setup in provider.ClientSetup)
+        {
+            setup(client);
+        }
+
+        client.AddProviderEndpoints(name).AddProviderThrottleReporting(name);
+    }
+}

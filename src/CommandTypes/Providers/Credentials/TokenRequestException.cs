@@ -1,0 +1,7 @@
+using System.Net;
+
+namespace Messaging.CommandTypes.Providers.Credentials;
+
+/// <summary>The token endpoint did not issue a usable access token.</summary>
+internal sealed class TokenRequestException(string provider, string reason, bool isTransient, HttpStatusCode? statusCode = null, Exception? innerException = null)
+    : ProviderException(provider, "token request " + reason, isTransient, statusCode, innerException);

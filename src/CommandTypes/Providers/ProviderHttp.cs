@@ -1,0 +1,132 @@
+using System.Net;
+using System.Text.Json;
+using Messaging.Resilience.Pipelines;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace Messaging.CommandTypes.Providers;
+
+/// <summary>What the provider clients share: sending with failure classification, and JSON.</summary>
+internal static class ProviderHttp
+{
+    /// <summary>The header carrying the command id, so a provider applies a command once.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>Provider bodies are camelCase JSON.</summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// Sends through the client's pipelines (which have already failed over and retried what they could)
+    /// with <paramref name="context"/> attached to the request, so the deadline it carries bounds every
+    /// timeout, and turns failures without an answer into <see cref="ProviderException"/>s. Cancellation is
+    /// not a failure: it propagates, so the caller can tell a deadline from an outage.
+    /// </summary>
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage request, string provider, ResilienceContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var cancellationToken = context.CancellationToken;
+        request.SetResilienceContext(context);
+        try
+        {
+            return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new ProviderException(provider, "connection failed", isTransient: true, innerException: ex);
+        }
+        catch (TimeoutRejectedException ex)
+        {
+            throw new ProviderException(provider, "timed out", isTransient: true, innerException: ex);
+        }
+        catch (BrokenCircuitException ex)
+        {
+            throw new ProviderException(provider, "circuit open", isTransient: true, innerException: ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Something other than the caller (a timeout below the pipelines) cancelled the request.
+            throw new ProviderException(provider, "timed out", isTransient: true, innerException: ex);
+        }
+        finally
+        {
+            request.SetResilienceContext(null);
+        }
+    }
+
+    /// <summary>5xx, 408 and 429 are worth another attempt; other unexpected statuses are not.</summary>
+    public static bool IsTransient(HttpStatusCode status) =>
+        (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+
+    /// <summary>The exception for a status the provider's contract does not define for this call (with its <c>Retry-After</c>, if any).</summary>
+    public static ProviderException Unexpected(string provider, HttpResponseMessage response, TimeProvider? timeProvider = null) =>
+        new(provider, $"unexpected status {(int)response.StatusCode}", IsTransient(response.StatusCode), response.StatusCode,
+            retryAfter: timeProvider is null ? TransientFailures.RetryAfter(response) : TransientFailures.RetryAfter(response, timeProvider));
+
+    /// <summary>Content for a JSON request body (buffered, so retries can send it again).</summary>
+    public static ByteArrayContent JsonContent<T>(T body)
+    {
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, Json));
+        content.Headers.ContentType = new("application/json") { CharSet = "utf-8" };
+        return content;
+    }
+
+    /// <summary>Reads a JSON body, or null when it is empty or not JSON of that shape.</summary>
+    public static async Task<T?> ReadJsonAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+        catch (NotSupportedException)
+        {
+            // Not a JSON content type.
+            return default;
+        }
+    }
+
+    /// <summary>
+    /// Reads a refusal body: <c>{"error": "text"}</c> or <c>{"error": {"code", "message"}}</c>, and
+    /// keeps only a safe code and a short message.
+    /// </summary>
+    public static async Task<CommandError> ReadRefusalAsync(HttpResponseMessage response, string fallbackCode, string fallbackMessage,
+        CancellationToken cancellationToken)
+    {
+        var body = await ReadJsonAsync<JsonElement?>(response, cancellationToken).ConfigureAwait(false);
+        if (body is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty("error", out var error))
+        {
+            switch (error.ValueKind)
+            {
+                case JsonValueKind.String:
+                    var text = error.GetString();
+                    // A short identifier (card_declined) is a code; a sentence is a message.
+                    return text is not null && !text.Contains(' ', StringComparison.Ordinal)
+                        ? CommandError.FromProvider(text, fallbackMessage, fallbackCode, fallbackMessage)
+                        : CommandError.FromProvider(null, text, fallbackCode, fallbackMessage);
+                case JsonValueKind.Object:
+                    return CommandError.FromProvider(StringProperty(error, "code"), StringProperty(error, "message"), fallbackCode, fallbackMessage);
+            }
+        }
+
+        return new CommandError(fallbackCode, fallbackMessage);
+    }
+
+    /// <summary>Whether every endpoint is an absolute http(s) URL, and there is at least one.</summary>
+    public static bool AreValidEndpoints(IReadOnlyCollection<string>? endpoints) =>
+        endpoints is { Count: > 0 } && endpoints.All(IsHttpUrl);
+
+    /// <summary>Whether the text is an absolute http or https URL.</summary>
+    public static bool IsHttpUrl(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+
+    /// <summary>A base address that relative request paths (<c>v1/charges</c>) append to, even when it has a path.</summary>
+    public static Uri BaseAddress(string endpoint) => new(endpoint.EndsWith('/') ? endpoint : endpoint + "/", UriKind.Absolute);
+
+    private static string? StringProperty(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

@@ -1,0 +1,68 @@
+using Messaging.Contracts.Commands;
+
+namespace Messaging.CommandTypes;
+
+/// <summary>
+/// The body of a command request: read strictly (unknown or duplicate properties, numbers in strings,
+/// comments and trailing commas are refused), validated field by field, then normalised. The
+/// normalised form is what is stored, hashed for idempotency and turned into the wire message.
+/// </summary>
+public abstract class CommandRequest
+{
+    // Only CommandRequest<TCommand> derives from it: a request always makes one message type.
+    private protected CommandRequest()
+    {
+    }
+
+    /// <summary>Adds one message per failed rule, keyed by the camelCase field name.</summary>
+    public abstract void Validate(ValidationErrors errors);
+
+    /// <summary>The same request with cosmetic differences removed (for example trailing zeros of an amount).</summary>
+    public abstract CommandRequest Normalise();
+
+    /// <summary>The message the workers receive.</summary>
+    public abstract ICommandMessage ToMessage(Guid commandId, string tenant);
+}
+
+/// <summary>
+/// The body of a request for one command type, as the gateway reads it (camelCase JSON, read strictly):
+/// validated field by field, normalised, then turned into the message <typeparamref name="TCommand"/>. Its
+/// properties are the request's fields; make them nullable so a missing field is a validation error
+/// rather than a JSON error.
+/// </summary>
+/// <typeparam name="TCommand">The message the workers receive.</typeparam>
+public abstract class CommandRequest<TCommand> : CommandRequest
+    where TCommand : class, ICommandMessage
+{
+    /// <summary>The message for a valid, normalised request.</summary>
+    public abstract TCommand ToCommand(Guid commandId, string tenant);
+
+    /// <inheritdoc />
+    public sealed override ICommandMessage ToMessage(Guid commandId, string tenant) => ToCommand(commandId, tenant);
+}
+
+/// <summary>Validation messages keyed by camelCase field (or header) name, as <c>ValidationProblem</c> wants them.</summary>
+public sealed class ValidationErrors
+{
+    // Made on the first error: most requests have none.
+    private Dictionary<string, List<string>>? _errors;
+
+    /// <summary>How many fields have at least one message.</summary>
+    public int Count => _errors?.Count ?? 0;
+
+    /// <summary>Adds <paramref name="message"/> for <paramref name="field"/> (camelCase, as in the JSON body).</summary>
+    public void Add(string field, string message)
+    {
+        _errors ??= new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        if (!_errors.TryGetValue(field, out var messages))
+        {
+            _errors[field] = messages = [];
+        }
+
+        messages.Add(message);
+    }
+
+    /// <summary>The messages by field, as <c>ValidationProblem</c> wants them.</summary>
+    public Dictionary<string, string[]> ToDictionary() =>
+        _errors?.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal) ?? new Dictionary<string, string[]>(StringComparer.Ordinal);
+}

@@ -1,0 +1,48 @@
+using Messaging.Contracts.Commands;
+
+namespace Messaging.CommandTypes;
+
+/// <summary>
+/// One command type as its registration declared it (<see cref="CommandTypeServiceCollectionExtensions.AddCommandType{TCommand}"/>):
+/// what the registry, the gateway and the workers derive everything from.
+/// </summary>
+public sealed class CommandTypeRegistration
+{
+    internal CommandTypeRegistration(string typeName, Type messageType)
+    {
+        TypeName = typeName;
+        MessageType = messageType;
+    }
+
+    /// <summary>The type name, in lower case.</summary>
+    public string TypeName { get; }
+
+    /// <summary>The message contract on the bus.</summary>
+    public Type MessageType { get; }
+
+    /// <summary>The provider that executes it (<c>UsesProvider</c>).</summary>
+    public string? Provider { get; internal set; }
+
+    /// <summary>The request the gateway reads for it (<c>WithRequest</c>); without one, the gateway does not accept it over HTTP.</summary>
+    public Type? RequestType { get; internal set; }
+
+    /// <summary>The default deadline (<c>WithDefaultTimeout</c>).</summary>
+    public TimeSpan DefaultTimeout { get; internal set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The handler (<c>ExecutedBy</c>).</summary>
+    public Type? HandlerType { get; internal set; }
+
+    /// <summary>The fallback (<c>WithFallback</c>), if any.</summary>
+    public Type? FallbackType { get; internal set; }
+
+    /// <summary>Runs the fallback, resolved from the delivery's services, for a command of <see cref="MessageType"/>.</summary>
+    internal Func<IServiceProvider, ICommandMessage, CommandFallbackContext, Task<string?>>? RunFallback { get; set; }
+
+    /// <summary>The descriptor every part of the system shares (the queue is named after the type).</summary>
+    public CommandDescriptor ToDescriptor() =>
+        new(TypeName, MessageType, QueueName: TypeName, Provider ?? "")
+        {
+            RequestType = RequestType,
+            DefaultTimeout = DefaultTimeout,
+        };
+}

@@ -60,7 +60,7 @@ public sealed class ControlApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListInstances_ShowsTheThreeDefaultInstances()
+    public async Task ListInstances_ShowsTheFourDefaultInstancesWithTheirPorts()
     {
         var ct = TestContext.Current.CancellationToken;
 
@@ -68,7 +68,12 @@ public sealed class ControlApiTests : IAsyncLifetime
 
         var names = list.RootElement.EnumerateArray().Select(i => (i.GetProperty("name").GetString(), i.GetProperty("port").GetInt32(), i.GetProperty("provider").GetString()));
         Assert.Equal(
-            [(FakeServicesDefaults.PaymentsPrimary, 5091, "payments"), (FakeServicesDefaults.PaymentsSecondary, 5092, "payments"), (FakeServicesDefaults.Notifications, 5093, "notifications")],
+            [
+                (FakeServicesDefaults.PaymentsPrimary, 5091, "payments"),
+                (FakeServicesDefaults.PaymentsSecondary, 5092, "payments"),
+                (FakeServicesDefaults.Notifications, 5093, "notifications"),
+                (FakeServicesDefaults.Shipping, 5094, "shipping"),
+            ],
             names);
     }
 

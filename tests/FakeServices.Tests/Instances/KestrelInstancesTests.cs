@@ -62,14 +62,18 @@ public sealed class KestrelInstancesTests : IAsyncLifetime
 
         using var charge = await Client(_secondaryUrl).ChargeAsync(token.AccessToken, "key-1", ProviderApi.Charge(), ct);
         using var message = await Client(_notificationsUrl).MessageAsync(FakeServicesDefaults.NotificationsApiKey, "key-1", ProviderApi.Email(), ct);
+        using var label = await Client(_shippingUrl).LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
 
         Assert.Equal(HttpStatusCode.Created, charge.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, message.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, label.StatusCode);
         var payments = await Client(_notificationsUrl).LedgerAsync("payments", ct);
         Assert.Equal(FakeServicesDefaults.PaymentsSecondary, Assert.Single(payments.Effects).Instance);
         Assert.Equal(1, payments.RequestsByInstance[FakeServicesDefaults.PaymentsPrimary]);
         var notifications = await Client(_primaryUrl).LedgerAsync("notifications", ct);
         Assert.Equal(FakeServicesDefaults.Notifications, Assert.Single(notifications.Effects).Instance);
+        var shipping = await Client(_primaryUrl).LedgerAsync("shipping", ct);
+        Assert.Equal(FakeServicesDefaults.Shipping, Assert.Single(shipping.Effects).Instance);
     }
 
     [Fact]

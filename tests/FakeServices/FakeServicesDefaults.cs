@@ -15,6 +15,9 @@ public static class FakeServicesDefaults
     /// <summary>The notifications instance.</summary>
     public const string Notifications = "notifications";
 
+    /// <summary>The shipping instance.</summary>
+    public const string Shipping = "shipping";
+
     /// <summary>The default address of <see cref="PaymentsPrimary"/>.</summary>
     public const string PaymentsPrimaryUrl = "http://127.0.0.1:5091";
 
@@ -23,6 +26,9 @@ public static class FakeServicesDefaults
 
     /// <summary>The default address of <see cref="Notifications"/>.</summary>
     public const string NotificationsUrl = "http://127.0.0.1:5093";
+
+    /// <summary>The default address of <see cref="Shipping"/>.</summary>
+    public const string ShippingUrl = "http://127.0.0.1:5094";
 
     /// <summary>The default OAuth2 client id of the payments provider.</summary>
     public const string PaymentsClientId = "gateway-workers";
@@ -33,9 +39,18 @@ public static class FakeServicesDefaults
     /// <summary>The default API key of the notifications provider.</summary>
     public const string NotificationsApiKey = "fake-notifications-key";
 
+    /// <summary>The default API key of the shipping provider (sent as <c>X-Api-Key</c>).</summary>
+    public const string ShippingApiKey = "fake-shipping-key";
+
     /// <summary>A customer whose charges are always declined: 402 <c>{"error":"card_declined"}</c>.</summary>
     public const string DeclinedCustomerId = "cus_declined";
 
     /// <summary>A recipient the notifications provider always refuses: 400 <c>{"error":"recipient_refused"}</c>.</summary>
     public const string RefusedRecipient = "refused@example.com";
+
+    /// <summary>
+    /// A postal code the shipping provider never delivers to: 422
+    /// <c>{"error":{"code":"undeliverable","message":"..."}}</c>.
+    /// </summary>
+    public const string UndeliverablePostalCode = "00000";
 }

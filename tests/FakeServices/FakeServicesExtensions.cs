@@ -4,6 +4,7 @@ using Messaging.FakeServices.Instances;
 using Messaging.FakeServices.Ledger;
 using Messaging.FakeServices.Notifications;
 using Messaging.FakeServices.Payments;
+using Messaging.FakeServices.Shipping;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -43,6 +44,7 @@ public static class FakeServicesExtensions
         app.UseStatusCodePages();
         app.MapPaymentsProvider();
         app.MapNotificationsProvider();
+        app.MapShippingProvider();
         app.MapControlApi();
         app.MapHealthChecks("/health/live");
         return app;

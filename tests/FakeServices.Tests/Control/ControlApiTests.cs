@@ -60,7 +60,7 @@ public sealed class ControlApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListInstances_ShowsTheThreeDefaultInstances()
+    public async Task ListInstances_ShowsTheFourDefaultInstancesWithTheirPorts()
     {
         var ct = TestContext.Current.CancellationToken;
 
@@ -68,13 +68,19 @@ public sealed class ControlApiTests : IAsyncLifetime
 
         var names = list.RootElement.EnumerateArray().Select(i => (i.GetProperty("name").GetString(), i.GetProperty("port").GetInt32(), i.GetProperty("provider").GetString()));
         Assert.Equal(
-            [(FakeServicesDefaults.PaymentsPrimary, 5091, "payments"), (FakeServicesDefaults.PaymentsSecondary, 5092, "payments"), (FakeServicesDefaults.Notifications, 5093, "notifications")],
+            [
+                (FakeServicesDefaults.PaymentsPrimary, 5091, "payments"),
+                (FakeServicesDefaults.PaymentsSecondary, 5092, "payments"),
+                (FakeServicesDefaults.Notifications, 5093, "notifications"),
+                (FakeServicesDefaults.Shipping, 5094, "shipping"),
+            ],
             names);
     }
 
     [Theory]
     [InlineData("/control/ledger")]
     [InlineData("/control/ledger?provider=sms")]
+    [InlineData("/control/requests?provider=parcels")]
     [InlineData("/control/requests?provider=payments&since=yesterday")]
     [InlineData("/control/requests?provider=payments&limit=0")]
     public async Task Queries_WithInvalidParameters_Return400Problem(string url)
@@ -134,6 +140,25 @@ public sealed class ControlApiTests : IAsyncLifetime
         using var reset = await control.DeleteAsync("/control/ledger?provider=payments", ct);
 
         Assert.Equal(0, (await control.LedgerAsync("payments", ct)).TokenRequests);
+        Assert.Equal(1, (await control.LedgerAsync("notifications", ct)).DistinctEffects);
+    }
+
+    [Fact]
+    public async Task ResetLedger_ForShipping_ForgetsItsKeysAndKeepsNotifications()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var control = _factory.Control();
+        using var message = await _factory.Notifications().MessageAsync(FakeServicesDefaults.NotificationsApiKey, "key-1", ProviderApi.Email(), ct);
+        using var first = await _factory.Shipping().LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
+
+        using var reset = await control.DeleteAsync("/control/ledger?provider=shipping", ct);
+        using var again = await _factory.Shipping().LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
+
+        Assert.Equal(HttpStatusCode.NoContent, reset.StatusCode);
+        Assert.NotEqual(
+            (await first.Content.ReadFromJsonAsync<LabelDto>(ct))!.Id,
+            (await again.Content.ReadFromJsonAsync<LabelDto>(ct))!.Id);
+        Assert.Equal(1, (await control.LedgerAsync("shipping", ct)).Requests);
         Assert.Equal(1, (await control.LedgerAsync("notifications", ct)).DistinctEffects);
     }
 

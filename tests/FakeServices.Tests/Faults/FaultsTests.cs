@@ -179,19 +179,77 @@ public sealed class FaultsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Outage_OnShipping_Answers503WithoutAnEffectAndLeavesNotificationsServing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var control = _factory.Control();
+        await control.SetFaultsAsync(FakeServicesDefaults.Shipping, new { outage = true }, ct);
+
+        using var label = await _factory.Shipping().LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
+        using var message = await _factory.Notifications().MessageAsync(FakeServicesDefaults.NotificationsApiKey, "key-1", ProviderApi.Email(), ct);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, label.StatusCode);
+        Assert.Equal("service_unavailable", (await label.Content.ReadFromJsonAsync<ErrorDto>(ct))!.Error);
+        Assert.Equal(HttpStatusCode.Accepted, message.StatusCode);
+        var ledger = await control.LedgerAsync("shipping", ct);
+        Assert.Equal((0, 1L), (ledger.DistinctEffects, ledger.Requests));
+        var entry = Assert.Single((await control.RequestsAsync("provider=shipping", ct)).Requests);
+        Assert.Equal((FakeServicesDefaults.Shipping, "outage", 503), (entry.Instance, entry.Fault, entry.Status));
+    }
+
+    [Fact]
+    public async Task TooManyRequests_OnShipping_Answers429WithRetryAfterAndKeepsTheKey()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var control = _factory.Control();
+        await control.SetFaultsAsync(FakeServicesDefaults.Shipping, new { tooManyRequests = true, retryAfterSeconds = 3 }, ct);
+
+        using var limited = await _factory.Shipping().LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
+        using var cleared = await control.DeleteAsync($"/control/instances/{FakeServicesDefaults.Shipping}/faults", ct);
+        using var retried = await _factory.Shipping().LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(3), limited.Headers.RetryAfter?.Delta);
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        Assert.Equal(2, Assert.Single((await control.LedgerAsync("shipping", ct)).Effects).RequestCount);
+    }
+
+    [Fact]
+    public async Task FailAfterEffect_OnShipping_Answers503ButReplaysTheLabelOnRetry()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var control = _factory.Control();
+        await control.SetFaultsAsync(FakeServicesDefaults.Shipping, new { failAfterEffect = true, untilSeconds = 5 }, ct);
+
+        using var lost = await _factory.Shipping().LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
+        _factory.Time.Advance(TimeSpan.FromSeconds(5));
+        using var retried = await _factory.Shipping().LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, lost.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        var ledger = await control.LedgerAsync("shipping", ct);
+        var effect = Assert.Single(ledger.Effects);
+        Assert.Equal(effect.Id, (await retried.Content.ReadFromJsonAsync<LabelDto>(ct))!.Id);
+        Assert.Equal((0, 1L), (ledger.DuplicateEffects, ledger.Replays));
+    }
+
+    [Fact]
     public async Task ClearAllFaults_ClearsEveryInstance()
     {
         var ct = TestContext.Current.CancellationToken;
         var control = _factory.Control();
         await control.SetFaultsAsync(Primary, new { outage = true }, ct);
         await control.SetFaultsAsync(FakeServicesDefaults.Notifications, new { outage = true }, ct);
+        await control.SetFaultsAsync(FakeServicesDefaults.Shipping, new { outage = true }, ct);
 
         using var cleared = await control.DeleteAsync("/control/faults", ct);
         using var charge = await _factory.PaymentsPrimary().ChargeAsync(_token, "key-1", ProviderApi.Charge(), ct);
         using var message = await _factory.Notifications().MessageAsync(FakeServicesDefaults.NotificationsApiKey, "key-1", ProviderApi.Email(), ct);
+        using var label = await _factory.Shipping().LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
 
         Assert.Equal(HttpStatusCode.NoContent, cleared.StatusCode);
         Assert.Equal(HttpStatusCode.Created, charge.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, message.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, label.StatusCode);
     }
 }

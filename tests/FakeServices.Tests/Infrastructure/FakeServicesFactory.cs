@@ -21,6 +21,8 @@ internal sealed class FakeServicesFactory : WebApplicationFactory<Program>
 
     public HttpClient Notifications() => ClientFor(FakeServicesDefaults.NotificationsUrl);
 
+    public HttpClient Shipping() => ClientFor(FakeServicesDefaults.ShippingUrl);
+
     /// <summary>The control API answers on every port; this one uses the notifications port.</summary>
     public HttpClient Control() => ClientFor(FakeServicesDefaults.NotificationsUrl);
 

@@ -14,6 +14,9 @@ internal static class ProviderApi
     public static object Email(string to = "ada@example.com") =>
         new { channel = "email", to, subject = "Hello", body = "Hi there" };
 
+    public static object Label(string postalCode = "75001", string carrier = "colissimo") =>
+        new { carrier, recipient = "Ada Lovelace", postalCode, country = "FR", weightGrams = 1200 };
+
     public static async Task<TokenDto> TokenAsync(this HttpClient client, CancellationToken ct,
         string clientId = FakeServicesDefaults.PaymentsClientId, string clientSecret = FakeServicesDefaults.PaymentsClientSecret)
     {
@@ -32,6 +35,18 @@ internal static class ProviderApi
 
     public static Task<HttpResponseMessage> MessageAsync(this HttpClient client, string? apiKey, string? idempotencyKey, object body, CancellationToken ct) =>
         client.SendAsync(Post("/v1/messages", apiKey, idempotencyKey, body), ct);
+
+    /// <summary><c>POST /v1/labels</c> with the API key in <c>X-Api-Key</c> (omitted when null).</summary>
+    public static Task<HttpResponseMessage> LabelAsync(this HttpClient client, string? apiKey, string? idempotencyKey, object body, CancellationToken ct)
+    {
+        var request = Post("/v1/labels", bearer: null, idempotencyKey, body);
+        if (apiKey is not null)
+        {
+            request.Headers.Add("X-Api-Key", apiKey);
+        }
+
+        return client.SendAsync(request, ct);
+    }
 
     public static async Task SetFaultsAsync(this HttpClient control, string instance, object faults, CancellationToken ct)
     {
@@ -71,7 +86,14 @@ internal sealed record ChargeDto(string Id, string Status, decimal Amount, strin
 
 internal sealed record MessageDto(string Id);
 
+internal sealed record LabelDto(string Id, string TrackingNumber, string Carrier);
+
 internal sealed record ErrorDto(string Error);
+
+/// <summary>The shipping provider's refusal body: <c>{"error":{"code":"...","message":"..."}}</c>.</summary>
+internal sealed record ShippingErrorDto(ShippingErrorDetailDto Error);
+
+internal sealed record ShippingErrorDetailDto(string Code, string Message);
 
 internal sealed record LedgerDto(
     string Provider,

@@ -9,12 +9,14 @@ public sealed class FakeServicesOptionsTests
     private readonly FakeServicesOptionsValidator _validator = new();
 
     [Fact]
-    public void Defaults_AreValidAndServeThreeInstances()
+    public void Defaults_AreValidAndServeFourInstances()
     {
         var options = new FakeServicesOptions();
 
         Assert.True(_validator.Validate(null, options).Succeeded);
-        Assert.Equal(3, options.Instances.Count);
+        Assert.Equal(4, options.Instances.Count);
+        Assert.Equal(ProviderKind.Shipping, options.Instances[FakeServicesDefaults.Shipping].Provider);
+        Assert.Equal(FakeServicesDefaults.ShippingUrl, options.Instances[FakeServicesDefaults.Shipping].Url);
     }
 
     [Fact]
@@ -71,11 +73,13 @@ public sealed class FakeServicesOptionsTests
         options.Payments.ClientSecret = "";
         options.Payments.TokenLifetimeSeconds = 0;
         options.Notifications.ApiKey = "";
+        options.Shipping.ApiKey = "";
 
         var failures = _validator.Validate(null, options).Failures!.ToList();
 
         Assert.Contains(failures, f => f.StartsWith("FakeServices:Payments:ClientSecret", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("FakeServices:Payments:TokenLifetimeSeconds", StringComparison.Ordinal));
         Assert.Contains(failures, f => f.StartsWith("FakeServices:Notifications:ApiKey", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("FakeServices:Shipping:ApiKey", StringComparison.Ordinal));
     }
 }

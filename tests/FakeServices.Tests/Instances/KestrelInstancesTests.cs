@@ -9,7 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace Messaging.FakeServices.Tests.Instances;
 
 /// <summary>
-/// The real thing: Kestrel on three free loopback ports, where the local port of the connection (not a
+/// The real thing: Kestrel on four free loopback ports (one per default instance, so a running FakeServices
+/// on the default ports does not get in the way), where the local port of the connection (not a
 /// header) decides the instance.
 /// </summary>
 public sealed class KestrelInstancesTests : IAsyncLifetime
@@ -18,18 +19,21 @@ public sealed class KestrelInstancesTests : IAsyncLifetime
     private readonly string _primaryUrl;
     private readonly string _secondaryUrl;
     private readonly string _notificationsUrl;
+    private readonly string _shippingUrl;
     private readonly List<HttpClient> _clients = [];
 
     public KestrelInstancesTests()
     {
-        var ports = FreeLoopbackPorts(3);
+        var ports = FreeLoopbackPorts(4);
         _primaryUrl = $"http://127.0.0.1:{ports[0]}";
         _secondaryUrl = $"http://127.0.0.1:{ports[1]}";
         _notificationsUrl = $"http://127.0.0.1:{ports[2]}";
+        _shippingUrl = $"http://127.0.0.1:{ports[3]}";
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder
             .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.PaymentsPrimary}:Url", _primaryUrl)
             .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.PaymentsSecondary}:Url", _secondaryUrl)
             .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.Notifications}:Url", _notificationsUrl)
+            .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.Shipping}:Url", _shippingUrl)
             .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)));
         _factory.UseKestrel();
     }
@@ -58,14 +62,18 @@ public sealed class KestrelInstancesTests : IAsyncLifetime
 
         using var charge = await Client(_secondaryUrl).ChargeAsync(token.AccessToken, "key-1", ProviderApi.Charge(), ct);
         using var message = await Client(_notificationsUrl).MessageAsync(FakeServicesDefaults.NotificationsApiKey, "key-1", ProviderApi.Email(), ct);
+        using var label = await Client(_shippingUrl).LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
 
         Assert.Equal(HttpStatusCode.Created, charge.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, message.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, label.StatusCode);
         var payments = await Client(_notificationsUrl).LedgerAsync("payments", ct);
         Assert.Equal(FakeServicesDefaults.PaymentsSecondary, Assert.Single(payments.Effects).Instance);
         Assert.Equal(1, payments.RequestsByInstance[FakeServicesDefaults.PaymentsPrimary]);
         var notifications = await Client(_primaryUrl).LedgerAsync("notifications", ct);
         Assert.Equal(FakeServicesDefaults.Notifications, Assert.Single(notifications.Effects).Instance);
+        var shipping = await Client(_primaryUrl).LedgerAsync("shipping", ct);
+        Assert.Equal(FakeServicesDefaults.Shipping, Assert.Single(shipping.Effects).Instance);
     }
 
     [Fact]

@@ -117,7 +117,7 @@ internal static class ControlEndpoints
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (!ProviderNames.TryParse(provider, out var kind))
         {
-            errors["provider"] = ["provider must be payments or notifications."];
+            errors["provider"] = [$"provider must be {ProviderNames.Choices}."];
         }
 
         DateTimeOffset? sinceAt = null;
@@ -200,6 +200,6 @@ internal static class ControlEndpoints
 
     private static ValidationProblem ProviderProblem(string? provider) =>
         TypedResults.ValidationProblem(
-            new Dictionary<string, string[]> { ["provider"] = [provider is null ? "provider is required: payments or notifications." : "provider must be payments or notifications."] },
+            new Dictionary<string, string[]> { ["provider"] = [provider is null ? $"provider is required: {ProviderNames.Choices}." : $"provider must be {ProviderNames.Choices}."] },
             title: "The query is invalid.");
 }

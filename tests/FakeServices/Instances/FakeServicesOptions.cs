@@ -17,14 +17,15 @@ internal sealed class FakeServicesOptions
     /// </summary>
     /// <value>
     /// The default value is <c>payments-primary</c> on http://127.0.0.1:5091, <c>payments-secondary</c>
-    /// on http://127.0.0.1:5092 and <c>notifications</c> on http://127.0.0.1:5093. Configuration
-    /// merges into these entries (set only <c>Url</c> to move one).
+    /// on http://127.0.0.1:5092, <c>notifications</c> on http://127.0.0.1:5093 and <c>shipping</c> on
+    /// http://127.0.0.1:5094. Configuration merges into these entries (set only <c>Url</c> to move one).
     /// </value>
     public Dictionary<string, FakeInstanceOptions> Instances { get; set; } = new(StringComparer.OrdinalIgnoreCase)
     {
         [FakeServicesDefaults.PaymentsPrimary] = new() { Url = FakeServicesDefaults.PaymentsPrimaryUrl, Provider = ProviderKind.Payments },
         [FakeServicesDefaults.PaymentsSecondary] = new() { Url = FakeServicesDefaults.PaymentsSecondaryUrl, Provider = ProviderKind.Payments },
         [FakeServicesDefaults.Notifications] = new() { Url = FakeServicesDefaults.NotificationsUrl, Provider = ProviderKind.Notifications },
+        [FakeServicesDefaults.Shipping] = new() { Url = FakeServicesDefaults.ShippingUrl, Provider = ProviderKind.Shipping },
     };
 
     /// <summary>The payments provider (OAuth2 client credentials, charges).</summary>
@@ -32,6 +33,9 @@ internal sealed class FakeServicesOptions
 
     /// <summary>The notifications provider (API key, messages).</summary>
     public NotificationsProviderOptions Notifications { get; set; } = new();
+
+    /// <summary>The shipping provider (API key, labels).</summary>
+    public ShippingProviderOptions Shipping { get; set; } = new();
 
     /// <summary>The request ledger.</summary>
     public LedgerOptions Ledger { get; set; } = new();
@@ -76,6 +80,14 @@ internal sealed class NotificationsProviderOptions
     /// <summary>The API key callers send as <c>Authorization: Bearer &lt;ApiKey&gt;</c>.</summary>
     /// <value>The default value is <c>fake-notifications-key</c>.</value>
     public string ApiKey { get; set; } = FakeServicesDefaults.NotificationsApiKey;
+}
+
+/// <summary>The shipping provider (section <c>FakeServices:Shipping</c>).</summary>
+internal sealed class ShippingProviderOptions
+{
+    /// <summary>The API key callers send as <c>X-Api-Key: &lt;ApiKey&gt;</c>.</summary>
+    /// <value>The default value is <c>fake-shipping-key</c>.</value>
+    public string ApiKey { get; set; } = FakeServicesDefaults.ShippingApiKey;
 }
 
 /// <summary>The request ledger (section <c>FakeServices:Ledger</c>).</summary>

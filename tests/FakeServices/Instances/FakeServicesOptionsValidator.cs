@@ -28,7 +28,7 @@ internal sealed class FakeServicesOptionsValidator : IValidateOptions<FakeServic
 
             if (!Enum.IsDefined(instance.Provider))
             {
-                errors.Add($"{key}:Provider: must be Payments or Notifications.");
+                errors.Add($"{key}:Provider: must be Payments, Notifications or Shipping.");
             }
 
             if (!ports.TryAdd(address.Port, instanceName))
@@ -55,6 +55,11 @@ internal sealed class FakeServicesOptionsValidator : IValidateOptions<FakeServic
         if (string.IsNullOrEmpty(options.Notifications.ApiKey))
         {
             errors.Add($"{section}:Notifications:ApiKey: required.");
+        }
+
+        if (string.IsNullOrEmpty(options.Shipping.ApiKey))
+        {
+            errors.Add($"{section}:Shipping:ApiKey: required.");
         }
 
         if (options.Ledger.MaxRequestLogEntries is < 0 or > 10_000_000)

@@ -3,10 +3,10 @@ namespace Messaging.FakeServices.Ledger;
 /// <summary>What the provider did for a request that reached its business logic.</summary>
 internal enum OutcomeKind
 {
-    /// <summary>Something happened (a charge was made, a message accepted): the effect the checker counts.</summary>
+    /// <summary>Something happened (a charge was made, a message accepted, a label created): the effect the checker counts.</summary>
     Effect,
 
-    /// <summary>A business refusal (declined card, refused recipient): stored under the key, no effect.</summary>
+    /// <summary>A business refusal (declined card, refused recipient, undeliverable address): stored under the key, no effect.</summary>
     Refusal,
 }
 
@@ -21,7 +21,7 @@ internal readonly record struct IdempotentResult(ProviderOutcome Outcome, bool R
 
 /// <summary>One request received by an instance (provider routes only; control calls are not logged).</summary>
 /// <param name="Sequence">Increasing number per provider, for paging with <c>after</c>.</param>
-/// <param name="Provider">The provider's wire name (<c>payments</c>, <c>notifications</c>).</param>
+/// <param name="Provider">The provider's wire name (<c>payments</c>, <c>notifications</c>, <c>shipping</c>).</param>
 /// <param name="Instance">The instance that received the request.</param>
 /// <param name="Method">The HTTP method.</param>
 /// <param name="Path">The request path, for example <c>/v1/charges</c>.</param>
@@ -50,7 +50,7 @@ internal sealed record RequestLogEntry(
 
 /// <summary>One idempotency key that produced an effect.</summary>
 /// <param name="IdempotencyKey">The key.</param>
-/// <param name="Id">The effect's id (<c>ch_...</c>, <c>msg_...</c>).</param>
+/// <param name="Id">The effect's id (<c>ch_...</c>, <c>msg_...</c>, <c>lbl_...</c>).</param>
 /// <param name="Instance">The instance that produced the effect.</param>
 /// <param name="FirstAt">When the effect was produced.</param>
 /// <param name="Status">The stored status, replayed to later requests with the key.</param>
@@ -67,12 +67,12 @@ internal sealed record EffectEntry(
 
 /// <summary>The ledger of one provider: the answer of <c>GET /control/ledger</c>.</summary>
 /// <param name="Provider">The provider's wire name.</param>
-/// <param name="Requests">API requests received (charges or messages), whatever their answer.</param>
+/// <param name="Requests">API requests received (charges, messages or labels), whatever their answer.</param>
 /// <param name="TokenRequests">Requests to the token endpoint (payments only).</param>
 /// <param name="DistinctEffects">Idempotency keys that produced an effect.</param>
 /// <param name="DuplicateEffects">Keys that produced more than one effect. The fake never does this; it is counted, not assumed.</param>
 /// <param name="EffectsProduced">Effects produced in total (equals DistinctEffects plus the surplus of duplicates).</param>
-/// <param name="Refusals">Keys whose stored answer is a business refusal (402 card_declined, 400 recipient_refused).</param>
+/// <param name="Refusals">Keys whose stored answer is a business refusal (402 card_declined, 400 recipient_refused, 422 undeliverable).</param>
 /// <param name="Replays">Requests answered with a stored answer.</param>
 /// <param name="MismatchedReplays">Replays whose body differed from the first request's body.</param>
 /// <param name="RequestsByInstance">Every logged request (API and token) per instance.</param>

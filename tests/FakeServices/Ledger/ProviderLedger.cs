@@ -4,16 +4,18 @@ using Microsoft.Extensions.Options;
 
 namespace Messaging.FakeServices.Ledger;
 
-/// <summary>The ledgers of both providers (one per provider backend, shared by its instances).</summary>
+/// <summary>The ledgers of the providers (one per provider backend, shared by its instances).</summary>
 internal sealed partial class ProviderLedger(IOptions<FakeServicesOptions> options, ILogger<ProviderLedger> logger)
 {
     private readonly LedgerBook _payments = new(ProviderKind.Payments, options.Value.Ledger.MaxRequestLogEntries);
     private readonly LedgerBook _notifications = new(ProviderKind.Notifications, options.Value.Ledger.MaxRequestLogEntries);
+    private readonly LedgerBook _shipping = new(ProviderKind.Shipping, options.Value.Ledger.MaxRequestLogEntries);
 
     public LedgerBook For(ProviderKind provider) => provider switch
     {
         ProviderKind.Payments => _payments,
         ProviderKind.Notifications => _notifications,
+        ProviderKind.Shipping => _shipping,
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, null),
     };
 
@@ -27,6 +29,7 @@ internal sealed partial class ProviderLedger(IOptions<FakeServicesOptions> optio
         {
             _payments.Reset();
             _notifications.Reset();
+            _shipping.Reset();
         }
 
         Log.LedgerReset(logger, provider?.ToWireName() ?? "all");

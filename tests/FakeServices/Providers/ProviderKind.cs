@@ -8,6 +8,9 @@ internal enum ProviderKind
 
     /// <summary><c>POST /v1/messages</c> with an API key.</summary>
     Notifications,
+
+    /// <summary><c>POST /v1/labels</c> with an API key in <c>X-Api-Key</c>.</summary>
+    Shipping,
 }
 
 /// <summary>Wire names of <see cref="ProviderKind"/> (query strings, JSON).</summary>
@@ -15,11 +18,16 @@ internal static class ProviderNames
 {
     public const string Payments = "payments";
     public const string Notifications = "notifications";
+    public const string Shipping = "shipping";
+
+    /// <summary>The wire names, for error messages: <c>payments, notifications or shipping</c>.</summary>
+    public const string Choices = "payments, notifications or shipping";
 
     public static string ToWireName(this ProviderKind kind) => kind switch
     {
         ProviderKind.Payments => Payments,
         ProviderKind.Notifications => Notifications,
+        ProviderKind.Shipping => Shipping,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -34,6 +42,12 @@ internal static class ProviderNames
         if (string.Equals(value, Notifications, StringComparison.OrdinalIgnoreCase))
         {
             kind = ProviderKind.Notifications;
+            return true;
+        }
+
+        if (string.Equals(value, Shipping, StringComparison.OrdinalIgnoreCase))
+        {
+            kind = ProviderKind.Shipping;
             return true;
         }
 

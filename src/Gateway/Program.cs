@@ -23,6 +23,7 @@ if (args is ["clients", ..])
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddBuiltInCommandTypes();
+builder.AddShippingLabels(); // a sample type, added through its registration alone (docs/command-types.md)
 builder.AddMessagingPostgres();
 builder.AddMessagingRedis();
 builder.AddInfrastructurePipelines();

@@ -10,6 +10,7 @@ using Messaging.Workers.ExternalServices;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddBuiltInCommandTypes();
+builder.AddShippingLabels(); // a sample type, added through its registration alone (docs/command-types.md)
 
 // Hosted services start in registration order: the schema is migrated before the bus consumes.
 builder.AddMessagingPostgres();

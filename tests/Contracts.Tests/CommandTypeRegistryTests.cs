@@ -22,6 +22,13 @@ public sealed class CommandTypeRegistryTests
     }
 
     [Theory]
+    [InlineData("payments.charge", true)]
+    [InlineData("Payments.Charge", false)]
+    [InlineData("PAYMENTS.CHARGE", false)]
+    public void TryGetExact_MatchesOnlyTheLowerCaseName(string name, bool found) =>
+        Assert.Equal(found, new CommandTypeRegistry([Charge, Notify]).TryGetExact(name, out _));
+
+    [Theory]
     [InlineData("payments")]
     [InlineData("payments.refund")]
     [InlineData("")]

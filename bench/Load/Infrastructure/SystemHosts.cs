@@ -83,10 +83,12 @@ internal static class SystemHosts
         var notificationsPort = ChildProcess.FreePort();
         var paymentsPrimary = ChildProcess.FreePort();
         var paymentsSecondary = ChildProcess.FreePort();
+        var shippingPort = ChildProcess.FreePort();
         var fakeEnvironment = CommonEnvironment(postgres, rabbitMq, services);
         fakeEnvironment["FakeServices__Instances__payments-primary__Url"] = $"http://127.0.0.1:{paymentsPrimary}";
         fakeEnvironment["FakeServices__Instances__payments-secondary__Url"] = $"http://127.0.0.1:{paymentsSecondary}";
         fakeEnvironment["FakeServices__Instances__notifications__Url"] = $"http://127.0.0.1:{notificationsPort}";
+        fakeEnvironment["FakeServices__Instances__shipping__Url"] = $"http://127.0.0.1:{shippingPort}";
         var fake = ChildProcess.Start("fakeservices", RepositoryLayout.FakeServicesDll, fakeEnvironment);
         await fake.WaitForHttpAsync(new Uri($"http://127.0.0.1:{paymentsPrimary}/control/ledger?provider=payments"), TimeSpan.FromSeconds(90))
             .ConfigureAwait(false);
@@ -101,6 +103,7 @@ internal static class SystemHosts
         environment["ExternalServices__Payments__ClientSecret"] = "fake-payments-secret";
         environment["ExternalServices__Notifications__Endpoints__0"] = $"http://127.0.0.1:{notificationsPort}";
         environment["ExternalServices__Notifications__ApiKey"] = "fake-notifications-key";
+        environment["ExternalServices__Shipping__Endpoints__0"] = $"http://127.0.0.1:{shippingPort}";
         Forward(environment, "LOAD_WORKERS_");
         environment["Commands__Types__notifications.send__Flow__ConcurrencyLimit"] = prefetch.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var workers = ChildProcess.Start("workers", RepositoryLayout.WorkersDll, environment);

@@ -8,7 +8,7 @@ namespace Messaging.CommandTypes.Providers;
 /// rejected credentials) are not, and go straight to the endpoint's error queue.
 /// </summary>
 /// <remarks>The message never carries response bodies or headers: it ends up in logs and fault messages.</remarks>
-internal class ProviderException(
+public class ProviderException(
     string provider, string reason, bool isTransient, HttpStatusCode? statusCode = null, Exception? innerException = null, TimeSpan? retryAfter = null)
     : Exception($"The {provider} provider call failed: {reason}.", innerException)
 {

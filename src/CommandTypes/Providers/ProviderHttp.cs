@@ -8,7 +8,7 @@ using Polly.Timeout;
 namespace Messaging.CommandTypes.Providers;
 
 /// <summary>What the provider clients share: sending with failure classification, and JSON.</summary>
-internal static class ProviderHttp
+public static class ProviderHttp
 {
     /// <summary>The header carrying the command id, so a provider applies a command once.</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";

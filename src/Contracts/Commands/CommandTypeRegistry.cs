@@ -68,9 +68,16 @@ public sealed partial class CommandTypeRegistry
     /// <summary>Every provider a registered type names, once each, in registration order.</summary>
     public IReadOnlyList<string> Providers { get; }
 
-    /// <summary>Finds a type by its name, case-insensitively.</summary>
+    /// <summary>Finds a type by its name, case-insensitively (as configuration keys name it).</summary>
     public bool TryGet(string? typeName, out CommandDescriptor descriptor) =>
         _byName.TryGetValue(typeName ?? "", out descriptor!);
+
+    /// <summary>
+    /// Finds a type by its exact (lower-case) name, as the HTTP API names it: <c>/api/commands/Payments.Charge</c>
+    /// is not a type, so a URL has one spelling (and one cache and rate-limit key).
+    /// </summary>
+    public bool TryGetExact(string? typeName, out CommandDescriptor descriptor) =>
+        TryGet(typeName, out descriptor) && string.Equals(descriptor.TypeName, typeName, StringComparison.Ordinal);
 
     /// <summary>Finds a type by its bus message type.</summary>
     public bool TryGetByMessageType(Type messageType, out CommandDescriptor descriptor) =>

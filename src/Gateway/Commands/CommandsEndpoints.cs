@@ -61,7 +61,7 @@ internal static partial class CommandsEndpoints
         ILoggerFactory loggerFactory,
         CancellationToken cancellationToken)
     {
-        if (!commandTypes.TryGet(type, out var descriptor) || !CommandRequests.IsSupported(descriptor))
+        if (!commandTypes.TryGetExact(type, out var descriptor) || !CommandRequests.IsSupported(descriptor))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown command type",
                 detail: $"There is no command type '{type}'. Known types: {string.Join(", ", commandTypes.All.Where(CommandRequests.IsSupported).Select(d => d.TypeName))}.");
@@ -238,7 +238,7 @@ internal static partial class CommandsEndpoints
         string? typeFilter = null;
         if (!string.IsNullOrEmpty(type))
         {
-            if (commandTypes.TryGet(type, out var descriptor))
+            if (commandTypes.TryGetExact(type, out var descriptor))
             {
                 typeFilter = descriptor.TypeName;
             }

@@ -82,7 +82,7 @@ internal static class DeadLettersApi
         BulkRedriveRequest request, ClaimsPrincipal user, CommandTypeRegistry commandTypes, DeadLetterStore store, SharedBreakerStates breakers, IOptions<RedriveOptions> options,
         CancellationToken cancellationToken)
     {
-        if (request.Type is not null && !commandTypes.TryGet(request.Type, out _))
+        if (request.Type is not null && !commandTypes.TryGetExact(request.Type, out _))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unknown command type.");
         }
@@ -92,7 +92,7 @@ internal static class DeadLettersApi
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "'from' must be before 'to'.");
         }
 
-        foreach (var command in commandTypes.All.Where(c => request.Type is null || string.Equals(c.TypeName, request.Type, StringComparison.OrdinalIgnoreCase)))
+        foreach (var command in commandTypes.All.Where(c => request.Type is null || string.Equals(c.TypeName, request.Type, StringComparison.Ordinal)))
         {
             if (await ProviderDownAsync(command, breakers, cancellationToken) is { } down)
             {

@@ -1,3 +1,4 @@
+using Messaging.CommandTypes;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
@@ -301,6 +302,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         configure?.Invoke(config);
         builder.Configuration.AddInMemoryCollection(config);
         builder.AddMessagingPostgres();
+        builder.AddBuiltInCommandTypes();
         builder.AddMessagingBus(consumers);
         builder.AddOutboxRelay();
         services?.Invoke(builder.Services);

@@ -39,6 +39,8 @@ public class SystemFixture : ServicesFixture
 
     public int NotificationsPort { get; } = FreePort();
 
+    public int ShippingPort { get; } = FreePort();
+
     public ServiceProcess Gateway { get; private set; } = null!;
 
     public ServiceProcess Workers { get; private set; } = null!;
@@ -134,6 +136,7 @@ public class SystemFixture : ServicesFixture
         environment["ExternalServices__Payments__ClientSecret"] = "fake-payments-secret";
         environment["ExternalServices__Notifications__Endpoints__0"] = $"http://127.0.0.1:{NotificationsPort}";
         environment["ExternalServices__Notifications__ApiKey"] = "fake-notifications-key";
+        environment["ExternalServices__Shipping__Endpoints__0"] = $"http://127.0.0.1:{ShippingPort}";
         _settings.Workers?.Invoke(environment);
         return environment;
     }
@@ -144,6 +147,7 @@ public class SystemFixture : ServicesFixture
         environment["FakeServices__Instances__payments-primary__Url"] = $"http://127.0.0.1:{PaymentsPrimaryPort}";
         environment["FakeServices__Instances__payments-secondary__Url"] = $"http://127.0.0.1:{PaymentsSecondaryPort}";
         environment["FakeServices__Instances__notifications__Url"] = $"http://127.0.0.1:{NotificationsPort}";
+        environment["FakeServices__Instances__shipping__Url"] = $"http://127.0.0.1:{ShippingPort}";
         _settings.FakeServices?.Invoke(environment);
         return environment;
     }

@@ -1,14 +1,35 @@
 using MassTransit;
 using MassTransit.Serialization;
+using Messaging.CommandTypes;
+using Messaging.Contracts.Commands;
 using Messaging.Contracts.Notifications;
 using Messaging.Contracts.Payments;
 using Messaging.Workers.Execution;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Messaging.Workers.Tests.Execution;
 
 /// <summary>What makes a readable message poison: unusable headers, or a command that fails validation.</summary>
 public sealed class PoisonChecksTests
 {
+    private static readonly IServiceProvider Handlers = HandlersOfTheBuiltInTypes();
+
+    // As the executor checks a message: what every command needs, then what its type's handler needs.
+    private static string? Problem<TCommand>(TCommand command)
+        where TCommand : class, ICommandMessage
+    {
+        using var scope = Handlers.CreateScope();
+        return CommandValidation.Problem(command) ?? scope.ServiceProvider.GetRequiredService<ICommandHandler<TCommand>>().Check(command);
+    }
+
+    private static IServiceProvider HandlersOfTheBuiltInTypes()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.AddBuiltInCommandTypes();
+        return builder.Services.BuildServiceProvider();
+    }
+
     private static Headers HeadersOf(params (string Name, object Value)[] values)
     {
         var headers = new DictionarySendHeaders();
@@ -78,7 +99,7 @@ public sealed class PoisonChecksTests
             CustomerId = field == "customerId" ? value : "cus_1",
         };
 
-        var problem = CommandValidation.Problem(charge);
+        var problem = Problem(charge);
 
         Assert.NotNull(problem);
         Assert.Contains(field == "customerId" ? "customer" : field, problem, StringComparison.OrdinalIgnoreCase);
@@ -87,8 +108,8 @@ public sealed class PoisonChecksTests
     [Fact]
     public void Validation_OfValidCommands_Passes()
     {
-        Assert.Null(CommandValidation.Problem(new ChargePayment { CommandId = Guid.NewGuid(), Tenant = "t", Amount = 1, Currency = "EUR", CustomerId = "c" }));
-        Assert.Null(CommandValidation.Problem(new SendNotification
+        Assert.Null(Problem(new ChargePayment { CommandId = Guid.NewGuid(), Tenant = "t", Amount = 1, Currency = "EUR", CustomerId = "c" }));
+        Assert.Null(Problem(new SendNotification
         {
             CommandId = Guid.NewGuid(), Tenant = "t", Channel = "email", To = "a@example.com", Body = "b", FallbackTo = "+4915112345678",
         }));
@@ -96,7 +117,7 @@ public sealed class PoisonChecksTests
 
     [Fact]
     public void Validation_OfANotificationOnAnUnknownChannel_Fails() =>
-        Assert.Contains("channel", CommandValidation.Problem(new SendNotification
+        Assert.Contains("channel", Problem(new SendNotification
         {
             CommandId = Guid.NewGuid(), Tenant = "t", Channel = "pigeon", To = "x", Body = "b",
         }), StringComparison.Ordinal);

@@ -91,6 +91,52 @@ public sealed class WorkersConfigurationTests
     }
 
     [Theory]
+    [InlineData("Commands:Types:payments.refund:Retry:MaxAttempts", "3", "Commands:Types:payments.refund")]
+    [InlineData("Commands:Types:notifications:Flow:ConcurrencyLimit", "3", "Commands:Types:notifications")]
+    public void Validate_WithATypeKeyThatNamesNoRegisteredType_FailsNamingTheKey(string key, string value, string named)
+    {
+        var configuration = ValidConfiguration();
+        configuration[key] = value;
+        using var app = Build(configuration);
+
+        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_WithATypeKeyInAnotherCase_ConfiguresTheRegisteredType()
+    {
+        var configuration = ValidConfiguration();
+        configuration["COMMANDS:TYPES:PAYMENTS.CHARGE:RETRY:MAXATTEMPTS"] = "3";
+        using var app = Build(configuration);
+
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+
+        Assert.Equal(3, app.Services.GetRequiredService<IOptionsMonitor<CommandTypeOptions>>().Get("payments.charge").Retry.MaxAttempts);
+    }
+
+    [Fact]
+    public void Validate_WithTwoRegistrationsDifferingOnlyInCase_FailsNamingTheType()
+    {
+        using var app = Build(ValidConfiguration(), builder => builder.AddCommandType<Contracts.Payments.ChargePayment>("Payments.Charge")
+            .UsesProvider("payments").ExecutedBy<TestChargeHandler>());
+
+        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("'payments.charge' is registered more than once", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_WithATypeWhoseProviderNoModuleDeclares_FailsNamingTheProvider()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => Build(ValidConfiguration(), builder =>
+            builder.AddCommandType<TestCommand>("tests.undeclared").UsesProvider("nowhere").ExecutedBy<TestCommandHandler>()));
+
+        Assert.Contains("tests.undeclared uses the provider 'nowhere', which no module declares", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("http://127.0.0.1:5672/")]
     [InlineData("127.0.0.1:5672")]
@@ -104,7 +150,7 @@ public sealed class WorkersConfigurationTests
         Assert.Contains("ConnectionStrings:RabbitMq", ex.Message, StringComparison.Ordinal);
     }
 
-    private static WebApplication Build(Dictionary<string, string?> configuration)
+    private static WebApplication Build(Dictionary<string, string?> configuration, Action<WebApplicationBuilder>? modules = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.Sources.Clear();
@@ -112,8 +158,26 @@ public sealed class WorkersConfigurationTests
         builder.AddMessagingPostgres();
         builder.AddProviderQuotas();
         builder.AddBuiltInCommandTypes();
+        modules?.Invoke(builder);
         builder.AddExternalServices();
         builder.AddCommandConsumers();
         return builder.Build();
     }
+}
+
+internal sealed record TestCommand : Contracts.Commands.ICommandMessage
+{
+    public required Guid CommandId { get; init; }
+
+    public required string Tenant { get; init; }
+}
+
+internal sealed class TestCommandHandler : ICommandHandler<TestCommand>
+{
+    public Task<CommandResult> HandleAsync(TestCommand command, CommandContext context) => Task.FromResult(CommandResult.Accepted("{}"));
+}
+
+internal sealed class TestChargeHandler : ICommandHandler<Contracts.Payments.ChargePayment>
+{
+    public Task<CommandResult> HandleAsync(Contracts.Payments.ChargePayment command, CommandContext context) => Task.FromResult(CommandResult.Accepted("{}"));
 }

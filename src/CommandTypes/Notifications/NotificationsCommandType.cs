@@ -1,3 +1,4 @@
+using Messaging.Contracts.Events;
 using Messaging.Contracts.Notifications;
 using Messaging.CommandTypes.Providers;
 using Messaging.Resilience.Pipelines;
@@ -24,7 +25,8 @@ public static class NotificationsCommandType
             .WithDefaultTimeout(TimeSpan.FromDays(1))
             .UsesProvider(ProviderName)
             .ExecutedBy<SendNotificationHandler>()
-            .WithFallback<SendNotificationFallback>();
+            .WithFallback<SendNotificationFallback>()
+            .Publishes<NotificationFailed>();
 
         builder.AddCommandProvider(ProviderName)
             .WithConfigurationSection(NotificationsOptions.SectionName)

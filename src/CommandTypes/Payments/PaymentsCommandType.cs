@@ -1,5 +1,6 @@
 using Messaging.CommandTypes.Providers;
 using Messaging.CommandTypes.Providers.Credentials;
+using Messaging.Contracts.Events;
 using Messaging.Contracts.Payments;
 using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.Hosting;
@@ -27,7 +28,8 @@ public static class PaymentsCommandType
             .WithDefaultTimeout(TimeSpan.FromHours(1))
             .UsesProvider(ProviderName)
             .ExecutedBy<ChargePaymentHandler>()
-            .WithFallback<ChargePaymentFallback>();
+            .WithFallback<ChargePaymentFallback>()
+            .Publishes<PaymentFailed>();
 
         builder.AddCommandProvider(ProviderName)
             .WithConfigurationSection(PaymentsOptions.SectionName)

@@ -67,6 +67,17 @@ public sealed class CommandTypeBuilder<TCommand>
         return this;
     }
 
+    /// <summary>
+    /// Declares an event the type's fallback publishes (<c>context.PublishAsync</c>): the outbox relay publishes
+    /// an event row only when its type is declared by a registered type.
+    /// </summary>
+    public CommandTypeBuilder<TCommand> Publishes<TEvent>()
+        where TEvent : class
+    {
+        Registration.AddEventType(typeof(TEvent));
+        return this;
+    }
+
     /// <summary>What runs, in the dead letter's transaction, when a command of this type is dead-lettered (<c>Commands:Types:&lt;type&gt;:Fallback:Enabled</c> turns it off).</summary>
     public CommandTypeBuilder<TCommand> WithFallback<TFallback>()
         where TFallback : class, ICommandFallback<TCommand>

@@ -35,6 +35,19 @@ public sealed class CommandTypeRegistration
     /// <summary>The fallback (<c>WithFallback</c>), if any.</summary>
     public Type? FallbackType { get; internal set; }
 
+    /// <summary>The events its fallback publishes (<c>Publishes</c>).</summary>
+    public IReadOnlyList<Type> EventTypes => _eventTypes;
+
+    private readonly List<Type> _eventTypes = [];
+
+    internal void AddEventType(Type eventType)
+    {
+        if (!_eventTypes.Contains(eventType))
+        {
+            _eventTypes.Add(eventType);
+        }
+    }
+
     /// <summary>Runs the fallback, resolved from the delivery's services, for a command of <see cref="MessageType"/>.</summary>
     internal Func<IServiceProvider, ICommandMessage, CommandFallbackContext, Task<string?>>? RunFallback { get; set; }
 
@@ -43,6 +56,7 @@ public sealed class CommandTypeRegistration
         new(TypeName, MessageType, QueueName: TypeName, Provider ?? "")
         {
             RequestType = RequestType,
+            EventTypes = [.. _eventTypes],
             DefaultTimeout = DefaultTimeout,
         };
 }

@@ -14,6 +14,9 @@ public sealed record CommandDescriptor(string TypeName, Type MessageType, string
     /// <summary>The request body the gateway reads and validates for this type, when the gateway accepts it over HTTP.</summary>
     public Type? RequestType { get; init; }
 
+    /// <summary>The events its fallback may publish (through the outbox, by type): the relay publishes only declared event types.</summary>
+    public IReadOnlyList<Type> EventTypes { get; init; } = [];
+
     /// <summary>The deadline of a command submitted without <c>Command-Timeout</c>, unless <c>Commands:Types:&lt;type&gt;:DefaultTimeout</c> says otherwise.</summary>
     /// <value>The default value is 1 hour.</value>
     public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromHours(1);

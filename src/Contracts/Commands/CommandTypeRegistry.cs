@@ -18,6 +18,7 @@ public sealed partial class CommandTypeRegistry
     private readonly FrozenDictionary<string, CommandDescriptor> _byName;
     private readonly FrozenDictionary<Type, CommandDescriptor> _byMessageType;
     private readonly FrozenDictionary<string, CommandDescriptor> _byMessageTypeName;
+    private readonly FrozenDictionary<string, Type> _eventTypes;
 
     /// <summary>Builds the registry from every type's descriptor.</summary>
     /// <exception cref="ArgumentException">
@@ -60,6 +61,7 @@ public sealed partial class CommandTypeRegistry
         _byName = all.ToFrozenDictionary(d => d.TypeName, StringComparer.OrdinalIgnoreCase);
         _byMessageType = all.ToFrozenDictionary(d => d.MessageType);
         _byMessageTypeName = all.ToFrozenDictionary(d => d.MessageType.FullName!, StringComparer.Ordinal);
+        _eventTypes = all.SelectMany(d => d.EventTypes).Distinct().ToFrozenDictionary(t => t.FullName!, StringComparer.Ordinal);
     }
 
     /// <summary>Every registered type, in registration order.</summary>
@@ -86,6 +88,10 @@ public sealed partial class CommandTypeRegistry
     /// <summary>Finds a type by the full CLR name of its message type, as outbox rows store it.</summary>
     public bool TryGetByMessageTypeName(string messageTypeName, out CommandDescriptor descriptor) =>
         _byMessageTypeName.TryGetValue(messageTypeName, out descriptor!);
+
+    /// <summary>Finds an event type a registered type's fallback publishes, by its full CLR name (as outbox rows store it).</summary>
+    public bool TryGetEventType(string eventTypeName, out Type eventType) =>
+        _eventTypes.TryGetValue(eventTypeName, out eventType!);
 
     /// <summary>Whether <paramref name="name"/> is a valid type name: lower-case segments separated by dots, at least two.</summary>
     public static bool IsValidTypeName(string? name) => name is { Length: > 0 and <= 100 } && TypeNamePattern().IsMatch(name);

@@ -48,8 +48,6 @@ internal sealed partial class OutboxRelay(
 {
     internal static readonly ActivitySource ActivitySource = new(MessagingTelemetry.Outbox);
     private static readonly JsonSerializerOptions BodyJson = new(JsonSerializerDefaults.Web);
-    private static readonly Dictionary<string, Type> EventTypes =
-        Contracts.Events.EventCatalog.All.ToDictionary(t => t.FullName!, t => t, StringComparer.Ordinal);
 
     private static readonly JsonWriterOptions EnvelopeJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -484,7 +482,7 @@ internal sealed partial class OutboxRelay(
     /// <returns>Null when the broker confirmed the message; otherwise a safe error description.</returns>
     private async Task<string?> PublishEventAsync(OutboxRow row, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!EventTypes.TryGetValue(row.MessageType, out var messageType))
+        if (!commandTypes.TryGetEventType(row.MessageType, out var messageType))
         {
             return "unknown message type";
         }

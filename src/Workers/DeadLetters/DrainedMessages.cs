@@ -62,7 +62,7 @@ internal static class DrainedMessages
             ? attempt
             : 0;
         var (source, reason, exceptionType) = Classify(queue, headers, command is not null, type);
-        if (source == CommandExecutor.PoisonSource)
+        if (source == CommandOutcomes.PoisonSource)
         {
             attempts = 0;
         }
@@ -88,19 +88,19 @@ internal static class DrainedMessages
 
         if (queue.EndsWith("_skipped", StringComparison.Ordinal))
         {
-            return (CommandExecutor.PoisonSource, "The message is of a type that no consumer of its queue handles.", null);
+            return (CommandOutcomes.PoisonSource, "The message is of a type that no consumer of its queue handles.", null);
         }
 
         var exceptionType = headers.GetValueOrDefault("MT-Fault-ExceptionType");
         if (!readable)
         {
-            return (CommandExecutor.PoisonSource,
+            return (CommandOutcomes.PoisonSource,
                 type is null ? "The message body could not be read as a command." : $"The message body could not be read as a {type} command.",
                 exceptionType);
         }
 
         var shortName = exceptionType?[(exceptionType.LastIndexOf('.') + 1)..] ?? "an unexpected error";
-        return (CommandExecutor.ConsumerFaultSource, $"The consumer failed on the message ({shortName}).", exceptionType);
+        return (CommandOutcomes.ConsumerFaultSource, $"The consumer failed on the message ({shortName}).", exceptionType);
     }
 
     // A MassTransit envelope: {"messageId", "messageType": ["urn:message:…"], "headers": {…}, "message": {…}}.

@@ -97,5 +97,13 @@ internal sealed class CommandConsumerDefinition<TMessage> : ConsumerDefinition<C
             context.GetRequiredService<TimeProvider>(), loggers.CreateLogger<BreakerAwareConsumeFilter<TMessage>>()));
         endpointConfigurator.UseFilter(new ExecutionProfileFilter<TMessage>(_commandType, Dependencies,
             context.GetRequiredService<ILogger<ExecutionProfileFilter<TMessage>>>()));
+
+        // The steps every command shares, in order, each a filter resolved per message from the message's scope
+        // (the consumer and the type's handler share it). What passes them all reaches CommandExecutor.
+        endpointConfigurator.UseMessageScope(context);
+        endpointConfigurator.UseConsumeFilter(typeof(PoisonCheckFilter<>), context);
+        endpointConfigurator.UseConsumeFilter(typeof(InboxFilter<>), context);
+        endpointConfigurator.UseConsumeFilter(typeof(DeadlineFilter<>), context);
+        endpointConfigurator.UseConsumeFilter(typeof(QuotaFilter<>), context);
     }
 }

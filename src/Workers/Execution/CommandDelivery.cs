@@ -39,6 +39,9 @@ internal sealed class CommandDelivery
     /// <summary>What the endpoint's filter read from the headers, with the deadline narrowed by the stored one.</summary>
     public ExecutionProfile Profile { get; set; }
 
+    /// <summary>The stored command's deadline, once the inbox step has read it.</summary>
+    public DateTimeOffset? StoredDeadline { get; set; }
+
     /// <summary>The command id.</summary>
     public Guid CommandId => Message.CommandId;
 

@@ -3,12 +3,9 @@ using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Pipelines;
-using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.Deadlines;
 using Messaging.Resilience.FaultInjection;
-using Messaging.Resilience.RateLimiting;
 using Messaging.Resilience.Telemetry;
-using Messaging.Workers.DeadLetters;
 using Messaging.CommandTypes.Providers;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -16,13 +13,12 @@ using Polly;
 namespace Messaging.Workers.Execution;
 
 /// <summary>
-/// The steps every command consumer runs around its provider call: poison check (headers, validation),
-/// inbox check, deadline check, the provider's quota (a short wait, else a deferral without an attempt),
-/// <c>Processing</c> with the attempt recorded, the call with a resilience
-/// context that carries the deadline (and a token that fires at it), and then by outcome: the terminal
-/// status with the inbox row; a delayed retry through the outbox; a deferral without an attempt when the
-/// provider's breakers are all open; or a dead letter with the type's fallback. A consumer only supplies
-/// the call; the endpoint's <see cref="ExecutionProfileFilter{TMessage}"/> supplies the profile.
+/// The last step of every command, after the endpoint's filters (breaker gate, execution profile, poison
+/// check, inbox, deadline, provider quota: see <see cref="CommandConsumerDefinition{TMessage}"/>): records the
+/// attempt (<c>Processing</c>), calls the type's handler with a context that carries the deadline (and a token
+/// that fires at it), and records the outcome: the terminal status with the inbox row; a delayed retry through
+/// the outbox; a deferral without an attempt when the provider's breakers are all open; or a dead letter with
+/// the type's fallback.
 /// </summary>
 /// <remarks>
 /// Returning from <see cref="ExecuteAsync{TMessage}"/> acks the message, so it returns only after the
@@ -33,47 +29,28 @@ namespace Messaging.Workers.Execution;
 /// the outbox's (<c>Commands:Types:&lt;type&gt;:Retry</c>).
 /// </remarks>
 internal sealed partial class CommandExecutor(
-    CommandTypeRegistry commandTypes,
     IHttpClientFactory httpClients,
     CommandStatusStore store,
     CommandScheduler scheduler,
-    DeadLetterWriter deadLetters,
+    CommandOutcomes outcomes,
     BreakerRegistry breakers,
     BreakerAwareEndpoints endpoints,
     IOptionsMonitor<CommandTypeOptions> options,
     CommandMetrics metrics,
     RetryBudgets retryBudgets,
     ResilienceMetrics resilienceMetrics,
-    ProviderQuota quota,
-    IOptionsMonitor<ProviderQuotasOptions> quotaOptions,
     TimeProvider timeProvider,
     CrashPoints crashPoints,
     ILogger<CommandExecutor> logger)
 {
-    /// <summary>The error stored on a command whose deadline passed before it ran.</summary>
-    internal static readonly CommandError DeadlineExceeded =
-        new("deadline_exceeded", "The command's deadline passed before it could be executed.");
-
-    /// <summary>The error code of a command deferred because its provider's quota had no permit for it.</summary>
-    internal const string RateLimitedCode = "rate_limited";
-
-    /// <summary>Dead letters of messages that cannot be executed as they are (unreadable, invalid, missing headers).</summary>
-    internal const string PoisonSource = "poison";
-
-    /// <summary>Dead letters of commands whose every attempt failed transiently.</summary>
-    internal const string RetriesExhaustedSource = "retries-exhausted";
-
-    /// <summary>Dead letters of commands the consumer could not execute in a way no retry changes.</summary>
-    internal const string ConsumerFaultSource = "consumer-fault";
-
     // CancellationTokenSource timers accept at most ~49 days; a provider call never lasts that long.
     private static readonly TimeSpan MaxDeadlineTimer = TimeSpan.FromDays(1);
 
     // Deferred commands come back spread over this much after the probe, not all at once.
     private static readonly TimeSpan DeferralSpread = TimeSpan.FromSeconds(1);
 
-    /// <summary>Executes one delivery of a command message.</summary>
-    /// <param name="context">The delivery, with the <see cref="ExecutionProfile"/> its endpoint's filter added.</param>
+    /// <summary>Executes one delivery of a command message that passed the endpoint's steps.</summary>
+    /// <param name="context">The delivery, with the <see cref="CommandDelivery"/> the endpoint's filters added.</param>
     /// <param name="handler">
     /// The type's handler: a result, a refusal, or a <see cref="ProviderException"/>. Its context carries the
     /// command's deadline (bounding every timeout of the provider's pipelines) and the cancellation token.
@@ -83,92 +60,24 @@ internal sealed partial class CommandExecutor(
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(handler);
-        if (!context.TryGetPayload<ExecutionProfile>(out var profile))
+        if (!context.TryGetPayload<CommandDelivery>(out var delivery))
         {
             throw new InvalidOperationException(
-                $"The consume context of {typeof(TMessage).Name} has no {nameof(ExecutionProfile)}: its endpoint must use {nameof(ExecutionProfileFilter<TMessage>)}.");
+                $"The consume context of {typeof(TMessage).Name} has no {nameof(CommandDelivery)}: its endpoint must run the command steps ({nameof(CommandConsumerDefinition<TMessage>)}).");
         }
 
         var message = context.Message;
         var commandId = message.CommandId;
-        var commandType = profile.CommandType;
+        var profile = delivery.Profile;
+        var descriptor = delivery.Descriptor;
+        var commandType = descriptor.TypeName;
+        var deadline = profile.Deadline;
         var cancellationToken = context.CancellationToken;
-        if (!commandTypes.TryGet(commandType, out var descriptor))
-        {
-            throw new InvalidOperationException($"'{commandType}' is not a known command type.");
-        }
-
-        var delivery = CommandDelivery.From(context, descriptor, profile, scheduler);
-        if ((profile.HeaderProblem ?? CommandValidation.Problem(message) ?? handler.Check(message)) is { } problem)
-        {
-            await DeadLetterAsync(delivery, PoisonSource, problem, exceptionType: null, Math.Max(0, profile.Attempt - 1), cancellationToken)
-                .ConfigureAwait(false);
-            return;
-        }
-
-        var command = await store.FindAsync(commandId, cancellationToken).ConfigureAwait(false);
-        if (command is null && DirectlyPublishedCommand.From(context, descriptor, profile, timeProvider.GetUtcNow()) is { } direct)
-        {
-            // The gateway published this command directly while PostgreSQL was down: its row is created now
-            // (from the headers: tenant, client, deadline, idempotency key), and then it runs like any other.
-            var holder = await store.CreateIfAbsentAsync(direct, cancellationToken).ConfigureAwait(false);
-            Log.DirectCommandRecorded(logger, commandId, commandType);
-            if (holder is { } earlier)
-            {
-                // The tenant's idempotency key already stood for another command (used before the outage, so the
-                // gateway could not see it): that one is the command; this duplicate is not executed.
-                Log.DirectCommandDuplicate(logger, commandId, commandType, earlier);
-                await store.CompleteAsync(commandId, commandType, CommandResult.Refused(new CommandError("duplicate_request",
-                    $"The Idempotency-Key was already used for command {earlier}; this request was not executed.")), timeProvider.GetUtcNow(),
-                    cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
-            command = await store.FindAsync(commandId, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (command is null)
-        {
-            // Nothing to execute or to record a status on; redelivering would not change that.
-            Log.CommandNotFound(logger, commandId, commandType);
-            return;
-        }
-
-        if (!string.Equals(command.Tenant, message.Tenant, StringComparison.Ordinal)
-            || !string.Equals(command.Type, commandType, StringComparison.Ordinal))
-        {
-            // Never execute a command for a tenant (or as a type) other than the stored one.
-            Log.CommandDoesNotMatch(logger, commandId, commandType);
-            return;
-        }
-
-        if (command.AlreadyProcessed)
-        {
-            Log.CommandAlreadyProcessed(logger, commandId, commandType, command.Status?.ToString() ?? "unknown");
-            return;
-        }
-
-        var deadline = Earliest(profile.Deadline, command.Deadline is { } stored ? new Deadline(stored) : null);
-        if (deadline is { } due && due.HasPassed(timeProvider))
-        {
-            await ExpireAsync(commandId, commandType, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        profile = profile with { Deadline = deadline };
-        delivery.Profile = profile;
-
-        // Before the attempt is recorded: a command the quota holds back is not an attempt and calls nothing.
-        if (!await AcquireQuotaAsync(delivery, deadline, cancellationToken).ConfigureAwait(false))
-        {
-            return;
-        }
-
         var attempts = await store.StartAttemptAsync(commandId, profile.Attempt, timeProvider.GetUtcNow(), deadline, cancellationToken).ConfigureAwait(false);
         if (attempts is null)
         {
             // Another delivery finished it, or this is a stale duplicate of an attempt already made.
-            Log.CommandAlreadyProcessed(logger, commandId, commandType, "finished, or a later attempt is under way");
+            Log.CommandFinishedElsewhere(logger, commandId, commandType, "finished, or a later attempt is under way");
             return;
         }
 
@@ -185,7 +94,7 @@ internal sealed partial class CommandExecutor(
             }
             catch (OperationCanceledException) when (deadlineSource.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                await ExpireAsync(commandId, commandType, CancellationToken.None).ConfigureAwait(false);
+                await outcomes.ExpireAsync(commandId, commandType, CancellationToken.None).ConfigureAwait(false);
                 return;
             }
             catch (ProviderException ex) when (ex.IsTransient && !cancellationToken.IsCancellationRequested
@@ -194,7 +103,7 @@ internal sealed partial class CommandExecutor(
                 // The pipelines' timeouts are bounded by the deadline, so they may fire just before it: the
                 // command ran out of time, and another attempt could only expire it.
                 Log.ProviderCallFailed(logger, ex, commandId, commandType, attempts.Value, profile.Attempt, ex.IsTransient);
-                await ExpireAsync(commandId, commandType, CancellationToken.None).ConfigureAwait(false);
+                await outcomes.ExpireAsync(commandId, commandType, CancellationToken.None).ConfigureAwait(false);
                 return;
             }
             catch (ProviderException ex) when (!cancellationToken.IsCancellationRequested)
@@ -216,7 +125,7 @@ internal sealed partial class CommandExecutor(
         crashPoints.Reached(CrashPoints.WorkerAfterStatusCommit);
         if (!applied)
         {
-            Log.CommandAlreadyProcessed(logger, commandId, commandType, "terminal");
+            Log.CommandFinishedElsewhere(logger, commandId, commandType, "terminal");
         }
         else if (outcome.Succeeded)
         {
@@ -230,34 +139,6 @@ internal sealed partial class CommandExecutor(
         }
     }
 
-    // The provider's quota (global and the tenant's share, one atomic decision in Redis for every worker, and
-    // paused by the provider's own 429): wait inline up to the provider's MaxWait, never past the deadline; when
-    // no permit comes in that time, the command goes back through the outbox as the same attempt, due when the
-    // quota will have a permit for it. Unconfigured providers answer at once, without Redis.
-    private async Task<bool> AcquireQuotaAsync(CommandDelivery delivery, Deadline? deadline, CancellationToken cancellationToken)
-    {
-        var provider = delivery.Descriptor.Provider;
-        var maxWait = quotaOptions.CurrentValue.Providers.TryGetValue(provider, out var providerQuota) ? providerQuota.MaxWait : TimeSpan.Zero;
-        if (deadline is { } due && due.Remaining(timeProvider) is var left && left < maxWait)
-        {
-            maxWait = left;
-        }
-
-        var decision = await quota.AcquireAsync(provider, delivery.Message.Tenant, maxWait, cancellationToken).ConfigureAwait(false);
-        if (decision.IsAllowed)
-        {
-            return true;
-        }
-
-        var retryAt = timeProvider.GetUtcNow() + decision.RetryAfter;
-        Log.CommandRateLimited(logger, delivery.CommandId, delivery.Descriptor.TypeName, provider, decision.RetryAfter.TotalMilliseconds,
-            decision.Source == RateLimitSource.Redis ? "redis" : "local");
-        await delivery.DeferAsync(
-            new CommandError(RateLimitedCode, $"The {provider} provider's rate limit has no permit for the command now; it runs when one is free."),
-            retryAt, cancellationToken).ConfigureAwait(false);
-        return false;
-    }
-
     // A provider call ended without an answer: defer it (breakers all open: no attempt counted), retry it
     // later through the outbox, or dead-letter it (attempts exhausted, or nothing a retry could change).
     private async Task HandleFailureAsync(CommandDelivery delivery, ProviderException ex, CancellationToken cancellationToken)
@@ -269,7 +150,7 @@ internal sealed partial class CommandExecutor(
         var exceptionType = (ex.InnerException ?? ex).GetType().FullName;
         if (!ex.IsTransient)
         {
-            await DeadLetterAsync(delivery, ConsumerFaultSource,
+            await outcomes.DeadLetterAsync(delivery, CommandOutcomes.ConsumerFaultSource,
                 $"The {ex.Provider} provider did not accept the call ({ex.Reason}); retrying would not change that.", exceptionType, attempt,
                 cancellationToken).ConfigureAwait(false);
             return;
@@ -290,7 +171,7 @@ internal sealed partial class CommandExecutor(
 
         if (attempt >= typeOptions.Retry.MaxAttempts)
         {
-            await DeadLetterAsync(delivery, RetriesExhaustedSource,
+            await outcomes.DeadLetterAsync(delivery, CommandOutcomes.RetriesExhaustedSource,
                 $"The {ex.Provider} provider failed on all {attempt} attempts (last: {ex.Reason}).", exceptionType, attempt, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -317,24 +198,6 @@ internal sealed partial class CommandExecutor(
         return own.Count > 0 && own.All(b => b.State is BreakerState.Open or BreakerState.Isolated);
     }
 
-    private async Task DeadLetterAsync(CommandDelivery delivery, string source, string reason, string? exceptionType, int attempts,
-        CancellationToken cancellationToken)
-    {
-        var now = timeProvider.GetUtcNow();
-        var letter = new DeadLetter(delivery.CommandId, delivery.Message.Tenant, delivery.Descriptor.TypeName, delivery.Body, delivery.Headers,
-            attempts, now, now, exceptionType, reason, source);
-        await deadLetters.RecordAsync(letter, delivery.Message, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task ExpireAsync(Guid commandId, string commandType, CancellationToken cancellationToken)
-    {
-        if (await store.ExpireAsync(commandId, DeadlineExceeded, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false))
-        {
-            metrics.Completed(commandType, CommandOutcome.Expired, commandId);
-            Log.CommandExpired(logger, commandId, commandType);
-        }
-    }
-
     private CancellationTokenSource DeadlineSource(Deadline? deadline)
     {
         if (deadline is not { } due)
@@ -346,34 +209,11 @@ internal sealed partial class CommandExecutor(
         return new CancellationTokenSource(remaining > MaxDeadlineTimer ? MaxDeadlineTimer : remaining, timeProvider);
     }
 
-    private static Deadline? Earliest(Deadline? a, Deadline? b) =>
-        a is null ? b : b is null ? a : a.Value.At <= b.Value.At ? a : b;
-
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4000, EventName = "CommandNotFound", Level = LogLevel.Warning,
-            Message = "Command {CommandId} ({CommandType}) has no stored row; it cannot be executed and the message is acknowledged")]
-        public static partial void CommandNotFound(ILogger logger, Guid commandId, string commandType);
-
-        [LoggerMessage(EventId = 4008, EventName = "DirectCommandRecorded", Level = LogLevel.Information,
-            Message = "Command {CommandId} ({CommandType}) was published directly by the gateway while PostgreSQL was down; its status row is recorded now")]
-        public static partial void DirectCommandRecorded(ILogger logger, Guid commandId, string commandType);
-
-        [LoggerMessage(EventId = 4009, EventName = "DirectCommandDuplicate", Level = LogLevel.Warning,
-            Message = "Command {CommandId} ({CommandType}) reused an idempotency key of command {EarlierCommandId}; it is marked Failed and not executed")]
-        public static partial void DirectCommandDuplicate(ILogger logger, Guid commandId, string commandType, Guid earlierCommandId);
-
-        [LoggerMessage(EventId = 4001, EventName = "CommandDoesNotMatch", Level = LogLevel.Warning,
-            Message = "Command {CommandId} ({CommandType}): the message's tenant or type differs from the stored command; it is not executed and the message is acknowledged")]
-        public static partial void CommandDoesNotMatch(ILogger logger, Guid commandId, string commandType);
-
-        [LoggerMessage(EventId = 4002, EventName = "CommandAlreadyProcessed", Level = LogLevel.Information,
-            Message = "Command {CommandId} ({CommandType}) is already processed ({Status}); the duplicate delivery is acknowledged without a provider call")]
-        public static partial void CommandAlreadyProcessed(ILogger logger, Guid commandId, string commandType, string status);
-
-        [LoggerMessage(EventId = 4003, EventName = "CommandExpired", Level = LogLevel.Warning,
-            Message = "Command {CommandId} ({CommandType}) expired: its deadline passed before it could be executed")]
-        public static partial void CommandExpired(ILogger logger, Guid commandId, string commandType);
+        [LoggerMessage(EventId = 4010, EventName = "CommandFinishedElsewhere", Level = LogLevel.Information,
+            Message = "Command {CommandId} ({CommandType}) was finished by another delivery ({Status}); this one is acknowledged without recording an outcome")]
+        public static partial void CommandFinishedElsewhere(ILogger logger, Guid commandId, string commandType, string status);
 
         [LoggerMessage(EventId = 4004, EventName = "CommandSucceeded", Level = LogLevel.Information,
             Message = "Command {CommandId} ({CommandType}) succeeded on attempt {Attempts}")]
@@ -388,8 +228,5 @@ internal sealed partial class CommandExecutor(
         public static partial void ProviderCallFailed(ILogger logger, Exception exception, Guid commandId, string commandType, int attempts,
             int messageAttempt, bool isTransient);
 
-        [LoggerMessage(EventId = 4040, EventName = "CommandRateLimited", Level = LogLevel.Information,
-            Message = "Command {CommandId} ({CommandType}) is held back by the {Provider} provider's quota (decided on {Source}); it is deferred by {RetryAfterMs} ms without a provider call or an attempt")]
-        public static partial void CommandRateLimited(ILogger logger, Guid commandId, string commandType, string provider, double retryAfterMs, string source);
     }
 }

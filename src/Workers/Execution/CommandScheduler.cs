@@ -70,7 +70,7 @@ internal sealed partial class CommandScheduler(
         if (delivery.Profile.Deadline is { } deadline && deadline.At <= notBefore)
         {
             // It could only come back to be expired: expire it now.
-            var expired = await store.ExpireAsync(delivery.CommandId, CommandExecutor.DeadlineExceeded, now, cancellationToken).ConfigureAwait(false);
+            var expired = await store.ExpireAsync(delivery.CommandId, CommandOutcomes.DeadlineExceeded, now, cancellationToken).ConfigureAwait(false);
             if (expired)
             {
                 commandMetrics.Completed(delivery.Descriptor.TypeName, CommandOutcome.Expired, delivery.CommandId);

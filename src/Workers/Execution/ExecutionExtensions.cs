@@ -41,6 +41,7 @@ internal static class ExecutionExtensions
         services.TryAddSingleton<DeadLetterWriter>();
         services.AddSingleton<CommandStatusStore>();
         services.AddSingleton<CommandScheduler>();
+        services.AddSingleton<CommandOutcomes>();
         services.AddSingleton<CommandExecutor>();
 
         builder.AddCommandTopology();

@@ -19,7 +19,7 @@ internal static partial class ShippingEndpoints
     {
         endpoints.MapPost("/v1/labels", CreateLabelAsync)
             .AddEndpointFilter(new ProviderRequestFilter(ProviderKind.Shipping, tokenEndpoint: false))
-            .WithName("ShippingLabels");
+            .WithName("CreateLabel");
         return endpoints;
     }
 

@@ -14,6 +14,12 @@ public sealed record CommandDescriptor(string TypeName, Type MessageType, string
     /// <summary>The request body the gateway reads and validates for this type, when the gateway accepts it over HTTP.</summary>
     public Type? RequestType { get; init; }
 
+    /// <summary>
+    /// The JSON Schema (draft 2020-12) of the request body, when the type declares one (types declared in
+    /// configuration do); a type registered in code is described by its <see cref="RequestType"/> instead.
+    /// </summary>
+    public string? JsonSchema { get; init; }
+
     /// <summary>The events its fallback may publish (through the outbox, by type): the relay publishes only declared event types.</summary>
     public IReadOnlyList<Type> EventTypes { get; init; } = [];
 

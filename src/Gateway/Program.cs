@@ -24,6 +24,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddBuiltInCommandTypes();
 builder.AddShippingLabels(); // a sample type, added through its registration alone (docs/command-types.md)
+builder.AddConfiguredCommandTypes(); // types declared in configuration alone (Commands:Types:<type>:Kind = http)
 builder.AddMessagingPostgres();
 builder.AddMessagingRedis();
 builder.AddInfrastructurePipelines();

@@ -11,6 +11,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddBuiltInCommandTypes();
 builder.AddShippingLabels(); // a sample type, added through its registration alone (docs/command-types.md)
+builder.AddConfiguredCommandTypes(); // types declared in configuration alone (Commands:Types:<type>:Kind = http)
 
 // Hosted services start in registration order: the schema is migrated before the bus consumes.
 builder.AddMessagingPostgres();

@@ -159,6 +159,13 @@ public static class CommandProviderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// A provider's answer is the answer: a redirect is not followed (it would re-send the body, and credentials, to
+    /// an address nobody configured). A 3xx reaches the handler, which treats it as an unexpected status.
+    /// </summary>
+    internal static IHttpClientBuilder WithoutRedirects(this IHttpClientBuilder client) =>
+        client.ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+
     private static void AddProvider(IHostApplicationBuilder builder, CommandProviderRegistration provider)
     {
         var services = builder.Services;
@@ -180,7 +187,7 @@ public static class CommandProviderExtensions
 
         // Handlers run outside-in in the order added: the provider's own (credentials) outermost, then
         // failover across the endpoints' pipelines, and inside those every attempt's 429 pauses the quota.
-        var client = services.AddHttpClient(name).RemoveAllLoggers().AddLogger<ProviderHttpLogger>();
+        var client = services.AddHttpClient(name).RemoveAllLoggers().AddLogger<ProviderHttpLogger>().WithoutRedirects();
         foreach (var setup in provider.ClientSetup)
         {
             setup(client);

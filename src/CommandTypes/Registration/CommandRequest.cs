@@ -9,7 +9,7 @@ namespace Messaging.CommandTypes;
 /// </summary>
 public abstract class CommandRequest
 {
-    // Only CommandRequest<TCommand> derives from it: a request always makes one message type.
+    // Only CommandRequest<TCommand> and the requests of types declared in configuration derive from it.
     private protected CommandRequest()
     {
     }

@@ -6,7 +6,7 @@ namespace Messaging.CommandTypes;
 /// <summary>
 /// Declares one command type, step by step: its request (what the gateway validates), its provider, its
 /// handler (what the workers run) and optionally its fallback. Returned by
-/// <see cref="CommandTypeServiceCollectionExtensions.AddCommandType{TCommand}"/>.
+/// <see cref="CommandTypeServiceCollectionExtensions.AddCommandType{TCommand}(Microsoft.Extensions.Hosting.IHostApplicationBuilder, string)"/>.
 /// </summary>
 /// <typeparam name="TCommand">The command's message contract.</typeparam>
 public sealed class CommandTypeBuilder<TCommand>
@@ -28,6 +28,13 @@ public sealed class CommandTypeBuilder<TCommand>
         where TRequest : CommandRequest<TCommand>, new()
     {
         Registration.RequestType = typeof(TRequest);
+        return this;
+    }
+
+    /// <summary>The request body is any JSON object that <paramref name="jsonSchema"/> (draft 2020-12) accepts (types declared in configuration).</summary>
+    internal CommandTypeBuilder<TCommand> WithSchema(string jsonSchema)
+    {
+        Registration.JsonSchema = jsonSchema;
         return this;
     }
 

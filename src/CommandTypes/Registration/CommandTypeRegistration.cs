@@ -3,7 +3,7 @@ using Messaging.Contracts.Commands;
 namespace Messaging.CommandTypes;
 
 /// <summary>
-/// One command type as its registration declared it (<see cref="CommandTypeServiceCollectionExtensions.AddCommandType{TCommand}"/>):
+/// One command type as its registration declared it (<see cref="CommandTypeServiceCollectionExtensions.AddCommandType{TCommand}(Microsoft.Extensions.Hosting.IHostApplicationBuilder, string)"/>):
 /// what the registry, the gateway and the workers derive everything from.
 /// </summary>
 public sealed class CommandTypeRegistration
@@ -25,6 +25,9 @@ public sealed class CommandTypeRegistration
 
     /// <summary>The request the gateway reads for it (<c>WithRequest</c>); without one, the gateway does not accept it over HTTP.</summary>
     public Type? RequestType { get; internal set; }
+
+    /// <summary>The JSON Schema of the request body, for a type declared in configuration.</summary>
+    public string? JsonSchema { get; internal set; }
 
     /// <summary>The default deadline (<c>WithDefaultTimeout</c>).</summary>
     public TimeSpan DefaultTimeout { get; internal set; } = TimeSpan.FromHours(1);
@@ -56,6 +59,7 @@ public sealed class CommandTypeRegistration
         new(TypeName, MessageType, QueueName: TypeName, Provider ?? "")
         {
             RequestType = RequestType,
+            JsonSchema = JsonSchema,
             EventTypes = [.. _eventTypes],
             DefaultTimeout = DefaultTimeout,
         };

@@ -27,6 +27,11 @@ public static class CommandTypeServiceCollectionExtensions
     /// <param name="builder">The host builder (gateway or workers: add the same module to both).</param>
     /// <param name="typeName">Lower-case segments separated by dots, for example <c>crm.contact.upsert</c>.</param>
     public static CommandTypeBuilder<TCommand> AddCommandType<TCommand>(this IHostApplicationBuilder builder, string typeName)
+        where TCommand : class, ICommandMessage =>
+        AddCommandType<TCommand>(builder, typeName, configurationKey: null);
+
+    /// <summary>As <see cref="AddCommandType{TCommand}(IHostApplicationBuilder, string)"/>, with the type's settings under <c>Commands:Types:&lt;configurationKey&gt;</c> (a label).</summary>
+    internal static CommandTypeBuilder<TCommand> AddCommandType<TCommand>(this IHostApplicationBuilder builder, string typeName, string? configurationKey)
         where TCommand : class, ICommandMessage
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -45,7 +50,7 @@ public static class CommandTypeServiceCollectionExtensions
 
         services.AddOptions<CommandTypeOptions>(name)
             .Configure(options => options.DefaultTimeout = registration.DefaultTimeout)
-            .Bind(builder.Configuration.GetSection($"{CommandTypeOptions.SectionName}:{name}"))
+            .Bind(builder.Configuration.GetSection($"{CommandTypeOptions.SectionName}:{configurationKey ?? name}"))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandTypeOptions>, CommandTypeOptionsValidator>());
 
@@ -110,7 +115,7 @@ internal sealed class CommandTypesCheckValidator(IServiceProvider services, ICon
 
         foreach (var section in configuration.GetSection(CommandTypeOptions.SectionName).GetChildren())
         {
-            if (!registry.TryGet(section.Key, out _))
+            if (!registry.TryGet(Http.HttpCommandDeclarations.TypeNameOf(section), out _))
             {
                 failures.Add($"{CommandTypeOptions.SectionName}:{section.Key}: '{section.Key}' is not a registered command type. Known types: {string.Join(", ", registry.All.Select(d => d.TypeName))}.");
             }

@@ -50,7 +50,7 @@ public sealed partial class CommandTypeRegistry
 
         problems.AddRange(Duplicates(all, d => d.TypeName, StringComparer.OrdinalIgnoreCase, "command type name"));
         problems.AddRange(Duplicates(all, d => d.QueueName, StringComparer.OrdinalIgnoreCase, "queue"));
-        problems.AddRange(Duplicates(all, d => d.MessageType.FullName!, StringComparer.Ordinal, "message type"));
+        problems.AddRange(Duplicates(all.Where(d => !IsShared(d.MessageType)).ToList(), d => d.MessageType.FullName!, StringComparer.Ordinal, "message type"));
         if (problems.Count > 0)
         {
             throw new ArgumentException("Invalid command type registrations: " + string.Join(" ", problems), nameof(descriptors));
@@ -59,8 +59,10 @@ public sealed partial class CommandTypeRegistry
         All = all;
         Providers = all.Select(d => d.Provider).Distinct(StringComparer.Ordinal).ToList();
         _byName = all.ToFrozenDictionary(d => d.TypeName, StringComparer.OrdinalIgnoreCase);
-        _byMessageType = all.ToFrozenDictionary(d => d.MessageType);
-        _byMessageTypeName = all.ToFrozenDictionary(d => d.MessageType.FullName!, StringComparer.Ordinal);
+        // A shared message type names no single command type: those are found by name (the header) instead.
+        var owned = all.Where(d => !IsShared(d.MessageType)).ToList();
+        _byMessageType = owned.ToFrozenDictionary(d => d.MessageType);
+        _byMessageTypeName = owned.ToFrozenDictionary(d => d.MessageType.FullName!, StringComparer.Ordinal);
         _eventTypes = all.SelectMany(d => d.EventTypes).Distinct().ToFrozenDictionary(t => t.FullName!, StringComparer.Ordinal);
     }
 
@@ -81,7 +83,10 @@ public sealed partial class CommandTypeRegistry
     public bool TryGetExact(string? typeName, out CommandDescriptor descriptor) =>
         TryGet(typeName, out descriptor) && string.Equals(descriptor.TypeName, typeName, StringComparison.Ordinal);
 
-    /// <summary>Finds a type by its bus message type.</summary>
+    /// <summary>
+    /// Finds a type by its bus message type. A message type that several types share
+    /// (<see cref="ISharedCommandMessage"/>) finds none: the type is in the message's header.
+    /// </summary>
     public bool TryGetByMessageType(Type messageType, out CommandDescriptor descriptor) =>
         _byMessageType.TryGetValue(messageType, out descriptor!);
 
@@ -92,6 +97,9 @@ public sealed partial class CommandTypeRegistry
     /// <summary>Finds an event type a registered type's fallback publishes, by its full CLR name (as outbox rows store it).</summary>
     public bool TryGetEventType(string eventTypeName, out Type eventType) =>
         _eventTypes.TryGetValue(eventTypeName, out eventType!);
+
+    /// <summary>Whether command types share <paramref name="messageType"/> (it implements <see cref="ISharedCommandMessage"/>).</summary>
+    public static bool IsShared(Type messageType) => typeof(ISharedCommandMessage).IsAssignableFrom(messageType);
 
     /// <summary>Whether <paramref name="name"/> is a valid type name: lower-case segments separated by dots, at least two.</summary>
     public static bool IsValidTypeName(string? name) => name is { Length: > 0 and <= 100 } && TypeNamePattern().IsMatch(name);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Messaging.CommandTypes;
+using Messaging.CommandTypes.Http;
 using Messaging.Contracts.Commands;
 
 namespace Messaging.Gateway.Commands;
@@ -17,12 +18,28 @@ internal static class CommandRequests
         MaxDepth = 8,
     };
 
-    /// <summary>Whether the gateway accepts requests for this type: its registration names a request (<c>WithRequest</c>).</summary>
-    public static bool IsSupported(CommandDescriptor descriptor) => descriptor.RequestType is not null;
+    /// <summary>
+    /// Whether the gateway accepts requests for this type: its registration names a request (<c>WithRequest</c>), or
+    /// it is declared in configuration with a JSON Schema.
+    /// </summary>
+    public static bool IsSupported(CommandDescriptor descriptor) => descriptor.RequestType is not null || descriptor.JsonSchema is not null;
 
     /// <summary>Parses <paramref name="body"/>; the result is either a JSON error, validation errors, or a valid normalised request.</summary>
-    public static CommandRequestReadResult Read(CommandDescriptor descriptor, ReadOnlySpan<byte> body)
+    public static CommandRequestReadResult Read(CommandDescriptor descriptor, ReadOnlySpan<byte> body, IServiceProvider? services = null)
     {
+        if (descriptor.RequestType is null)
+        {
+            // Declared in configuration: any JSON object its schema (and its path's fields) accepts.
+            var declarations = services?.GetService<HttpCommandDeclarations>()
+                ?? throw new InvalidOperationException($"{descriptor.TypeName} is declared in configuration, but no {nameof(HttpCommandDeclarations)} is registered (AddConfiguredCommandTypes).");
+            var declaration = declarations.Get(descriptor.TypeName);
+            var schemaErrors = new ValidationErrors();
+            var declared = HttpCommandRequest.Read(declaration, body, schemaErrors, out var jsonError);
+            return jsonError ? CommandRequestReadResult.InvalidJson(null)
+                : schemaErrors.Count > 0 ? CommandRequestReadResult.Invalid(schemaErrors)
+                : CommandRequestReadResult.Valid(declared!);
+        }
+
         CommandRequest? request;
         try
         {

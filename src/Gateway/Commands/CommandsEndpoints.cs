@@ -94,7 +94,7 @@ internal static partial class CommandsEndpoints
                 detail: $"A command body may have at most {MaxBodyBytes} bytes.");
         }
 
-        var read = CommandRequests.Read(descriptor, body);
+        var read = CommandRequests.Read(descriptor, body, context.RequestServices);
         if (read.IsJsonError)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid JSON",

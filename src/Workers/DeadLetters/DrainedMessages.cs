@@ -130,7 +130,7 @@ internal static class DrainedMessages
             }
 
             var descriptor = types.EnumerateArray()
-                .Select(t => t.ValueKind == JsonValueKind.String ? ByUrn(commandTypes, t.GetString()!) : null)
+                .Select(t => t.ValueKind == JsonValueKind.String ? ByUrn(commandTypes, t.GetString()!, headers) : null)
                 .FirstOrDefault(d => d is not null);
             if (descriptor is null)
             {
@@ -148,8 +148,11 @@ internal static class DrainedMessages
         }
     }
 
-    private static CommandDescriptor? ByUrn(CommandTypeRegistry commandTypes, string urn) =>
-        commandTypes.All.FirstOrDefault(c => string.Equals(urn, $"urn:message:{c.MessageType.Namespace}:{c.MessageType.Name}", StringComparison.Ordinal));
+    // A message type several command types share names none of them: its Messaging-Command-Type header does.
+    private static CommandDescriptor? ByUrn(CommandTypeRegistry commandTypes, string urn, Dictionary<string, string> headers) =>
+        commandTypes.All.FirstOrDefault(c => string.Equals(urn, $"urn:message:{c.MessageType.Namespace}:{c.MessageType.Name}", StringComparison.Ordinal)
+            && (!CommandTypeRegistry.IsShared(c.MessageType)
+                || string.Equals(headers.GetValueOrDefault(MessageHeaders.CommandType), c.TypeName, StringComparison.Ordinal)));
 
     private static Dictionary<string, string> Headers(IReadOnlyBasicProperties properties)
     {

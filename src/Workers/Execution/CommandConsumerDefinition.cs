@@ -15,7 +15,7 @@ namespace Messaging.Workers.Execution;
 /// The receive endpoint of one command type: its quorum queue (named and declared exactly as
 /// <see cref="CommandTopology"/> declares it), breaker-aware consumption with the concurrency and prefetch
 /// of <c>Commands:Types:&lt;type&gt;:Flow</c>, and its resilience profile: the
-/// <see cref="ExecutionProfileFilter{TMessage}"/> with the <see cref="Dependencies"/> the handler calls. Every
+/// <see cref="ExecutionProfileFilter{TMessage}"/> with the the dependencies (<see cref="CommandEndpoint.Dependencies"/>) the handler calls. Every
 /// registered type gets one, derived from its registration: nothing here is written per type.
 /// </summary>
 /// <remarks>
@@ -28,8 +28,7 @@ namespace Messaging.Workers.Execution;
 internal sealed class CommandConsumerDefinition<TMessage> : ConsumerDefinition<CommandConsumer<TMessage>>
     where TMessage : class, ICommandMessage
 {
-    private readonly string _commandType;
-    private readonly string _queueName;
+    private readonly CommandDescriptor _descriptor;
     private readonly CommandTypeOptions _options;
 
     public CommandConsumerDefinition(CommandTypeRegistry commandTypes, IOptionsMonitor<CommandTypeOptions> options)
@@ -38,14 +37,11 @@ internal sealed class CommandConsumerDefinition<TMessage> : ConsumerDefinition<C
         ArgumentNullException.ThrowIfNull(options);
         if (!commandTypes.TryGetByMessageType(typeof(TMessage), out var descriptor))
         {
-            throw new ArgumentException($"{typeof(TMessage).Name} is not the message of a registered command type.", nameof(commandTypes));
+            throw new ArgumentException($"{typeof(TMessage).Name} is not the message of exactly one registered command type.", nameof(commandTypes));
         }
 
-        var commandType = descriptor.TypeName;
-        _commandType = commandType;
-        Dependencies = [descriptor.Provider, DependencyNames.Postgres];
-        _queueName = descriptor.QueueName;
-        _options = options.Get(commandType);
+        _descriptor = descriptor;
+        _options = options.Get(descriptor.TypeName);
         Endpoint(endpoint =>
         {
             endpoint.Name = descriptor.QueueName;
@@ -58,17 +54,46 @@ internal sealed class CommandConsumerDefinition<TMessage> : ConsumerDefinition<C
         });
     }
 
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<CommandConsumer<TMessage>> consumerConfigurator,
+        IRegistrationContext context) =>
+        CommandEndpoint.ConfigureSteps<TMessage>(endpointConfigurator, _descriptor, _options, context);
+}
+
+/// <summary>
+/// What every command type's receive endpoint is, whether a consumer definition configures it (a type with a
+/// message of its own) or <see cref="ExecutionExtensions"/> does (the types declared in configuration share one
+/// message, <c>HttpCommand</c>, and each gets an endpoint of its own on its own queue).
+/// </summary>
+internal static class CommandEndpoint
+{
     /// <summary>
     /// The dependencies the handler calls, by dependency name (<c>payments</c>, <c>postgres</c>): carried in
     /// the execution profile, and what breaker-aware consumption watches. A provider's breakers are those
     /// of its endpoints (<c>payments@host:port</c>); an infrastructure dependency's breaker has its name.
     /// </summary>
-    public IReadOnlyList<string> Dependencies { get; }
+    public static IReadOnlyList<string> Dependencies(CommandDescriptor descriptor) => [descriptor.Provider, DependencyNames.Postgres];
 
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<CommandConsumer<TMessage>> consumerConfigurator,
+    /// <summary>Configures an endpoint made by hand for <paramref name="descriptor"/>: queue settings as a definition sets them, the steps, then the consumer.</summary>
+    public static void Configure<TMessage>(IRabbitMqReceiveEndpointConfigurator endpoint, CommandDescriptor descriptor, CommandTypeOptions options,
         IRegistrationContext context)
+        where TMessage : class, ICommandMessage
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(options);
+        endpoint.PrefetchCount = options.Flow.ConcurrencyLimit;
+        endpoint.ConcurrentMessageLimit = options.Flow.ConcurrencyLimit;
+        endpoint.ConfigureConsumeTopology = false;
+        ConfigureSteps<TMessage>(endpoint, descriptor, options, context);
+        endpoint.ConfigureConsumer<CommandConsumer<TMessage>>(context);
+    }
+
+    /// <summary>The queue, and the filters every command passes through, in order, before <see cref="CommandExecutor"/>.</summary>
+    public static void ConfigureSteps<TMessage>(IReceiveEndpointConfigurator endpointConfigurator, CommandDescriptor descriptor, CommandTypeOptions options,
+        IRegistrationContext context)
+        where TMessage : class, ICommandMessage
     {
         ArgumentNullException.ThrowIfNull(endpointConfigurator);
+        ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(context);
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
@@ -77,12 +102,15 @@ internal sealed class CommandConsumerDefinition<TMessage> : ConsumerDefinition<C
             rabbit.ConfigureCommandQueue();
         }
 
+        var commandType = descriptor.TypeName;
+        var dependencies = Dependencies(descriptor);
+
         // Outermost: every log record of the delivery (a held message's runs too) carries the command's id, type and tenant.
-        endpointConfigurator.UseFilter(new CommandConsumeTelemetryFilter<TMessage>(_commandType,
+        endpointConfigurator.UseFilter(new CommandConsumeTelemetryFilter<TMessage>(commandType,
             context.GetRequiredService<ILogger<CommandConsumeTelemetryFilter<TMessage>>>()));
 
         var loggers = context.GetRequiredService<ILoggerFactory>();
-        var flow = context.GetRequiredService<BreakerAwareEndpoints>().GetOrAdd(_queueName, Dependencies, _options.Flow);
+        var flow = context.GetRequiredService<BreakerAwareEndpoints>().GetOrAdd(descriptor.QueueName, dependencies, options.Flow);
         endpointConfigurator.ConnectReceiveEndpointObserver(new ReceiveEndpointSwitch(flow, loggers.CreateLogger<ReceiveEndpointSwitch>()));
 
         // Interrupted work goes back to the queue; what faults by itself goes to _error (and from there to the dead-letter store).
@@ -95,7 +123,7 @@ internal sealed class CommandConsumerDefinition<TMessage> : ConsumerDefinition<C
 
         endpointConfigurator.UseFilter(new BreakerAwareConsumeFilter<TMessage>(flow, context.GetRequiredService<IHostApplicationLifetime>(),
             context.GetRequiredService<TimeProvider>(), loggers.CreateLogger<BreakerAwareConsumeFilter<TMessage>>()));
-        endpointConfigurator.UseFilter(new ExecutionProfileFilter<TMessage>(_commandType, Dependencies,
+        endpointConfigurator.UseFilter(new ExecutionProfileFilter<TMessage>(commandType, dependencies,
             context.GetRequiredService<ILogger<ExecutionProfileFilter<TMessage>>>()));
 
         // The steps every command shares, in order, each a filter resolved per message from the message's scope

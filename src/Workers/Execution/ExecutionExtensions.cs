@@ -1,4 +1,6 @@
 using Messaging.CommandTypes;
+using Messaging.Contracts.Commands;
+using Messaging.Contracts.Http;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.FaultInjection;
@@ -6,6 +8,7 @@ using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Telemetry;
 using Messaging.Workers.DeadLetters;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Messaging.Workers.Execution;
 
@@ -45,15 +48,41 @@ internal static class ExecutionExtensions
         services.AddSingleton<CommandExecutor>();
 
         builder.AddCommandTopology();
-        builder.AddMessagingBus(bus =>
+        // A type with a message of its own gets its endpoint from its consumer definition; the types that share a
+        // message (those declared in configuration) share one consumer, configured on an endpoint per type.
+        var owned = commandTypes.Where(t => !CommandTypeRegistry.IsShared(t.MessageType)).ToList();
+        var shared = commandTypes.Where(t => CommandTypeRegistry.IsShared(t.MessageType)).ToList();
+        if (shared.FirstOrDefault(t => t.MessageType != typeof(HttpCommand)) is { } other)
         {
-            foreach (var commandType in commandTypes)
+            throw new NotSupportedException($"{other.TypeName}: {other.MessageType.Name} is a shared message type; only {nameof(HttpCommand)} (types declared in configuration) may be shared.");
+        }
+
+        builder.AddMessagingBus(
+            bus =>
             {
-                // The extension, not the instance method: the consumer's type is known only at run time.
-                MassTransit.RegistrationConfiguratorExtensions.AddConsumer(bus, typeof(CommandConsumer<>).MakeGenericType(commandType.MessageType),
-                    typeof(CommandConsumerDefinition<>).MakeGenericType(commandType.MessageType));
-            }
-        });
+                foreach (var commandType in owned)
+                {
+                    // The extension, not the instance method: the consumer's type is known only at run time.
+                    MassTransit.RegistrationConfiguratorExtensions.AddConsumer(bus, typeof(CommandConsumer<>).MakeGenericType(commandType.MessageType),
+                        typeof(CommandConsumerDefinition<>).MakeGenericType(commandType.MessageType));
+                }
+
+                if (shared.Count > 0)
+                {
+                    bus.AddConsumer<CommandConsumer<HttpCommand>>().ExcludeFromConfigureEndpoints();
+                }
+            },
+            (context, rabbit) =>
+            {
+                var registry = context.GetRequiredService<CommandTypeRegistry>();
+                var options = context.GetRequiredService<IOptionsMonitor<CommandTypeOptions>>();
+                foreach (var commandType in shared)
+                {
+                    var descriptor = registry.All.Single(d => d.TypeName == commandType.TypeName);
+                    rabbit.ReceiveEndpoint(descriptor.QueueName, endpoint =>
+                        CommandEndpoint.Configure<HttpCommand>(endpoint, descriptor, options.Get(descriptor.TypeName), context));
+                }
+            });
         return builder;
     }
 }

@@ -23,7 +23,7 @@ internal static class ClientCredentialsProviderExtensions
         {
             builder.Services.AddDependencyOptions(builder.Configuration, tokenPipeline, ProviderResilience.TokenDefaults);
             builder.Services.AddHttpClient(tokenPipeline)
-                .RemoveAllLoggers().AddLogger<ProviderHttpLogger>()
+                .RemoveAllLoggers().AddLogger<ProviderHttpLogger>().WithoutRedirects()
                 .AddTokenPipeline(name);
         });
         provider.ConfigureHttpClient(client => client.AddHttpMessageHandler(sp => new ClientCredentialsHandler(

@@ -34,6 +34,7 @@ internal sealed class ExternalServicesHost : IDisposable
         builder.AddInfrastructurePipelines();
         builder.AddProviderQuotas();
         builder.AddBuiltInCommandTypes();
+        builder.AddConfiguredCommandTypes();
         builder.AddExternalServices();
         builder.Services.AddSingleton<ChargeHandlerCall>();
         builder.Services.AddSingleton<SendNotificationHandlerCall>();

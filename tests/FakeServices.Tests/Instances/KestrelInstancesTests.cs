@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Messaging.FakeServices.Tests.Instances;
 
 /// <summary>
-/// The real thing: Kestrel on four free loopback ports (one per default instance, so a running FakeServices
+/// The real thing: Kestrel on five free loopback ports (one per default instance, so a running FakeServices
 /// on the default ports does not get in the way), where the local port of the connection (not a
 /// header) decides the instance.
 /// </summary>
@@ -20,20 +20,23 @@ public sealed class KestrelInstancesTests : IAsyncLifetime
     private readonly string _secondaryUrl;
     private readonly string _notificationsUrl;
     private readonly string _shippingUrl;
+    private readonly string _crmUrl;
     private readonly List<HttpClient> _clients = [];
 
     public KestrelInstancesTests()
     {
-        var ports = FreeLoopbackPorts(4);
+        var ports = FreeLoopbackPorts(5);
         _primaryUrl = $"http://127.0.0.1:{ports[0]}";
         _secondaryUrl = $"http://127.0.0.1:{ports[1]}";
         _notificationsUrl = $"http://127.0.0.1:{ports[2]}";
         _shippingUrl = $"http://127.0.0.1:{ports[3]}";
+        _crmUrl = $"http://127.0.0.1:{ports[4]}";
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder
             .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.PaymentsPrimary}:Url", _primaryUrl)
             .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.PaymentsSecondary}:Url", _secondaryUrl)
             .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.Notifications}:Url", _notificationsUrl)
             .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.Shipping}:Url", _shippingUrl)
+            .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.Crm}:Url", _crmUrl)
             .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)));
         _factory.UseKestrel();
     }

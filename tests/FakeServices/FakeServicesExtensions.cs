@@ -1,4 +1,5 @@
 using Messaging.FakeServices.Control;
+using Messaging.FakeServices.Crm;
 using Messaging.FakeServices.Faults;
 using Messaging.FakeServices.Instances;
 using Messaging.FakeServices.Ledger;
@@ -16,7 +17,7 @@ public static class FakeServicesExtensions
 {
     /// <summary>
     /// Registers the fake providers: options (section <c>FakeServices</c>, validated at start), one Kestrel
-    /// endpoint per instance, the token store, the fault registry and the ledger.
+    /// endpoint per instance, the token store, the fault registry, the ledger and the CRM's state.
     /// </summary>
     public static WebApplicationBuilder AddFakeServices(this WebApplicationBuilder builder)
     {
@@ -32,6 +33,8 @@ public static class FakeServicesExtensions
         services.AddSingleton<FaultRegistry>();
         services.AddSingleton<ProviderLedger>();
         services.AddSingleton<PaymentsTokenStore>();
+        services.AddSingleton<CrmAuthenticator>();
+        services.AddSingleton<CrmBackend>();
         services.AddProblemDetails();
         services.AddHealthChecks();
         return builder;
@@ -45,6 +48,7 @@ public static class FakeServicesExtensions
         app.MapPaymentsProvider();
         app.MapNotificationsProvider();
         app.MapShippingProvider();
+        app.MapCrmProvider();
         app.MapControlApi();
         app.MapHealthChecks("/health/live");
         return app;

@@ -60,7 +60,7 @@ public sealed class ControlApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ListInstances_ShowsTheFourDefaultInstancesWithTheirPorts()
+    public async Task ListInstances_ShowsTheFiveDefaultInstancesWithTheirPorts()
     {
         var ct = TestContext.Current.CancellationToken;
 
@@ -73,6 +73,7 @@ public sealed class ControlApiTests : IAsyncLifetime
                 (FakeServicesDefaults.PaymentsSecondary, 5092, "payments"),
                 (FakeServicesDefaults.Notifications, 5093, "notifications"),
                 (FakeServicesDefaults.Shipping, 5094, "shipping"),
+                (FakeServicesDefaults.Crm, 5095, "crm"),
             ],
             names);
     }
@@ -81,6 +82,7 @@ public sealed class ControlApiTests : IAsyncLifetime
     [InlineData("/control/ledger")]
     [InlineData("/control/ledger?provider=sms")]
     [InlineData("/control/requests?provider=parcels")]
+    [InlineData("/control/ledger?provider=crms")]
     [InlineData("/control/requests?provider=payments&since=yesterday")]
     [InlineData("/control/requests?provider=payments&limit=0")]
     public async Task Queries_WithInvalidParameters_Return400Problem(string url)

@@ -234,6 +234,86 @@ public sealed class FaultsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Outage_OnCrm_Answers503WithoutAnEffectIsRecordedAndLeavesShippingServing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var control = _factory.Control();
+        await control.SetFaultsAsync(FakeServicesDefaults.Crm, new { outage = true }, ct);
+
+        using var contact = await _factory.Crm().PutContactAsync("c-1", "key-1", "{}", ct);
+        using var label = await _factory.Shipping().LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, contact.StatusCode);
+        Assert.Equal("service_unavailable", (await contact.Content.ReadFromJsonAsync<ErrorDto>(ct))!.Error);
+        Assert.Equal(HttpStatusCode.Created, label.StatusCode);
+        var ledger = await control.LedgerAsync("crm", ct);
+        Assert.Equal((0, 1L), (ledger.DistinctEffects, ledger.Requests));
+        var recorded = Assert.Single(await control.CrmRequestsAsync("idempotencyKey=key-1", ct));
+        Assert.Equal(("outage", 503, "{}"), (recorded.Fault, recorded.Status, recorded.Body));
+    }
+
+    [Fact]
+    public async Task TooManyRequests_OnCrm_Answers429WithRetryAfterAndTheRetryTakesEffect()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var control = _factory.Control();
+        await control.SetFaultsAsync(FakeServicesDefaults.Crm, new { tooManyRequests = true, retryAfterSeconds = 4 }, ct);
+
+        using var limited = await _factory.Crm().AddNoteAsync("c-1", "key-1", """{"text":"hi"}""", ct);
+        using var cleared = await control.DeleteAsync($"/control/instances/{FakeServicesDefaults.Crm}/faults", ct);
+        using var retried = await _factory.Crm().AddNoteAsync("c-1", "key-1", """{"text":"hi"}""", ct);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(4), limited.Headers.RetryAfter?.Delta);
+        Assert.Equal(HttpStatusCode.Created, retried.StatusCode);
+        Assert.Equal(2, Assert.Single((await control.LedgerAsync("crm", ct)).Effects).RequestCount);
+        var attempts = await control.CrmRequestsAsync("idempotencyKey=key-1", ct);
+        Assert.Equal([("too-many-requests", 429), (null, 201)], attempts.Select(r => (r.Fault, r.Status)));
+        Assert.Single(attempts.Select(r => r.Body).Distinct());
+    }
+
+    [Fact]
+    public async Task FailAfterEffect_OnCrm_Answers503ButReplaysTheContactOnRetry()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var control = _factory.Control();
+        await control.SetFaultsAsync(FakeServicesDefaults.Crm, new { failAfterEffect = true, untilSeconds = 5 }, ct);
+
+        using var lost = await _factory.Crm().PutContactAsync("c-1", "key-1", """{"name":"Ada"}""", ct);
+        _factory.Time.Advance(TimeSpan.FromSeconds(5));
+        using var retried = await _factory.Crm().PutContactAsync("c-1", "key-1", """{"name":"Ada"}""", ct);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, lost.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal(1, (await retried.Content.ReadFromJsonAsync<ContactDto>(ct))!.Version);
+        var ledger = await control.LedgerAsync("crm", ct);
+        Assert.Equal((1, 0, 1L), (ledger.DistinctEffects, ledger.DuplicateEffects, ledger.Replays));
+        var attempts = await control.CrmRequestsAsync("idempotencyKey=key-1", ct);
+        Assert.Equal([(503, true, false), (200, false, true)], attempts.Select(r => (r.Status, r.FaultAfterEffect, r.Replayed)));
+    }
+
+    [Fact]
+    public async Task Latency_OnCrm_DelaysTheAnswerOnTheClockOfTheTimeProvider()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await _factory.Control().SetFaultsAsync(FakeServicesDefaults.Crm, new { latencyMs = 30_000 }, ct);
+
+        var call = _factory.Crm().DeleteContactAsync("c-1", "key-1", ct);
+        for (var i = 0; i < 500 && !call.IsCompleted; i++)
+        {
+            _factory.Time.Advance(TimeSpan.FromSeconds(5));
+            await Task.WhenAny(call, Task.Delay(TimeSpan.FromMilliseconds(20), ct));
+        }
+
+        Assert.True(call.IsCompleted, "the latency did not run on the injected TimeProvider");
+        using var response = await call;
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        var entry = Assert.Single((await _factory.Control().RequestsAsync("provider=crm", ct)).Requests);
+        Assert.Equal(30_000, entry.LatencyMs);
+        Assert.True(entry.CompletedAt - entry.ReceivedAt >= TimeSpan.FromSeconds(30), $"completed {entry.CompletedAt - entry.ReceivedAt} after arrival");
+    }
+
+    [Fact]
     public async Task ClearAllFaults_ClearsEveryInstance()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -241,15 +321,18 @@ public sealed class FaultsTests : IAsyncLifetime
         await control.SetFaultsAsync(Primary, new { outage = true }, ct);
         await control.SetFaultsAsync(FakeServicesDefaults.Notifications, new { outage = true }, ct);
         await control.SetFaultsAsync(FakeServicesDefaults.Shipping, new { outage = true }, ct);
+        await control.SetFaultsAsync(FakeServicesDefaults.Crm, new { outage = true }, ct);
 
         using var cleared = await control.DeleteAsync("/control/faults", ct);
         using var charge = await _factory.PaymentsPrimary().ChargeAsync(_token, "key-1", ProviderApi.Charge(), ct);
         using var message = await _factory.Notifications().MessageAsync(FakeServicesDefaults.NotificationsApiKey, "key-1", ProviderApi.Email(), ct);
         using var label = await _factory.Shipping().LabelAsync(FakeServicesDefaults.ShippingApiKey, "key-1", ProviderApi.Label(), ct);
+        using var contact = await _factory.Crm().PutContactAsync("c-1", "key-1", "{}", ct);
 
         Assert.Equal(HttpStatusCode.NoContent, cleared.StatusCode);
         Assert.Equal(HttpStatusCode.Created, charge.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, message.StatusCode);
         Assert.Equal(HttpStatusCode.Created, label.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, contact.StatusCode);
     }
 }

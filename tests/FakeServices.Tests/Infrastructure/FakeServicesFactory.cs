@@ -11,7 +11,8 @@ namespace Messaging.FakeServices.Tests.Infrastructure;
 /// The fake providers in memory (TestServer) with a <see cref="FakeTimeProvider"/>. Without sockets the
 /// instance is chosen by the port of the client's base address (the Host header).
 /// </summary>
-internal sealed class FakeServicesFactory : WebApplicationFactory<Program>
+/// <param name="settings">Configuration settings (key, value), for example <c>("FakeServices:Crm:Auth", "ApiKey")</c>.</param>
+internal sealed class FakeServicesFactory(params (string Key, string Value)[] settings) : WebApplicationFactory<Program>
 {
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 3, 1, 12, 0, 0, TimeSpan.Zero));
 
@@ -23,6 +24,8 @@ internal sealed class FakeServicesFactory : WebApplicationFactory<Program>
 
     public HttpClient Shipping() => ClientFor(FakeServicesDefaults.ShippingUrl);
 
+    public HttpClient Crm() => ClientFor(FakeServicesDefaults.CrmUrl);
+
     /// <summary>The control API answers on every port; this one uses the notifications port.</summary>
     public HttpClient Control() => ClientFor(FakeServicesDefaults.NotificationsUrl);
 
@@ -31,6 +34,11 @@ internal sealed class FakeServicesFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
     }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Messaging.FakeServices.Tests.Infrastructure;
@@ -48,6 +50,46 @@ internal static class ProviderApi
         return client.SendAsync(request, ct);
     }
 
+    /// <summary>
+    /// A CRM call: <paramref name="path"/> as given (already escaped), the body as given (none when null,
+    /// else <c>application/json</c>), the <c>Idempotency-Key</c> when not null and the credentials of
+    /// <paramref name="auth"/> (see <see cref="CrmAuth"/>).
+    /// </summary>
+    public static Task<HttpResponseMessage> CrmAsync(this HttpClient client, HttpMethod method, string path, string? idempotencyKey, string? body,
+        Action<HttpRequestMessage>? auth, CancellationToken ct, Action<HttpRequestMessage>? configure = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        auth?.Invoke(request);
+        configure?.Invoke(request);
+        return client.SendAsync(request, ct);
+    }
+
+    /// <summary><c>PUT /v1/contacts/{contactId}</c> with the default Basic credentials.</summary>
+    public static Task<HttpResponseMessage> PutContactAsync(this HttpClient client, string contactId, string? idempotencyKey, string body, CancellationToken ct) =>
+        client.CrmAsync(HttpMethod.Put, $"/v1/contacts/{contactId}", idempotencyKey, body, CrmAuth.Basic(), ct);
+
+    /// <summary><c>POST /v1/contacts/{contactId}/notes</c> with the default Basic credentials.</summary>
+    public static Task<HttpResponseMessage> AddNoteAsync(this HttpClient client, string contactId, string? idempotencyKey, string body, CancellationToken ct) =>
+        client.CrmAsync(HttpMethod.Post, $"/v1/contacts/{contactId}/notes", idempotencyKey, body, CrmAuth.Basic(), ct);
+
+    /// <summary><c>DELETE /v1/contacts/{contactId}</c> without a body, with the default Basic credentials.</summary>
+    public static Task<HttpResponseMessage> DeleteContactAsync(this HttpClient client, string contactId, string? idempotencyKey, CancellationToken ct) =>
+        client.CrmAsync(HttpMethod.Delete, $"/v1/contacts/{contactId}", idempotencyKey, body: null, CrmAuth.Basic(), ct);
+
+    /// <summary><c>GET /control/crm/requests</c> with the query given (for example <c>idempotencyKey=k1</c>).</summary>
+    public static async Task<List<CrmRecordedDto>> CrmRequestsAsync(this HttpClient control, string query, CancellationToken ct) =>
+        (await control.GetFromJsonAsync<List<CrmRecordedDto>>($"/control/crm/requests?{query}", ct))!;
+
     public static async Task SetFaultsAsync(this HttpClient control, string instance, object faults, CancellationToken ct)
     {
         using var response = await control.PutAsJsonAsync($"/control/instances/{instance}/faults", faults, ct);
@@ -75,6 +117,20 @@ internal static class ProviderApi
 
         return request;
     }
+}
+
+/// <summary>Credentials of the CRM provider's authentication modes, applied to a request.</summary>
+internal static class CrmAuth
+{
+    public static Action<HttpRequestMessage> Basic(string username = FakeServicesDefaults.CrmUsername, string password = FakeServicesDefaults.CrmPassword) =>
+        request => request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}")));
+
+    public static Action<HttpRequestMessage> ApiKey(string key = FakeServicesDefaults.CrmApiKey) =>
+        request => request.Headers.Add("X-Api-Key", key);
+
+    public static Action<HttpRequestMessage> Bearer(string key = FakeServicesDefaults.CrmApiKey) =>
+        request => request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
 }
 
 internal sealed record TokenDto(
@@ -126,3 +182,29 @@ internal sealed record RequestDto(
     int LatencyMs,
     DateTimeOffset ReceivedAt,
     DateTimeOffset CompletedAt);
+
+internal sealed record ContactDto(string Id, int Version, JsonElement Received);
+
+internal sealed record NoteDto(string NoteId, string ContactId);
+
+/// <summary>The CRM provider's refusal body: <c>{"error":{"code":"...","message":"..."}}</c>.</summary>
+internal sealed record CrmErrorDto(CrmErrorDetailDto Error);
+
+internal sealed record CrmErrorDetailDto(string Code, string Message);
+
+internal sealed record CrmRecordedDto(
+    long Sequence,
+    string Instance,
+    string Method,
+    string RawPath,
+    string? RawQuery,
+    string ContactId,
+    CrmHeadersDto Headers,
+    string Body,
+    int Status,
+    string? Fault,
+    bool FaultAfterEffect,
+    bool Replayed,
+    DateTimeOffset ReceivedAt);
+
+internal sealed record CrmHeadersDto(string? ContentType, string? IdempotencyKey, string? Traceparent, string? AuthorizationScheme, bool ApiKeyPresent);

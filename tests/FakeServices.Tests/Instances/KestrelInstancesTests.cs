@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Messaging.FakeServices.Tests.Instances;
 
 /// <summary>
-/// The real thing: Kestrel on four free loopback ports (one per default instance, so a running FakeServices
+/// The real thing: Kestrel on five free loopback ports (one per default instance, so a running FakeServices
 /// on the default ports does not get in the way), where the local port of the connection (not a
 /// header) decides the instance.
 /// </summary>
@@ -20,20 +20,23 @@ public sealed class KestrelInstancesTests : IAsyncLifetime
     private readonly string _secondaryUrl;
     private readonly string _notificationsUrl;
     private readonly string _shippingUrl;
+    private readonly string _crmUrl;
     private readonly List<HttpClient> _clients = [];
 
     public KestrelInstancesTests()
     {
-        var ports = FreeLoopbackPorts(4);
+        var ports = FreeLoopbackPorts(5);
         _primaryUrl = $"http://127.0.0.1:{ports[0]}";
         _secondaryUrl = $"http://127.0.0.1:{ports[1]}";
         _notificationsUrl = $"http://127.0.0.1:{ports[2]}";
         _shippingUrl = $"http://127.0.0.1:{ports[3]}";
+        _crmUrl = $"http://127.0.0.1:{ports[4]}";
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder
             .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.PaymentsPrimary}:Url", _primaryUrl)
             .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.PaymentsSecondary}:Url", _secondaryUrl)
             .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.Notifications}:Url", _notificationsUrl)
             .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.Shipping}:Url", _shippingUrl)
+            .UseSetting($"FakeServices:Instances:{FakeServicesDefaults.Crm}:Url", _crmUrl)
             .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)));
         _factory.UseKestrel();
     }
@@ -74,6 +77,49 @@ public sealed class KestrelInstancesTests : IAsyncLifetime
         Assert.Equal(FakeServicesDefaults.Notifications, Assert.Single(notifications.Effects).Instance);
         var shipping = await Client(_primaryUrl).LedgerAsync("shipping", ct);
         Assert.Equal(FakeServicesDefaults.Shipping, Assert.Single(shipping.Effects).Instance);
+    }
+
+    [Fact]
+    public async Task Crm_IsServedOnItsOwnPortOnly()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        using var contact = await Client(_crmUrl).PutContactAsync("c-1", "key-1", "{}", ct);
+        using var elsewhere = await Client(_shippingUrl).PutContactAsync("c-1", "key-2", "{}", ct);
+
+        Assert.Equal(HttpStatusCode.OK, contact.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
+        var crm = await Client(_primaryUrl).LedgerAsync("crm", ct);
+        Assert.Equal(FakeServicesDefaults.Crm, Assert.Single(crm.Effects).Instance);
+    }
+
+    // Kestrel leaves %2F escaped in the decoded path, so the route does not split the segment; the contact id
+    // comes from the raw request target, fully unescaped (%252F is the text %2F, not a slash).
+    [Theory]
+    [InlineData("/v1/contacts/a%2Fb%20c", "a/b c")]
+    [InlineData("/v1/contacts/%C3%A9l%C3%A8ve%20%E2%82%AC", "élève €")]
+    [InlineData("/v1/contacts/a%252Fb", "a%2Fb")]
+    [InlineData("/v1/contacts/a%3Fb%23c%26d", "a?b#c&d")]
+    [InlineData("/v1/contacts/plus+sign", "plus+sign")]
+    [InlineData("/v1/contacts/%2F", "/")]
+    public async Task Crm_OverASocket_RoundTripsEscapedContactIdsAndRecordsTheRawPath(string path, string contactId)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var crm = Client(_crmUrl);
+
+        using var contact = await crm.CrmAsync(HttpMethod.Put, path, "key-1", "{}", CrmAuth.Basic(), ct);
+        using var note = await crm.CrmAsync(HttpMethod.Post, path + "/notes", "key-2", "{}", CrmAuth.Basic(), ct);
+        using var deleted = await crm.CrmAsync(HttpMethod.Delete, path + "?hard=true", "key-3", body: null, CrmAuth.Basic(), ct);
+
+        Assert.Equal(HttpStatusCode.OK, contact.StatusCode);
+        Assert.Equal(contactId, (await contact.Content.ReadFromJsonAsync<ContactDto>(ct))!.Id);
+        Assert.Equal(HttpStatusCode.Created, note.StatusCode);
+        Assert.Equal(contactId, (await note.Content.ReadFromJsonAsync<NoteDto>(ct))!.ContactId);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        var recorded = await Client(_primaryUrl).CrmRequestsAsync($"contactId={Uri.EscapeDataString(contactId)}", ct);
+        Assert.Equal(
+            [("PUT", path, (string?)null), ("POST", path + "/notes", null), ("DELETE", path, "hard=true")],
+            recorded.Select(r => (r.Method, r.RawPath, r.RawQuery)));
     }
 
     [Fact]
@@ -139,6 +185,20 @@ public sealed class KestrelInstancesTests : IAsyncLifetime
         var effect = Assert.Single((await control.LedgerAsync("payments", ct)).Effects);
         Assert.Equal(FakeServicesDefaults.PaymentsPrimary, effect.Instance);
         Assert.Equal(effect.Id, (await retried.Content.ReadFromJsonAsync<ChargeDto>(ct))!.Id);
+    }
+
+    [Fact]
+    public async Task ResetConnections_OnCrm_AbortsTheConnectionAndRecordsTheAttempt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var control = Client(_primaryUrl);
+        await control.SetFaultsAsync(FakeServicesDefaults.Crm, new { resetConnections = true }, ct);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => Client(_crmUrl).PutContactAsync("c-1", "key-1", "{}", ct));
+
+        Assert.Equal(0, (await control.LedgerAsync("crm", ct)).DistinctEffects);
+        var recorded = Assert.Single(await control.CrmRequestsAsync("idempotencyKey=key-1", ct));
+        Assert.Equal(("reset", 0), (recorded.Fault, recorded.Status));
     }
 
     private HttpClient Client(string baseAddress)

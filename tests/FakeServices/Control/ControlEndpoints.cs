@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Messaging.FakeServices.Crm;
 using Messaging.FakeServices.Faults;
 using Messaging.FakeServices.Instances;
 using Messaging.FakeServices.Ledger;
@@ -10,8 +11,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Messaging.FakeServices.Control;
 
 /// <summary>
-/// The control API under <c>/control</c> (on every port): fault injection, the ledger, the request log
-/// and the payments token lifetime. Errors are problem+json. See tests/FakeServices/README.md.
+/// The control API under <c>/control</c> (on every port): fault injection, the ledger, the request log,
+/// the payments token lifetime, and the CRM's recorded requests and authentication mode. Errors are
+/// problem+json. See tests/FakeServices/README.md.
 /// </summary>
 internal static class ControlEndpoints
 {
@@ -34,6 +36,11 @@ internal static class ControlEndpoints
         control.MapGet("/payments/token-lifetime", (PaymentsTokenStore tokens) => TypedResults.Ok(new TokenLifetime(tokens.LifetimeSeconds)));
         control.MapPut("/payments/token-lifetime", SetTokenLifetimeAsync);
         control.MapDelete("/payments/tokens", (PaymentsTokenStore tokens) => TypedResults.Ok(new TokensExpired(tokens.ExpireAll())));
+
+        control.MapGet("/crm/requests", (string? idempotencyKey, string? contactId, string? method, CrmBackend crm) =>
+            TypedResults.Ok(crm.Recorded(idempotencyKey, contactId, method)));
+        control.MapGet("/crm/auth", (CrmAuthenticator auth) => TypedResults.Ok(new CrmAuthView(auth.Mode)));
+        control.MapPut("/crm/auth", SetCrmAuthAsync);
 
         control.MapPost("/reset", Reset);
         return endpoints;
@@ -94,7 +101,7 @@ internal static class ControlEndpoints
             ? TypedResults.Ok(ledger.For(kind).Snapshot())
             : ProviderProblem(provider);
 
-    private static Results<NoContent, ValidationProblem> ResetLedger(string? provider, ProviderLedger ledger)
+    private static Results<NoContent, ValidationProblem> ResetLedger(string? provider, ProviderLedger ledger, CrmBackend crm)
     {
         ProviderKind? kind = null;
         if (provider is not null)
@@ -108,6 +115,11 @@ internal static class ControlEndpoints
         }
 
         ledger.Reset(kind);
+        if (kind is null or ProviderKind.Crm)
+        {
+            crm.Reset();
+        }
+
         return TypedResults.NoContent();
     }
 
@@ -166,11 +178,32 @@ internal static class ControlEndpoints
         return TypedResults.Ok(new TokenLifetime(tokens.LifetimeSeconds));
     }
 
-    private static NoContent Reset(FaultRegistry faults, ProviderLedger ledger, PaymentsTokenStore tokens)
+    private static async Task<Results<Ok<CrmAuthView>, ValidationProblem>> SetCrmAuthAsync(HttpRequest request, CrmAuthenticator auth)
+    {
+        var (view, bodyProblem) = await ReadBodyAsync<CrmAuthView>(request).ConfigureAwait(false);
+        if (view is null)
+        {
+            return bodyProblem!;
+        }
+
+        if (view.Mode is not { } mode || !Enum.IsDefined(mode))
+        {
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { ["mode"] = ["mode must be Basic, ApiKey, Bearer or None."] },
+                title: "The authentication mode is invalid.");
+        }
+
+        auth.SetMode(mode);
+        return TypedResults.Ok(new CrmAuthView(auth.Mode));
+    }
+
+    private static NoContent Reset(FaultRegistry faults, ProviderLedger ledger, PaymentsTokenStore tokens, CrmBackend crm, CrmAuthenticator crmAuth)
     {
         faults.ClearAll();
         ledger.Reset(provider: null);
+        crm.Reset();
         tokens.ResetLifetime();
+        crmAuth.ResetMode();
         return TypedResults.NoContent();
     }
 

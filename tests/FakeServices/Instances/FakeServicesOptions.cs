@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Messaging.FakeServices.Crm;
 using Messaging.FakeServices.Providers;
 
 namespace Messaging.FakeServices.Instances;
@@ -17,8 +19,9 @@ internal sealed class FakeServicesOptions
     /// </summary>
     /// <value>
     /// The default value is <c>payments-primary</c> on http://127.0.0.1:5091, <c>payments-secondary</c>
-    /// on http://127.0.0.1:5092, <c>notifications</c> on http://127.0.0.1:5093 and <c>shipping</c> on
-    /// http://127.0.0.1:5094. Configuration merges into these entries (set only <c>Url</c> to move one).
+    /// on http://127.0.0.1:5092, <c>notifications</c> on http://127.0.0.1:5093, <c>shipping</c> on
+    /// http://127.0.0.1:5094 and <c>crm</c> on http://127.0.0.1:5095. Configuration merges into these
+    /// entries (set only <c>Url</c> to move one).
     /// </value>
     public Dictionary<string, FakeInstanceOptions> Instances { get; set; } = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -26,6 +29,7 @@ internal sealed class FakeServicesOptions
         [FakeServicesDefaults.PaymentsSecondary] = new() { Url = FakeServicesDefaults.PaymentsSecondaryUrl, Provider = ProviderKind.Payments },
         [FakeServicesDefaults.Notifications] = new() { Url = FakeServicesDefaults.NotificationsUrl, Provider = ProviderKind.Notifications },
         [FakeServicesDefaults.Shipping] = new() { Url = FakeServicesDefaults.ShippingUrl, Provider = ProviderKind.Shipping },
+        [FakeServicesDefaults.Crm] = new() { Url = FakeServicesDefaults.CrmUrl, Provider = ProviderKind.Crm },
     };
 
     /// <summary>The payments provider (OAuth2 client credentials, charges).</summary>
@@ -36,6 +40,9 @@ internal sealed class FakeServicesOptions
 
     /// <summary>The shipping provider (API key, labels).</summary>
     public ShippingProviderOptions Shipping { get; set; } = new();
+
+    /// <summary>The CRM provider (configurable authentication, contacts and notes, recorded requests).</summary>
+    public CrmProviderOptions Crm { get; set; } = new();
 
     /// <summary>The request ledger.</summary>
     public LedgerOptions Ledger { get; set; } = new();
@@ -88,6 +95,50 @@ internal sealed class ShippingProviderOptions
     /// <summary>The API key callers send as <c>X-Api-Key: &lt;ApiKey&gt;</c>.</summary>
     /// <value>The default value is <c>fake-shipping-key</c>.</value>
     public string ApiKey { get; set; } = FakeServicesDefaults.ShippingApiKey;
+}
+
+/// <summary>How the CRM provider authenticates callers. In JSON (control API) by name: <c>"ApiKey"</c>.</summary>
+[JsonConverter(typeof(CrmAuthModeJsonConverter))]
+internal enum CrmAuthMode
+{
+    /// <summary><c>Authorization: Basic base64(Username:Password)</c>.</summary>
+    Basic,
+
+    /// <summary><c>X-Api-Key: ApiKey</c>.</summary>
+    ApiKey,
+
+    /// <summary><c>Authorization: Bearer ApiKey</c>.</summary>
+    Bearer,
+
+    /// <summary>Every request is accepted.</summary>
+    None,
+}
+
+/// <summary>The CRM provider (section <c>FakeServices:Crm</c>).</summary>
+internal sealed class CrmProviderOptions
+{
+    /// <summary>
+    /// How callers authenticate. The control API can change it at run time
+    /// (<c>PUT /control/crm/auth</c>); <c>POST /control/reset</c> restores this value.
+    /// </summary>
+    /// <value>The default value is <see cref="CrmAuthMode.Basic"/>.</value>
+    public CrmAuthMode Auth { get; set; } = CrmAuthMode.Basic;
+
+    /// <summary>The user name of <see cref="CrmAuthMode.Basic"/> (no <c>:</c>).</summary>
+    /// <value>The default value is <c>gateway</c>.</value>
+    public string Username { get; set; } = FakeServicesDefaults.CrmUsername;
+
+    /// <summary>The password of <see cref="CrmAuthMode.Basic"/>.</summary>
+    /// <value>The default value is <c>fake-crm-password</c>.</value>
+    public string Password { get; set; } = FakeServicesDefaults.CrmPassword;
+
+    /// <summary>The key of <see cref="CrmAuthMode.ApiKey"/> (in <c>X-Api-Key</c>) and <see cref="CrmAuthMode.Bearer"/>.</summary>
+    /// <value>The default value is <c>fake-crm-key</c>.</value>
+    public string ApiKey { get; set; } = FakeServicesDefaults.CrmApiKey;
+
+    /// <summary>How many received requests the CRM provider keeps for <c>GET /control/crm/requests</c> (oldest dropped first).</summary>
+    /// <value>The default value is 10 000.</value>
+    public int MaxRecordedRequests { get; set; } = 10_000;
 }
 
 /// <summary>The request ledger (section <c>FakeServices:Ledger</c>).</summary>

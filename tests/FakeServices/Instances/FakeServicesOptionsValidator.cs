@@ -28,7 +28,7 @@ internal sealed class FakeServicesOptionsValidator : IValidateOptions<FakeServic
 
             if (!Enum.IsDefined(instance.Provider))
             {
-                errors.Add($"{key}:Provider: must be Payments, Notifications or Shipping.");
+                errors.Add($"{key}:Provider: must be Payments, Notifications, Shipping or Crm.");
             }
 
             if (!ports.TryAdd(address.Port, instanceName))
@@ -60,6 +60,31 @@ internal sealed class FakeServicesOptionsValidator : IValidateOptions<FakeServic
         if (string.IsNullOrEmpty(options.Shipping.ApiKey))
         {
             errors.Add($"{section}:Shipping:ApiKey: required.");
+        }
+
+        if (!Enum.IsDefined(options.Crm.Auth))
+        {
+            errors.Add($"{section}:Crm:Auth: must be Basic, ApiKey, Bearer or None.");
+        }
+
+        if (string.IsNullOrEmpty(options.Crm.Username) || options.Crm.Username.Contains(':', StringComparison.Ordinal))
+        {
+            errors.Add($"{section}:Crm:Username: required, without ':' (HTTP Basic authentication).");
+        }
+
+        if (string.IsNullOrEmpty(options.Crm.Password))
+        {
+            errors.Add($"{section}:Crm:Password: required.");
+        }
+
+        if (string.IsNullOrEmpty(options.Crm.ApiKey))
+        {
+            errors.Add($"{section}:Crm:ApiKey: required.");
+        }
+
+        if (options.Crm.MaxRecordedRequests is < 0 or > 1_000_000)
+        {
+            errors.Add($"{section}:Crm:MaxRecordedRequests: must be between 0 and 1000000.");
         }
 
         if (options.Ledger.MaxRequestLogEntries is < 0 or > 10_000_000)

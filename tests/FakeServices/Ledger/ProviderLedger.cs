@@ -10,12 +10,14 @@ internal sealed partial class ProviderLedger(IOptions<FakeServicesOptions> optio
     private readonly LedgerBook _payments = new(ProviderKind.Payments, options.Value.Ledger.MaxRequestLogEntries);
     private readonly LedgerBook _notifications = new(ProviderKind.Notifications, options.Value.Ledger.MaxRequestLogEntries);
     private readonly LedgerBook _shipping = new(ProviderKind.Shipping, options.Value.Ledger.MaxRequestLogEntries);
+    private readonly LedgerBook _crm = new(ProviderKind.Crm, options.Value.Ledger.MaxRequestLogEntries);
 
     public LedgerBook For(ProviderKind provider) => provider switch
     {
         ProviderKind.Payments => _payments,
         ProviderKind.Notifications => _notifications,
         ProviderKind.Shipping => _shipping,
+        ProviderKind.Crm => _crm,
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, null),
     };
 
@@ -30,6 +32,7 @@ internal sealed partial class ProviderLedger(IOptions<FakeServicesOptions> optio
             _payments.Reset();
             _notifications.Reset();
             _shipping.Reset();
+            _crm.Reset();
         }
 
         Log.LedgerReset(logger, provider?.ToWireName() ?? "all");

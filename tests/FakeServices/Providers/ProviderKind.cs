@@ -11,6 +11,12 @@ internal enum ProviderKind
 
     /// <summary><c>POST /v1/labels</c> with an API key in <c>X-Api-Key</c>.</summary>
     Shipping,
+
+    /// <summary>
+    /// A generic HTTP API (contacts and notes) with Basic, API-key, bearer or no authentication, that
+    /// records what it received.
+    /// </summary>
+    Crm,
 }
 
 /// <summary>Wire names of <see cref="ProviderKind"/> (query strings, JSON).</summary>
@@ -19,15 +25,17 @@ internal static class ProviderNames
     public const string Payments = "payments";
     public const string Notifications = "notifications";
     public const string Shipping = "shipping";
+    public const string Crm = "crm";
 
-    /// <summary>The wire names, for error messages: <c>payments, notifications or shipping</c>.</summary>
-    public const string Choices = "payments, notifications or shipping";
+    /// <summary>The wire names, for error messages: <c>payments, notifications, shipping or crm</c>.</summary>
+    public const string Choices = "payments, notifications, shipping or crm";
 
     public static string ToWireName(this ProviderKind kind) => kind switch
     {
         ProviderKind.Payments => Payments,
         ProviderKind.Notifications => Notifications,
         ProviderKind.Shipping => Shipping,
+        ProviderKind.Crm => Crm,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
@@ -48,6 +56,12 @@ internal static class ProviderNames
         if (string.Equals(value, Shipping, StringComparison.OrdinalIgnoreCase))
         {
             kind = ProviderKind.Shipping;
+            return true;
+        }
+
+        if (string.Equals(value, Crm, StringComparison.OrdinalIgnoreCase))
+        {
+            kind = ProviderKind.Crm;
             return true;
         }
 

@@ -9,7 +9,8 @@ namespace Messaging.FakeServices.Providers;
 /// instance's faults, and records the request in the provider's ledger.
 /// Order: latency, then connection reset, outage (503), too-many-requests (429 with Retry-After) and
 /// error rate (503) before the handler; with <see cref="FaultSettings.FailAfterEffect"/> the reset,
-/// outage or error-rate failure comes after the handler instead (429 always comes first).
+/// outage or error-rate failure comes after the handler instead (429 always comes first). The status and
+/// fault it logs are also left on the <see cref="ProviderCall"/> for filters that run around it.
 /// </summary>
 internal sealed partial class ProviderRequestFilter(ProviderKind provider, bool tokenEndpoint) : IEndpointFilter
 {
@@ -75,12 +76,14 @@ internal sealed partial class ProviderRequestFilter(ProviderKind provider, bool 
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
+            (call.Status, call.Fault, call.FaultAfterEffect) = (StatusCodes.Status499ClientClosedRequest, fault, afterEffect);
             book.Record(instance.Name, http.Request.Method, http.Request.Path, key, StatusCodes.Status499ClientClosedRequest, fault, afterEffect,
                 call.Replayed, tokenEndpoint, latency, receivedAt, time.GetUtcNow());
             return Results.Empty;
         }
 
         var status = fault == Reset ? 0 : (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK;
+        (call.Status, call.Fault, call.FaultAfterEffect) = (status, fault, afterEffect);
         book.Record(instance.Name, http.Request.Method, http.Request.Path, key, status, fault, afterEffect, call.Replayed, tokenEndpoint, latency,
             receivedAt, time.GetUtcNow());
         if (fault is not null)

@@ -84,11 +84,13 @@ internal static class SystemHosts
         var paymentsPrimary = ChildProcess.FreePort();
         var paymentsSecondary = ChildProcess.FreePort();
         var shippingPort = ChildProcess.FreePort();
+        var crmPort = ChildProcess.FreePort();
         var fakeEnvironment = CommonEnvironment(postgres, rabbitMq, services);
         fakeEnvironment["FakeServices__Instances__payments-primary__Url"] = $"http://127.0.0.1:{paymentsPrimary}";
         fakeEnvironment["FakeServices__Instances__payments-secondary__Url"] = $"http://127.0.0.1:{paymentsSecondary}";
         fakeEnvironment["FakeServices__Instances__notifications__Url"] = $"http://127.0.0.1:{notificationsPort}";
         fakeEnvironment["FakeServices__Instances__shipping__Url"] = $"http://127.0.0.1:{shippingPort}";
+        fakeEnvironment["FakeServices__Instances__crm__Url"] = $"http://127.0.0.1:{crmPort}";
         var fake = ChildProcess.Start("fakeservices", RepositoryLayout.FakeServicesDll, fakeEnvironment);
         await fake.WaitForHttpAsync(new Uri($"http://127.0.0.1:{paymentsPrimary}/control/ledger?provider=payments"), TimeSpan.FromSeconds(90))
             .ConfigureAwait(false);

@@ -41,6 +41,8 @@ public class SystemFixture : ServicesFixture
 
     public int ShippingPort { get; } = FreePort();
 
+    public int CrmPort { get; } = FreePort();
+
     public ServiceProcess Gateway { get; private set; } = null!;
 
     public ServiceProcess Workers { get; private set; } = null!;
@@ -137,6 +139,8 @@ public class SystemFixture : ServicesFixture
         environment["ExternalServices__Notifications__Endpoints__0"] = $"http://127.0.0.1:{NotificationsPort}";
         environment["ExternalServices__Notifications__ApiKey"] = "fake-notifications-key";
         environment["ExternalServices__Shipping__Endpoints__0"] = $"http://127.0.0.1:{ShippingPort}";
+        // Used only where a system declares a type of the crm provider in configuration (DeclaredTypeSystem).
+        environment["ExternalServices__crm__Endpoints__0"] = $"http://127.0.0.1:{CrmPort}";
         _settings.Workers?.Invoke(environment);
         return environment;
     }
@@ -148,6 +152,7 @@ public class SystemFixture : ServicesFixture
         environment["FakeServices__Instances__payments-secondary__Url"] = $"http://127.0.0.1:{PaymentsSecondaryPort}";
         environment["FakeServices__Instances__notifications__Url"] = $"http://127.0.0.1:{NotificationsPort}";
         environment["FakeServices__Instances__shipping__Url"] = $"http://127.0.0.1:{ShippingPort}";
+        environment["FakeServices__Instances__crm__Url"] = $"http://127.0.0.1:{CrmPort}";
         _settings.FakeServices?.Invoke(environment);
         return environment;
     }

@@ -1,0 +1,186 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Messaging.System.Tests.Harness;
+
+namespace Messaging.System.Tests;
+
+/// <summary>
+/// A system of its own whose gateway and workers know a command type from environment variables alone, declared
+/// under a label (<c>Commands__Types__crm__Name</c>, as a shell must): <c>crm.contact.upsert</c>, a PUT to the fake
+/// CRM of tests/FakeServices with Basic auth, short breaks and quick delayed retries.
+/// </summary>
+public sealed class DeclaredTypeSystem() : SystemFixture(new SystemSettings
+{
+    Name = "declared",
+    Gateway = DeclaredTypeSettings.Declare,
+    Workers = environment =>
+    {
+        DeclaredTypeSettings.Declare(environment);
+        environment["ExternalServices__crm__Auth__Kind"] = "Basic";
+        environment["ExternalServices__crm__Auth__Username"] = "gateway";
+        environment["ExternalServices__crm__Auth__Password"] = "fake-crm-password";
+        environment["Resilience__Dependencies__crm__Retry__MaxRetryAttempts"] = "0";
+        environment["Resilience__Dependencies__crm__Breaker__MinimumThroughput"] = "5";
+        environment["Resilience__Dependencies__crm__Breaker__BreakDuration"] = "00:00:03";
+        environment["Commands__Types__crm__Retry__MaxAttempts"] = "10";
+        environment["Commands__Types__crm__Retry__BaseDelay"] = "00:00:00.200";
+        environment["Commands__Types__crm__Retry__MaxDelay"] = "00:00:02";
+        environment["Commands__Types__crm__Flow__RampStepInterval"] = "00:00:00.500";
+        environment["Commands__Types__crm__Flow__DefaultProbeDelay"] = "00:00:03";
+    },
+});
+
+public static class DeclaredTypeSettings
+{
+    public const string Type = "crm.contact.upsert";
+
+    public static void Declare(Dictionary<string, string> environment)
+    {
+        environment["Commands__Types__crm__Name"] = Type;
+        environment["Commands__Types__crm__Kind"] = "http";
+        environment["Commands__Types__crm__Provider"] = "crm";
+        environment["Commands__Types__crm__Http__Method"] = "PUT";
+        environment["Commands__Types__crm__Http__Path"] = "/v1/contacts/{contactId}";
+        environment["Commands__Types__crm__Schema"] = """
+            {"type":"object","required":["contactId","email"],
+             "properties":{"contactId":{"type":"string","maxLength":64},"email":{"type":"string","maxLength":100},"name":{"type":"string"}},
+             "additionalProperties":false}
+            """;
+    }
+}
+
+public sealed class DeclaredCommandTypeTests(DeclaredTypeSystem system) : IClassFixture<DeclaredTypeSystem>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    private async Task<(HttpStatusCode Status, string? Id, JsonElement Body)> SubmitAsync(string token, string body)
+    {
+        using var request = system.Request(HttpMethod.Post, $"api/commands/{DeclaredTypeSettings.Type}", token, Json(body));
+        using var response = await system.Http.SendAsync(request, Ct);
+        var json = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        return (response.StatusCode, response.StatusCode == HttpStatusCode.Accepted ? json.GetProperty("id").GetString() : null, json);
+    }
+
+    private async Task<JsonElement> CrmRequestsAsync(string idempotencyKey)
+    {
+        using var response = await system.Http.GetAsync(new Uri($"http://127.0.0.1:{system.CrmPort}/control/crm/requests?idempotencyKey={idempotencyKey}"), Ct);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+    }
+
+    [Fact]
+    public async Task ADeclaredType_IsExecutedWithTheDeclaredMethodEscapedPathHeadersAndBody_AndSucceedsWithTheAnswer()
+    {
+        var token = await system.TokenAsync("tenant-crm");
+        const string body = """{"contactId":"a/b c","email":"jane@example.org","name":"Jane"}""";
+
+        var (status, id, _) = await SubmitAsync(token, body);
+
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        var command = await system.WaitForStatusAsync(token, id!, "Succeeded");
+        var result = command.GetProperty("result");
+        Assert.Equal("a/b c", result.GetProperty("id").GetString());
+        Assert.Equal("jane@example.org", result.GetProperty("received").GetProperty("email").GetString());
+
+        var request = Assert.Single((await CrmRequestsAsync(id!)).EnumerateArray());
+        Assert.Equal("PUT", request.GetProperty("method").GetString());
+        Assert.Equal("/v1/contacts/a%2Fb%20c", request.GetProperty("rawPath").GetString());
+        var headers = request.GetProperty("headers");
+        Assert.StartsWith("application/json", headers.GetProperty("contentType").GetString(), StringComparison.Ordinal);
+        Assert.Equal(id, headers.GetProperty("idempotencyKey").GetString());
+        Assert.Equal("Basic", headers.GetProperty("authorizationScheme").GetString());
+        Assert.False(string.IsNullOrEmpty(headers.GetProperty("traceparent").GetString()));
+        Assert.True(JsonElement.DeepEquals(JsonDocument.Parse(body).RootElement, JsonDocument.Parse(request.GetProperty("body").GetString()!).RootElement));
+        Assert.Equal(1, await system.Providers.EffectsForKeyAsync("crm", id!));
+    }
+
+    [Fact]
+    public async Task ABodyTheSchemaRefuses_Is400WithAnErrorPerPath_AndNothingIsStored()
+    {
+        var token = await system.TokenAsync("tenant-crm-invalid");
+
+        var (status, _, problem) = await SubmitAsync(token, """{"contactId":"c1","email":42,"phone":"+49"}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var errors = problem.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("$.email", out _));
+        Assert.True(errors.TryGetProperty("$.phone", out _));
+        Assert.Equal(0L, await system.CountAsync("SELECT count(*) FROM commands WHERE tenant = @t", ("t", "tenant-crm-invalid")));
+    }
+
+    [Fact]
+    public async Task AProviders4xx_EndsFailedProviderRejected_AfterOneCall()
+    {
+        var token = await system.TokenAsync("tenant-crm");
+
+        var (_, id, _) = await SubmitAsync(token, """{"contactId":"rejected","email":"jane@example.org"}""");
+
+        var command = await system.WaitForStatusAsync(token, id!, "Failed");
+        Assert.Equal("provider_rejected", command.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("422", command.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, command.GetProperty("attempts").GetInt32());
+        Assert.Single((await CrmRequestsAsync(id!)).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task AnOutage_PausesTheTypesEndpoint_AndEveryCommandSucceedsOnceAfterIt()
+    {
+        var token = await system.TokenAsync("tenant-crm-outage");
+        var admin = await system.TokenAsync("tenant-crm-ops", "admin");
+        await system.Providers.SetFaultsAsync("crm", new { outage = true });
+        var ids = new List<string>();
+        try
+        {
+            for (var i = 0; i < 12; i++)
+            {
+                var (status, id, _) = await SubmitAsync(token, $$"""{"contactId":"outage-{{i}}","email":"c{{i}}@example.org"}""");
+                Assert.Equal(HttpStatusCode.Accepted, status);
+                ids.Add(id!);
+            }
+
+            Assert.True(await SystemFixture.EventuallyAsync(async () => await EndpointStateAsync(admin) == "paused", TimeSpan.FromSeconds(60)),
+                "the crm.contact.upsert endpoint did not show as paused");
+        }
+        finally
+        {
+            await system.Providers.ClearFaultsAsync();
+        }
+
+        foreach (var id in ids)
+        {
+            await system.WaitForStatusAsync(token, id, "Succeeded");
+            Assert.Equal(1, await system.Providers.EffectsForKeyAsync("crm", id));
+        }
+
+        Assert.Equal(0L, await system.CountAsync("SELECT count(*) FROM dead_letters WHERE tenant = @t", ("t", "tenant-crm-outage")));
+    }
+
+    [Fact]
+    public async Task A429WithRetryAfter_DefersTheCommand_ThenItSucceeds()
+    {
+        var token = await system.TokenAsync("tenant-crm-429");
+        await system.Providers.SetFaultsAsync("crm", new { tooManyRequests = true, retryAfterSeconds = 2, untilSeconds = 3 });
+
+        var (_, id, _) = await SubmitAsync(token, """{"contactId":"busy","email":"jane@example.org"}""");
+
+        Assert.True(await SystemFixture.EventuallyAsync(async () =>
+            (await system.CommandStatusAsync(token, id!)) is "Scheduled" or "Succeeded", TimeSpan.FromSeconds(30)));
+        var command = await system.WaitForStatusAsync(token, id!, "Succeeded");
+        Assert.True(command.GetProperty("attempts").GetInt32() >= 2);
+        Assert.Equal(1, await system.Providers.EffectsForKeyAsync("crm", id!));
+    }
+
+    private async Task<string?> EndpointStateAsync(string adminToken)
+    {
+        using var response = await system.Http.SendAsync(system.Request(HttpMethod.Get, "api/monitoring/overview", adminToken));
+        var overview = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return overview.GetProperty("endpoints").EnumerateArray()
+            .Where(e => e.GetProperty("name").GetString() == DeclaredTypeSettings.Type)
+            .Select(e => e.GetProperty("state").GetString())
+            .FirstOrDefault();
+    }
+}

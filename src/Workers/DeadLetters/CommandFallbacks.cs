@@ -22,7 +22,7 @@ internal sealed record StoredCommand(Guid Id, string Tenant, string ClientId, Co
 /// Runs the fallback a command type's registration declares (<c>WithFallback</c>) when one of its commands is
 /// dead-lettered: in the dead letter's own transaction, keeping the command's tenant and client. Events go
 /// through the outbox and are published by type; new commands are written as every command is
-/// (<see cref="CommandRows"/>: a commands row and an outbox row).
+/// (<see cref="CommandLedger"/>: a commands row and an outbox row).
 /// </summary>
 internal sealed class CommandFallbacks(
     IEnumerable<CommandTypeRegistration> registrations,
@@ -119,7 +119,7 @@ internal sealed class CommandFallbacks(
             var deadline = stored.Deadline ?? now + descriptor.DefaultTimeout;
             var row = new CommandRow(id, stored.Tenant, stored.ClientId, descriptor.TypeName, CommandRows.PayloadOf(command), IdempotencyKey: null,
                 deadline, CommandRows.TruncateToMicroseconds(now));
-            await CommandRows.InsertCommandAsync(transaction, row, cancellationToken).ConfigureAwait(false);
+            await CommandLedger.InsertCommandAsync(transaction, row, cancellationToken).ConfigureAwait(false);
             await owner._outbox.EnqueueAsync(transaction, CommandRows.ToOutboxMessage(row, descriptor, command), cancellationToken).ConfigureAwait(false);
             return id;
         }

@@ -94,11 +94,11 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await CommandRows.InsertCommandIfAbsentAsync(transaction, command.Row, CommandStatus.Dispatched, cancellationToken).ConfigureAwait(false);
+        await CommandLedger.InsertCommandIfAbsentAsync(transaction, command.Row, CommandStatus.Dispatched, cancellationToken).ConfigureAwait(false);
         Guid? holder = null;
         if (command.Idempotency is { } key)
         {
-            var current = await CommandRows.InsertIdempotencyKeyIfAbsentAsync(transaction, command.Row, key.Key, key.RequestHash,
+            var current = await CommandLedger.InsertIdempotencyKeyIfAbsentAsync(transaction, command.Row, key.Key, key.RequestHash,
                 CommandRows.AcceptedResponseJson(command.Row.Id, command.Row.TypeName, DirectlyPublishedCommand.AcceptedVia), key.ExpiresAt,
                 cancellationToken).ConfigureAwait(false);
             holder = current == command.Row.Id ? null : current;

@@ -42,15 +42,38 @@ internal interface IBatchedAccept
 
 /// <summary>
 /// The one owner of the command rows: every statement that inserts into <c>commands</c>, <c>idempotency_keys</c> or
-/// <c>outbox</c> is here; the classes that decide when to write (the gateway's <c>CommandStore</c> and
-/// <c>GroupCommitWriter</c>, <see cref="CommandOutbox"/>, <see cref="OutboxWriter"/>, the workers' status store and
-/// fallbacks) call it: accepted (<see cref="InsertCommandAsync"/>, or a group commit's <see cref="AcceptBatch"/>) and
-/// recorded after a direct publish (<see cref="InsertCommandIfAbsentAsync"/>). The row shapes (the command row, the
-/// outbox message and its headers) come from <see cref="CommandRows"/>; the read-only queries stay with their readers.
-/// Every method works inside the caller's transaction and never commits.
+/// <c>outbox</c>, and every statement that changes a command's status, is here; the classes that decide when to write
+/// (the gateway's <c>CommandStore</c> and <c>GroupCommitWriter</c>, <see cref="CommandOutbox"/>, <see cref="OutboxWriter"/>,
+/// the workers' status store, scheduler and fallbacks, the dead-letter store and the relay) call it. The transitions:
+/// accepted (<see cref="InsertCommandAsync"/>, or a group commit's <see cref="AcceptBatch"/>), recorded after a direct
+/// publish (<see cref="InsertCommandIfAbsentAsync"/>), <c>Dispatched</c> (<see cref="AddMarkDispatched"/>),
+/// <c>Processing</c> (<see cref="StartAttemptAsync"/>), <c>Scheduled</c> (<see cref="ScheduleAsync"/>), the terminal
+/// statuses (<see cref="CompleteAsync"/>, <see cref="ExpireAsync"/>, <see cref="DeadLetterAsync"/>: one statement and
+/// one guard for all three), back to <c>Accepted</c> on a redrive (<see cref="AddRedrive"/>), and a fallback's result
+/// (<see cref="SetResultAsync"/>). The row shapes (the command row, the outbox message and its headers) come from
+/// <see cref="CommandRows"/>; the read-only queries stay with their readers. Not here, on purpose: the relay's claim
+/// and its <c>UPDATE outbox</c> of <c>sent_at</c>, attempts and retry times (delivery, not a command's rows:
+/// <see cref="OutboxRelay"/>), and the cleanup's deletes (<see cref="OutboxCleanup"/>).
 /// </summary>
+/// <remarks>
+/// Statements that belong to a caller's transaction take it (<see cref="NpgsqlTransaction"/>) and never commit; the
+/// worker's status writes are single statements run alone on the data source. Statements that share a round trip with
+/// the caller's own (the relay's mark, the dead-letter store's redrive) are added to the caller's
+/// <see cref="NpgsqlBatch"/>.
+/// </remarks>
 internal static class CommandLedger
 {
+    /// <summary>Every terminal status: a command in one of them is never started, scheduled, completed or expired again.</summary>
+    private static readonly string[] TerminalStatuses =
+        [.. Enum.GetValues<CommandStatus>().Where(s => s.IsTerminal()).Select(s => s.ToString())];
+
+    /// <summary>
+    /// The terminal statuses that are final outcomes: all but <c>DeadLettered</c>, which an operator may redrive and a
+    /// later dead letter of the same command may record again. Dead-lettering is guarded by these.
+    /// </summary>
+    private static readonly string[] OutcomeStatuses =
+        [.. TerminalStatuses.Where(s => s != nameof(CommandStatus.DeadLettered))];
+
     private const string CommandColumns = "id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at";
     private const string KeyColumns = "tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at";
     private const string OutboxColumns = "command_id, destination, message_type, body, headers, not_before, created_at, kind";
@@ -59,6 +82,36 @@ internal static class CommandLedger
         $"""
         INSERT INTO commands ({CommandColumns})
         VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now)
+        """;
+
+    // The one statement that writes a terminal status. The result is replaced only by a completion (a refusal clears it):
+    // an expiry or a dead letter keeps what a fallback may have stored.
+    private const string FinishSql =
+        """
+        WITH updated AS (
+            UPDATE commands
+            SET status = @status, result = CASE WHEN @set_result THEN @result ELSE result END,
+                error_code = @error_code, error_message = @error_message, updated_at = @now
+            WHERE id = @id AND NOT (status = ANY (@final))
+            RETURNING id
+        )
+        """;
+
+    // Data-modifying CTEs run exactly once and in the same snapshot: the inbox row exists if and only if the update applied.
+    private const string FinishWithInboxSql =
+        $"""
+        {FinishSql}, inboxed AS (
+            INSERT INTO inbox (command_id, consumer, processed_at)
+            SELECT id, @consumer, @now FROM updated
+            ON CONFLICT (command_id) DO NOTHING
+        )
+        SELECT count(*) FROM updated
+        """;
+
+    private const string FinishAloneSql =
+        $"""
+        {FinishSql}
+        SELECT count(*) FROM updated
         """;
 
     /// <summary>
@@ -199,6 +252,148 @@ internal static class CommandLedger
         command.Parameters.AddWithValue("created_at", createdAt);
         command.Parameters.AddWithValue("kind", message.Kind == OutboxMessageKind.Event ? "event" : "command");
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="batch"/> the move of the published commands to <c>Dispatched</c> (only those still
+    /// <c>Accepted</c>: a worker may already have started one), in the relay's transaction and round trip.
+    /// </summary>
+    public static void AddMarkDispatched(NpgsqlBatch batch, Guid[] commandIds, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand("UPDATE commands SET status = 'Dispatched', updated_at = @now WHERE id = ANY(@commands) AND status = 'Accepted'");
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("commands", commandIds);
+        batch.BatchCommands.Add(command);
+    }
+
+    /// <summary>
+    /// Sets <c>Processing</c> with <paramref name="attempt"/> as the attempts made, unless the command is terminal (or
+    /// gone) or the attempt is stale (a later one is scheduled or running); the same attempt may start again while it is
+    /// <c>Processing</c> (a redelivery). Runs alone. Returns the attempt count, or null when nothing changed.
+    /// </summary>
+    public static async Task<int?> StartAttemptAsync(NpgsqlDataSource dataSource, Guid commandId, int attempt, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE commands
+            SET status = 'Processing', attempts = @attempt, updated_at = @now
+            WHERE id = @id AND NOT (status = ANY (@terminal))
+              AND (attempts < @attempt OR (attempts = @attempt AND status = 'Processing'))
+            RETURNING attempts
+            """);
+        command.Parameters.AddWithValue("id", commandId);
+        command.Parameters.AddWithValue("attempt", attempt);
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("terminal", TerminalStatuses);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int attempts ? attempts : null;
+    }
+
+    /// <summary>
+    /// Sets <c>Scheduled</c> within <paramref name="transaction"/> (the caller adds the outbox row that brings the
+    /// command back): <paramref name="attemptsMade"/> as the attempts, the error shown meanwhile, and, when
+    /// <paramref name="failed"/>, the time of the first failure if none is recorded yet. Only a command of
+    /// <paramref name="tenant"/> that is not terminal changes. Returns whether it did.
+    /// </summary>
+    public static async Task<bool> ScheduleAsync(NpgsqlTransaction transaction, Guid commandId, string tenant, int attemptsMade, string errorCode,
+        string errorMessage, bool failed, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var update = new NpgsqlCommand(
+            """
+            UPDATE commands
+            SET status = 'Scheduled', attempts = @attempts, error_code = @error_code, error_message = @error_message, updated_at = @now,
+                first_failure_at = CASE WHEN @failed THEN coalesce(first_failure_at, @now) ELSE first_failure_at END
+            WHERE id = @id AND tenant = @tenant AND NOT (status = ANY (@terminal))
+            RETURNING id
+            """, transaction.Connection, transaction);
+        update.Parameters.AddWithValue("id", commandId);
+        update.Parameters.AddWithValue("tenant", tenant);
+        update.Parameters.AddWithValue("attempts", attemptsMade);
+        update.Parameters.AddWithValue("error_code", errorCode);
+        update.Parameters.AddWithValue("error_message", errorMessage);
+        update.Parameters.AddWithValue("failed", failed);
+        update.Parameters.AddWithValue("now", now);
+        update.Parameters.AddWithValue("terminal", TerminalStatuses);
+        return await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>
+    /// Stores the provider's answer and records the command in the inbox (as <paramref name="consumer"/>), in one
+    /// statement run alone: <c>Succeeded</c> with <paramref name="resultJson"/>, or <c>Failed</c> with the refusal
+    /// (the result cleared). Returns false when the command was already terminal (nothing changed, no inbox row).
+    /// </summary>
+    public static async Task<bool> CompleteAsync(NpgsqlDataSource dataSource, Guid commandId, string consumer, bool succeeded, string? resultJson,
+        string? errorCode, string? errorMessage, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(FinishWithInboxSql);
+        command.Parameters.AddWithValue("consumer", consumer);
+        return await FinishAsync(command, commandId, succeeded ? CommandStatus.Succeeded : CommandStatus.Failed, setsResult: true, resultJson,
+            errorCode, errorMessage, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sets <c>Expired</c> with the error, run alone. Returns false when the command was already terminal.</summary>
+    public static async Task<bool> ExpireAsync(NpgsqlDataSource dataSource, Guid commandId, string errorCode, string errorMessage, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(FinishAloneSql);
+        return await FinishAsync(command, commandId, CommandStatus.Expired, setsResult: false, resultJson: null, errorCode, errorMessage, now,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sets <c>DeadLettered</c> (error code <c>dead_lettered</c>, <paramref name="reason"/> as the message) within
+    /// <paramref name="transaction"/>. A command with a final outcome (succeeded, failed or expired: a late duplicate
+    /// failed) keeps it; one already dead-lettered takes the new reason. Returns whether the row changed.
+    /// </summary>
+    public static async Task<bool> DeadLetterAsync(NpgsqlTransaction transaction, Guid commandId, string reason, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(FinishAloneSql, transaction.Connection, transaction);
+        return await FinishAsync(command, commandId, CommandStatus.DeadLettered, setsResult: false, resultJson: null, "dead_lettered", reason, now,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="batch"/> the return of a dead-lettered command to <c>Accepted</c> with no attempts and no
+    /// error (a redrive; its outbox row is written with <see cref="InsertOutboxAsync"/>). A command no longer
+    /// <c>DeadLettered</c> is left as it is.
+    /// </summary>
+    public static void AddRedrive(NpgsqlBatch batch, Guid commandId, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand(
+            """
+            UPDATE commands SET status = 'Accepted', attempts = 0, error_code = NULL, error_message = NULL, updated_at = @now
+            WHERE id = @command_id AND status = 'DeadLettered'
+            """);
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("command_id", commandId);
+        batch.BatchCommands.Add(command);
+    }
+
+    /// <summary>Stores a fallback's result (JSON) on a command within <paramref name="transaction"/>, leaving its status as it is.</summary>
+    public static async Task SetResultAsync(NpgsqlTransaction transaction, Guid commandId, string resultJson, CancellationToken cancellationToken)
+    {
+        await using var update = new NpgsqlCommand("UPDATE commands SET result = @result WHERE id = @id", transaction.Connection, transaction);
+        update.Parameters.AddWithValue("id", commandId);
+        update.Parameters.AddWithValue("result", NpgsqlDbType.Jsonb, resultJson);
+        await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The terminal writes' one statement: <paramref name="status"/> unless the command is already terminal (for
+    /// <c>DeadLettered</c>: unless it has a final outcome), the error, and the result when <paramref name="setsResult"/>.
+    /// </summary>
+    private static async Task<bool> FinishAsync(NpgsqlCommand command, Guid commandId, CommandStatus status, bool setsResult, string? resultJson,
+        string? errorCode, string? errorMessage, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        command.Parameters.AddWithValue("id", commandId);
+        command.Parameters.AddWithValue("status", status.ToString());
+        command.Parameters.AddWithValue("set_result", setsResult);
+        command.Parameters.Add(new NpgsqlParameter("result", NpgsqlDbType.Jsonb) { Value = (object?)resultJson ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("error_code", NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("error_message", NpgsqlDbType.Text) { Value = (object?)errorMessage ?? DBNull.Value });
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("final", status == CommandStatus.DeadLettered ? OutcomeStatuses : TerminalStatuses);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is > 0L;
     }
 
     private static NpgsqlCommand CommandIn(NpgsqlTransaction transaction, string sql, CommandRow row, CommandStatus status)

@@ -4,7 +4,6 @@ using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Outbox;
 using Npgsql;
-using NpgsqlTypes;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
 
 namespace Messaging.Workers.DeadLetters;
@@ -126,10 +125,8 @@ internal sealed class CommandFallbacks(
 
         public override async Task SetResultAsync<TResult>(TResult result)
         {
-            await using var update = new NpgsqlCommand("UPDATE commands SET result = @result WHERE id = @id", transaction.Connection, transaction);
-            update.Parameters.AddWithValue("id", stored.Id);
-            update.Parameters.AddWithValue("result", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(result, Execution.CommandDelivery.BodyJson));
-            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await CommandLedger.SetResultAsync(transaction, stored.Id, JsonSerializer.Serialize(result, Execution.CommandDelivery.BodyJson), cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 }

@@ -149,7 +149,7 @@ internal sealed partial class CommandStore(
             CommandAccepted.ViaOutbox);
         if (command.Idempotency is { } idempotency)
         {
-            var existing = await CommandRows.ClaimIdempotencyKeyAsync(transaction, command.Tenant, idempotency.Key, command.Now, wait: false, cancellationToken)
+            var existing = await CommandLedger.ClaimIdempotencyKeyAsync(transaction, command.Tenant, idempotency.Key, command.Now, wait: false, cancellationToken)
                 .ConfigureAwait(false);
             switch (existing)
             {
@@ -172,7 +172,7 @@ internal sealed partial class CommandStore(
 
         try
         {
-            await CommandRows.InsertCommandAsync(transaction, ToRow(command), cancellationToken).ConfigureAwait(false);
+            await CommandLedger.InsertCommandAsync(transaction, ToRow(command), cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "commands_pkey")
         {
@@ -184,7 +184,7 @@ internal sealed partial class CommandStore(
 
         if (command.Idempotency is { } key)
         {
-            await CommandRows.InsertIdempotencyKeyAsync(transaction, ToRow(command), key.Key, key.RequestHash, StatusCodes.Status202Accepted,
+            await CommandLedger.InsertIdempotencyKeyAsync(transaction, ToRow(command), key.Key, key.RequestHash, StatusCodes.Status202Accepted,
                 JsonSerializer.Serialize(response, StoredJson), key.ExpiresAt, cancellationToken).ConfigureAwait(false);
         }
 
@@ -232,8 +232,8 @@ internal sealed partial class CommandStore(
             entry.Deadline, CommandRows.TruncateToMicroseconds(entry.AcceptedAt));
         var response = new CommandAccepted(entry.CommandId, descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(entry.CommandId),
             CommandAccepted.ViaDirect);
-        await CommandRows.InsertCommandIfAbsentAsync(transaction, row, CommandStatus.Dispatched, cancellationToken).ConfigureAwait(false);
-        await CommandRows.InsertIdempotencyKeyIfAbsentAsync(transaction, row with { Now = command.Now }, idempotency.Key, idempotency.RequestHash,
+        await CommandLedger.InsertCommandIfAbsentAsync(transaction, row, CommandStatus.Dispatched, cancellationToken).ConfigureAwait(false);
+        await CommandLedger.InsertIdempotencyKeyIfAbsentAsync(transaction, row with { Now = command.Now }, idempotency.Key, idempotency.RequestHash,
             JsonSerializer.Serialize(response, StoredJson), idempotency.ExpiresAt, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         Log.FallbackKeyReconciled(logger, entry.CommandId, command.Tenant);

@@ -8,7 +8,6 @@ using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpgsqlTypes;
 using Polly.Registry;
 
 namespace Messaging.Gateway.Commands;
@@ -65,7 +64,7 @@ internal sealed partial class GroupCommitWriter(
     TimeProvider timeProvider,
     ILogger<GroupCommitWriter> logger) : BackgroundService
 {
-    private readonly ConcurrentBag<BatchStatement> _statements = [];
+    private readonly ConcurrentBag<CommandLedger.AcceptBatch> _statements = [];
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private volatile bool _running;
 
@@ -262,7 +261,7 @@ internal sealed partial class GroupCommitWriter(
                 continue;
             }
 
-            var claim = await CommandRows.ClaimIdempotencyKeyAsync(transaction, command.Tenant, idempotency.Key, command.Now, wait: false, cancellationToken)
+            var claim = await CommandLedger.ClaimIdempotencyKeyAsync(transaction, command.Tenant, idempotency.Key, command.Now, wait: false, cancellationToken)
                 .ConfigureAwait(false);
             switch (claim)
             {
@@ -284,9 +283,9 @@ internal sealed partial class GroupCommitWriter(
 
         if (toInsert.Count > 0)
         {
-            // One statement object per batch in flight, reused: its typed parameters keep their resolved types and the
+            // One statement object (the ledger's) per batch in flight, reused: its typed parameters keep their resolved types and the
             // SQL is parsed once (a new command per batch cost 17 parameters and their type lookups each time).
-            var statement = _statements.TryTake(out var pooled) ? pooled : new BatchStatement();
+            var statement = _statements.TryTake(out var pooled) ? pooled : new CommandLedger.AcceptBatch();
             statement.Fill(toInsert, timeProvider.GetUtcNow());
             statement.Command.Connection = connection;
             statement.Command.Transaction = transaction;
@@ -299,169 +298,8 @@ internal sealed partial class GroupCommitWriter(
         return outcomes;
     }
 
-    /// <summary>
-    /// One statement for every row of the batch: the commands rows (an id that exists already is skipped, with its
-    /// idempotency record and outbox row: its first commit wrote them), the idempotency records and the outbox rows,
-    /// in submission order. Unnamed parameters ($1, $2, …): Npgsql sends the statement as it is instead of parsing and
-    /// rewriting it per batch.
-    /// </summary>
-    private sealed class BatchStatement
-    {
-        private const string Sql =
-            """
-            WITH input AS (
-                SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                                     $12, $13, $14, $15, $16) WITH ORDINALITY
-                    AS t(id, tenant, client_id, type, payload, idempotency_key, deadline, now, request_hash, response_body, expires_at,
-                         destination, message_type, body, headers, not_before, ord)
-            ),
-            inserted AS (
-                INSERT INTO commands (id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at)
-                SELECT id, tenant, client_id, type, 'Accepted', 0, payload::jsonb, idempotency_key, deadline, now, now FROM input ORDER BY ord
-                ON CONFLICT (id) DO NOTHING
-                RETURNING id
-            ),
-            keys AS (
-                INSERT INTO idempotency_keys (tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at)
-                SELECT tenant, idempotency_key, request_hash, id, 202, response_body::jsonb, now, expires_at FROM input
-                WHERE idempotency_key IS NOT NULL AND id IN (SELECT id FROM inserted)
-            )
-            INSERT INTO outbox (command_id, destination, message_type, body, headers, not_before, created_at, kind)
-            SELECT id, destination, message_type, body::jsonb, headers::jsonb, not_before, $17, 'command' FROM input
-            WHERE id IN (SELECT id FROM inserted)
-            ORDER BY ord
-            """;
-
-        private readonly NpgsqlParameter<Guid[]> _ids = Positional<Guid[]>(NpgsqlDbType.Array | NpgsqlDbType.Uuid);
-        private readonly NpgsqlParameter<string[]> _tenants = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
-        private readonly NpgsqlParameter<string[]> _clients = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
-        private readonly NpgsqlParameter<string[]> _types = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
-        private readonly NpgsqlParameter<string[]> _payloads = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
-        private readonly NpgsqlParameter<string?[]> _keys = Positional<string?[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
-        private readonly NpgsqlParameter<DateTimeOffset[]> _deadlines = Positional<DateTimeOffset[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
-        private readonly NpgsqlParameter<DateTimeOffset[]> _nows = Positional<DateTimeOffset[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
-        private readonly NpgsqlParameter<byte[]?[]> _hashes = Positional<byte[]?[]>(NpgsqlDbType.Array | NpgsqlDbType.Bytea);
-        private readonly NpgsqlParameter<string?[]> _responses = Positional<string?[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
-        private readonly NpgsqlParameter<DateTimeOffset?[]> _expiries = Positional<DateTimeOffset?[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
-        private readonly NpgsqlParameter<string[]> _destinations = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
-        private readonly NpgsqlParameter<string[]> _messageTypes = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
-        private readonly NpgsqlParameter<string[]> _bodies = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
-        private readonly NpgsqlParameter<string[]> _headers = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
-        private readonly NpgsqlParameter<DateTimeOffset[]> _notBefores = Positional<DateTimeOffset[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
-        private readonly NpgsqlParameter<DateTimeOffset> _createdAt = Positional<DateTimeOffset>(NpgsqlDbType.TimestampTz);
-
-        public BatchStatement()
-        {
-            Command = new NpgsqlCommand(Sql);
-            Command.Parameters.Add(_ids);
-            Command.Parameters.Add(_tenants);
-            Command.Parameters.Add(_clients);
-            Command.Parameters.Add(_types);
-            Command.Parameters.Add(_payloads);
-            Command.Parameters.Add(_keys);
-            Command.Parameters.Add(_deadlines);
-            Command.Parameters.Add(_nows);
-            Command.Parameters.Add(_hashes);
-            Command.Parameters.Add(_responses);
-            Command.Parameters.Add(_expiries);
-            Command.Parameters.Add(_destinations);
-            Command.Parameters.Add(_messageTypes);
-            Command.Parameters.Add(_bodies);
-            Command.Parameters.Add(_headers);
-            Command.Parameters.Add(_notBefores);
-            Command.Parameters.Add(_createdAt);
-        }
-
-        public NpgsqlCommand Command { get; }
-
-        /// <summary>Sets the parameters to the rows of <paramref name="rows"/>.</summary>
-        public void Fill(List<Pending> rows, DateTimeOffset createdAt)
-        {
-            var count = rows.Count;
-            var ids = new Guid[count];
-            var tenants = new string[count];
-            var clients = new string[count];
-            var types = new string[count];
-            var payloads = new string[count];
-            var keys = new string?[count];
-            var deadlines = new DateTimeOffset[count];
-            var nows = new DateTimeOffset[count];
-            var hashes = new byte[]?[count];
-            var responses = new string?[count];
-            var expiries = new DateTimeOffset?[count];
-            var destinations = new string[count];
-            var messageTypes = new string[count];
-            var bodies = new string[count];
-            var headers = new string[count];
-            var notBefores = new DateTimeOffset[count];
-            for (var i = 0; i < count; i++)
-            {
-                var (command, row, message) = (rows[i].Command, rows[i].Row, rows[i].Message);
-                ids[i] = row.Id;
-                tenants[i] = row.Tenant;
-                clients[i] = row.ClientId;
-                types[i] = row.TypeName;
-                payloads[i] = row.Payload;
-                keys[i] = row.IdempotencyKey;
-                deadlines[i] = row.Deadline;
-                nows[i] = row.Now;
-                hashes[i] = command.Idempotency?.RequestHash;
-                responses[i] = command.Idempotency is null ? null : JsonSerializer.Serialize(rows[i].Response, CommandStore.StoredJson);
-                expiries[i] = command.Idempotency?.ExpiresAt;
-                destinations[i] = message.Destination;
-                messageTypes[i] = message.MessageType;
-                bodies[i] = message.Body;
-                headers[i] = JsonSerializer.Serialize(message.Headers);
-                notBefores[i] = message.NotBefore;
-            }
-
-            _ids.TypedValue = ids;
-            _tenants.TypedValue = tenants;
-            _clients.TypedValue = clients;
-            _types.TypedValue = types;
-            _payloads.TypedValue = payloads;
-            _keys.TypedValue = keys;
-            _deadlines.TypedValue = deadlines;
-            _nows.TypedValue = nows;
-            _hashes.TypedValue = hashes;
-            _responses.TypedValue = responses;
-            _expiries.TypedValue = expiries;
-            _destinations.TypedValue = destinations;
-            _messageTypes.TypedValue = messageTypes;
-            _bodies.TypedValue = bodies;
-            _headers.TypedValue = headers;
-            _notBefores.TypedValue = notBefores;
-            _createdAt.TypedValue = createdAt;
-        }
-
-        /// <summary>Detaches the statement from its connection and lets go of the batch's rows before it is reused.</summary>
-        public void Release()
-        {
-            Command.Connection = null;
-            Command.Transaction = null;
-            _ids.TypedValue = null;
-            _tenants.TypedValue = null;
-            _clients.TypedValue = null;
-            _types.TypedValue = null;
-            _payloads.TypedValue = null;
-            _keys.TypedValue = null;
-            _deadlines.TypedValue = null;
-            _nows.TypedValue = null;
-            _hashes.TypedValue = null;
-            _responses.TypedValue = null;
-            _expiries.TypedValue = null;
-            _destinations.TypedValue = null;
-            _messageTypes.TypedValue = null;
-            _bodies.TypedValue = null;
-            _headers.TypedValue = null;
-            _notBefores.TypedValue = null;
-        }
-
-        private static NpgsqlParameter<T> Positional<T>(NpgsqlDbType type) => new() { NpgsqlDbType = type };
-    }
-
     /// <summary>A submission waiting for its batch, with what its rows need (built on the request's thread).</summary>
-    internal sealed class Pending(NewCommand command, CommandRow row, OutboxMessage message, CancellationToken cancellationToken)
+    internal sealed class Pending(NewCommand command, CommandRow row, OutboxMessage message, CancellationToken cancellationToken) : IBatchedAccept
     {
         /// <summary>Built on the request's thread: the outbox headers carry the request's trace context (Activity.Current).</summary>
         public static Pending Create(NewCommand command, CancellationToken cancellationToken)
@@ -483,6 +321,13 @@ internal sealed partial class GroupCommitWriter(
             new(command.Id, command.Descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(command.Id), CommandAccepted.ViaOutbox);
 
         public TaskCompletionSource<SubmitOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public byte[]? RequestHash => Command.Idempotency?.RequestHash;
+
+        public DateTimeOffset? KeyExpiresAt => Command.Idempotency?.ExpiresAt;
+
+        /// <summary>Serialised on the writer's thread, when the batch is filled.</summary>
+        public string? StoredResponse() => Command.Idempotency is null ? null : JsonSerializer.Serialize(Response, CommandStore.StoredJson);
     }
 
     private static partial class Log

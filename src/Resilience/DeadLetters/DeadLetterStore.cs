@@ -103,16 +103,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
         if (letter.CommandId is { } commandId)
         {
             // A command that already succeeded (a late duplicate failed) keeps its outcome.
-            await using var status = new NpgsqlCommand(
-                """
-                UPDATE commands SET status = 'DeadLettered', error_code = 'dead_lettered', error_message = @reason,
-                                    updated_at = @now
-                WHERE id = @id AND status NOT IN ('Succeeded', 'Failed', 'Expired')
-                """, transaction.Connection, transaction);
-            status.Parameters.AddWithValue("id", commandId);
-            status.Parameters.AddWithValue("reason", letter.Reason);
-            status.Parameters.AddWithValue("now", now);
-            await status.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await CommandLedger.DeadLetterAsync(transaction, commandId, letter.Reason, now, cancellationToken).ConfigureAwait(false);
         }
 
         return id;
@@ -227,16 +218,14 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
             }
             await outbox.EnqueueAsync(transaction, new OutboxMessage(commandId, descriptor.QueueName, descriptor.MessageType.FullName!,
                 letter.Body, headers, now + (spacing * redriven)), cancellationToken).ConfigureAwait(false);
-            await using var update = new NpgsqlCommand(
-                """
-                UPDATE dead_letters SET redriven_at = @now, redriven_by = @actor WHERE id = @id;
-                UPDATE commands SET status = 'Accepted', attempts = 0, error_code = NULL, error_message = NULL, updated_at = @now
-                WHERE id = @command_id AND status = 'DeadLettered';
-                """, connection, transaction);
-            update.Parameters.AddWithValue("now", now);
-            update.Parameters.AddWithValue("actor", actor);
-            update.Parameters.AddWithValue("id", letter.Id);
-            update.Parameters.AddWithValue("command_id", commandId);
+            // The letter marked redriven and its command back to Accepted, in one round trip.
+            await using var update = new NpgsqlBatch(connection, transaction);
+            var mark = new NpgsqlBatchCommand("UPDATE dead_letters SET redriven_at = @now, redriven_by = @actor WHERE id = @id");
+            mark.Parameters.AddWithValue("now", now);
+            mark.Parameters.AddWithValue("actor", actor);
+            mark.Parameters.AddWithValue("id", letter.Id);
+            update.BatchCommands.Add(mark);
+            CommandLedger.AddRedrive(update, commandId, now);
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             redriven++;
         }

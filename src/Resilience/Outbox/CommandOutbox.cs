@@ -95,7 +95,7 @@ public sealed class CommandOutbox
         {
             int? timeoutSeconds = options.Timeout is { } timeout ? (int)timeout.TotalSeconds : null;
             requestHash = CommandRows.RequestHash(descriptor.TypeName, timeoutSeconds, payload);
-            var claim = await CommandRows.ClaimIdempotencyKeyAsync(transaction, command.Tenant, key, now, wait: true, cancellationToken).ConfigureAwait(false);
+            var claim = await CommandLedger.ClaimIdempotencyKeyAsync(transaction, command.Tenant, key, now, wait: true, cancellationToken).ConfigureAwait(false);
             switch (claim)
             {
                 case IdempotencyClaim.Stored stored when stored.RequestHash.AsSpan().SequenceEqual(requestHash):
@@ -105,12 +105,12 @@ public sealed class CommandOutbox
             }
         }
 
-        await CommandRows.InsertCommandAsync(transaction, row, cancellationToken).ConfigureAwait(false);
+        await CommandLedger.InsertCommandAsync(transaction, row, cancellationToken).ConfigureAwait(false);
         if (options.IdempotencyKey is { } storedKey)
         {
             // The same 202 body the HTTP API stores, so a later HTTP request with this key replays it.
             var response = CommandRows.AcceptedResponseJson(row.Id, descriptor.TypeName, "outbox");
-            await CommandRows.InsertIdempotencyKeyAsync(transaction, row, storedKey, requestHash!, 202, response, now + settings.IdempotencyRetention, cancellationToken)
+            await CommandLedger.InsertIdempotencyKeyAsync(transaction, row, storedKey, requestHash!, 202, response, now + settings.IdempotencyRetention, cancellationToken)
                 .ConfigureAwait(false);
         }
 

@@ -7,8 +7,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Messaging.Contracts;
 using Messaging.Contracts.Commands;
-using Npgsql;
-using NpgsqlTypes;
 
 namespace Messaging.Resilience.Outbox;
 
@@ -31,27 +29,11 @@ internal sealed record CommandRow(
     DateTimeOffset Deadline,
     DateTimeOffset Now);
 
-/// <summary>What an idempotency key already stands for, inside the transaction that claimed it.</summary>
-internal abstract record IdempotencyClaim
-{
-    /// <summary>The key is unused (or its record expired and was removed): this request may store its command.</summary>
-    public sealed record Free : IdempotencyClaim;
-
-    /// <summary>Another transaction holds the key right now.</summary>
-    public sealed record InFlight : IdempotencyClaim;
-
-    /// <summary>The key was used by a committed request.</summary>
-    /// <param name="RequestHash">The hash of that request (see <see cref="CommandRows.RequestHash"/>).</param>
-    /// <param name="CommandId">The command it created.</param>
-    /// <param name="ResponseBody">The stored 202 body, JSON.</param>
-    public sealed record Stored(byte[] RequestHash, Guid CommandId, string ResponseBody) : IdempotencyClaim;
-}
-
 /// <summary>
-/// The SQL that accepts a command, shared by every way in (the gateway's HTTP API and the outbox
-/// library, <see cref="CommandOutbox"/>), so both write the same rows: the <c>commands</c> status row,
-/// the <c>idempotency_keys</c> record and the outbox message with the same headers. Every method works
-/// inside the caller's transaction and never commits.
+/// The shapes of a command's rows, shared by every way in (the gateway's HTTP API, the outbox library
+/// <see cref="CommandOutbox"/>, a fallback's new command), so all write the same rows: the <c>commands</c>
+/// status row, the idempotency hash and stored 202 body, and the outbox message with the same headers.
+/// No SQL: <see cref="CommandLedger"/> writes the rows.
 /// </summary>
 internal static class CommandRows
 {
@@ -83,167 +65,6 @@ internal static class CommandRows
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(input, hash);
         return BinaryPrimitives.ReadInt64BigEndian(hash);
-    }
-
-    /// <summary>
-    /// Takes the transaction-scoped advisory lock on (tenant, key) and reads what the key stands for. The
-    /// lock tells a request still in flight from one that has finished: only one holder at a time, released
-    /// exactly when the holder commits or rolls back. With <paramref name="wait"/> false a held lock answers
-    /// <see cref="IdempotencyClaim.InFlight"/> at once (the HTTP API's 409); with true it waits for the holder
-    /// to finish (the outbox library, inside a caller's transaction). An expired record is deleted and counts
-    /// as absent.
-    /// </summary>
-    public static async Task<IdempotencyClaim> ClaimIdempotencyKeyAsync(
-        NpgsqlTransaction transaction, string tenant, string key, DateTimeOffset now, bool wait, CancellationToken cancellationToken)
-    {
-        var connection = transaction.Connection!;
-        await using (var takeLock = new NpgsqlCommand(
-            wait ? "SELECT true FROM pg_advisory_xact_lock(@lock_key)" : "SELECT pg_try_advisory_xact_lock(@lock_key)", connection, transaction))
-        {
-            // pg_advisory_xact_lock returns void: selecting from it yields one row once the lock is held.
-            takeLock.Parameters.AddWithValue("lock_key", IdempotencyLockKey(tenant, key));
-            if (await takeLock.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
-            {
-                return new IdempotencyClaim.InFlight();
-            }
-        }
-
-        // Read committed: this statement's snapshot is taken after the lock, so it sees a first request that just committed.
-        await using (var select = new NpgsqlCommand(
-            "SELECT request_hash, command_id, response_body::text, expires_at FROM idempotency_keys WHERE tenant = @tenant AND key = @key",
-            connection, transaction))
-        {
-            select.Parameters.AddWithValue("tenant", tenant);
-            select.Parameters.AddWithValue("key", key);
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return new IdempotencyClaim.Free();
-            }
-
-            if (reader.GetFieldValue<DateTimeOffset>(3) > now)
-            {
-                return new IdempotencyClaim.Stored(reader.GetFieldValue<byte[]>(0), reader.GetGuid(1), reader.GetString(2));
-            }
-        }
-
-        // Expired keys count as absent: forget the old record in this same transaction.
-        await using var delete = new NpgsqlCommand("DELETE FROM idempotency_keys WHERE tenant = @tenant AND key = @key", connection, transaction);
-        delete.Parameters.AddWithValue("tenant", tenant);
-        delete.Parameters.AddWithValue("key", key);
-        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return new IdempotencyClaim.Free();
-    }
-
-    /// <summary>Inserts the <c>commands</c> row with status <c>Accepted</c> and no attempts yet.</summary>
-    public static async Task InsertCommandAsync(NpgsqlTransaction transaction, CommandRow row, CancellationToken cancellationToken)
-    {
-        await using var insert = new NpgsqlCommand(
-            """
-            INSERT INTO commands (id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at)
-            VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now)
-            """, transaction.Connection, transaction);
-        insert.Parameters.AddWithValue("id", row.Id);
-        insert.Parameters.AddWithValue("tenant", row.Tenant);
-        insert.Parameters.AddWithValue("client_id", row.ClientId);
-        insert.Parameters.AddWithValue("type", row.TypeName);
-        insert.Parameters.AddWithValue("status", nameof(CommandStatus.Accepted));
-        insert.Parameters.AddWithValue("payload", NpgsqlDbType.Jsonb, row.Payload);
-        insert.Parameters.AddWithValue("idempotency_key", NpgsqlDbType.Text, (object?)row.IdempotencyKey ?? DBNull.Value);
-        insert.Parameters.AddWithValue("deadline", row.Deadline);
-        insert.Parameters.AddWithValue("now", row.Now);
-        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Remembers an idempotency key with the request's hash and the response to replay.</summary>
-    public static async Task InsertIdempotencyKeyAsync(
-        NpgsqlTransaction transaction,
-        CommandRow row,
-        string key,
-        byte[] requestHash,
-        int statusCode,
-        string responseBody,
-        DateTimeOffset expiresAt,
-        CancellationToken cancellationToken)
-    {
-        await using var insert = new NpgsqlCommand(
-            """
-            INSERT INTO idempotency_keys (tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at)
-            VALUES (@tenant, @key, @request_hash, @command_id, @status_code, @response_body, @now, @expires_at)
-            """, transaction.Connection, transaction);
-        insert.Parameters.AddWithValue("tenant", row.Tenant);
-        insert.Parameters.AddWithValue("key", key);
-        insert.Parameters.AddWithValue("request_hash", requestHash);
-        insert.Parameters.AddWithValue("command_id", row.Id);
-        insert.Parameters.AddWithValue("status_code", statusCode);
-        insert.Parameters.AddWithValue("response_body", NpgsqlDbType.Jsonb, responseBody);
-        insert.Parameters.AddWithValue("now", row.Now);
-        insert.Parameters.AddWithValue("expires_at", expiresAt);
-        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Inserts the <c>commands</c> row of a command that reached RabbitMQ without one (the gateway published
-    /// it directly while PostgreSQL was down), with <paramref name="status"/> and no attempts; a row that
-    /// already exists is left as it is. Returns whether this call inserted it.
-    /// </summary>
-    public static async Task<bool> InsertCommandIfAbsentAsync(NpgsqlTransaction transaction, CommandRow row, CommandStatus status, CancellationToken cancellationToken)
-    {
-        await using var insert = new NpgsqlCommand(
-            """
-            INSERT INTO commands (id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at)
-            VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now)
-            ON CONFLICT (id) DO NOTHING
-            """, transaction.Connection, transaction);
-        insert.Parameters.AddWithValue("id", row.Id);
-        insert.Parameters.AddWithValue("tenant", row.Tenant);
-        insert.Parameters.AddWithValue("client_id", row.ClientId);
-        insert.Parameters.AddWithValue("type", row.TypeName);
-        insert.Parameters.AddWithValue("status", status.ToString());
-        insert.Parameters.AddWithValue("payload", NpgsqlDbType.Jsonb, row.Payload);
-        insert.Parameters.AddWithValue("idempotency_key", NpgsqlDbType.Text, (object?)row.IdempotencyKey ?? DBNull.Value);
-        insert.Parameters.AddWithValue("deadline", row.Deadline);
-        insert.Parameters.AddWithValue("now", row.Now);
-        return await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
-    }
-
-    /// <summary>
-    /// Records an idempotency key seen while PostgreSQL was down (reconciliation), unless the tenant already
-    /// holds the key for an unexpired record; an expired record is replaced. Returns the command id the key
-    /// stands for afterwards (this row's, or the earlier holder's).
-    /// </summary>
-    public static async Task<Guid> InsertIdempotencyKeyIfAbsentAsync(
-        NpgsqlTransaction transaction,
-        CommandRow row,
-        string key,
-        byte[] requestHash,
-        string responseBody,
-        DateTimeOffset expiresAt,
-        CancellationToken cancellationToken)
-    {
-        await using var insert = new NpgsqlCommand(
-            """
-            WITH upserted AS (
-                INSERT INTO idempotency_keys (tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at)
-                VALUES (@tenant, @key, @request_hash, @command_id, 202, @response_body, @now, @expires_at)
-                ON CONFLICT (tenant, key) DO UPDATE
-                SET request_hash = EXCLUDED.request_hash, command_id = EXCLUDED.command_id, status_code = EXCLUDED.status_code,
-                    response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-                WHERE idempotency_keys.expires_at <= @now
-                RETURNING command_id
-            )
-            SELECT command_id FROM upserted
-            UNION ALL
-            SELECT command_id FROM idempotency_keys WHERE tenant = @tenant AND key = @key AND NOT EXISTS (SELECT 1 FROM upserted)
-            """, transaction.Connection, transaction);
-        insert.Parameters.AddWithValue("tenant", row.Tenant);
-        insert.Parameters.AddWithValue("key", key);
-        insert.Parameters.AddWithValue("request_hash", requestHash);
-        insert.Parameters.AddWithValue("command_id", row.Id);
-        insert.Parameters.AddWithValue("response_body", NpgsqlDbType.Jsonb, responseBody);
-        insert.Parameters.AddWithValue("now", row.Now);
-        insert.Parameters.AddWithValue("expires_at", expiresAt);
-        return await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is Guid holder ? holder : row.Id;
     }
 
     /// <summary>

@@ -179,14 +179,13 @@ internal sealed partial class OutboxRelay(
         var now = timeProvider.GetUtcNow();
         if (sent.Count > 0)
         {
-            await using var markSent = new NpgsqlCommand(
-                """
-                UPDATE outbox SET sent_at = @now, publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY(@ids);
-                UPDATE commands SET status = 'Dispatched', updated_at = @now WHERE id = ANY(@commands) AND status = 'Accepted';
-                """, connection, transaction);
-            markSent.Parameters.AddWithValue("now", now);
-            markSent.Parameters.AddWithValue("ids", sent.ToArray());
-            markSent.Parameters.AddWithValue("commands", sentCommands.ToArray());
+            // The rows sent (the relay's own statement) and their commands Dispatched (the ledger's), in one round trip.
+            await using var markSent = new NpgsqlBatch(connection, transaction);
+            var sentRows = new NpgsqlBatchCommand("UPDATE outbox SET sent_at = @now, publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY(@ids)");
+            sentRows.Parameters.AddWithValue("now", now);
+            sentRows.Parameters.AddWithValue("ids", sent.ToArray());
+            markSent.BatchCommands.Add(sentRows);
+            CommandLedger.AddMarkDispatched(markSent, sentCommands.ToArray(), now);
             await markSent.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 

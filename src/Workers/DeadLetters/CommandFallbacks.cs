@@ -4,7 +4,6 @@ using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Outbox;
 using Npgsql;
-using NpgsqlTypes;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
 
 namespace Messaging.Workers.DeadLetters;
@@ -22,7 +21,7 @@ internal sealed record StoredCommand(Guid Id, string Tenant, string ClientId, Co
 /// Runs the fallback a command type's registration declares (<c>WithFallback</c>) when one of its commands is
 /// dead-lettered: in the dead letter's own transaction, keeping the command's tenant and client. Events go
 /// through the outbox and are published by type; new commands are written as every command is
-/// (<see cref="CommandRows"/>: a commands row and an outbox row).
+/// (<see cref="CommandLedger"/>: a commands row and an outbox row).
 /// </summary>
 internal sealed class CommandFallbacks(
     IEnumerable<CommandTypeRegistration> registrations,
@@ -119,17 +118,15 @@ internal sealed class CommandFallbacks(
             var deadline = stored.Deadline ?? now + descriptor.DefaultTimeout;
             var row = new CommandRow(id, stored.Tenant, stored.ClientId, descriptor.TypeName, CommandRows.PayloadOf(command), IdempotencyKey: null,
                 deadline, CommandRows.TruncateToMicroseconds(now));
-            await CommandRows.InsertCommandAsync(transaction, row, cancellationToken).ConfigureAwait(false);
+            await CommandLedger.InsertCommandAsync(transaction, row, cancellationToken).ConfigureAwait(false);
             await owner._outbox.EnqueueAsync(transaction, CommandRows.ToOutboxMessage(row, descriptor, command), cancellationToken).ConfigureAwait(false);
             return id;
         }
 
         public override async Task SetResultAsync<TResult>(TResult result)
         {
-            await using var update = new NpgsqlCommand("UPDATE commands SET result = @result WHERE id = @id", transaction.Connection, transaction);
-            update.Parameters.AddWithValue("id", stored.Id);
-            update.Parameters.AddWithValue("result", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(result, Execution.CommandDelivery.BodyJson));
-            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await CommandLedger.SetResultAsync(transaction, stored.Id, JsonSerializer.Serialize(result, Execution.CommandDelivery.BodyJson), cancellationToken)
+                .ConfigureAwait(false);
         }
     }
 }

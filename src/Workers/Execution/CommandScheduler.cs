@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using Messaging.CommandTypes;
-using Messaging.Contracts.Commands;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Telemetry;
-using Npgsql;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
 
 namespace Messaging.Workers.Execution;
@@ -38,9 +36,6 @@ internal sealed partial class CommandScheduler(
     TimeProvider timeProvider,
     ILogger<CommandScheduler> logger)
 {
-    private static readonly string[] TerminalStatuses =
-        [.. Enum.GetValues<CommandStatus>().Where(s => s.IsTerminal()).Select(s => s.ToString())];
-
     /// <summary>Schedules the next attempt after a transient failure of this one: it counts as an attempt made.</summary>
     public Task<ScheduleOutcome> RetryAsync(CommandDelivery delivery, DateTimeOffset notBefore, CommandError error, CancellationToken cancellationToken)
     {
@@ -83,23 +78,8 @@ internal sealed partial class CommandScheduler(
         var headers = Headers(delivery, attempt);
         var scheduled = await transactions.RunAsync(async (transaction, token) =>
         {
-            await using var update = new NpgsqlCommand(
-                """
-                UPDATE commands
-                SET status = 'Scheduled', attempts = @attempts, error_code = @error_code, error_message = @error_message, updated_at = @now,
-                    first_failure_at = CASE WHEN @failed THEN coalesce(first_failure_at, @now) ELSE first_failure_at END
-                WHERE id = @id AND tenant = @tenant AND NOT (status = ANY (@terminal))
-                RETURNING id
-                """, transaction.Connection, transaction);
-            update.Parameters.AddWithValue("id", delivery.CommandId);
-            update.Parameters.AddWithValue("tenant", delivery.Message.Tenant);
-            update.Parameters.AddWithValue("attempts", attempt - 1);
-            update.Parameters.AddWithValue("error_code", error.Code);
-            update.Parameters.AddWithValue("error_message", error.Message);
-            update.Parameters.AddWithValue("failed", failed);
-            update.Parameters.AddWithValue("now", now);
-            update.Parameters.AddWithValue("terminal", TerminalStatuses);
-            if (await update.ExecuteScalarAsync(token).ConfigureAwait(false) is null)
+            if (!await CommandLedger.ScheduleAsync(transaction, delivery.CommandId, delivery.Message.Tenant, attempt - 1, error.Code, error.Message, failed, now,
+                    token).ConfigureAwait(false))
             {
                 return false;
             }

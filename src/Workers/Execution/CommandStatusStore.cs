@@ -4,7 +4,6 @@ using Messaging.Resilience.Deadlines;
 using Messaging.Resilience.Outbox;
 using Messaging.Resilience.Pipelines;
 using Npgsql;
-using NpgsqlTypes;
 using Polly;
 using Polly.Registry;
 
@@ -12,7 +11,8 @@ namespace Messaging.Workers.Execution;
 
 /// <summary>
 /// The status transitions a worker makes on the <c>commands</c> row, and the inbox. Every update is
-/// guarded so that a late or duplicate delivery never moves a terminal command back.
+/// guarded so that a late or duplicate delivery never moves a terminal command back. The statements are
+/// <see cref="CommandLedger"/>'s; this store runs them through the pipeline.
 /// </summary>
 /// <remarks>
 /// Every statement runs through the <c>postgres</c> pipeline (timeouts, retries of transient errors,
@@ -20,9 +20,6 @@ namespace Messaging.Workers.Execution;
 /// </remarks>
 internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, ResiliencePipelineProvider<string> pipelines)
 {
-    private static readonly string[] TerminalStatuses =
-        [.. Enum.GetValues<CommandStatus>().Where(s => s.IsTerminal()).Select(s => s.ToString())];
-
     private readonly ResiliencePipeline _postgres = pipelines.GetPipeline(DependencyNames.Postgres);
 
     /// <summary>Reads what execution needs to decide, or null when there is no such command.</summary>
@@ -38,7 +35,7 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
     /// that is a redelivery after a worker died mid-call, made safe by the provider's idempotency key.
     /// </summary>
     public Task<int?> StartAttemptAsync(Guid commandId, int attempt, DateTimeOffset now, Deadline? deadline, CancellationToken cancellationToken) =>
-        RunAsync(token => StartAttemptOnceAsync(commandId, attempt, now, token), deadline, cancellationToken);
+        RunAsync(token => CommandLedger.StartAttemptAsync(dataSource, commandId, attempt, now, token), deadline, cancellationToken);
 
     /// <summary>
     /// Stores the provider's business answer and records the command in the inbox, atomically (one
@@ -49,14 +46,15 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
     public Task<bool> CompleteAsync(Guid commandId, string consumer, CommandResult outcome, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        return RunAsync(token => CompleteOnceAsync(commandId, consumer, outcome, now, token), deadline: null, cancellationToken);
+        return RunAsync(token => CommandLedger.CompleteAsync(dataSource, commandId, consumer, outcome.Succeeded, outcome.ResultJson, outcome.Refusal?.Code,
+            outcome.Refusal?.Message, now, token), deadline: null, cancellationToken);
     }
 
     /// <summary>Sets <c>Expired</c> with the error. Returns false when the command was already terminal.</summary>
     public Task<bool> ExpireAsync(Guid commandId, CommandError error, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(error);
-        return RunAsync(token => ExpireOnceAsync(commandId, error, now, token), deadline: null, cancellationToken);
+        return RunAsync(token => CommandLedger.ExpireAsync(dataSource, commandId, error.Code, error.Message, now, token), deadline: null, cancellationToken);
     }
 
     /// <summary>
@@ -94,11 +92,11 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await CommandRows.InsertCommandIfAbsentAsync(transaction, command.Row, CommandStatus.Dispatched, cancellationToken).ConfigureAwait(false);
+        await CommandLedger.InsertCommandIfAbsentAsync(transaction, command.Row, CommandStatus.Dispatched, cancellationToken).ConfigureAwait(false);
         Guid? holder = null;
         if (command.Idempotency is { } key)
         {
-            var current = await CommandRows.InsertIdempotencyKeyIfAbsentAsync(transaction, command.Row, key.Key, key.RequestHash,
+            var current = await CommandLedger.InsertIdempotencyKeyIfAbsentAsync(transaction, command.Row, key.Key, key.RequestHash,
                 CommandRows.AcceptedResponseJson(command.Row.Id, command.Row.TypeName, DirectlyPublishedCommand.AcceptedVia), key.ExpiresAt,
                 cancellationToken).ConfigureAwait(false);
             holder = current == command.Row.Id ? null : current;
@@ -131,68 +129,6 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
             Status: Enum.TryParse<CommandStatus>(statusText, ignoreCase: false, out var status) ? status : null,
             Deadline: reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3),
             InInbox: reader.GetBoolean(4));
-    }
-
-    private async Task<int?> StartAttemptOnceAsync(Guid commandId, int attempt, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            UPDATE commands
-            SET status = 'Processing', attempts = @attempt, updated_at = @now
-            WHERE id = @id AND NOT (status = ANY (@terminal))
-              AND (attempts < @attempt OR (attempts = @attempt AND status = 'Processing'))
-            RETURNING attempts
-            """);
-        command.Parameters.AddWithValue("id", commandId);
-        command.Parameters.AddWithValue("attempt", attempt);
-        command.Parameters.AddWithValue("now", now);
-        command.Parameters.AddWithValue("terminal", TerminalStatuses);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int attempts ? attempts : null;
-    }
-
-    private async Task<bool> CompleteOnceAsync(Guid commandId, string consumer, CommandResult outcome, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        // Data-modifying CTEs run exactly once and in the same snapshot: the inbox row exists if and
-        // only if this update applied.
-        await using var command = dataSource.CreateCommand(
-            """
-            WITH updated AS (
-                UPDATE commands
-                SET status = @status, result = @result, error_code = @error_code, error_message = @error_message, updated_at = @now
-                WHERE id = @id AND NOT (status = ANY (@terminal))
-                RETURNING id
-            ), inboxed AS (
-                INSERT INTO inbox (command_id, consumer, processed_at)
-                SELECT id, @consumer, @now FROM updated
-                ON CONFLICT (command_id) DO NOTHING
-            )
-            SELECT count(*) FROM updated
-            """);
-        command.Parameters.AddWithValue("id", commandId);
-        command.Parameters.AddWithValue("status", (outcome.Succeeded ? CommandStatus.Succeeded : CommandStatus.Failed).ToString());
-        command.Parameters.Add(new NpgsqlParameter("result", NpgsqlDbType.Jsonb) { Value = (object?)outcome.ResultJson ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("error_code", NpgsqlDbType.Text) { Value = (object?)outcome.Refusal?.Code ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("error_message", NpgsqlDbType.Text) { Value = (object?)outcome.Refusal?.Message ?? DBNull.Value });
-        command.Parameters.AddWithValue("consumer", consumer);
-        command.Parameters.AddWithValue("now", now);
-        command.Parameters.AddWithValue("terminal", TerminalStatuses);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is > 0L;
-    }
-
-    private async Task<bool> ExpireOnceAsync(Guid commandId, CommandError error, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            UPDATE commands
-            SET status = 'Expired', error_code = @error_code, error_message = @error_message, updated_at = @now
-            WHERE id = @id AND NOT (status = ANY (@terminal))
-            """);
-        command.Parameters.AddWithValue("id", commandId);
-        command.Parameters.AddWithValue("error_code", error.Code);
-        command.Parameters.AddWithValue("error_message", error.Message);
-        command.Parameters.AddWithValue("now", now);
-        command.Parameters.AddWithValue("terminal", TerminalStatuses);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
     }
 }
 

@@ -163,12 +163,24 @@ public sealed class DeclaredCommandTypeTests(DeclaredTypeSystem system) : IClass
     public async Task A429WithRetryAfter_DefersTheCommand_ThenItSucceeds()
     {
         var token = await system.TokenAsync("tenant-crm-429");
-        await system.Providers.SetFaultsAsync("crm", new { tooManyRequests = true, retryAfterSeconds = 2, untilSeconds = 3 });
+        await system.Providers.SetFaultsAsync("crm", new { tooManyRequests = true, retryAfterSeconds = 2 });
+        string? id;
+        try
+        {
+            (_, id, _) = await SubmitAsync(token, """{"contactId":"busy","email":"jane@example.org"}""");
 
-        var (_, id, _) = await SubmitAsync(token, """{"contactId":"busy","email":"jane@example.org"}""");
+            // The provider answers the first call with 429: the command is scheduled again, not failed.
+            Assert.True(await SystemFixture.EventuallyAsync(async () =>
+                (await CrmRequestsAsync(id!)).EnumerateArray().Any(r => r.GetProperty("status").GetInt32() == 429), TimeSpan.FromSeconds(60)),
+                "the provider was not called");
+            Assert.True(await SystemFixture.EventuallyAsync(async () => await system.CommandStatusAsync(token, id!) == "Scheduled", TimeSpan.FromSeconds(30)),
+                "the command was not scheduled after the 429");
+        }
+        finally
+        {
+            await system.Providers.ClearFaultsAsync();
+        }
 
-        Assert.True(await SystemFixture.EventuallyAsync(async () =>
-            (await system.CommandStatusAsync(token, id!)) is "Scheduled" or "Succeeded", TimeSpan.FromSeconds(30)));
         var command = await system.WaitForStatusAsync(token, id!, "Succeeded");
         Assert.True(command.GetProperty("attempts").GetInt32() >= 2);
         Assert.Equal(1, await system.Providers.EffectsForKeyAsync("crm", id!));

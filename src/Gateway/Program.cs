@@ -1,6 +1,7 @@
 using Messaging.CommandTypes;
 using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
+using Messaging.Gateway.CommandTypes;
 using Messaging.Gateway.DeadLetters;
 using Messaging.Gateway.Commands;
 using Messaging.Gateway.Monitoring;
@@ -33,6 +34,7 @@ builder.AddMessagingBus();
 builder.AddOutboxRelay();
 builder.AddGatewayAuth();
 builder.AddCommandsApi();
+builder.AddCommandTypesApi();
 builder.AddDeadLetters();
 builder.AddMonitoring();
 builder.AddGatewayRateLimiting();
@@ -54,6 +56,7 @@ var commands = app.MapCommandsApi();
 commands.All.WithIpRateLimit("commands").RequireTenantRateLimit();
 commands.Accept.WithResilience("accept"); // the critical path: its own bulkhead and timeout (docs/security.md)
 commands.Reads.WithResilience("commands");
+app.MapCommandTypesApi().WithIpRateLimit("commands").RequireTenantRateLimit().WithResilience("commands"); // a command read too
 app.MapMonitoringApi().WithResilience("monitoring");
 app.MapDeadLettersApi();
 app.MapMonitoringPage();

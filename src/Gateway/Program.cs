@@ -5,6 +5,7 @@ using Messaging.Gateway.CommandTypes;
 using Messaging.Gateway.DeadLetters;
 using Messaging.Gateway.Commands;
 using Messaging.Gateway.Monitoring;
+using Messaging.Gateway.OpenApi;
 using Messaging.Gateway.RateLimiting;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.DeadLetters;
@@ -38,6 +39,7 @@ builder.AddCommandTypesApi();
 builder.AddDeadLetters();
 builder.AddMonitoring();
 builder.AddGatewayRateLimiting();
+builder.AddGatewayOpenApi();
 
 var app = builder.Build();
 
@@ -60,6 +62,7 @@ app.MapCommandTypesApi().WithIpRateLimit("commands").RequireTenantRateLimit().Wi
 app.MapMonitoringApi().WithResilience("monitoring");
 app.MapDeadLettersApi();
 app.MapMonitoringPage();
+app.MapGatewayOpenApi(); // GET /openapi/v1.json, anonymous (docs/security.md)
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory in tests).</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Microsoft.OpenApi;
 
 namespace Messaging.Gateway.Auth;
 
@@ -15,7 +16,22 @@ internal static class AuthEndpointRouteBuilderExtensions
         group.MapPost("/token", (HttpContext context, ClientCredentialsTokenHandler handler) => handler.HandleAsync(context))
             .WithName("IssueAccessToken")
             .WithSummary("An access token for a client's credentials (OAuth2 client credentials grant)")
-            .Accepts<TokenRequestForm>("application/x-www-form-urlencoded")
+            .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+            {
+                // Documented here, not declared with Accepts(): that would make routing refuse other media types with 415,
+                // where the token endpoint answers 400 invalid_request (RFC 6749).
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+                    {
+                        ["application/x-www-form-urlencoded"] = new()
+                        {
+                            Schema = await context.GetOrCreateSchemaAsync(typeof(TokenRequestForm), null, cancellationToken).ConfigureAwait(false),
+                        },
+                    },
+                };
+            })
             .Produces<TokenResponse>(StatusCodes.Status200OK)
             .Produces<OAuthError>(StatusCodes.Status400BadRequest)
             .Produces<OAuthError>(StatusCodes.Status401Unauthorized)

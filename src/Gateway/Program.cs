@@ -1,9 +1,11 @@
 using Messaging.CommandTypes;
 using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
+using Messaging.Gateway.CommandTypes;
 using Messaging.Gateway.DeadLetters;
 using Messaging.Gateway.Commands;
 using Messaging.Gateway.Monitoring;
+using Messaging.Gateway.OpenApi;
 using Messaging.Gateway.RateLimiting;
 using Messaging.Resilience.Bus;
 using Messaging.Resilience.DeadLetters;
@@ -34,9 +36,11 @@ builder.AddMessagingBus();
 builder.AddOutboxRelay();
 builder.AddGatewayAuth();
 builder.AddCommandsApi();
+builder.AddCommandTypesApi();
 builder.AddDeadLetters();
 builder.AddMonitoring();
 builder.AddGatewayRateLimiting();
+builder.AddGatewayOpenApi();
 
 var app = builder.Build();
 
@@ -55,9 +59,11 @@ var commands = app.MapCommandsApi();
 commands.All.WithIpRateLimit("commands").RequireTenantRateLimit();
 commands.Accept.WithResilience("accept"); // the critical path: its own bulkhead and timeout (docs/security.md)
 commands.Reads.WithResilience("commands");
+app.MapCommandTypesApi().WithIpRateLimit("commands").RequireTenantRateLimit().WithResilience("commands"); // a command read too
 app.MapMonitoringApi().WithResilience("monitoring");
 app.MapDeadLettersApi();
 app.MapMonitoringPage();
+app.MapGatewayOpenApi(); // GET /openapi/v1.json, anonymous (docs/security.md)
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory in tests).</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Messaging.Resilience.DeadLetters;
 using Messaging.Resilience.Outbox;
 using Messaging.System.Tests.Harness;
@@ -71,6 +72,38 @@ public sealed class MsgToolTests(SystemFixture system)
         var line = Assert.Single(result.ErrorLines);
         Assert.StartsWith("msg: The gateway answered 400", line, StringComparison.Ordinal);
         Assert.Contains("[amount]", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Types_ListsEveryTypeWithProviderAndDefaultTimeout_AndItsJsonHasTheSchemas()
+    {
+        var environment = await EnvironmentAsync();
+
+        var table = await MsgTool.RunAsync(environment, "types");
+        var json = await MsgTool.RunAsync(environment, "types", "--json");
+
+        Assert.True(table.ExitCode == 0, table.ToString());
+        var lines = table.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Matches(@"^NAME +PROVIDER +DEFAULT TIMEOUT$", lines[0]);
+        Assert.Matches(@"^payments\.charge +payments +1h$", lines[1]);
+        Assert.Matches(@"^notifications\.send +notifications +1d$", lines[2]);
+        Assert.All(lines.Skip(3), line => Assert.Matches(@"^[a-z0-9.-]+ +[a-z0-9-]+ +\d+[dhms]( \d+[hms])*$", line)); // the types of the gateway's modules
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var document = JsonDocument.Parse(json.Output);
+        var names = document.RootElement.EnumerateArray().Select(t => t.GetProperty("name").GetString()).ToList();
+        Assert.Equal(lines.Length - 1, names.Count);
+        Assert.Equal(["payments.charge", "notifications.send"], names.Take(2));
+        Assert.All(document.RootElement.EnumerateArray(), t => Assert.Equal("object", t.GetProperty("schema").GetProperty("type").GetString()));
+    }
+
+    [Fact]
+    public async Task PublishHelp_NamesExampleTypes_AndSaysMsgTypesListsThem()
+    {
+        var result = await MsgTool.RunAsync(new Dictionary<string, string?>(), "publish", "--help");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var help = Regex.Replace(result.Output, @"\s+", " ");
+        Assert.Contains("for example payments.charge or notifications.send; msg types lists the gateway's types", help, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -101,6 +101,25 @@ public sealed class LiveClientTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task ListCommandTypes_ReturnsEveryTypeTheGatewayAccepts_WithItsSchema()
+    {
+        var credentials = await LiveGateway.CredentialsAsync(system, "tenant-client-types");
+        var client = LiveGateway.CreateClient(system.GatewayUrl, credentials);
+
+        var types = await client.ListCommandTypesAsync(Ct);
+
+        // The built-in types first, then those the gateway's modules add.
+        Assert.Equal(["payments.charge", "notifications.send"], types.Take(2).Select(t => t.Name));
+        var charge = types[0];
+        Assert.Equal("payments", charge.Provider);
+        Assert.Equal(TimeSpan.FromHours(1), charge.DefaultTimeout);
+        Assert.Equal(TimeSpan.FromDays(1), types[1].DefaultTimeout);
+        Assert.False(charge.Schema!.Value.GetProperty("additionalProperties").GetBoolean());
+        Assert.Contains("customerId", charge.Schema.Value.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        Assert.All(types, t => Assert.Equal(JsonValueKind.Object, t.Schema!.Value.ValueKind));
+    }
+
+    [Fact]
     public async Task Token_NearItsExpiry_IsReplacedBeforeTheCall_AndNoCallIsRefused()
     {
         // The gateway issues 15-minute tokens; the client's clock runs ahead so its token reaches the refresh

@@ -11,7 +11,11 @@ internal static class PublishCommand
 {
     public static Command Create(CliConsole console)
     {
-        var type = new Argument<string>("type") { Description = "The command type, for example payments.charge or notifications.send" };
+        // The tool cannot know the gateway's types offline: msg types asks the gateway.
+        var type = new Argument<string>("type")
+        {
+            Description = "The command type, for example payments.charge or notifications.send; msg types lists the gateway's types",
+        };
         var data = new Option<string>("--data", "-d")
         {
             Description = "The command as JSON, @file to read it from a file, or @- to read standard input",
@@ -26,7 +30,7 @@ internal static class PublishCommand
             DefaultValueFactory = _ => 120,
         };
 
-        var command = new Command("publish", "Send a command to the gateway") { type, data, key, timeout, wait, waitTimeout };
+        var command = new Command("publish", "Send a command to the gateway (msg types lists the types it accepts)") { type, data, key, timeout, wait, waitTimeout };
         command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
         {
             var payload = await ReadPayloadAsync(parse.GetValue(data)!, cancellationToken).ConfigureAwait(false);

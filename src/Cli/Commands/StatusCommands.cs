@@ -24,15 +24,7 @@ internal static class StatusCommands
                 throw new CliException($"command {commandId} not found (404): unknown id, or another tenant's command");
             }
 
-            if (parse.GetValue(JsonOutput.Option))
-            {
-                JsonOutput.Write(console.Out, info);
-            }
-            else
-            {
-                WriteDetails(console.Out, info);
-            }
-
+            JsonOutput.Print(parse, console.Out, info, WriteDetails);
             return ExitCodes.Success;
         }));
         return command;

@@ -23,6 +23,21 @@ internal static class JsonOutput
 
     public static void Write<T>(TextWriter writer, T value) => writer.WriteLine(JsonSerializer.Serialize(value, Json));
 
+    /// <summary><paramref name="value"/> as JSON with <c>--json</c>, otherwise as <paramref name="forPeople"/> writes it.</summary>
+    public static void Print<T>(ParseResult parse, TextWriter writer, T value, Action<TextWriter, T> forPeople)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(forPeople);
+        if (parse.GetValue(Option))
+        {
+            Write(writer, value);
+        }
+        else
+        {
+            forPeople(writer, value);
+        }
+    }
+
     /// <summary>Compact JSON for a value shown inside a table cell.</summary>
     public static string Inline(JsonElement? value) => value is { } element ? JsonSerializer.Serialize(element) : "-";
 }

@@ -50,4 +50,28 @@ internal static class Cells
     public static string Rate(double? value) => value?.ToString("0.##", CultureInfo.InvariantCulture) ?? "-";
 
     public static string Seconds(double? value) => value is { } seconds ? seconds.ToString("0.#", CultureInfo.InvariantCulture) + " s" : "-";
+
+    /// <summary><c>1d</c>, <c>6h</c>, <c>1h 30m</c>, <c>45s</c>.</summary>
+    public static string Duration(TimeSpan? value)
+    {
+        if (value is not { } duration)
+        {
+            return "-";
+        }
+
+        var parts = new List<string>();
+        AddPart(parts, duration.Days, "d");
+        AddPart(parts, duration.Hours, "h");
+        AddPart(parts, duration.Minutes, "m");
+        AddPart(parts, duration.Seconds, "s");
+        return parts.Count == 0 ? "0s" : string.Join(' ', parts);
+    }
+
+    private static void AddPart(List<string> parts, int amount, string unit)
+    {
+        if (amount != 0)
+        {
+            parts.Add(amount.ToString(CultureInfo.InvariantCulture) + unit);
+        }
+    }
 }

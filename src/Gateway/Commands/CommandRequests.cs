@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Messaging.CommandTypes;
 using Messaging.CommandTypes.Http;
 using Messaging.Contracts.Commands;
@@ -9,18 +10,23 @@ namespace Messaging.Gateway.Commands;
 /// <summary>Reads and validates the body of a command request for one type.</summary>
 internal static class CommandRequests
 {
-    /// <summary>Strict reading; camelCase (case-insensitive) names, as the rest of the API.</summary>
-    private static readonly JsonSerializerOptions ReadOptions = new(JsonSerializerDefaults.Web)
+    /// <summary>
+    /// Strict reading; camelCase (case-insensitive) names, as the rest of the API. The command types' published
+    /// schemas are made with these options too (<c>CommandTypeSchemas</c>), so they describe what is read.
+    /// </summary>
+    internal static readonly JsonSerializerOptions ReadOptions = new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         AllowDuplicateProperties = false,
         NumberHandling = JsonNumberHandling.Strict,
         MaxDepth = 8,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(), // what reading would use anyway; the schema exporter wants it said
     };
 
     /// <summary>
-    /// Whether the gateway accepts requests for this type: its registration names a request (<c>WithRequest</c>), or
-    /// it is declared in configuration with a JSON Schema.
+    /// Whether the gateway accepts requests for this type: its registration names a request (<c>WithRequest</c>) or
+    /// it declares a JSON Schema (types declared in configuration). The only place this rule is written: the
+    /// submit route, <c>GET /api/command-types</c> and the OpenAPI document all ask here.
     /// </summary>
     public static bool IsSupported(CommandDescriptor descriptor) => descriptor.RequestType is not null || descriptor.JsonSchema is not null;
 
@@ -40,10 +46,11 @@ internal static class CommandRequests
                 : CommandRequestReadResult.Valid(declared!);
         }
 
+        var requestType = descriptor.RequestType;
         CommandRequest? request;
         try
         {
-            request = (CommandRequest?)JsonSerializer.Deserialize(body, descriptor.RequestType!, ReadOptions);
+            request = (CommandRequest?)JsonSerializer.Deserialize(body, requestType, ReadOptions);
         }
         catch (JsonException ex)
         {

@@ -40,11 +40,18 @@ internal static partial class CommandsEndpoints
 
     public static CommandsRoutes MapCommandsEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api/commands").RequireAuthorization(GatewayClaims.CommandsScope);
-        var accept = group.MapPost("/{type}", SubmitAsync).WithName("SubmitCommand");
+        // The answers of the door (401, 403, 429, 503) are derived from the routes' metadata in the OpenAPI document.
+        var group = endpoints.MapGroup("/api/commands").RequireAuthorization(GatewayClaims.CommandsScope).WithTags("Commands");
+        // 404 (unknown type) is left out: the OpenAPI document has one literal path per type instead of this route.
+        var accept = group.MapPost("/{type}", SubmitAsync).WithName("SubmitCommand")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         var reads = group.MapGroup("");
-        reads.MapGet("/{id}", GetAsync).WithName("GetCommand");
-        reads.MapGet("", ListAsync).WithName("ListCommands");
+        reads.MapGet("/{id}", GetAsync).WithName("GetCommand").WithSummary("A command's status, result or error (404 for unknown ids and other tenants' ids)")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        reads.MapGet("", ListAsync).WithName("ListCommands").WithSummary("The tenant's commands, newest first");
         return new CommandsRoutes(group, accept, reads);
     }
 

@@ -23,10 +23,17 @@ internal static class DeadLettersApi
         endpoints.MapPost("/api/commands/{id}/redrive", RedriveOneAsync)
             .RequireAuthorization(GatewayClaims.CommandsScope)
             .WithName("RedriveCommand")
+            .WithTags("Commands")
+            .WithSummary("Send a dead-lettered command of the tenant back through the outbox, once")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithResilience("commands");
-        var admin = endpoints.MapGroup("/api/monitoring/dead-letters").RequireAuthorization(GatewayClaims.AdminScope).WithResilience("monitoring");
-        admin.MapGet("/", ListAsync).WithName("ListDeadLetters");
-        admin.MapPost("/redrive", RedriveBulkAsync).WithName("RedriveDeadLetters");
+        var admin = endpoints.MapGroup("/api/monitoring/dead-letters").RequireAuthorization(GatewayClaims.AdminScope).WithResilience("monitoring")
+            .WithTags("Dead letters");
+        admin.MapGet("/", ListAsync).WithName("ListDeadLetters").WithSummary("Stored dead letters, newest first");
+        admin.MapPost("/redrive", RedriveBulkAsync).WithName("RedriveDeadLetters").WithSummary("Redrive the waiting dead letters that match a filter")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return endpoints;
     }
 

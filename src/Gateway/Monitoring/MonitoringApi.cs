@@ -14,12 +14,18 @@ internal static class MonitoringApi
 
     public static RouteGroupBuilder MapMonitoringApi(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api/monitoring").RequireAuthorization(GatewayClaims.AdminScope);
-        group.MapGet("/overview", GetOverviewAsync).WithName("GetMonitoringOverview");
+        var group = endpoints.MapGroup("/api/monitoring").RequireAuthorization(GatewayClaims.AdminScope).WithTags("Monitoring");
+        group.MapGet("/overview", GetOverviewAsync).WithName("GetMonitoringOverview")
+            .WithSummary("Queues, breakers, worker endpoints, outbox, dead letters, rate limiting and alerts");
         group.MapPost("/breakers/{name}/isolate", (string name, SharedBreakerStates breakers, CancellationToken ct) =>
-            ControlAsync(name, BreakerAction.Isolate, breakers, ct)).WithName("IsolateBreaker");
+            ControlAsync(name, BreakerAction.Isolate, breakers, ct)).WithName("IsolateBreaker")
+            .WithSummary("Hold a breaker open across the fleet until it is reset")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPost("/breakers/{name}/reset", (string name, SharedBreakerStates breakers, CancellationToken ct) =>
-            ControlAsync(name, BreakerAction.Reset, breakers, ct)).WithName("ResetBreaker");
+            ControlAsync(name, BreakerAction.Reset, breakers, ct)).WithName("ResetBreaker")
+            .WithSummary("Close a breaker across the fleet")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 

@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Messaging.Gateway.Commands;
+using Messaging.Gateway.CommandTypes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+using Microsoft.OpenApi.Reader;
+
+namespace Messaging.Gateway.OpenApi;
+
+/// <summary>
+/// <c>POST /api/commands/{type}</c> is one route, but each type has its own body: this replaces the route's operation
+/// with one literal path per accepted type (<c>/api/commands/payments.charge</c>, …) whose request body is that type's
+/// schema (the one <c>GET /api/command-types</c> serves, under <c>components/schemas/&lt;type&gt;</c>), with the
+/// route's answers and the <c>Idempotency-Key</c> and <c>Command-Timeout</c> headers. The generic path is left out.
+/// </summary>
+internal sealed class CommandOperationsTransformer(CommandTypeSchemas schemas) : IOpenApiDocumentTransformer
+{
+    private const string SubmitPath = "/api/commands/{type}";
+
+    /// <summary>What each refusal of a submit means; nothing is stored or sent for any of them.</summary>
+    private static readonly Dictionary<string, string> Answers = new(StringComparer.Ordinal)
+    {
+        ["400"] = "Not a JSON object of this type (unknown or duplicate properties, numbers in strings, comments), invalid fields "
+            + "(errors: one entry per field), or invalid Idempotency-Key / Command-Timeout headers (errors names the header).",
+        ["409"] = "A request with this Idempotency-Key is still being processed; retry later to get its answer.",
+        ["413"] = $"The body is larger than {CommandsEndpoints.MaxBodyBytes} bytes.",
+        ["415"] = "The body is not Content-Type: application/json (UTF-8).",
+        ["422"] = "This Idempotency-Key was already used for a different request; use a new key for a new command.",
+    };
+
+    public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (document.Paths is null
+            || !document.Paths.Remove(SubmitPath, out var generic)
+            || generic.Operations?.GetValueOrDefault(HttpMethod.Post) is not { } submit)
+        {
+            return Task.CompletedTask;
+        }
+
+        Describe(submit);
+        document.Components ??= new OpenApiComponents();
+        document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal);
+        var operationIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var type in schemas.Accepted)
+        {
+            var name = type.Descriptor.TypeName;
+            document.Components.Schemas[name] = ToOpenApiSchema(type, document);
+            var operation = new OpenApiOperation(submit)
+            {
+                OperationId = UniqueOperationId(name, operationIds),
+                Summary = $"Submit a {name} command",
+                Description = $"Stores a {name} command durably and answers 202; its provider is {type.Descriptor.Provider}. "
+                    + "The default deadline is GET /api/command-types' defaultTimeout, unless Command-Timeout says otherwise.",
+                Parameters = [.. (submit.Parameters ?? []).Where(p => p.In != ParameterLocation.Path)],
+                RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = $"The {name} command, at most {CommandsEndpoints.MaxBodyBytes} bytes of UTF-8 JSON; unknown properties are refused.",
+                    Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+                    {
+                        ["application/json"] = new() { Schema = new OpenApiSchemaReference(name, document) },
+                    },
+                },
+            };
+            document.Paths[$"/api/commands/{name}"] = new OpenApiPathItem
+            {
+                Operations = new Dictionary<HttpMethod, OpenApiOperation> { [HttpMethod.Post] = operation },
+            };
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The headers and answers every type's operation shares (added to the generic one, then copied).</summary>
+    private static void Describe(OpenApiOperation submit)
+    {
+        submit.Parameters ??= [];
+        submit.Parameters.Add(new OpenApiParameter
+        {
+            Name = CommandsEndpoints.IdempotencyKeyHeader,
+            In = ParameterLocation.Header,
+            Description = "1 to 255 visible ASCII characters, scoped to the tenant: the same key and body again replays the first answer "
+                + "(Idempotent-Replayed: true), another body with the key is 422, and while the first is still being stored it is 409.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = 255, Pattern = "^[!-~]+$" },
+        });
+        submit.Parameters.Add(new OpenApiParameter
+        {
+            Name = CommandsEndpoints.CommandTimeoutHeader,
+            In = ParameterLocation.Header,
+            Description = "Seconds the command may take (its deadline), 1 to 86400; without it the type's default timeout applies.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "86400" },
+        });
+
+        submit.Responses ??= [];
+        if (submit.Responses.GetValueOrDefault("202") is OpenApiResponse accepted)
+        {
+            accepted.Description = "Accepted: stored durably (acceptedVia outbox) or confirmed by the broker (acceptedVia direct).";
+            accepted.Headers ??= new Dictionary<string, IOpenApiHeader>(StringComparer.Ordinal);
+            accepted.Headers["Location"] = GatewayOpenApi.Header("The command's status URL, /api/commands/{id}.");
+            accepted.Headers[CommandsEndpoints.IdempotentReplayedHeader] = GatewayOpenApi.Header(
+                "true when this is the first answer again for a repeated Idempotency-Key and body.");
+        }
+
+        foreach (var (status, description) in Answers)
+        {
+            if (submit.Responses.GetValueOrDefault(status) is OpenApiResponse response)
+            {
+                response.Description = description;
+            }
+        }
+    }
+
+    /// <summary>The schema as an OpenAPI 3.1 schema object, read by Microsoft.OpenApi's reader from the served JSON.</summary>
+    private static OpenApiSchema ToOpenApiSchema(AcceptedCommandType type, OpenApiDocument document)
+    {
+        var schema = new OpenApiJsonReader().ReadFragment<OpenApiSchema>(
+            JsonNode.Parse(type.Schema.GetRawText())!, OpenApiSpecVersion.OpenApi3_1, document, out var diagnostic);
+        if (schema is null || diagnostic?.Errors.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The JSON Schema of the command type {type.Descriptor.TypeName} cannot be read as an OpenAPI schema: "
+                + string.Join("; ", diagnostic?.Errors.Select(e => e.Message) ?? []));
+        }
+
+        return schema;
+    }
+
+    /// <summary><c>payments.charge</c> → <c>SubmitPaymentsCharge</c>, with a number appended in the unlikely case two types meet.</summary>
+    private static string UniqueOperationId(string typeName, HashSet<string> taken)
+    {
+        var id = new StringBuilder("Submit");
+        foreach (var part in typeName.Split('.', '-'))
+        {
+            id.Append(char.ToUpperInvariant(part[0])).Append(part.AsSpan(1));
+        }
+
+        var candidate = id.ToString();
+        for (var n = 2; !taken.Add(candidate); n++)
+        {
+            candidate = id.ToString() + n.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return candidate;
+    }
+}

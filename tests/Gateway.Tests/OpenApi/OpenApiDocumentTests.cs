@@ -1,0 +1,127 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Messaging.Gateway.Tests.CommandTypes;
+using Microsoft.OpenApi;
+using Microsoft.OpenApi.Reader;
+
+namespace Messaging.Gateway.Tests.OpenApi;
+
+/// <summary><c>GET /openapi/v1.json</c>: a valid OpenAPI document with one operation per accepted command type.</summary>
+public sealed class OpenApiDocumentTests(CommandTypesGateway fixture) : IClassFixture<CommandTypesGateway>
+{
+    private static readonly string[] SubmitAnswers = ["202", "400", "401", "403", "409", "413", "415", "422", "429", "503"];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Document_IsServedAnonymously_AndReadsAsOpenApi31_WithoutErrors()
+    {
+        var (document, diagnostic, _) = await ReadDocumentAsync();
+
+        Assert.Empty(diagnostic.Errors);
+        Assert.Equal(OpenApiSpecVersion.OpenApi3_1, diagnostic.SpecificationVersion);
+        Assert.Equal("Messaging gateway", document.Info.Title);
+    }
+
+    [Fact]
+    public async Task Document_HasOneLiteralSubmitPathPerAcceptedType_AndNoGenericOne()
+    {
+        var (document, _, _) = await ReadDocumentAsync();
+
+        var submitPaths = document.Paths.Keys.Where(p => p.StartsWith("/api/commands/", StringComparison.Ordinal) && !p.Contains('{', StringComparison.Ordinal));
+        Assert.Equal(fixture.AcceptedTypes.Select(t => "/api/commands/" + t).Order(StringComparer.Ordinal), submitPaths.Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("/api/commands/{type}", document.Paths.Keys);
+        Assert.Contains("/api/commands/{id}", document.Paths.Keys);
+        Assert.Contains("/api/command-types", document.Paths.Keys);
+    }
+
+    [Fact]
+    public async Task EachSubmitOperation_HasTheTypesSchema_ItsAnswers_AndTheHeaders()
+    {
+        var (document, _, raw) = await ReadDocumentAsync();
+        var served = await ServedSchemasAsync();
+
+        foreach (var type in fixture.AcceptedTypes)
+        {
+            var operation = document.Paths["/api/commands/" + type].Operations![HttpMethod.Post];
+            var body = operation.RequestBody!.Content!["application/json"].Schema;
+            var reference = Assert.IsType<OpenApiSchemaReference>(body);
+            Assert.Equal(type, reference.Reference.Id);
+            Assert.Equal(await CanonicalAsync(served[type]), await CanonicalAsync(raw["components"]!["schemas"]![type]!));
+
+            Assert.Equal(SubmitAnswers.Order(StringComparer.Ordinal), operation.Responses!.Keys.Order(StringComparer.Ordinal));
+            Assert.True(operation.Responses["202"].Content!.ContainsKey("application/json"));
+            Assert.All(SubmitAnswers.Where(s => s != "202"), s => Assert.True(operation.Responses[s].Content!.ContainsKey("application/problem+json"), $"{type} {s}"));
+            Assert.Equal(["Idempotency-Key", "Command-Timeout"], operation.Parameters!.Where(p => p.In == ParameterLocation.Header).Select(p => p.Name));
+            Assert.Equal("commands", Assert.Single(Assert.Single(operation.Security!).Values.Single()));
+        }
+
+        Assert.Equal(fixture.AcceptedTypes.Count,
+            document.Paths.Values.SelectMany(p => p.Operations!.Values).Select(o => o.OperationId).Where(id => id!.StartsWith("Submit", StringComparison.Ordinal)).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task EveryOperation_DocumentsItsAnswers_AndEveryScopedOneItsDoor()
+    {
+        var (document, _, _) = await ReadDocumentAsync();
+
+        foreach (var (path, item) in document.Paths)
+        {
+            foreach (var (method, operation) in item.Operations!)
+            {
+                var answers = operation.Responses!.Keys.ToList();
+                Assert.Contains(answers, a => a.StartsWith('2'));
+                Assert.Contains("429", answers);
+                if (operation.Security is { Count: > 0 })
+                {
+                    Assert.Contains("401", answers);
+                    Assert.Contains("403", answers);
+                }
+                else
+                {
+                    Assert.Equal("/api/auth/token", path);
+                    Assert.Equal(HttpMethod.Post, method);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task TokenOperation_DocumentsTheForm_AndItsOAuthErrors()
+    {
+        var (document, _, _) = await ReadDocumentAsync();
+
+        var token = document.Paths["/api/auth/token"].Operations![HttpMethod.Post];
+        var form = token.RequestBody!.Content!["application/x-www-form-urlencoded"].Schema!;
+        Assert.Equal(["grant_type", "client_id", "client_secret", "scope"], form.Properties!.Keys);
+        Assert.All(["400", "401", "503"], s => Assert.True(token.Responses![s].Content!.ContainsKey("application/json"), s));
+        Assert.True(token.Responses!["503"].Content!.ContainsKey("application/problem+json"));
+    }
+
+    private async Task<(OpenApiDocument Document, OpenApiDiagnostic Diagnostic, JsonNode Raw)> ReadDocumentAsync()
+    {
+        using var anonymous = fixture.CreateClient();
+        using var response = await anonymous.GetAsync("/openapi/v1.json", Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var json = await response.Content.ReadAsStringAsync(Ct);
+        var result = OpenApiDocument.Parse(json, "json");
+        Assert.NotNull(result.Document);
+        return (result.Document, result.Diagnostic!, JsonNode.Parse(json)!);
+    }
+
+    private async Task<Dictionary<string, JsonNode>> ServedSchemasAsync()
+    {
+        using var client = fixture.ClientFor("tenant-openapi");
+        using var response = await client.GetAsync("/api/command-types", Ct);
+        var items = JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!["items"]!.AsArray();
+        return items.ToDictionary(i => i!["name"]!.GetValue<string>(), i => i!["schema"]!);
+    }
+
+    /// <summary>A schema as Microsoft.OpenApi reads and writes it, so that two spellings of one schema compare equal.</summary>
+    private static async Task<string> CanonicalAsync(JsonNode schema)
+    {
+        var read = new OpenApiJsonReader().ReadFragment<OpenApiSchema>(JsonNode.Parse(schema.ToJsonString())!, OpenApiSpecVersion.OpenApi3_1, new OpenApiDocument(), out var diagnostic);
+        Assert.Empty(diagnostic.Errors);
+        return await read!.SerializeAsJsonAsync(OpenApiSpecVersion.OpenApi3_1, Ct);
+    }
+}

@@ -17,7 +17,7 @@ public sealed class CommandTypesApiTests(CommandTypesGateway fixture) : IClassFi
 
         Assert.Equal(fixture.AcceptedTypes, items.Select(i => i.GetProperty("name").GetString()));
         Assert.Equal(["payments.charge", "notifications.send"], fixture.AcceptedTypes.Take(2));
-        Assert.Equal([CommandTypesGateway.ExtraType, CommandTypesGateway.ConfiguredType], fixture.AcceptedTypes.TakeLast(2));
+        Assert.Equal([CommandTypesGateway.ConfiguredType, CommandTypesGateway.ExtraType], fixture.AcceptedTypes.TakeLast(2));
         var byName = items.ToDictionary(i => i.GetProperty("name").GetString()!);
         AssertType(byName["payments.charge"], "payments", "00:30:00", 1800); // Commands:Types:payments.charge:DefaultTimeout
         AssertType(byName["notifications.send"], "notifications", "1.00:00:00", 86_400);

@@ -2,7 +2,6 @@ using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Gateway.Tests.Commands;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -11,7 +10,7 @@ namespace Messaging.Gateway.Tests.CommandTypes;
 /// <summary>
 /// The gateway with two command types of the tests' own besides the built-in ones and the sample: <c>tests.extra</c>,
 /// added through its registration alone (<c>AddCommandType</c>, as a module would), and <c>tests.configured</c>, a
-/// type that declares only a JSON Schema (as types declared in configuration do). <c>payments.charge</c>'s default
+/// type declared in configuration alone (<c>Kind = http</c>, with its JSON Schema). <c>payments.charge</c>'s default
 /// timeout is configured to 30 minutes, so the effective value is what is served.
 /// </summary>
 public sealed class CommandTypesGateway : CommandsApiFixture
@@ -29,6 +28,10 @@ public sealed class CommandTypesGateway : CommandsApiFixture
     {
         var configuration = base.HostConfiguration();
         configuration["Commands:Types:payments.charge:DefaultTimeout"] = "00:30:00";
+        configuration[$"Commands:Types:{ConfiguredType}:Kind"] = "http";
+        configuration[$"Commands:Types:{ConfiguredType}:Provider"] = "tests";
+        configuration[$"Commands:Types:{ConfiguredType}:Http:Path"] = "/v1/orders/{sku}";
+        configuration[$"Commands:Types:{ConfiguredType}:Schema"] = ConfiguredSchema;
         return configuration;
     }
 
@@ -40,11 +43,6 @@ public sealed class CommandTypesGateway : CommandsApiFixture
                 .WithRequest<ExtraRequest>()
                 .WithDefaultTimeout(TimeSpan.FromMinutes(5))
                 .UsesProvider("tests")));
-
-        // No registration API declares a schema-only type yet: the registry gets one more descriptor, by hand.
-        builder.ConfigureTestServices(services => services.AddSingleton(provider => new CommandTypeRegistry(
-            provider.GetServices<CommandTypeRegistration>().Select(r => r.ToDescriptor())
-                .Append(new CommandDescriptor(ConfiguredType, typeof(ConfiguredCommand), ConfiguredType, "tests") { JsonSchema = ConfiguredSchema }))));
     }
 
     /// <summary>Adds what <paramref name="module"/> registers on a host builder to <paramref name="services"/> (the gateway's).</summary>
@@ -100,12 +98,4 @@ internal sealed class ExtraRequest : CommandRequest<ExtraCommand>
 
     public override ExtraCommand ToCommand(Guid commandId, string tenant) =>
         new() { CommandId = commandId, Tenant = tenant, Sku = Sku!, Quantity = Quantity!.Value, Note = Note };
-}
-
-/// <summary>The message of <c>tests.configured</c> (the registry wants one per type).</summary>
-public sealed record ConfiguredCommand : ICommandMessage
-{
-    public required Guid CommandId { get; init; }
-
-    public required string Tenant { get; init; }
 }

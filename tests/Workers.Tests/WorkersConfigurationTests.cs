@@ -6,6 +6,7 @@ using Messaging.Workers.ExternalServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Workers.Tests;
@@ -127,6 +128,69 @@ public sealed class WorkersConfigurationTests
         Assert.Contains("'payments.charge' is registered more than once", ex.Message, StringComparison.Ordinal);
     }
 
+    private static Dictionary<string, string?> WithDeclaredType(string key = "crm.contact.upsert")
+    {
+        var configuration = ValidConfiguration();
+        configuration[$"Commands:Types:{key}:Kind"] = "http";
+        configuration[$"Commands:Types:{key}:Provider"] = "crm";
+        configuration[$"Commands:Types:{key}:Http:Path"] = "/v1/contacts";
+        configuration[$"Commands:Types:{key}:Schema"] = """{"type":"object"}""";
+        configuration["ExternalServices:crm:Endpoints:0"] = "http://127.0.0.1:5095";
+        return configuration;
+    }
+
+    [Fact]
+    public void Validate_WithATypeDeclaredInConfiguration_Passes_AndItsSettingsAreBound()
+    {
+        var configuration = WithDeclaredType();
+        configuration["Commands:Types:crm.contact.upsert:Retry:MaxAttempts"] = "9";
+        using var app = Build(configuration);
+
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+
+        Assert.True(app.Services.GetRequiredService<Contracts.Commands.CommandTypeRegistry>().TryGet("crm.contact.upsert", out var descriptor));
+        Assert.Equal("crm", descriptor.Provider);
+        Assert.Equal(9, app.Services.GetRequiredService<IOptionsMonitor<CommandTypeOptions>>().Get("crm.contact.upsert").Retry.MaxAttempts);
+        Assert.Equal(TimeSpan.FromHours(1), app.Services.GetRequiredService<IOptionsMonitor<CommandTypeOptions>>().Get("crm.contact.upsert").DefaultTimeout);
+    }
+
+    [Fact]
+    public void Validate_WithADeclaredTypeThatReusesACodeTypesName_FailsNamingIt()
+    {
+        using var app = Build(WithDeclaredType("payments.charge"));
+
+        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("'payments.charge' is registered more than once", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ExternalServices:crm:Endpoints:0", null, "ExternalServices:crm:Endpoints must list at least one")]
+    [InlineData("ExternalServices:crm:Auth:Kind", "Basic", "ExternalServices:crm:Auth:Username is required")]
+    [InlineData("ExternalServices:crm:Auth:Kind", "ApiKey", "ExternalServices:crm:Auth:Value is required")]
+    [InlineData("ExternalServices:crm:Auth:Kind", "OAuth2", "ExternalServices:crm:Auth:TokenUrl must be an absolute http(s) URL")]
+    public void Validate_WithADeclaredTypesProviderIncomplete_FailsNamingTheKey(string key, string? value, string named)
+    {
+        var configuration = WithDeclaredType();
+        configuration[key] = value;
+        using var app = Build(configuration);
+
+        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_WithADeclaredProvidersUnknownAuthKind_FailsNamingTheKey()
+    {
+        var configuration = WithDeclaredType();
+        configuration["ExternalServices:crm:Auth:Kind"] = "Kerberos";
+
+        var ex = Assert.Throws<InvalidOperationException>(() => Build(configuration));
+
+        Assert.Contains("ExternalServices:crm:Auth:Kind", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Build_WithATypeWhoseProviderNoModuleDeclares_FailsNamingTheProvider()
     {
@@ -159,6 +223,7 @@ public sealed class WorkersConfigurationTests
         builder.AddProviderQuotas();
         builder.AddBuiltInCommandTypes();
         modules?.Invoke(builder);
+        builder.AddConfiguredCommandTypes();
         builder.AddExternalServices();
         builder.AddCommandConsumers();
         return builder.Build();

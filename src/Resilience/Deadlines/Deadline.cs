@@ -30,25 +30,6 @@ public readonly record struct Deadline(DateTimeOffset At)
         return left < ownLimit ? left : ownLimit;
     }
 
-    /// <summary>
-    /// A token cancelled at the deadline and when <paramref name="parent"/> is; dispose the source.
-    /// </summary>
-    public CancellationTokenSource CreateLinkedSource(TimeProvider timeProvider, CancellationToken parent)
-    {
-        var source = CancellationTokenSource.CreateLinkedTokenSource(parent);
-        var left = Remaining(timeProvider);
-        if (left == TimeSpan.Zero)
-        {
-            source.Cancel();
-        }
-        else
-        {
-            source.CancelAfter(left);
-        }
-
-        return source;
-    }
-
     /// <summary>Reads the deadline a pipeline execution carries, if any.</summary>
     public static Deadline? From(ResilienceContext context)
     {

@@ -34,25 +34,6 @@ public sealed class RateLimitRule
     public static RateLimitRule Create(int permitLimit, TimeSpan window, int? burst = null) =>
         new() { PermitLimit = permitLimit, Window = window, Burst = burst };
 
-    /// <summary>
-    /// This rule scaled to one instance's share of it (local fallback): the rate and the burst are both
-    /// multiplied by <paramref name="share"/>, never below one permit.
-    /// </summary>
-    public RateLimitRule Share(double share)
-    {
-        if (share is <= 0 or > 1 || double.IsNaN(share))
-        {
-            throw new ArgumentOutOfRangeException(nameof(share), share, "The share must be in (0, 1].");
-        }
-
-        return new RateLimitRule
-        {
-            PermitLimit = Math.Max(1, (int)Math.Floor(PermitLimit * share)),
-            Window = Window,
-            Burst = Math.Max(1, (int)Math.Floor(EffectiveBurst * share)),
-        };
-    }
-
     /// <inheritdoc />
     public override string ToString() => $"{PermitLimit}/{Window} (burst {EffectiveBurst})";
 }

@@ -68,9 +68,7 @@ public sealed class WorkersConfigurationTests
     {
         var configuration = ValidConfiguration();
         configuration[key] = value;
-        using var app = Build(configuration);
-
-        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+        var ex = StartFails(configuration);
 
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
     }
@@ -84,9 +82,7 @@ public sealed class WorkersConfigurationTests
             configuration[$"ExternalServices:Payments:Endpoints:{i}"] = $"http://127.0.0.1:{5100 + i}";
         }
 
-        using var app = Build(configuration);
-
-        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+        var ex = StartFails(configuration);
 
         Assert.Contains("ExternalServices:Payments:Endpoints must list at most 11", ex.Message, StringComparison.Ordinal);
     }
@@ -98,9 +94,7 @@ public sealed class WorkersConfigurationTests
     {
         var configuration = ValidConfiguration();
         configuration[key] = value;
-        using var app = Build(configuration);
-
-        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+        var ex = StartFails(configuration);
 
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
     }
@@ -120,10 +114,8 @@ public sealed class WorkersConfigurationTests
     [Fact]
     public void Validate_WithTwoRegistrationsDifferingOnlyInCase_FailsNamingTheType()
     {
-        using var app = Build(ValidConfiguration(), builder => builder.AddCommandType<Contracts.Payments.ChargePayment>("Payments.Charge")
+        var ex = StartFails(ValidConfiguration(), builder => builder.AddCommandType<Contracts.Payments.ChargePayment>("Payments.Charge")
             .UsesProvider("payments").ExecutedBy<TestChargeHandler>());
-
-        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
 
         Assert.Contains("'payments.charge' is registered more than once", ex.Message, StringComparison.Ordinal);
     }
@@ -157,9 +149,7 @@ public sealed class WorkersConfigurationTests
     [Fact]
     public void Validate_WithADeclaredTypeThatReusesACodeTypesName_FailsNamingIt()
     {
-        using var app = Build(WithDeclaredType("payments.charge"));
-
-        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+        var ex = StartFails(WithDeclaredType("payments.charge"));
 
         Assert.Contains("'payments.charge' is registered more than once", ex.Message, StringComparison.Ordinal);
     }
@@ -173,9 +163,7 @@ public sealed class WorkersConfigurationTests
     {
         var configuration = WithDeclaredType();
         configuration[key] = value;
-        using var app = Build(configuration);
-
-        var ex = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
+        var ex = StartFails(configuration);
 
         Assert.Contains(named, ex.Message, StringComparison.Ordinal);
     }
@@ -212,6 +200,13 @@ public sealed class WorkersConfigurationTests
         var ex = Assert.Throws<InvalidOperationException>(() => Build(configuration));
 
         Assert.Contains("ConnectionStrings:RabbitMq", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Builds the host as Program.cs does and validates it as its start would; the validation must fail.</summary>
+    private static OptionsValidationException StartFails(Dictionary<string, string?> configuration, Action<WebApplicationBuilder>? modules = null)
+    {
+        using var app = Build(configuration, modules);
+        return Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
     }
 
     private static WebApplication Build(Dictionary<string, string?> configuration, Action<WebApplicationBuilder>? modules = null)

@@ -24,10 +24,7 @@ public static class ConfiguredCommandTypeExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var declarations = HttpCommandDeclarations.Read(builder.Configuration, builder.Environment);
         builder.Services.AddSingleton(declarations);
-        var providers = builder.Services
-            .Where(d => d.ServiceType == typeof(CommandProviderRegistration) && d.ImplementationInstance is CommandProviderRegistration)
-            .Select(d => ((CommandProviderRegistration)d.ImplementationInstance!).Name)
-            .ToHashSet(StringComparer.Ordinal);
+        var providers = builder.Services.CommandProviderRegistrations().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var declaration in declarations.All)
         {
             builder.AddCommandType<HttpCommand>(declaration.TypeName, declaration.Key)

@@ -21,6 +21,8 @@ internal sealed class HttpCommandHandler(HttpCommandDeclarations declarations) :
     /// <summary>The error code of a command the provider answered with a 4xx that no retry changes.</summary>
     public const string RejectedCode = "provider_rejected";
 
+    private const int TooEarly = 425;
+
     public async Task<CommandResult> HandleAsync(HttpCommand command, CommandContext context)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -42,18 +44,19 @@ internal sealed class HttpCommandHandler(HttpCommandDeclarations declarations) :
             return CommandResult.Accepted(await ResultOfAsync(response, context.CancellationToken).ConfigureAwait(false));
         }
 
-        if (ProviderHttp.IsTransient(response.StatusCode) || (int)response.StatusCode == 425 /* Too Early */)
+        if (status == TooEarly)
         {
+            // Transient for these types (the request may be sent again as it is), unlike for the built-in providers.
             throw new ProviderException(context.Provider, $"unexpected status {status}", isTransient: true, response.StatusCode,
                 retryAfter: Resilience.Pipelines.TransientFailures.RetryAfter(response));
         }
 
-        if (status is >= 400 and < 500)
+        if (status is >= 400 and < 500 && !ProviderHttp.IsTransient(response.StatusCode))
         {
             return CommandResult.Refused(new CommandError(RejectedCode, $"The {context.Provider} provider rejected the command with status {status}."));
         }
 
-        throw ProviderHttp.Unexpected(context.Provider, response);
+        throw ProviderHttp.Unexpected(context.Provider, response); // 408, 429, 5xx: transient; 3xx: not
     }
 
     /// <inheritdoc />
@@ -63,37 +66,24 @@ internal sealed class HttpCommandHandler(HttpCommandDeclarations declarations) :
         return command.Body.ValueKind == JsonValueKind.Object ? null : "The body is not a JSON object.";
     }
 
-    // The response's JSON body when it is one and small enough; otherwise its status.
+    // The response's JSON body when it is one and small enough; otherwise its status. The body is in memory already:
+    // ProviderHttp.SendAsync reads it whole before it returns.
     private static async Task<string> ResultOfAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var fallback = $$"""{"status":{{(int)response.StatusCode}}}""";
-        if (response.Content.Headers.ContentLength is > MaxResultBytes)
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        if (body.Length is 0 or > MaxResultBytes)
         {
-            return fallback;
-        }
-
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        var buffer = new byte[MaxResultBytes + 1];
-        var read = 0;
-        int chunk;
-        while (read < buffer.Length && (chunk = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            read += chunk;
-        }
-
-        if (read == 0 || read > MaxResultBytes)
-        {
-            return fallback;
+            return $$"""{"status":{{(int)response.StatusCode}}}""";
         }
 
         try
         {
-            using var document = JsonDocument.Parse(buffer.AsMemory(0, read));
+            using var document = JsonDocument.Parse(body);
             return document.RootElement.GetRawText();
         }
         catch (JsonException)
         {
-            return fallback;
+            return $$"""{"status":{{(int)response.StatusCode}}}""";
         }
     }
 }

@@ -106,11 +106,7 @@ public static class CommandProviderExtensions
             throw new ArgumentException($"'{name}' is not a valid provider name (^[a-z][a-z0-9-]*$).", nameof(name));
         }
 
-        var existing = builder.Services
-            .Where(d => d.ServiceType == typeof(CommandProviderRegistration) && d.ImplementationInstance is CommandProviderRegistration p && p.Name == name)
-            .Select(d => (CommandProviderRegistration)d.ImplementationInstance!)
-            .FirstOrDefault();
-        if (existing is not null)
+        if (builder.Services.CommandProviderRegistrations().Any(p => p.Name == name))
         {
             throw new InvalidOperationException($"The provider '{name}' is declared twice; declare it once, in the module of the types that use it.");
         }
@@ -118,6 +114,16 @@ public static class CommandProviderExtensions
         var registration = new CommandProviderRegistration(name) { Section = $"ExternalServices:{name}" };
         builder.Services.AddSingleton(registration);
         return new CommandProviderBuilder(registration);
+    }
+
+    /// <summary>The providers declared in <paramref name="services"/> so far (for wiring that must know them before the container is built).</summary>
+    public static IReadOnlyList<CommandProviderRegistration> CommandProviderRegistrations(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        return services
+            .Where(d => d.ServiceType == typeof(CommandProviderRegistration) && d.ImplementationInstance is not null)
+            .Select(d => (CommandProviderRegistration)d.ImplementationInstance!)
+            .ToList();
     }
 
     /// <summary>
@@ -138,10 +144,7 @@ public static class CommandProviderExtensions
         services.TryAddSingleton<ClientCredentialsTokenProvider>();
         services.TryAddSingleton<ProviderHttpLogger>();
 
-        var providers = services
-            .Where(d => d.ServiceType == typeof(CommandProviderRegistration) && d.ImplementationInstance is not null)
-            .Select(d => (CommandProviderRegistration)d.ImplementationInstance!)
-            .ToList();
+        var providers = services.CommandProviderRegistrations();
         var undeclared = services.CommandTypeRegistrations()
             .Where(t => t.Provider is not null && providers.All(p => p.Name != t.Provider))
             .Select(t => $"{t.TypeName} uses the provider '{t.Provider}', which no module declares (AddCommandProvider).")

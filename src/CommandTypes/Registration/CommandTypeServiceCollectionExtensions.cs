@@ -1,6 +1,5 @@
 using Messaging.Contracts.Commands;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -44,19 +43,23 @@ public static class CommandTypeServiceCollectionExtensions
         }
 
         var services = builder.Services;
+        if (services.CommandTypeRegistrations().Count == 0)
+        {
+            // Once per host: the registry (which refuses invalid names and duplicates) and the check of every
+            // Commands:Types key, both on start.
+            services.AddSingleton(sp => new CommandTypeRegistry(sp.GetServices<CommandTypeRegistration>().Select(r => r.ToDescriptor())));
+            services.AddOptions<CommandTypesCheck>().ValidateOnStart();
+            services.AddSingleton<IValidateOptions<CommandTypesCheck>, CommandTypesCheckValidator>();
+            services.AddSingleton<IValidateOptions<CommandTypeOptions>, CommandTypeOptionsValidator>();
+        }
+
         var registration = new CommandTypeRegistration(name, typeof(TCommand));
         services.AddSingleton(registration);
-        services.TryAddSingleton(sp => new CommandTypeRegistry(sp.GetServices<CommandTypeRegistration>().Select(r => r.ToDescriptor())));
 
         services.AddOptions<CommandTypeOptions>(name)
             .Configure(options => options.DefaultTimeout = registration.DefaultTimeout)
             .Bind(builder.Configuration.GetSection($"{CommandTypeOptions.SectionName}:{configurationKey ?? name}"))
             .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandTypeOptions>, CommandTypeOptionsValidator>());
-
-        // The registry itself is checked on start (names, duplicates), and so is every Commands:Types key.
-        services.AddOptions<CommandTypesCheck>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CommandTypesCheck>, CommandTypesCheckValidator>());
         return new CommandTypeBuilder<TCommand>(services, registration);
     }
 

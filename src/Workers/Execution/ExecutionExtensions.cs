@@ -78,7 +78,7 @@ internal static class ExecutionExtensions
                 var options = context.GetRequiredService<IOptionsMonitor<CommandTypeOptions>>();
                 foreach (var commandType in shared)
                 {
-                    var descriptor = registry.All.Single(d => d.TypeName == commandType.TypeName);
+                    registry.TryGetExact(commandType.TypeName, out var descriptor);
                     rabbit.ReceiveEndpoint(descriptor.QueueName, endpoint =>
                         CommandEndpoint.Configure<HttpCommand>(endpoint, descriptor, options.Get(descriptor.TypeName), context));
                 }

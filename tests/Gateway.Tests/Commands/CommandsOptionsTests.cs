@@ -53,7 +53,7 @@ public sealed class CommandsOptionsTests
     [Fact]
     public void Registry_EveryBuiltInType_IsAcceptedByTheGateway()
     {
-        var registry = CommandTypeServiceCollectionExtensions.RegistryOf(b => b.AddBuiltInCommandTypes());
+        var registry = BuiltInCommandTypes.Registry;
 
         Assert.Equal(["payments.charge", "notifications.send"], registry.All.Select(d => d.TypeName));
         Assert.All(registry.All, descriptor => Assert.True(CommandRequests.IsSupported(descriptor), descriptor.TypeName));

@@ -32,7 +32,7 @@ public sealed class DrainedMessagesTests
             },
         };
 
-        var drained = DrainedMessages.Read(CommandTypeServiceCollectionExtensions.RegistryOf(b => b.AddBuiltInCommandTypes()), "payments.charge_error", properties, Encoding.UTF8.GetBytes(Envelope(id)), Now);
+        var drained = DrainedMessages.Read(BuiltInCommandTypes.Registry, "payments.charge_error", properties, Encoding.UTF8.GetBytes(Envelope(id)), Now);
 
         var letter = drained.Letter;
         Assert.Equal(id, drained.Command!.CommandId);
@@ -57,7 +57,7 @@ public sealed class DrainedMessagesTests
         var id = Guid.NewGuid();
         var body = Envelope(id, "urn:message:Other:Thing");
 
-        var drained = DrainedMessages.Read(CommandTypeServiceCollectionExtensions.RegistryOf(b => b.AddBuiltInCommandTypes()), "payments.charge_skipped", new BasicProperties(), Encoding.UTF8.GetBytes(body), Now);
+        var drained = DrainedMessages.Read(BuiltInCommandTypes.Registry, "payments.charge_skipped", new BasicProperties(), Encoding.UTF8.GetBytes(body), Now);
 
         Assert.Null(drained.Command);
         Assert.Equal("poison", drained.Letter.Source);
@@ -81,7 +81,7 @@ public sealed class DrainedMessagesTests
             },
         };
 
-        var drained = DrainedMessages.Read(CommandTypeServiceCollectionExtensions.RegistryOf(b => b.AddBuiltInCommandTypes()), "messaging.dead-letters", properties, Encoding.UTF8.GetBytes(Envelope(id)), Now);
+        var drained = DrainedMessages.Read(BuiltInCommandTypes.Registry, "messaging.dead-letters", properties, Encoding.UTF8.GetBytes(Envelope(id)), Now);
 
         Assert.Equal("delivery-limit", drained.Letter.Source);
         Assert.Contains("deliveries", drained.Letter.Reason, StringComparison.Ordinal);
@@ -94,7 +94,7 @@ public sealed class DrainedMessagesTests
     {
         byte[] body = [0xC3, 0x28, 0x00, 0x41];
 
-        var drained = DrainedMessages.Read(CommandTypeServiceCollectionExtensions.RegistryOf(b => b.AddBuiltInCommandTypes()), "notifications.send_error", new BasicProperties(), body, Now);
+        var drained = DrainedMessages.Read(BuiltInCommandTypes.Registry, "notifications.send_error", new BasicProperties(), body, Now);
 
         Assert.Equal("base64", drained.Letter.Headers["Messaging-Body-Encoding"]);
         Assert.Equal(body, Convert.FromBase64String(drained.Letter.Body));

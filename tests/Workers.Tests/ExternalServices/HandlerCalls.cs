@@ -13,7 +13,7 @@ namespace Messaging.Workers.Tests.ExternalServices;
 /// Calls a type's handler as the executor does: resolved from the container, with a <see cref="CommandContext"/>
 /// carrying the provider's HttpClient (its endpoints, pipelines and credentials) and the given resilience context.
 /// </summary>
-internal class HandlerCall<TCommand>(IServiceProvider services, IHttpClientFactory httpClients, string provider)
+internal class HandlerCall<TCommand>(IServiceProvider services, IHttpClientFactory httpClients, string provider, string commandType = "test")
     where TCommand : class, ICommandMessage
 {
     public async Task<CommandResult> CallAsync(TCommand command, ResilienceContext context)
@@ -21,7 +21,7 @@ internal class HandlerCall<TCommand>(IServiceProvider services, IHttpClientFacto
         await using var scope = services.CreateAsyncScope();
         var handler = scope.ServiceProvider.GetRequiredService<ICommandHandler<TCommand>>();
         var deadline = context.Properties.TryGetValue(Resilience.Deadlines.Deadline.PropertyKey, out var due) ? due.At : (DateTimeOffset?)null;
-        return await handler.HandleAsync(command, new CommandContext(command.CommandId, command.Tenant, "test", 1, deadline, provider,
+        return await handler.HandleAsync(command, new CommandContext(command.CommandId, command.Tenant, commandType, 1, deadline, provider,
             httpClients.CreateClient(provider), context));
     }
 }

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Messaging.CommandTypes;
 using Messaging.CommandTypes.Providers;
 using Messaging.Contracts.Http;
-using Microsoft.Extensions.DependencyInjection;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
@@ -49,14 +48,8 @@ public sealed class HttpCommandHandlerTests : IDisposable
         return await CallAsync(host, command);
     }
 
-    private static async Task<CommandResult> CallAsync(ExternalServicesHost host, HttpCommand command)
-    {
-        await using var scope = host.Services.CreateAsyncScope();
-        var handler = scope.ServiceProvider.GetRequiredService<ICommandHandler<HttpCommand>>();
-        var http = host.Get<IHttpClientFactory>().CreateClient("crm");
-        return await handler.HandleAsync(command, new CommandContext(command.CommandId, command.Tenant, TypeName, 1, null, "crm", http,
-            ExternalServicesHost.CallContext()));
-    }
+    private static Task<CommandResult> CallAsync(ExternalServicesHost host, HttpCommand command) =>
+        new HandlerCall<HttpCommand>(host.Services, host.Get<IHttpClientFactory>(), "crm", TypeName).CallAsync(command, ExternalServicesHost.CallContext());
 
     private void Answer(int status, string body = """{"id":"c1","version":3}""", string? contentType = "application/json") =>
         _server.Given(Request.Create().UsingAnyMethod())

@@ -1,5 +1,5 @@
 using Messaging.Contracts.Payments;
-using Messaging.Resilience.Outbox;
+using Messaging.Store.Outbox;
 using Npgsql;
 
 namespace Messaging.Samples.OrderService;

@@ -1,5 +1,5 @@
 using Messaging.CommandTypes;
-using Messaging.Resilience.Outbox;
+using Messaging.Store.Outbox;
 using Messaging.Samples.OrderService;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

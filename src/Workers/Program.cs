@@ -1,5 +1,5 @@
 using Messaging.CommandTypes;
-using Messaging.Resilience.Persistence;
+using Messaging.Store.Persistence;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;
 using Messaging.Resilience.Redis;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Messaging.Resilience.DeadLetters;
-using Messaging.Resilience.Outbox;
+using Messaging.Store.DeadLetters;
+using Messaging.Store.Outbox;
 using Messaging.System.Tests.Harness;
 using Npgsql;
 

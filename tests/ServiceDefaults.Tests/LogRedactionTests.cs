@@ -1,4 +1,4 @@
-using Messaging.Resilience.Telemetry;
+using Messaging.ServiceDefaults.Logging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using System.Net;
-using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Messaging.ServiceDefaults.Tests;
@@ -13,7 +12,7 @@ public sealed class MetricsEndpointTests
         await using var app = await TestApplication.StartAsync();
         // Unique per run: meters are process-wide, other tests' hosts may use the same meter name.
         var instrument = "messaging.test.probes_" + Guid.NewGuid().ToString("N")[..8];
-        using var meter = app.Services.GetRequiredService<IMeterFactory>().Create(MessagingTelemetry.Gateway);
+        using var meter = app.Services.GetRequiredService<IMeterFactory>().Create("Messaging.Gateway");
         var counter = meter.CreateCounter<long>(instrument);
         counter.Add(3);
         counter.Add(4);

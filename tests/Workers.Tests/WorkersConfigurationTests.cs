@@ -1,4 +1,4 @@
-using Messaging.Resilience.Persistence;
+using Messaging.Store.Persistence;
 using Messaging.Resilience.RateLimiting;
 using Messaging.Workers.Execution;
 using Messaging.CommandTypes;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using MassTransit;
 using Messaging.Contracts.Notifications;
 using Messaging.Load.Infrastructure;
-using Messaging.Resilience.Bus;
+using Messaging.Store.Bus;
 using RabbitMQ.Client;
 
 namespace Messaging.Load.Baselines;

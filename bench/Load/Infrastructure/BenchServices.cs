@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
-using Messaging.Resilience.Persistence;
+using Messaging.Store.Persistence;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
-using Messaging.Resilience.Bus;
-using Messaging.Resilience.Outbox;
-using Messaging.Resilience.Persistence;
+using Messaging.Store.Bus;
+using Messaging.Store.Outbox;
+using Messaging.Store.Persistence;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Redis;
 using Npgsql;

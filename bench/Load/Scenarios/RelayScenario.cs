@@ -3,7 +3,7 @@ using System.Globalization;
 using Messaging.Contracts.Notifications;
 using Messaging.Load.Baselines;
 using Messaging.Load.Infrastructure;
-using Messaging.Resilience.Outbox;
+using Messaging.Store.Outbox;
 
 namespace Messaging.Load.Scenarios;
 

@@ -129,9 +129,10 @@ public static class CommandProviderExtensions
     /// <summary>
     /// The workers' part: wires every declared provider (endpoints, pipelines, HttpClient), validates their
     /// settings on start, and checks that every registered command type's provider is declared. Call it after
-    /// the modules (it reads their registrations) and after <c>AddProviderQuotas()</c>.
+    /// the modules (it reads their registrations) and after <c>AddProviderQuotas()</c>. Every endpoint's pipeline,
+    /// and so its breaker, is built at start (<see cref="ProviderBreakersStartup"/>).
     /// </summary>
-    internal static IHostApplicationBuilder AddCommandProviders(this IHostApplicationBuilder builder)
+    public static IHostApplicationBuilder AddCommandProviders(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
@@ -159,6 +160,8 @@ public static class CommandProviderExtensions
             AddProvider(builder, provider);
         }
 
+        // Every endpoint's breaker exists from the start, closed: see ProviderBreakersStartup.
+        services.AddHostedService<ProviderBreakersStartup>();
         return builder;
     }
 

@@ -54,7 +54,6 @@ internal static partial class ProviderFailover
         var budget = services.GetRequiredService<RetryBudgets>().For(endpoints.Provider);
         var metrics = services.GetRequiredService<ResilienceMetrics>();
         var logger = services.GetRequiredService<ILogger<ProviderEndpointsHandler>>();
-        var dependencyTag = new KeyValuePair<string, object?>("messaging.resilience.dependency", endpoints.Provider);
 
         builder.AddTimeout(new TimeoutStrategyOptions
         {
@@ -63,7 +62,7 @@ internal static partial class ProviderFailover
             TimeoutGenerator = args => ValueTask.FromResult(Deadline.Bound(args.Context, options.TotalTimeout, timeProvider)),
             OnTimeout = _ =>
             {
-                metrics.Timeouts.Add(1, dependencyTag, new KeyValuePair<string, object?>("messaging.resilience.timeout.kind", "total"));
+                metrics.RecordTimeout(endpoints.Provider, "total");
                 return ValueTask.CompletedTask;
             },
         });
@@ -114,7 +113,7 @@ internal static partial class ProviderFailover
         var to = endpoints.All[next].PipelineName;
         if (!rejected && !budget.TryWithdrawRetry())
         {
-            metrics.RetryBudgetExhausted.Add(1, new KeyValuePair<string, object?>("messaging.resilience.dependency", endpoints.Provider));
+            metrics.RecordRetryBudgetExhausted(endpoints.Provider);
             Log.FailoverRefusedByBudget(logger, from, to, Describe(outcome));
             return false;
         }

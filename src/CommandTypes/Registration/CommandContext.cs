@@ -11,7 +11,11 @@ namespace Messaging.CommandTypes;
 /// </summary>
 public sealed class CommandContext
 {
-    internal CommandContext(Guid commandId, string tenant, string commandType, int attempt, DateTimeOffset? deadline, string provider, HttpClient http,
+    /// <summary>
+    /// Creates the context the workers hand a handler (tests of a handler create one too, with an
+    /// <see cref="HttpClient"/> of their own and <c>ResilienceContextPool.Shared.Get()</c>).
+    /// </summary>
+    public CommandContext(Guid commandId, string tenant, string commandType, int attempt, DateTimeOffset? deadline, string provider, HttpClient http,
         ResilienceContext resilienceContext)
     {
         CommandId = commandId;

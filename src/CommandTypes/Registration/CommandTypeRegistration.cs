@@ -52,7 +52,7 @@ public sealed class CommandTypeRegistration
     }
 
     /// <summary>Runs the fallback, resolved from the delivery's services, for a command of <see cref="MessageType"/>.</summary>
-    internal Func<IServiceProvider, ICommandMessage, CommandFallbackContext, Task<string?>>? RunFallback { get; set; }
+    public Func<IServiceProvider, ICommandMessage, CommandFallbackContext, Task<string?>>? RunFallback { get; internal set; }
 
     /// <summary>The descriptor every part of the system shares (the queue is named after the type).</summary>
     public CommandDescriptor ToDescriptor() =>

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text.Json;
 using Messaging.Gateway.Auth;
-using Messaging.Resilience.Persistence;
+using Messaging.Store.Persistence;
 using Microsoft.Extensions.Options;
 using Npgsql;
 

@@ -1,4 +1,4 @@
-using Messaging.Resilience.Outbox;
+using Messaging.Store.Outbox;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Messaging.Gateway.Commands;

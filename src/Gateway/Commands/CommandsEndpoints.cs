@@ -5,11 +5,11 @@ using System.Text.Json;
 using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Gateway.Auth;
+using Messaging.Store.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Messaging.Resilience.Pipelines;
-using Messaging.Resilience.Telemetry;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 

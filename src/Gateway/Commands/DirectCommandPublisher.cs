@@ -1,8 +1,9 @@
 using System.Globalization;
 using MassTransit;
-using Messaging.Resilience.Bus;
-using Messaging.Resilience.Outbox;
-using Messaging.Resilience.Pipelines;
+using Messaging.Contracts.Commands;
+using Messaging.Resilience;
+using Messaging.Store.Bus;
+using Messaging.Store.Outbox;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Registry;
@@ -25,9 +26,6 @@ internal sealed partial class DirectCommandPublisher(
     TimeProvider timeProvider,
     ILogger<DirectCommandPublisher> logger)
 {
-    /// <summary>The value of <see cref="MessageHeaders.AcceptedVia"/> (and of the 202's <c>acceptedVia</c>) for this path.</summary>
-    public const string AcceptedVia = "direct";
-
     /// <summary>
     /// Publishes <paramref name="command"/> and waits for the broker's confirm. Returns false when the broker
     /// could not confirm it within <see cref="CommandFallbackOptions.PublishTimeout"/> (down, breaker open,
@@ -42,7 +40,7 @@ internal sealed partial class DirectCommandPublisher(
         var outbound = CommandRows.ToOutboxMessage(row, command.Descriptor, message);
         var headers = new Dictionary<string, string>(outbound.Headers, StringComparer.Ordinal)
         {
-            [MessageHeaders.AcceptedVia] = AcceptedVia,
+            [MessageHeaders.AcceptedVia] = CommandAccepted.ViaDirect,
         };
         if (command.Idempotency is { } idempotency)
         {

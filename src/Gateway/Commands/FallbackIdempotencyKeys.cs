@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Redis;
+using Messaging.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using Messaging.Contracts.Commands;
 using Messaging.Gateway.Auth;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.DeadLetters;
+using Messaging.Store.DeadLetters;
 using Messaging.Resilience.Routes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;

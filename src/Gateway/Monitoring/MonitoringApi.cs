@@ -1,6 +1,6 @@
 using Messaging.Gateway.Auth;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.DeadLetters;
+using Messaging.Store.DeadLetters;
 using Messaging.Resilience.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;

@@ -1,5 +1,6 @@
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Telemetry;
+using Messaging.Store.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -28,7 +29,7 @@ internal static class MonitoringExtensions
 
         services.AddResilienceCore();
         services.AddSharedBreakerStates();
-        services.AddMessagingTelemetry();
+        services.AddCommandMetrics().AddFleetCounters();
         services.AddHttpClient(ManagementApiQueueSource.HttpClientName).RemoveAllLoggers();
         services.AddHttpClient(AlertWebhook.HttpClientName).RemoveAllLoggers();
         services.AddResiliencePipeline(AlertWebhook.PipelineName, (pipeline, context) =>

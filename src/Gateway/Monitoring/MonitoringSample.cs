@@ -1,5 +1,5 @@
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.DeadLetters;
+using Messaging.Store.DeadLetters;
 
 namespace Messaging.Gateway.Monitoring;
 

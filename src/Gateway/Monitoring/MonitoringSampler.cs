@@ -1,8 +1,9 @@
 using System.Diagnostics.Metrics;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.DeadLetters;
+using Messaging.Store.DeadLetters;
 using Messaging.Resilience.Telemetry;
 using Messaging.ServiceDefaults.HealthChecks;
+using Messaging.Store.Telemetry;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -24,6 +25,9 @@ namespace Messaging.Gateway.Monitoring;
 /// </summary>
 internal sealed partial class MonitoringSampler : BackgroundService
 {
+    /// <summary>The gateway\'s meter: queue depths, outbox backlog, dead letters waiting.</summary>
+    public const string MeterName = "Messaging.Gateway";
+
     private static readonly TimeSpan PartTimeout = TimeSpan.FromSeconds(5);
     private readonly QueueStatisticsReader _queues;
     private readonly NpgsqlDataSource _dataSource;
@@ -72,7 +76,7 @@ internal sealed partial class MonitoringSampler : BackgroundService
         _logger = logger;
         _latest = new MonitoringState(MonitoringSample.Empty(timeProvider.GetUtcNow()), []);
 
-        var meter = meterFactory.Create(MessagingTelemetry.Gateway);
+        var meter = meterFactory.Create(MeterName);
         meter.CreateObservableGauge("messaging.queue.messages", ObserveQueueMessages, "{message}", "Messages in a queue, by state (ready, unacked).");
         meter.CreateObservableGauge("messaging.queue.consumers", ObserveQueueConsumers, "{consumer}", "Consumers attached to a queue.");
         meter.CreateObservableGauge("messaging.outbox.pending", ObserveOutboxPending, "{row}", "Outbox rows not yet published (delayed retries included).");

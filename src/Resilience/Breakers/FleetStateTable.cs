@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Redis;
 using Microsoft.Extensions.Hosting;
 using Polly;

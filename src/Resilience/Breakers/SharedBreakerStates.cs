@@ -3,7 +3,6 @@ using Messaging.Resilience.Redis;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Messaging.Resilience.Pipelines;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Registry;

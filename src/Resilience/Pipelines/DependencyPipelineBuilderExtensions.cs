@@ -73,9 +73,7 @@ public static class DependencyPipelineBuilderExtensions
         Timeout = limit,
         OnTimeout = _ =>
         {
-            dependency.Metrics.Timeouts.Add(1,
-                new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency.Name),
-                new KeyValuePair<string, object?>("messaging.resilience.timeout.kind", "total"));
+            dependency.Metrics.RecordTimeout(dependency.Name, "total");
             return ValueTask.CompletedTask;
         },
     };
@@ -110,7 +108,7 @@ public static class DependencyPipelineBuilderExtensions
 
             if (!dependency.Budget.TryWithdrawRetry())
             {
-                dependency.Metrics.RetryBudgetExhausted.Add(1, new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency.Name));
+                dependency.Metrics.RecordRetryBudgetExhausted(dependency.Name);
                 return ValueTask.FromResult(false);
             }
 

@@ -165,9 +165,7 @@ internal sealed class AttemptTimeoutStrategy : ResilienceStrategy
     private Outcome<TResult> TimedOut<TResult>(ResilienceContext context, TimeSpan timeout, OperationCanceledException canceled)
     {
         _telemetry.Report(OnTimeoutEvent, context, new OnTimeoutArguments(context, timeout));
-        _metrics.Timeouts.Add(1,
-            new KeyValuePair<string, object?>("messaging.resilience.dependency", _dependency),
-            new KeyValuePair<string, object?>("messaging.resilience.timeout.kind", "attempt"));
+        _metrics.RecordTimeout(_dependency, "attempt");
         var exception = new TimeoutRejectedException($"The operation didn't complete within the allowed timeout of '{timeout}'.", timeout, canceled);
         _telemetry.SetTelemetrySource(exception);
         return Outcome.FromException<TResult>(WithStackTrace(exception));

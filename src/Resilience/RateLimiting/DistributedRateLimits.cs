@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;

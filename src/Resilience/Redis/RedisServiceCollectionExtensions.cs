@@ -2,7 +2,6 @@ using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -31,12 +30,20 @@ public static partial class RedisServiceCollectionExtensions
             throw new InvalidOperationException("ConnectionStrings:Redis is required.");
         }
 
+        if (builder.Services.Any(d => d.ServiceType == typeof(MessagingRedisRegistered)))
+        {
+            return builder;
+        }
+
+        builder.Services.AddSingleton<MessagingRedisRegistered>();
         builder.Services.AddOptions<RedisOptions>()
             .BindConfiguration(SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp =>
+        // Added, not tried: it replaces the plain multiplexer ServiceDefaults' Redis health check registers for
+        // hosts that only check Redis (resolution takes the last registration).
+        builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
             var options = ConfigurationOptions.Parse(connectionString);
             options.AbortOnConnectFail = false;
@@ -56,6 +63,9 @@ public static partial class RedisServiceCollectionExtensions
         });
         return builder;
     }
+
+    /// <summary>Marks the services as holding this registration, so a second call changes nothing.</summary>
+    private sealed class MessagingRedisRegistered;
 
     private static string Describe(EndPoint? endPoint) => endPoint switch
     {

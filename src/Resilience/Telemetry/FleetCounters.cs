@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Redis;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

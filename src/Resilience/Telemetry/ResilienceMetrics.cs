@@ -38,4 +38,14 @@ public sealed class ResilienceMetrics
     internal Counter<long> SlowCalls { get; }
 
     internal Counter<long> Timeouts { get; }
+
+    /// <summary>Counts a timeout of <paramref name="dependency"/>'s calls: <c>attempt</c> (one try) or <c>total</c> (the whole call).</summary>
+    public void RecordTimeout(string dependency, string kind) =>
+        Timeouts.Add(1,
+            new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency),
+            new KeyValuePair<string, object?>("messaging.resilience.timeout.kind", kind));
+
+    /// <summary>Counts a retry refused because <paramref name="dependency"/>'s retry budget was spent.</summary>
+    public void RecordRetryBudgetExhausted(string dependency) =>
+        RetryBudgetExhausted.Add(1, new KeyValuePair<string, object?>("messaging.resilience.dependency", dependency));
 }

@@ -1,4 +1,3 @@
-using Messaging.Resilience.Redis;
 using Messaging.ServiceDefaults.HealthChecks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -6,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -91,8 +91,9 @@ public static class HealthCheckExtensions
     }
 
     /// <summary>
-    /// Adds the <c>redis</c> readiness check: <c>PING</c> through the shared <c>IConnectionMultiplexer</c>
-    /// (registered by <c>AddMessagingRedis</c>), failing after <see cref="RedisTimeout"/>. Its failure status
+    /// Adds the <c>redis</c> readiness check: <c>PING</c> through the host's <see cref="IConnectionMultiplexer"/>
+    /// (one is registered from <c>ConnectionStrings:Redis</c> if the host has none), failing after
+    /// <see cref="RedisTimeout"/>. Its failure status
     /// defaults to Degraded: without Redis every instance falls back to local rate limits and keeps serving.
     /// Calling it more than once is harmless.
     /// </summary>
@@ -102,7 +103,21 @@ public static class HealthCheckExtensions
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddMessagingRedis();
+        var connectionString = builder.Configuration.GetConnectionString("Redis");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException("ConnectionStrings:Redis is required for the Redis health check.");
+        }
+
+        // AddMessagingRedis registers the multiplexer the host really uses; this one is only the fallback for
+        // hosts that check Redis without using it (resolution takes the last registration). It never blocks
+        // start: a Redis that is down makes the check fail, not the host.
+        builder.Services.TryAddSingleton<IConnectionMultiplexer>(_ =>
+        {
+            var options = ConfigurationOptions.Parse(connectionString);
+            options.AbortOnConnectFail = false;
+            return ConnectionMultiplexer.Connect(options);
+        });
         builder.Services.AddHealthChecks();
         builder.Services.Configure<HealthCheckServiceOptions>(options => AddOnce(options, new HealthCheckRegistration(
             RedisCheckName,

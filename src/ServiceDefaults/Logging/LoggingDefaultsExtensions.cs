@@ -1,4 +1,4 @@
-using Messaging.Resilience.Telemetry;
+using Messaging.ServiceDefaults.Logging;
 using Microsoft.Extensions.Compliance.Classification;
 using Microsoft.Extensions.Compliance.Redaction;
 using Microsoft.Extensions.DependencyInjection;

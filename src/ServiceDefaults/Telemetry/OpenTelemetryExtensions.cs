@@ -1,6 +1,5 @@
 using MassTransit.Logging;
 using MassTransit.Monitoring;
-using Messaging.Resilience.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -19,15 +18,21 @@ public static class OpenTelemetryExtensions
     public const string PollyMeterName = "Polly";
 
     /// <summary>
+    /// The pattern of our own activity sources and meters (<c>Messaging.Gateway</c>, <c>Messaging.Workers</c>,
+    /// <c>Messaging.Resilience</c>, <c>Messaging.Commands</c>, <c>Messaging.Outbox</c>): each part names its own,
+    /// and this wildcard subscribes to all of them without this project referencing any.
+    /// </summary>
+    public const string MessagingSourcesPattern = "Messaging.*";
+
+    /// <summary>
     /// Adds OpenTelemetry logging, tracing and metrics. The service name is <c>OTEL_SERVICE_NAME</c> or the
     /// application name. Traces: ASP.NET Core (without health and metrics requests), HttpClient, Npgsql,
-    /// MassTransit and our <see cref="MessagingTelemetry"/> sources. Metrics: ASP.NET Core, HttpClient,
+    /// MassTransit and our sources (<see cref="MessagingSourcesPattern"/>). Metrics: ASP.NET Core, HttpClient,
     /// runtime, Polly, Npgsql, MassTransit and our meters. Metrics are always exposed for Prometheus
     /// scraping (<c>/metrics</c> via <c>MapDefaultEndpoints</c>); the OTLP exporter is added only when
     /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is configured. Logs: every record carries the current trace and span
     /// ids (OpenTelemetry's log records, and a scope for the other providers through
     /// <see cref="ActivityTrackingOptions"/>) and the scopes opened around it (the command id in workers).
-    /// Also registers our instruments (<see cref="TelemetryServiceCollectionExtensions.AddMessagingTelemetry"/>).
     /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
@@ -46,7 +51,6 @@ public static class OpenTelemetryExtensions
         });
         builder.Logging.Configure(options => options.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
-        builder.Services.AddMessagingTelemetry();
 
         // Polly's own telemetry logs every execution attempt at Information, with the call's result: too much, and the
         // result may hold data. Handled failures and retries (Warning) still log; our resilience events have their own.
@@ -56,7 +60,7 @@ public static class OpenTelemetryExtensions
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
-                .AddSource([.. MessagingTelemetry.All])
+                .AddSource(MessagingSourcesPattern)
                 .AddSource(DiagnosticHeaders.DefaultListenerName)
                 .AddAspNetCoreInstrumentation(options => options.Filter = static context => !IsInfrastructureRequest(context.Request.Path))
                 .AddHttpClientInstrumentation()
@@ -68,7 +72,7 @@ public static class OpenTelemetryExtensions
                 .AddNpgsqlInstrumentation()
                 .AddMeter(PollyMeterName)
                 .AddMeter(InstrumentationOptions.MeterName)
-                .AddMeter([.. MessagingTelemetry.All])
+                .AddMeter(MessagingSourcesPattern)
                 .AddPrometheusExporter());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

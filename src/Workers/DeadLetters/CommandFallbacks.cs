@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
-using Messaging.Resilience.Outbox;
+using Messaging.Store.Outbox;
 using Npgsql;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
 

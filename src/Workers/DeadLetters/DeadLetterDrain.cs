@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Messaging.Contracts.Commands;
-using Messaging.Resilience.Bus;
+using Messaging.Store.Bus;
 using Messaging.Workers.Flow;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;

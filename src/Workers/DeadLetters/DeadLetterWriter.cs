@@ -1,7 +1,7 @@
 using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
-using Messaging.Resilience.DeadLetters;
-using Messaging.Resilience.Telemetry;
+using Messaging.Store.DeadLetters;
+using Messaging.Store.Telemetry;
 using Messaging.Workers.Execution;
 using Microsoft.Extensions.Options;
 using Npgsql;

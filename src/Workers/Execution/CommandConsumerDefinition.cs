@@ -2,10 +2,9 @@ using MassTransit;
 using MassTransit.Middleware;
 using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
-using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.Bus;
-using Messaging.Resilience.Telemetry;
+using Messaging.Resilience;
+using Messaging.Store.Bus;
 using Messaging.Workers.Flow;
 using Microsoft.Extensions.Options;
 

@@ -4,9 +4,10 @@ using Messaging.Contracts.Commands;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Deadlines;
-using Messaging.Resilience.FaultInjection;
+using Messaging.Store.FaultInjection;
 using Messaging.Resilience.Telemetry;
 using Messaging.CommandTypes.Providers;
+using Messaging.Store.Telemetry;
 using Microsoft.Extensions.Options;
 using Polly;
 
@@ -182,7 +183,7 @@ internal sealed partial class CommandExecutor(
             // The provider's retry budget is shared with the HTTP layer's retries and failover: when it is
             // spent, the command is not lost and not dead-lettered, it waits the longest step instead of
             // joining a retry storm.
-            resilienceMetrics.RetryBudgetExhausted.Add(1, new KeyValuePair<string, object?>("messaging.resilience.dependency", descriptor.Provider));
+            resilienceMetrics.RecordRetryBudgetExhausted(descriptor.Provider);
             delay = delay > typeOptions.Retry.MaxDelay ? delay : typeOptions.Retry.MaxDelay;
         }
 

@@ -1,16 +1,18 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Messaging.Resilience.Telemetry;
 
 namespace Messaging.Workers.Execution;
 
 /// <summary>
 /// What became of commands that could not run now, as metrics (meter <c>Messaging.Workers</c>) and as
 /// events on the current span: delayed retries, deferrals and dead letters (by source). Terminal outcomes
-/// and fallbacks are counted by <see cref="Resilience.Telemetry.CommandMetrics"/> as well.
+/// and fallbacks are counted by <see cref="Store.Telemetry.CommandMetrics"/> as well.
 /// </summary>
 internal sealed class CommandFlowMetrics
 {
+    /// <summary>The workers' meter.</summary>
+    public const string MeterName = "Messaging.Workers";
+
     private readonly Counter<long> _retries;
     private readonly Counter<long> _deferrals;
     private readonly Counter<long> _deadLetters;
@@ -18,7 +20,7 @@ internal sealed class CommandFlowMetrics
     public CommandFlowMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        var meter = meterFactory.Create(MessagingTelemetry.Workers);
+        var meter = meterFactory.Create(MeterName);
         _retries = meter.CreateCounter<long>("messaging.commands.retries_scheduled", description: "Delayed retries scheduled through the outbox.");
         _deferrals = meter.CreateCounter<long>("messaging.commands.deferred", description: "Commands put back through the outbox without counting an attempt, by reason (deferred: breaker open; rate_limited: provider quota).");
         _deadLetters = meter.CreateCounter<long>("messaging.commands.dead_lettered", description: "Messages stored in the dead-letter store, by source.");

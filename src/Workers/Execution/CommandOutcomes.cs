@@ -1,6 +1,6 @@
 using Messaging.CommandTypes;
-using Messaging.Resilience.DeadLetters;
-using Messaging.Resilience.Telemetry;
+using Messaging.Store.DeadLetters;
+using Messaging.Store.Telemetry;
 using Messaging.Workers.DeadLetters;
 
 namespace Messaging.Workers.Execution;

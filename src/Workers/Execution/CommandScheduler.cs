@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Messaging.CommandTypes;
-using Messaging.Resilience.Outbox;
-using Messaging.Resilience.Telemetry;
+using Messaging.Store.Outbox;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
+using Messaging.Store.Telemetry;
 
 namespace Messaging.Workers.Execution;
 

@@ -1,8 +1,8 @@
 using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Deadlines;
-using Messaging.Resilience.Outbox;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience;
+using Messaging.Store.Outbox;
 using Npgsql;
 using Polly;
 using Polly.Registry;
@@ -97,7 +97,7 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
         if (command.Idempotency is { } key)
         {
             var current = await CommandLedger.InsertIdempotencyKeyIfAbsentAsync(transaction, command.Row, key.Key, key.RequestHash,
-                CommandRows.AcceptedResponseJson(command.Row.Id, command.Row.TypeName, DirectlyPublishedCommand.AcceptedVia), key.ExpiresAt,
+                CommandRows.AcceptedResponseJson(command.Row.Id, command.Row.TypeName, CommandAccepted.ViaDirect), key.ExpiresAt,
                 cancellationToken).ConfigureAwait(false);
             holder = current == command.Row.Id ? null : current;
         }

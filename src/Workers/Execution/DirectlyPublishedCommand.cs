@@ -1,7 +1,7 @@
 using System.Globalization;
 using MassTransit;
 using Messaging.Contracts.Commands;
-using Messaging.Resilience.Outbox;
+using Messaging.Store.Outbox;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
 
 namespace Messaging.Workers.Execution;
@@ -15,9 +15,6 @@ namespace Messaging.Workers.Execution;
 /// <param name="Idempotency">The caller's idempotency key with its request hash and expiry, when one was given.</param>
 internal sealed record DirectlyPublishedCommand(CommandRow Row, DirectIdempotencyKey? Idempotency)
 {
-    /// <summary>The value of <see cref="MessageHeaders.AcceptedVia"/> on a directly published command.</summary>
-    public const string AcceptedVia = "direct";
-
     // The gateway remembers keys at least this long; used when the expiry header is missing.
     private static readonly TimeSpan DefaultRetention = TimeSpan.FromHours(24);
 
@@ -32,7 +29,7 @@ internal sealed record DirectlyPublishedCommand(CommandRow Row, DirectIdempotenc
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(profile);
         var headers = context.Headers;
-        if (!string.Equals(Text(headers, MessageHeaders.AcceptedVia), AcceptedVia, StringComparison.Ordinal) || profile.Deadline is not { } deadline)
+        if (!string.Equals(Text(headers, MessageHeaders.AcceptedVia), CommandAccepted.ViaDirect, StringComparison.Ordinal) || profile.Deadline is not { } deadline)
         {
             return null;
         }

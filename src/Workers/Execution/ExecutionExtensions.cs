@@ -1,11 +1,12 @@
 using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Http;
-using Messaging.Resilience.Bus;
-using Messaging.Resilience.DeadLetters;
-using Messaging.Resilience.FaultInjection;
+using Messaging.Store.Bus;
+using Messaging.Store.DeadLetters;
+using Messaging.Store.FaultInjection;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Telemetry;
+using Messaging.Store.Telemetry;
 using Messaging.Workers.DeadLetters;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -37,7 +38,7 @@ internal static class ExecutionExtensions
 
         builder.AddDeadLetters();
         builder.AddFaultInjection();
-        services.AddMessagingTelemetry();
+        services.AddCommandMetrics().AddFleetCounters();
         services.TryAddSingleton<CommandFlowMetrics>();
         services.TryAddSingleton<PostgresTransactions>();
         services.TryAddSingleton<CommandFallbacks>();

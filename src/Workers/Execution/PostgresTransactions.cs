@@ -1,4 +1,4 @@
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience;
 using Npgsql;
 using Polly;
 using Polly.Registry;

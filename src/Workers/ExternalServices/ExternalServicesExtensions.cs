@@ -9,17 +9,13 @@ internal static class ExternalServicesExtensions
     /// Wires every provider the modules declared (<c>AddCommandProvider</c>): its endpoints in failover order
     /// with one dependency pipeline and breaker each, its credentials, and its HttpClient, which each command's
     /// handler receives; validates <c>ExternalServices:*</c> and <c>Resilience:Dependencies:*</c> on start; and
-    /// builds every endpoint's pipeline at start (<see cref="ProviderBreakersStartup"/>). Every 429 a provider
+    /// builds every endpoint's pipeline at start (<c>ProviderBreakersStartup</c>). Every 429 a provider
     /// answers is reported to its quota, so its <c>Retry-After</c> pauses that provider for every worker: call
     /// <c>AddProviderQuotas()</c> first, and the modules before this (Program.cs does).
     /// </summary>
     public static IHostApplicationBuilder AddExternalServices(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddCommandProviders();
-
-        // Every endpoint's breaker exists from the start, closed: see ProviderBreakersStartup.
-        builder.Services.AddHostedService<ProviderBreakersStartup>();
-        return builder;
+        return builder.AddCommandProviders();
     }
 }

@@ -1,6 +1,6 @@
 using Messaging.CommandTypes;
 using Messaging.Contracts.Payments;
-using Messaging.Resilience.Outbox;
+using Messaging.Store.Outbox;
 using Messaging.System.Tests.Harness;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

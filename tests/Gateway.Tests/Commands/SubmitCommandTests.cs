@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Messaging.Resilience.Outbox;
+using Messaging.Store.Outbox;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 

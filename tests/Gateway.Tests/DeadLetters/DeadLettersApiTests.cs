@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Messaging.Resilience.DeadLetters;
+using Messaging.Store.DeadLetters;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 

@@ -1,6 +1,6 @@
 using Messaging.Gateway.Monitoring;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.DeadLetters;
+using Messaging.Store.DeadLetters;
 using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Messaging.Gateway.Monitoring;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.DeadLetters;
+using Messaging.Store.DeadLetters;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;

@@ -1,5 +1,4 @@
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Logs;
@@ -14,12 +13,12 @@ public sealed class LogCorrelationTests
         var exported = new List<LogRecord>();
         await using var app = await TestApplication.StartAsync(configureBuilder: builder =>
             builder.Logging.AddOpenTelemetry(logging => logging.AddInMemoryExporter(exported)));
-        using var source = new ActivitySource(MessagingTelemetry.Workers);
+        using var source = new ActivitySource("Messaging.Workers") /* any source under OpenTelemetryExtensions.MessagingSourcesPattern */;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Messaging.Workers.Test");
         var commandId = Guid.CreateVersion7();
 
         using (var activity = source.StartActivity("consume"))
-        using (logger.BeginScope(CommandTelemetry.ScopeState(commandId, "payments.charge", "tenant-a")))
+        using (logger.BeginScope(new Dictionary<string, object?> { ["CommandId"] = commandId, ["CommandType"] = "payments.charge", ["Tenant"] = "tenant-a" }))
         {
             Assert.NotNull(activity);
 #pragma warning disable CA1848 // a plain log call is the point of the test

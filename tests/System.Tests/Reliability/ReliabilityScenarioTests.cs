@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Messaging.Resilience.FaultInjection;
+using Messaging.Store.FaultInjection;
 using Messaging.System.Tests.Harness;
 
 namespace Messaging.System.Tests.Reliability;

@@ -7,7 +7,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Messaging.Resilience.Telemetry;
+using Messaging.Store.Telemetry;
 using Messaging.System.Tests.Harness;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -33,10 +33,10 @@ public sealed class CommandTelemetryTests(SystemFixture system) : IAsyncLifetime
         var token = await _hosts.TokenAsync("tenant-trace", "commands");
         var gatewayMeters = _hosts.GatewayServices.GetRequiredService<IMeterFactory>();
         var workersMeters = _hosts.WorkersServices.GetRequiredService<IMeterFactory>();
-        using var accepted = new MetricCollector<long>(gatewayMeters, MessagingTelemetry.Commands, "messaging.commands");
-        using var published = new MetricCollector<double>(gatewayMeters, MessagingTelemetry.Commands, "messaging.outbox.publish.duration");
-        using var completed = new MetricCollector<long>(workersMeters, MessagingTelemetry.Commands, "messaging.commands");
-        using var duration = new MetricCollector<double>(workersMeters, MessagingTelemetry.Commands, "messaging.command.duration");
+        using var accepted = new MetricCollector<long>(gatewayMeters, CommandTelemetry.MeterName, "messaging.commands");
+        using var published = new MetricCollector<double>(gatewayMeters, CommandTelemetry.MeterName, "messaging.outbox.publish.duration");
+        using var completed = new MetricCollector<long>(workersMeters, CommandTelemetry.MeterName, "messaging.commands");
+        using var duration = new MetricCollector<double>(workersMeters, CommandTelemetry.MeterName, "messaging.command.duration");
 
         using var submit = InProcessSystem.Request(HttpMethod.Post, "/api/commands/payments.charge", token,
             new StringContent("""{"amount":12.5,"currency":"EUR","customerId":"cus_trace","description":"traced"}""", Encoding.UTF8, "application/json"));
@@ -56,7 +56,7 @@ public sealed class CommandTelemetryTests(SystemFixture system) : IAsyncLifetime
             && Tag(s, CommandTelemetry.CommandId) == id);
         var trace = _hosts.Trace(server.TraceId);
 
-        var relay = Assert.Single(trace, s => s.Source.Name == MessagingTelemetry.Outbox);
+        var relay = Assert.Single(trace, s => s.Source.Name == CommandTelemetry.OutboxActivitySourceName);
         Assert.Equal(ActivityKind.Producer, relay.Kind);
         Assert.Equal(id, Tag(relay, CommandTelemetry.CommandId));
         Assert.Equal("tenant-trace", Tag(relay, CommandTelemetry.Tenant));

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Messaging.Contracts.Payments;
-using Messaging.Resilience.Bus;
+using Messaging.Store.Bus;
 using Messaging.Workers.Tests.Execution;
 using Messaging.Workers.Tests.ExternalServices;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
 using Messaging.Contracts.Payments;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Telemetry;
+using Messaging.Resilience;
 using Messaging.Workers.Tests.Execution;
 using Messaging.Workers.Tests.ExternalServices;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,0 +1,557 @@
+using System.Text.Json;
+using Messaging.Contracts.Commands;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Messaging.Store.Outbox;
+
+/// <summary>
+/// The one owner of the command rows: every statement that inserts into <c>commands</c>, <c>idempotency_keys</c> or
+/// <c>outbox</c>, and every statement that changes a command's status, is here; the classes that decide when to write
+/// (the gateway's <c>CommandStore</c> and <c>GroupCommitWriter</c>, <see cref="CommandOutbox"/>, <see cref="OutboxWriter"/>,
+/// the workers' status store, scheduler and fallbacks, the dead-letter store and the relay) call it. The transitions:
+/// accepted (<see cref="InsertCommandAsync"/>, or a group commit's <see cref="AcceptBatch"/>), recorded after a direct
+/// publish (<see cref="InsertCommandIfAbsentAsync"/>), <c>Dispatched</c> (<see cref="AddMarkDispatched"/>),
+/// <c>Processing</c> (<see cref="StartAttemptAsync"/>), <c>Scheduled</c> (<see cref="ScheduleAsync"/>), the terminal
+/// statuses (<see cref="CompleteAsync"/>, <see cref="ExpireAsync"/>, <see cref="DeadLetterAsync"/>: one statement and
+/// one guard for all three), back to <c>Accepted</c> on a redrive (<see cref="AddRedrive"/>), and a fallback's result
+/// (<see cref="SetResultAsync"/>). The row shapes (the command row, the outbox message and its headers) come from
+/// <see cref="CommandRows"/>; the read-only queries stay with their readers. Not here, on purpose: the relay's claim
+/// and its <c>UPDATE outbox</c> of <c>sent_at</c>, attempts and retry times (delivery, not a command's rows:
+/// <see cref="OutboxRelay"/>), and the cleanup's deletes (<see cref="OutboxCleanup"/>).
+/// </summary>
+/// <remarks>
+/// Statements that belong to a caller's transaction take it (<see cref="NpgsqlTransaction"/>) and never commit; the
+/// worker's status writes are single statements run alone on the data source. Statements that share a round trip with
+/// the caller's own (the relay's mark, the dead-letter store's redrive) are added to the caller's
+/// <see cref="NpgsqlBatch"/>.
+/// </remarks>
+public static class CommandLedger
+{
+    /// <summary>Every terminal status: a command in one of them is never started, scheduled, completed or expired again.</summary>
+    private static readonly string[] TerminalStatuses =
+        [.. Enum.GetValues<CommandStatus>().Where(s => s.IsTerminal()).Select(s => s.ToString())];
+
+    /// <summary>
+    /// The terminal statuses that are final outcomes: all but <c>DeadLettered</c>, which an operator may redrive and a
+    /// later dead letter of the same command may record again. Dead-lettering is guarded by these.
+    /// </summary>
+    private static readonly string[] OutcomeStatuses =
+        [.. TerminalStatuses.Where(s => s != nameof(CommandStatus.DeadLettered))];
+
+    private const string CommandColumns = "id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at";
+    private const string KeyColumns = "tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at";
+    private const string OutboxColumns = "command_id, destination, message_type, body, headers, not_before, created_at, kind";
+
+    private const string InsertCommandSql =
+        $"""
+        INSERT INTO commands ({CommandColumns})
+        VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now)
+        """;
+
+    // The one statement that writes a terminal status. The result is replaced only by a completion (a refusal clears it):
+    // an expiry or a dead letter keeps what a fallback may have stored.
+    private const string FinishSql =
+        """
+        WITH updated AS (
+            UPDATE commands
+            SET status = @status, result = CASE WHEN @set_result THEN @result ELSE result END,
+                error_code = @error_code, error_message = @error_message, updated_at = @now
+            WHERE id = @id AND NOT (status = ANY (@final))
+            RETURNING id
+        )
+        """;
+
+    // Data-modifying CTEs run exactly once and in the same snapshot: the inbox row exists if and only if the update applied.
+    private const string FinishWithInboxSql =
+        $"""
+        {FinishSql}, inboxed AS (
+            INSERT INTO inbox (command_id, consumer, processed_at)
+            SELECT id, @consumer, @now FROM updated
+            ON CONFLICT (command_id) DO NOTHING
+        )
+        SELECT count(*) FROM updated
+        """;
+
+    private const string FinishAloneSql =
+        $"""
+        {FinishSql}
+        SELECT count(*) FROM updated
+        """;
+
+    /// <summary>
+    /// Takes the transaction-scoped advisory lock on (tenant, key) and reads what the key stands for. The
+    /// lock tells a request still in flight from one that has finished: only one holder at a time, released
+    /// exactly when the holder commits or rolls back. With <paramref name="wait"/> false a held lock answers
+    /// <see cref="IdempotencyClaim.InFlight"/> at once (the HTTP API's 409); with true it waits for the holder
+    /// to finish (the outbox library, inside a caller's transaction). An expired record is deleted and counts
+    /// as absent.
+    /// </summary>
+    public static async Task<IdempotencyClaim> ClaimIdempotencyKeyAsync(
+        NpgsqlTransaction transaction, string tenant, string key, DateTimeOffset now, bool wait, CancellationToken cancellationToken)
+    {
+        var connection = transaction.Connection!;
+        await using (var takeLock = new NpgsqlCommand(
+            wait ? "SELECT true FROM pg_advisory_xact_lock(@lock_key)" : "SELECT pg_try_advisory_xact_lock(@lock_key)", connection, transaction))
+        {
+            // pg_advisory_xact_lock returns void: selecting from it yields one row once the lock is held.
+            takeLock.Parameters.AddWithValue("lock_key", CommandRows.IdempotencyLockKey(tenant, key));
+            if (await takeLock.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                return new IdempotencyClaim.InFlight();
+            }
+        }
+
+        // Read committed: this statement's snapshot is taken after the lock, so it sees a first request that just committed.
+        await using (var select = new NpgsqlCommand(
+            "SELECT request_hash, command_id, response_body::text, expires_at FROM idempotency_keys WHERE tenant = @tenant AND key = @key",
+            connection, transaction))
+        {
+            select.Parameters.AddWithValue("tenant", tenant);
+            select.Parameters.AddWithValue("key", key);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return new IdempotencyClaim.Free();
+            }
+
+            if (reader.GetFieldValue<DateTimeOffset>(3) > now)
+            {
+                return new IdempotencyClaim.Stored(reader.GetFieldValue<byte[]>(0), reader.GetGuid(1), reader.GetString(2));
+            }
+        }
+
+        // Expired keys count as absent: forget the old record in this same transaction.
+        await using var delete = new NpgsqlCommand("DELETE FROM idempotency_keys WHERE tenant = @tenant AND key = @key", connection, transaction);
+        delete.Parameters.AddWithValue("tenant", tenant);
+        delete.Parameters.AddWithValue("key", key);
+        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return new IdempotencyClaim.Free();
+    }
+
+    /// <summary>Inserts the <c>commands</c> row with status <c>Accepted</c> and no attempts yet.</summary>
+    public static async Task InsertCommandAsync(NpgsqlTransaction transaction, CommandRow row, CancellationToken cancellationToken)
+    {
+        await using var insert = CommandIn(transaction, InsertCommandSql, row, CommandStatus.Accepted);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Inserts the <c>commands</c> row of a command that reached RabbitMQ without one (the gateway published
+    /// it directly while PostgreSQL was down), with <paramref name="status"/> and no attempts; a row that
+    /// already exists is left as it is. Returns whether this call inserted it.
+    /// </summary>
+    public static async Task<bool> InsertCommandIfAbsentAsync(NpgsqlTransaction transaction, CommandRow row, CommandStatus status, CancellationToken cancellationToken)
+    {
+        await using var insert = CommandIn(transaction, $"""
+            {InsertCommandSql}
+            ON CONFLICT (id) DO NOTHING
+            """, row, status);
+        return await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+    }
+
+    /// <summary>Remembers an idempotency key with the request's hash and the response to replay.</summary>
+    public static async Task InsertIdempotencyKeyAsync(
+        NpgsqlTransaction transaction,
+        CommandRow row,
+        string key,
+        byte[] requestHash,
+        int statusCode,
+        string responseBody,
+        DateTimeOffset expiresAt,
+        CancellationToken cancellationToken)
+    {
+        await using var insert = KeyIn(transaction, $"""
+            INSERT INTO idempotency_keys ({KeyColumns})
+            VALUES (@tenant, @key, @request_hash, @command_id, @status_code, @response_body, @now, @expires_at)
+            """, row, key, requestHash, responseBody, expiresAt);
+        insert.Parameters.AddWithValue("status_code", statusCode);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records an idempotency key seen while PostgreSQL was down (reconciliation), unless the tenant already
+    /// holds the key for an unexpired record; an expired record is replaced. Returns the command id the key
+    /// stands for afterwards (this row's, or the earlier holder's).
+    /// </summary>
+    public static async Task<Guid> InsertIdempotencyKeyIfAbsentAsync(
+        NpgsqlTransaction transaction,
+        CommandRow row,
+        string key,
+        byte[] requestHash,
+        string responseBody,
+        DateTimeOffset expiresAt,
+        CancellationToken cancellationToken)
+    {
+        await using var insert = KeyIn(transaction, $"""
+            WITH upserted AS (
+                INSERT INTO idempotency_keys ({KeyColumns})
+                VALUES (@tenant, @key, @request_hash, @command_id, 202, @response_body, @now, @expires_at)
+                ON CONFLICT (tenant, key) DO UPDATE
+                SET request_hash = EXCLUDED.request_hash, command_id = EXCLUDED.command_id, status_code = EXCLUDED.status_code,
+                    response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+                WHERE idempotency_keys.expires_at <= @now
+                RETURNING command_id
+            )
+            SELECT command_id FROM upserted
+            UNION ALL
+            SELECT command_id FROM idempotency_keys WHERE tenant = @tenant AND key = @key AND NOT EXISTS (SELECT 1 FROM upserted)
+            """, row, key, requestHash, responseBody, expiresAt);
+        return await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is Guid holder ? holder : row.Id;
+    }
+
+    /// <summary>Adds <paramref name="message"/> to the outbox within <paramref name="transaction"/>, created at <paramref name="createdAt"/>.</summary>
+    public static async Task InsertOutboxAsync(NpgsqlTransaction transaction, OutboxMessage message, DateTimeOffset createdAt, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            $"""
+            INSERT INTO outbox ({OutboxColumns})
+            VALUES (@command_id, @destination, @message_type, @body, @headers, @not_before, @created_at, @kind)
+            """, transaction.Connection, transaction);
+        command.Parameters.AddWithValue("command_id", message.CommandId);
+        command.Parameters.AddWithValue("destination", message.Destination);
+        command.Parameters.AddWithValue("message_type", message.MessageType);
+        command.Parameters.AddWithValue("body", NpgsqlDbType.Jsonb, message.Body);
+        command.Parameters.AddWithValue("headers", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(message.Headers));
+        command.Parameters.AddWithValue("not_before", message.NotBefore);
+        command.Parameters.AddWithValue("created_at", createdAt);
+        command.Parameters.AddWithValue("kind", message.Kind == OutboxMessageKind.Event ? "event" : "command");
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="batch"/> the move of the published commands to <c>Dispatched</c> (only those still
+    /// <c>Accepted</c>: a worker may already have started one), in the relay's transaction and round trip.
+    /// </summary>
+    public static void AddMarkDispatched(NpgsqlBatch batch, Guid[] commandIds, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand("UPDATE commands SET status = 'Dispatched', updated_at = @now WHERE id = ANY(@commands) AND status = 'Accepted'");
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("commands", commandIds);
+        batch.BatchCommands.Add(command);
+    }
+
+    /// <summary>
+    /// Sets <c>Processing</c> with <paramref name="attempt"/> as the attempts made, unless the command is terminal (or
+    /// gone) or the attempt is stale (a later one is scheduled or running); the same attempt may start again while it is
+    /// <c>Processing</c> (a redelivery). Runs alone. Returns the attempt count, or null when nothing changed.
+    /// </summary>
+    public static async Task<int?> StartAttemptAsync(NpgsqlDataSource dataSource, Guid commandId, int attempt, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE commands
+            SET status = 'Processing', attempts = @attempt, updated_at = @now
+            WHERE id = @id AND NOT (status = ANY (@terminal))
+              AND (attempts < @attempt OR (attempts = @attempt AND status = 'Processing'))
+            RETURNING attempts
+            """);
+        command.Parameters.AddWithValue("id", commandId);
+        command.Parameters.AddWithValue("attempt", attempt);
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("terminal", TerminalStatuses);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int attempts ? attempts : null;
+    }
+
+    /// <summary>
+    /// Sets <c>Scheduled</c> within <paramref name="transaction"/> (the caller adds the outbox row that brings the
+    /// command back): <paramref name="attemptsMade"/> as the attempts, the error shown meanwhile, and, when
+    /// <paramref name="failed"/>, the time of the first failure if none is recorded yet. Only a command of
+    /// <paramref name="tenant"/> that is not terminal changes. Returns whether it did.
+    /// </summary>
+    public static async Task<bool> ScheduleAsync(NpgsqlTransaction transaction, Guid commandId, string tenant, int attemptsMade, string errorCode,
+        string errorMessage, bool failed, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var update = new NpgsqlCommand(
+            """
+            UPDATE commands
+            SET status = 'Scheduled', attempts = @attempts, error_code = @error_code, error_message = @error_message, updated_at = @now,
+                first_failure_at = CASE WHEN @failed THEN coalesce(first_failure_at, @now) ELSE first_failure_at END
+            WHERE id = @id AND tenant = @tenant AND NOT (status = ANY (@terminal))
+            RETURNING id
+            """, transaction.Connection, transaction);
+        update.Parameters.AddWithValue("id", commandId);
+        update.Parameters.AddWithValue("tenant", tenant);
+        update.Parameters.AddWithValue("attempts", attemptsMade);
+        update.Parameters.AddWithValue("error_code", errorCode);
+        update.Parameters.AddWithValue("error_message", errorMessage);
+        update.Parameters.AddWithValue("failed", failed);
+        update.Parameters.AddWithValue("now", now);
+        update.Parameters.AddWithValue("terminal", TerminalStatuses);
+        return await update.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    /// <summary>
+    /// Stores the provider's answer and records the command in the inbox (as <paramref name="consumer"/>), in one
+    /// statement run alone: <c>Succeeded</c> with <paramref name="resultJson"/>, or <c>Failed</c> with the refusal
+    /// (the result cleared). Returns false when the command was already terminal (nothing changed, no inbox row).
+    /// </summary>
+    public static async Task<bool> CompleteAsync(NpgsqlDataSource dataSource, Guid commandId, string consumer, bool succeeded, string? resultJson,
+        string? errorCode, string? errorMessage, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(FinishWithInboxSql);
+        command.Parameters.AddWithValue("consumer", consumer);
+        return await FinishAsync(command, commandId, succeeded ? CommandStatus.Succeeded : CommandStatus.Failed, setsResult: true, resultJson,
+            errorCode, errorMessage, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sets <c>Expired</c> with the error, run alone. Returns false when the command was already terminal.</summary>
+    public static async Task<bool> ExpireAsync(NpgsqlDataSource dataSource, Guid commandId, string errorCode, string errorMessage, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(FinishAloneSql);
+        return await FinishAsync(command, commandId, CommandStatus.Expired, setsResult: false, resultJson: null, errorCode, errorMessage, now,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sets <c>DeadLettered</c> (error code <c>dead_lettered</c>, <paramref name="reason"/> as the message) within
+    /// <paramref name="transaction"/>. A command with a final outcome (succeeded, failed or expired: a late duplicate
+    /// failed) keeps it; one already dead-lettered takes the new reason. Returns whether the row changed.
+    /// </summary>
+    public static async Task<bool> DeadLetterAsync(NpgsqlTransaction transaction, Guid commandId, string reason, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(FinishAloneSql, transaction.Connection, transaction);
+        return await FinishAsync(command, commandId, CommandStatus.DeadLettered, setsResult: false, resultJson: null, "dead_lettered", reason, now,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="batch"/> the return of a dead-lettered command to <c>Accepted</c> with no attempts and no
+    /// error (a redrive; its outbox row is written with <see cref="InsertOutboxAsync"/>). A command no longer
+    /// <c>DeadLettered</c> is left as it is.
+    /// </summary>
+    public static void AddRedrive(NpgsqlBatch batch, Guid commandId, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand(
+            """
+            UPDATE commands SET status = 'Accepted', attempts = 0, error_code = NULL, error_message = NULL, updated_at = @now
+            WHERE id = @command_id AND status = 'DeadLettered'
+            """);
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("command_id", commandId);
+        batch.BatchCommands.Add(command);
+    }
+
+    /// <summary>Stores a fallback's result (JSON) on a command within <paramref name="transaction"/>, leaving its status as it is.</summary>
+    public static async Task SetResultAsync(NpgsqlTransaction transaction, Guid commandId, string resultJson, CancellationToken cancellationToken)
+    {
+        await using var update = new NpgsqlCommand("UPDATE commands SET result = @result WHERE id = @id", transaction.Connection, transaction);
+        update.Parameters.AddWithValue("id", commandId);
+        update.Parameters.AddWithValue("result", NpgsqlDbType.Jsonb, resultJson);
+        await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The terminal writes' one statement: <paramref name="status"/> unless the command is already terminal (for
+    /// <c>DeadLettered</c>: unless it has a final outcome), the error, and the result when <paramref name="setsResult"/>.
+    /// </summary>
+    private static async Task<bool> FinishAsync(NpgsqlCommand command, Guid commandId, CommandStatus status, bool setsResult, string? resultJson,
+        string? errorCode, string? errorMessage, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        command.Parameters.AddWithValue("id", commandId);
+        command.Parameters.AddWithValue("status", status.ToString());
+        command.Parameters.AddWithValue("set_result", setsResult);
+        command.Parameters.Add(new NpgsqlParameter("result", NpgsqlDbType.Jsonb) { Value = (object?)resultJson ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("error_code", NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("error_message", NpgsqlDbType.Text) { Value = (object?)errorMessage ?? DBNull.Value });
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("final", status == CommandStatus.DeadLettered ? OutcomeStatuses : TerminalStatuses);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is > 0L;
+    }
+
+    private static NpgsqlCommand CommandIn(NpgsqlTransaction transaction, string sql, CommandRow row, CommandStatus status)
+    {
+        var insert = new NpgsqlCommand(sql, transaction.Connection, transaction);
+        insert.Parameters.AddWithValue("id", row.Id);
+        insert.Parameters.AddWithValue("tenant", row.Tenant);
+        insert.Parameters.AddWithValue("client_id", row.ClientId);
+        insert.Parameters.AddWithValue("type", row.TypeName);
+        insert.Parameters.AddWithValue("status", status.ToString());
+        insert.Parameters.AddWithValue("payload", NpgsqlDbType.Jsonb, row.Payload);
+        insert.Parameters.AddWithValue("idempotency_key", NpgsqlDbType.Text, (object?)row.IdempotencyKey ?? DBNull.Value);
+        insert.Parameters.AddWithValue("deadline", row.Deadline);
+        insert.Parameters.AddWithValue("now", row.Now);
+        return insert;
+    }
+
+    private static NpgsqlCommand KeyIn(NpgsqlTransaction transaction, string sql, CommandRow row, string key, byte[] requestHash, string responseBody,
+        DateTimeOffset expiresAt)
+    {
+        var insert = new NpgsqlCommand(sql, transaction.Connection, transaction);
+        insert.Parameters.AddWithValue("tenant", row.Tenant);
+        insert.Parameters.AddWithValue("key", key);
+        insert.Parameters.AddWithValue("request_hash", requestHash);
+        insert.Parameters.AddWithValue("command_id", row.Id);
+        insert.Parameters.AddWithValue("response_body", NpgsqlDbType.Jsonb, responseBody);
+        insert.Parameters.AddWithValue("now", row.Now);
+        insert.Parameters.AddWithValue("expires_at", expiresAt);
+        return insert;
+    }
+
+    /// <summary>
+    /// The group commit's one statement for every row of a batch: the commands rows (an id that exists already is
+    /// skipped, with its idempotency record and outbox row: its first commit wrote them), the idempotency records and the
+    /// outbox rows, in submission order. Unnamed parameters ($1, $2, …): Npgsql sends the statement as it is instead of
+    /// parsing and rewriting it per batch. Its owner keeps it for reuse (a pool, one per batch in flight): its typed
+    /// parameters keep their resolved types and the SQL is parsed once.
+    /// </summary>
+    public sealed class AcceptBatch
+    {
+        private const string Sql =
+            $"""
+            WITH input AS (
+                SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+                                     $12, $13, $14, $15, $16) WITH ORDINALITY
+                    AS t(id, tenant, client_id, type, payload, idempotency_key, deadline, now, request_hash, response_body, expires_at,
+                         destination, message_type, body, headers, not_before, ord)
+            ),
+            inserted AS (
+                INSERT INTO commands ({CommandColumns})
+                SELECT id, tenant, client_id, type, 'Accepted', 0, payload::jsonb, idempotency_key, deadline, now, now FROM input ORDER BY ord
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id
+            ),
+            keys AS (
+                INSERT INTO idempotency_keys ({KeyColumns})
+                SELECT tenant, idempotency_key, request_hash, id, 202, response_body::jsonb, now, expires_at FROM input
+                WHERE idempotency_key IS NOT NULL AND id IN (SELECT id FROM inserted)
+            )
+            INSERT INTO outbox ({OutboxColumns})
+            SELECT id, destination, message_type, body::jsonb, headers::jsonb, not_before, $17, 'command' FROM input
+            WHERE id IN (SELECT id FROM inserted)
+            ORDER BY ord
+            """;
+
+        private readonly NpgsqlParameter<Guid[]> _ids = Positional<Guid[]>(NpgsqlDbType.Array | NpgsqlDbType.Uuid);
+        private readonly NpgsqlParameter<string[]> _tenants = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _clients = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _types = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _payloads = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string?[]> _keys = Positional<string?[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<DateTimeOffset[]> _deadlines = Positional<DateTimeOffset[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
+        private readonly NpgsqlParameter<DateTimeOffset[]> _nows = Positional<DateTimeOffset[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
+        private readonly NpgsqlParameter<byte[]?[]> _hashes = Positional<byte[]?[]>(NpgsqlDbType.Array | NpgsqlDbType.Bytea);
+        private readonly NpgsqlParameter<string?[]> _responses = Positional<string?[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<DateTimeOffset?[]> _expiries = Positional<DateTimeOffset?[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
+        private readonly NpgsqlParameter<string[]> _destinations = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _messageTypes = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _bodies = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<string[]> _headers = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
+        private readonly NpgsqlParameter<DateTimeOffset[]> _notBefores = Positional<DateTimeOffset[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
+        private readonly NpgsqlParameter<DateTimeOffset> _createdAt = Positional<DateTimeOffset>(NpgsqlDbType.TimestampTz);
+
+        public AcceptBatch()
+        {
+            Command = new NpgsqlCommand(Sql);
+            Command.Parameters.Add(_ids);
+            Command.Parameters.Add(_tenants);
+            Command.Parameters.Add(_clients);
+            Command.Parameters.Add(_types);
+            Command.Parameters.Add(_payloads);
+            Command.Parameters.Add(_keys);
+            Command.Parameters.Add(_deadlines);
+            Command.Parameters.Add(_nows);
+            Command.Parameters.Add(_hashes);
+            Command.Parameters.Add(_responses);
+            Command.Parameters.Add(_expiries);
+            Command.Parameters.Add(_destinations);
+            Command.Parameters.Add(_messageTypes);
+            Command.Parameters.Add(_bodies);
+            Command.Parameters.Add(_headers);
+            Command.Parameters.Add(_notBefores);
+            Command.Parameters.Add(_createdAt);
+        }
+
+        /// <summary>The statement; attach it to the batch's connection and transaction after <see cref="Fill"/>.</summary>
+        public NpgsqlCommand Command { get; }
+
+        /// <summary>Sets the parameters to the rows of <paramref name="rows"/>, the outbox rows created at <paramref name="createdAt"/>.</summary>
+        public void Fill<T>(List<T> rows, DateTimeOffset createdAt)
+            where T : IBatchedAccept
+        {
+            var count = rows.Count;
+            var ids = new Guid[count];
+            var tenants = new string[count];
+            var clients = new string[count];
+            var types = new string[count];
+            var payloads = new string[count];
+            var keys = new string?[count];
+            var deadlines = new DateTimeOffset[count];
+            var nows = new DateTimeOffset[count];
+            var hashes = new byte[]?[count];
+            var responses = new string?[count];
+            var expiries = new DateTimeOffset?[count];
+            var destinations = new string[count];
+            var messageTypes = new string[count];
+            var bodies = new string[count];
+            var headers = new string[count];
+            var notBefores = new DateTimeOffset[count];
+            for (var i = 0; i < count; i++)
+            {
+                var accepted = rows[i];
+                var (row, message) = (accepted.Row, accepted.Message);
+                ids[i] = row.Id;
+                tenants[i] = row.Tenant;
+                clients[i] = row.ClientId;
+                types[i] = row.TypeName;
+                payloads[i] = row.Payload;
+                keys[i] = row.IdempotencyKey;
+                deadlines[i] = row.Deadline;
+                nows[i] = row.Now;
+                hashes[i] = accepted.RequestHash;
+                responses[i] = accepted.StoredResponse();
+                expiries[i] = accepted.KeyExpiresAt;
+                destinations[i] = message.Destination;
+                messageTypes[i] = message.MessageType;
+                bodies[i] = message.Body;
+                headers[i] = JsonSerializer.Serialize(message.Headers);
+                notBefores[i] = message.NotBefore;
+            }
+
+            _ids.TypedValue = ids;
+            _tenants.TypedValue = tenants;
+            _clients.TypedValue = clients;
+            _types.TypedValue = types;
+            _payloads.TypedValue = payloads;
+            _keys.TypedValue = keys;
+            _deadlines.TypedValue = deadlines;
+            _nows.TypedValue = nows;
+            _hashes.TypedValue = hashes;
+            _responses.TypedValue = responses;
+            _expiries.TypedValue = expiries;
+            _destinations.TypedValue = destinations;
+            _messageTypes.TypedValue = messageTypes;
+            _bodies.TypedValue = bodies;
+            _headers.TypedValue = headers;
+            _notBefores.TypedValue = notBefores;
+            _createdAt.TypedValue = createdAt;
+        }
+
+        /// <summary>Detaches the statement from its connection and lets go of the batch's rows before it is reused.</summary>
+        public void Release()
+        {
+            Command.Connection = null;
+            Command.Transaction = null;
+            _ids.TypedValue = null;
+            _tenants.TypedValue = null;
+            _clients.TypedValue = null;
+            _types.TypedValue = null;
+            _payloads.TypedValue = null;
+            _keys.TypedValue = null;
+            _deadlines.TypedValue = null;
+            _nows.TypedValue = null;
+            _hashes.TypedValue = null;
+            _responses.TypedValue = null;
+            _expiries.TypedValue = null;
+            _destinations.TypedValue = null;
+            _messageTypes.TypedValue = null;
+            _bodies.TypedValue = null;
+            _headers.TypedValue = null;
+            _notBefores.TypedValue = null;
+        }
+
+        private static NpgsqlParameter<T> Positional<T>(NpgsqlDbType type) => new() { NpgsqlDbType = type };
+    }
+}

@@ -1,0 +1,212 @@
+using Messaging.Contracts.Commands;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Messaging.Store.Outbox;
+
+/// <summary>
+/// The outbox as a library: a service that keeps its own data in the gateway's PostgreSQL database
+/// enqueues a command inside its own <see cref="NpgsqlTransaction"/>, so its business change and the
+/// command commit or roll back together. It writes exactly what the gateway's HTTP API writes (the
+/// <c>commands</c> status row, the idempotency record when a key is given, and the outbox row with the
+/// same headers), so the command shows in the status API and in monitoring like any other, and the
+/// outbox relay of any gateway delivers it (it polls for rows written by other processes).
+/// </summary>
+/// <remarks>
+/// The payload is the caller's typed contract and is not validated the way the HTTP API validates JSON
+/// from outside; a command the worker cannot execute ends like any poison message (dead-lettered).
+/// Register it with <see cref="OutboxServiceCollectionExtensions.AddCommandOutbox"/>.
+/// </remarks>
+public sealed class CommandOutbox
+{
+    private const int MaxIdempotencyKeyLength = 255;
+    private static readonly TimeSpan MinTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
+
+    private readonly OutboxWriter _writer;
+    private readonly TimeProvider _timeProvider;
+    private readonly IOptionsMonitor<CommandOutboxOptions> _options;
+    private readonly CommandTypeRegistry _commandTypes;
+
+    /// <summary>Creates the outbox; prefer resolving it from the container.</summary>
+    public CommandOutbox(OutboxWriter writer, CommandTypeRegistry commandTypes, TimeProvider timeProvider, IOptionsMonitor<CommandOutboxOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(commandTypes);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(options);
+        _writer = writer;
+        _commandTypes = commandTypes;
+        _timeProvider = timeProvider;
+        _options = options;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="command"/> to the outbox within <paramref name="transaction"/>. Nothing is
+    /// visible to anyone until the caller commits; a rollback leaves no trace.
+    /// </summary>
+    /// <typeparam name="TCommand">The message of a registered command type (<see cref="CommandTypeRegistry"/>), for example <c>ChargePayment</c>.</typeparam>
+    /// <param name="transaction">The caller's open transaction on the gateway's database.</param>
+    /// <param name="command">
+    /// The command. Its <see cref="ICommandMessage.CommandId"/> becomes the command id (use
+    /// <c>Guid.CreateVersion7()</c>; it is known before the commit, so the caller can store it with its own
+    /// data) and its <see cref="ICommandMessage.Tenant"/> the owning tenant.
+    /// </param>
+    /// <param name="options">Who enqueues it, and optionally an idempotency key and a timeout or deadline.</param>
+    /// <param name="cancellationToken">Cancels the writes (the caller then rolls back).</param>
+    /// <returns>
+    /// The command id, or, when <see cref="CommandEnqueueOptions.IdempotencyKey"/> was already used for the
+    /// same request of this tenant (through this library or the HTTP API), the id of that first command,
+    /// with <see cref="EnqueuedCommand.Replayed"/> set and nothing written.
+    /// </returns>
+    /// <exception cref="ArgumentException">An unknown command type, an empty id or tenant, or an invalid option.</exception>
+    /// <exception cref="IdempotencyKeyReusedException">The key was used for a different request of this tenant.</exception>
+    public async Task<EnqueuedCommand> EnqueueAsync<TCommand>(
+        NpgsqlTransaction transaction, TCommand command, CommandEnqueueOptions options, CancellationToken cancellationToken = default)
+        where TCommand : ICommandMessage
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!_commandTypes.TryGetByMessageType(command.GetType(), out var descriptor))
+        {
+            throw new ArgumentException($"{command.GetType().Name} is not the message of a registered command type (AddCommandType).", nameof(command));
+        }
+
+        if (command.CommandId == Guid.Empty)
+        {
+            throw new ArgumentException("The command needs a CommandId (for example Guid.CreateVersion7()).", nameof(command));
+        }
+
+        if (string.IsNullOrWhiteSpace(command.Tenant))
+        {
+            throw new ArgumentException("The command needs a Tenant.", nameof(command));
+        }
+
+        Validate(options);
+        var settings = _options.CurrentValue;
+        var now = CommandRows.TruncateToMicroseconds(_timeProvider.GetUtcNow());
+        var deadline = options.Deadline ?? now + (options.Timeout ?? settings.DefaultTimeout);
+        var payload = CommandRows.PayloadOf(command);
+        var row = new CommandRow(command.CommandId, command.Tenant, options.ClientId, descriptor.TypeName, payload, options.IdempotencyKey, deadline, now);
+
+        byte[]? requestHash = null;
+        if (options.IdempotencyKey is { } key)
+        {
+            int? timeoutSeconds = options.Timeout is { } timeout ? (int)timeout.TotalSeconds : null;
+            requestHash = CommandRows.RequestHash(descriptor.TypeName, timeoutSeconds, payload);
+            var claim = await CommandLedger.ClaimIdempotencyKeyAsync(transaction, command.Tenant, key, now, wait: true, cancellationToken).ConfigureAwait(false);
+            switch (claim)
+            {
+                case IdempotencyClaim.Stored stored when stored.RequestHash.AsSpan().SequenceEqual(requestHash):
+                    return new EnqueuedCommand(stored.CommandId, Replayed: true);
+                case IdempotencyClaim.Stored:
+                    throw new IdempotencyKeyReusedException(key);
+            }
+        }
+
+        await CommandLedger.InsertCommandAsync(transaction, row, cancellationToken).ConfigureAwait(false);
+        if (options.IdempotencyKey is { } storedKey)
+        {
+            // The same 202 body the HTTP API stores, so a later HTTP request with this key replays it.
+            var response = CommandRows.AcceptedResponseJson(row.Id, descriptor.TypeName, CommandAccepted.ViaOutbox);
+            await CommandLedger.InsertIdempotencyKeyAsync(transaction, row, storedKey, requestHash!, 202, response, now + settings.IdempotencyRetention, cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        await _writer.EnqueueAsync(transaction, CommandRows.ToOutboxMessage(row, descriptor, command), cancellationToken).ConfigureAwait(false);
+        return new EnqueuedCommand(row.Id, Replayed: false);
+    }
+
+    private static void Validate(CommandEnqueueOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ClientId))
+        {
+            throw new ArgumentException("ClientId is required: it names who enqueued the command.", nameof(options));
+        }
+
+        if (options.IdempotencyKey is { } key && (key.Length is 0 or > MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~')))
+        {
+            throw new ArgumentException($"IdempotencyKey must be 1 to {MaxIdempotencyKeyLength} visible ASCII characters.", nameof(options));
+        }
+
+        if (options.Timeout is { } timeout && (timeout < MinTimeout || timeout > MaxTimeout || timeout.Ticks % TimeSpan.TicksPerSecond != 0))
+        {
+            throw new ArgumentException("Timeout must be whole seconds from 1 second to 1 day.", nameof(options));
+        }
+
+        if (options.Timeout is not null && options.Deadline is not null)
+        {
+            throw new ArgumentException("Give a Timeout or a Deadline, not both.", nameof(options));
+        }
+    }
+
+}
+
+/// <summary>How one command is enqueued through <see cref="CommandOutbox"/>.</summary>
+public sealed record CommandEnqueueOptions
+{
+    /// <summary>
+    /// Who enqueues the command, stored as its client id (for example the service's name,
+    /// <c>order-service</c>). Required.
+    /// </summary>
+    public required string ClientId { get; init; }
+
+    /// <summary>
+    /// An optional idempotency key (1–255 visible ASCII), scoped per tenant and shared with the HTTP API's
+    /// <c>Idempotency-Key</c>: the same key and request again returns the first command.
+    /// </summary>
+    public string? IdempotencyKey { get; init; }
+
+    /// <summary>How long the command may take, whole seconds from 1 second to 1 day (as <c>Command-Timeout</c>).</summary>
+    /// <value>The default is <see cref="CommandOutboxOptions.DefaultTimeout"/> (unless <see cref="Deadline"/> is given).</value>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>An absolute deadline instead of <see cref="Timeout"/>.</summary>
+    public DateTimeOffset? Deadline { get; init; }
+}
+
+/// <summary>The outcome of <see cref="CommandOutbox.EnqueueAsync{TCommand}"/>.</summary>
+/// <param name="Id">The command id (its status is at <c>/api/commands/{id}</c>).</param>
+/// <param name="Replayed">True when the idempotency key named an earlier command and nothing new was written.</param>
+public sealed record EnqueuedCommand(Guid Id, bool Replayed);
+
+/// <summary>The idempotency key was already used for a different request of the same tenant.</summary>
+public sealed class IdempotencyKeyReusedException : Exception
+{
+    /// <summary>Creates the exception for <paramref name="key"/>.</summary>
+    public IdempotencyKeyReusedException(string key)
+        : base("This idempotency key was already used for a different request of the tenant. Use a new key for a new command.") =>
+        Key = key;
+
+    /// <summary>Creates the exception without a key.</summary>
+    public IdempotencyKeyReusedException()
+        : this("")
+    {
+    }
+
+    /// <summary>Creates the exception with a message and an inner exception.</summary>
+    public IdempotencyKeyReusedException(string message, Exception innerException)
+        : base(message, innerException) =>
+        Key = "";
+
+    /// <summary>The key that was reused.</summary>
+    public string Key { get; }
+}
+
+/// <summary>Settings of <see cref="CommandOutbox"/> (section <c>Outbox:Commands</c>).</summary>
+public sealed class CommandOutboxOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Outbox:Commands";
+
+    /// <summary>The time a command may take when neither a timeout nor a deadline is given.</summary>
+    /// <value>The default value is 1 hour.</value>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long an idempotency key is remembered (the HTTP API keeps its keys for at least 24 hours).</summary>
+    /// <value>The default value is 24 hours.</value>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "1.00:00:00", "30.00:00:00")]
+    public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
+}

@@ -1,0 +1,20 @@
+namespace Messaging.Store.Outbox;
+
+/// <summary>The <c>commands</c> status row of a new command, as the status API reads it.</summary>
+/// <param name="Id">The command id (also the message id and the provider's idempotency key).</param>
+/// <param name="Tenant">The tenant that owns the command.</param>
+/// <param name="ClientId">Who submitted it (an API client id, or the name of a service using the outbox library).</param>
+/// <param name="TypeName">The command type, for example <c>payments.charge</c>.</param>
+/// <param name="Payload">The request fields as JSON (camelCase, no command id or tenant).</param>
+/// <param name="IdempotencyKey">The caller's idempotency key, if any.</param>
+/// <param name="Deadline">When the command expires.</param>
+/// <param name="Now">The acceptance time (microsecond precision, as PostgreSQL stores it).</param>
+public sealed record CommandRow(
+    Guid Id,
+    string Tenant,
+    string ClientId,
+    string TypeName,
+    string Payload,
+    string? IdempotencyKey,
+    DateTimeOffset Deadline,
+    DateTimeOffset Now);

@@ -1,0 +1,162 @@
+using Messaging.Contracts;
+using Messaging.Store.DeadLetters;
+using Messaging.Store.Outbox;
+using Messaging.Store.Persistence;
+using Messaging.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Messaging.Store.Tests.DeadLetters;
+
+public sealed class DeadLetterStoreTests : IAsyncLifetime
+{
+    private readonly ServicesFixture _services = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero));
+    private NpgsqlDataSource _dataSource = null!;
+    private DeadLetterStore _store = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await _services.InitializeAsync();
+        _dataSource = NpgsqlDataSource.Create(_services.PostgresConnectionString);
+        await new SchemaMigrator(_dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync(TestContext.Current.CancellationToken);
+        _store = new DeadLetterStore(_dataSource, new OutboxWriter(_time), Messaging.CommandTypes.BuiltInCommandTypes.Registry, _time);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        await _services.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Record_StoresTheLetterWhole_AndMarksTheCommandDeadLettered()
+    {
+        var id = await InsertCommandAsync("tenant-a", "Processing");
+
+        await RecordAsync(Letter(id, "tenant-a"));
+
+        Assert.Equal("DeadLettered", await ScalarAsync<string>($"SELECT status FROM commands WHERE id = '{id}'"));
+        Assert.Equal("provider unavailable after 5 attempts", await ScalarAsync<string>($"SELECT error_message FROM commands WHERE id = '{id}'"));
+        Assert.Equal("{\"amount\":5}", await ScalarAsync<string>($"SELECT body FROM dead_letters WHERE command_id = '{id}'"));
+        var summary = await _store.SummaryAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(1, summary.Total);
+        Assert.Equal(1, summary.ByType["payments.charge"]);
+    }
+
+    [Fact]
+    public async Task Record_NeverOverwritesASucceededCommand()
+    {
+        var id = await InsertCommandAsync("tenant-a", "Succeeded");
+
+        await RecordAsync(Letter(id, "tenant-a"));
+
+        Assert.Equal("Succeeded", await ScalarAsync<string>($"SELECT status FROM commands WHERE id = '{id}'"));
+    }
+
+    [Fact]
+    public async Task Redrive_EnqueuesEachDeadLetterOnce_WithAttemptsStartingAgain_AndAudits()
+    {
+        var id = await InsertCommandAsync("tenant-a", "Processing");
+        await RecordAsync(Letter(id, "tenant-a"));
+
+        var first = await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), "cli_ops", "command", 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+        var second = await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), "cli_ops", "command", 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+
+        Assert.Equal(new RedriveResult(1, 0), first);
+        Assert.Equal(new RedriveResult(0, 0), second);
+        Assert.Equal(1L, await ScalarAsync<long>($"SELECT count(*) FROM outbox WHERE command_id = '{id}'"));
+        Assert.Equal("1", await ScalarAsync<string>($"SELECT headers->>'{MessageHeaders.Attempt}' FROM outbox WHERE command_id = '{id}'"));
+        Assert.Equal("Accepted", await ScalarAsync<string>($"SELECT status FROM commands WHERE id = '{id}'"));
+        Assert.Equal("cli_ops", await ScalarAsync<string>($"SELECT redriven_by FROM dead_letters WHERE command_id = '{id}'"));
+        Assert.Equal(2L, await ScalarAsync<long>("SELECT count(*) FROM redrive_audit WHERE actor = 'cli_ops'"));
+    }
+
+    [Fact]
+    public async Task Redrive_SendsTheCommandWithItsOwnHeadersOnly_NamingItsTenantAndType()
+    {
+        var id = await InsertCommandAsync("tenant-a", "Processing");
+        var headers = new Dictionary<string, string>
+        {
+            [MessageHeaders.Client] = "client-1",
+            [MessageHeaders.Attempt] = "5",
+            ["x-death"] = "[{\"queue\":\"payments.charge\",\"count\":1}]",
+            ["MT-Fault-Message"] = "boom",
+        };
+        await RecordAsync(Letter(id, "tenant-a") with { Headers = headers });
+
+        await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), "cli_ops", "command", 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+
+        var sent = await ScalarAsync<string>($"SELECT headers::text FROM outbox WHERE command_id = '{id}'");
+        var redriven = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(sent)!;
+        Assert.Equal(["Messaging-Attempt", "Messaging-Client", "Messaging-Command-Type", "Messaging-Tenant"], redriven.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("1", redriven[MessageHeaders.Attempt]);
+        Assert.Equal("tenant-a", redriven[MessageHeaders.Tenant]);
+        Assert.Equal("payments.charge", redriven[MessageHeaders.CommandType]);
+    }
+
+    [Fact]
+    public async Task BulkRedrive_FiltersByTypeAndTenant_AndSpacesTheRows()
+    {
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            var id = await InsertCommandAsync("tenant-bulk", "Processing");
+            ids.Add(id);
+            await RecordAsync(Letter(id, "tenant-bulk"));
+        }
+
+        var other = await InsertCommandAsync("tenant-other", "Processing");
+        await RecordAsync(Letter(other, "tenant-other"));
+
+        var result = await _store.RedriveAsync(new DeadLetterFilter(Type: "payments.charge", Tenant: "tenant-bulk"), "cli_ops", "bulk", 100,
+            TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
+
+        Assert.Equal(3, result.Redriven);
+        Assert.Equal("DeadLettered", await ScalarAsync<string>($"SELECT status FROM commands WHERE id = '{other}'"));
+        Assert.Equal(0.2, await ScalarAsync<double>("SELECT extract(epoch FROM max(not_before) - min(not_before))::float8 FROM outbox"), 3);
+    }
+
+    [Fact]
+    public async Task UnreadableLetters_AreKept_ButCannotBeRedriven()
+    {
+        await RecordAsync(new DeadLetter(null, null, null, "\u0001not json", new Dictionary<string, string>(), 1,
+            _time.GetUtcNow(), _time.GetUtcNow(), "SerializationException", "unreadable body", "poison"));
+
+        var result = await _store.RedriveAsync(new DeadLetterFilter(), "cli_ops", "bulk", 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+
+        Assert.Equal(new RedriveResult(0, 1), result);
+        Assert.Single(await _store.ListAsync(new DeadLetterFilter(), includeRedriven: false, 10, TestContext.Current.CancellationToken));
+    }
+
+    private DeadLetter Letter(Guid id, string tenant) => new(id, tenant, "payments.charge", "{\"amount\":5}",
+        new Dictionary<string, string> { [MessageHeaders.Tenant] = tenant, [MessageHeaders.Attempt] = "5" }, 5,
+        _time.GetUtcNow().AddMinutes(-10), _time.GetUtcNow(), "HttpRequestException", "provider unavailable after 5 attempts", "retries-exhausted");
+
+    private async Task RecordAsync(DeadLetter letter)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await _store.RecordAsync(transaction, letter, TestContext.Current.CancellationToken);
+        await transaction.CommitAsync(TestContext.Current.CancellationToken);
+    }
+
+    private async Task<Guid> InsertCommandAsync(string tenant, string status)
+    {
+        var id = Guid.NewGuid();
+        await using var command = _dataSource.CreateCommand(
+            "INSERT INTO commands (id, tenant, client_id, type, status, payload, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', @status, '{}', now(), now())");
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("status", status);
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        return id;
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+}

@@ -1,0 +1,174 @@
+using Messaging.Contracts.Commands;
+using Messaging.Store.Outbox;
+using Messaging.Store.Persistence;
+using Messaging.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Messaging.Store.Tests.Outbox;
+
+/// <summary>The status transitions of <see cref="CommandLedger"/> on a real PostgreSQL database: above all, that a terminal status is kept.</summary>
+public sealed class CommandLedgerTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Now = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
+    private readonly ServicesFixture _services = new();
+    private NpgsqlDataSource _dataSource = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        await _services.InitializeAsync();
+        _dataSource = NpgsqlDataSource.Create(_services.PostgresConnectionString);
+        await new SchemaMigrator(_dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync(Ct);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _dataSource.DisposeAsync();
+        await _services.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ASecondCompletion_ReturnsFalse_AndLeavesTheFirstOutcome()
+    {
+        var id = await AcceptAsync();
+
+        var first = await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded: true, """{"charge":"ch_1"}""", null, null, Now, Ct);
+        var second = await CommandLedger.CompleteAsync(_dataSource, id, "worker-b", succeeded: false, null, "card_declined", "declined", Now.AddSeconds(1), Ct);
+
+        Assert.True(first);
+        Assert.False(second);
+        var row = await ReadAsync(id);
+        Assert.Equal(("Succeeded", """{"charge": "ch_1"}""", null, null), (row.Status, row.Result, row.ErrorCode, row.ErrorMessage));
+        Assert.Equal(Now, row.UpdatedAt);
+        Assert.Equal("worker-a", await ScalarAsync<string>($"SELECT consumer FROM inbox WHERE command_id = '{id}'"));
+    }
+
+    [Fact]
+    public async Task ARefusal_StoresTheError_ClearsTheResult_AndRecordsTheInbox()
+    {
+        var id = await AcceptAsync();
+        await InTransactionAsync(tx => CommandLedger.SetResultAsync(tx, id, """{"fallback":true}""", Ct));
+
+        Assert.True(await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded: false, null, "card_declined", "declined", Now, Ct));
+
+        var row = await ReadAsync(id);
+        Assert.Equal(("Failed", null, "card_declined", "declined"), (row.Status, row.Result, row.ErrorCode, row.ErrorMessage));
+        Assert.Equal(1L, await ScalarAsync<long>($"SELECT count(*) FROM inbox WHERE command_id = '{id}'"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ACompletedCommand_IsNeverExpiredStartedScheduledOrDeadLettered(bool succeeded)
+    {
+        var id = await AcceptAsync();
+        Assert.True(await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded, succeeded ? "{}" : null,
+            succeeded ? null : "card_declined", succeeded ? null : "declined", Now, Ct));
+        var completed = await ReadAsync(id);
+
+        Assert.False(await CommandLedger.ExpireAsync(_dataSource, id, "deadline_exceeded", "too late", Now.AddSeconds(1), Ct));
+        Assert.Null(await CommandLedger.StartAttemptAsync(_dataSource, id, 2, Now.AddSeconds(1), Ct));
+        Assert.False(await InTransactionAsync(tx => CommandLedger.ScheduleAsync(tx, id, "tenant-a", 1, "provider_unavailable", "later", failed: true,
+            Now.AddSeconds(1), Ct)));
+        Assert.False(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "a late duplicate failed", Now.AddSeconds(1), Ct)));
+
+        Assert.Equal(completed, await ReadAsync(id));
+    }
+
+    [Fact]
+    public async Task AnExpiredCommand_KeepsItsStatus_AgainstACompletionOrADeadLetter()
+    {
+        var id = await AcceptAsync();
+        Assert.True(await CommandLedger.ExpireAsync(_dataSource, id, "deadline_exceeded", "too late", Now, Ct));
+
+        Assert.False(await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded: true, "{}", null, null, Now.AddSeconds(1), Ct));
+        Assert.False(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "poison", Now.AddSeconds(1), Ct)));
+
+        var row = await ReadAsync(id);
+        Assert.Equal(("Expired", "deadline_exceeded", "too late"), (row.Status, row.ErrorCode, row.ErrorMessage));
+        Assert.Equal(0L, await ScalarAsync<long>($"SELECT count(*) FROM inbox WHERE command_id = '{id}'"));
+    }
+
+    [Fact]
+    public async Task ADeadLetteredCommand_TakesALaterReason_KeepsAFallbacksResult_AndCannotBeCompleted()
+    {
+        var id = await AcceptAsync();
+        Assert.True(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "retries exhausted", Now, Ct)));
+        await InTransactionAsync(tx => CommandLedger.SetResultAsync(tx, id, """{"fallback":true}""", Ct));
+
+        Assert.True(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "delivery limit", Now.AddSeconds(1), Ct)));
+        Assert.False(await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded: true, "{}", null, null, Now.AddSeconds(2), Ct));
+        Assert.False(await CommandLedger.ExpireAsync(_dataSource, id, "deadline_exceeded", "too late", Now.AddSeconds(2), Ct));
+
+        var row = await ReadAsync(id);
+        Assert.Equal(("DeadLettered", """{"fallback": true}""", "dead_lettered", "delivery limit"), (row.Status, row.Result, row.ErrorCode, row.ErrorMessage));
+        Assert.Equal(Now.AddSeconds(1), row.UpdatedAt);
+    }
+
+    [Fact]
+    public async Task ARedrive_ReturnsOnlyADeadLetteredCommandToAccepted()
+    {
+        var deadLettered = await AcceptAsync();
+        var succeeded = await AcceptAsync();
+        Assert.True(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, deadLettered, "retries exhausted", Now, Ct)));
+        Assert.True(await CommandLedger.CompleteAsync(_dataSource, succeeded, "worker-a", succeeded: true, "{}", null, null, Now, Ct));
+
+        await using (var connection = await _dataSource.OpenConnectionAsync(Ct))
+        {
+            await using var batch = new NpgsqlBatch(connection);
+            CommandLedger.AddRedrive(batch, deadLettered, Now.AddMinutes(1));
+            CommandLedger.AddRedrive(batch, succeeded, Now.AddMinutes(1));
+            await batch.ExecuteNonQueryAsync(Ct);
+        }
+
+        var redriven = await ReadAsync(deadLettered);
+        Assert.Equal(("Accepted", 0, null, null), (redriven.Status, redriven.Attempts, redriven.ErrorCode, redriven.ErrorMessage));
+        Assert.Equal("Succeeded", (await ReadAsync(succeeded)).Status);
+    }
+
+    private async Task<Guid> AcceptAsync()
+    {
+        var id = Guid.CreateVersion7();
+        await InTransactionAsync(tx => CommandLedger.InsertCommandAsync(tx,
+            new CommandRow(id, "tenant-a", "client-a", "payments.charge", "{}", null, Now.AddMinutes(5), Now), Ct));
+        Assert.Equal(nameof(CommandStatus.Accepted), (await ReadAsync(id)).Status);
+        return id;
+    }
+
+    private async Task InTransactionAsync(Func<NpgsqlTransaction, Task> write) =>
+        await InTransactionAsync(async tx =>
+        {
+            await write(tx);
+            return true;
+        });
+
+    private async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> write)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(Ct);
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        var result = await write(transaction);
+        await transaction.CommitAsync(Ct);
+        return result;
+    }
+
+    private async Task<StoredRow> ReadAsync(Guid id)
+    {
+        await using var command = _dataSource.CreateCommand(
+            "SELECT status, attempts, result::text, error_code, error_message, updated_at FROM commands WHERE id = @id");
+        command.Parameters.AddWithValue("id", id);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        Assert.True(await reader.ReadAsync(Ct));
+        return new StoredRow(reader.GetString(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5));
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var command = _dataSource.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    private sealed record StoredRow(string Status, int Attempts, string? Result, string? ErrorCode, string? ErrorMessage, DateTimeOffset UpdatedAt);
+}

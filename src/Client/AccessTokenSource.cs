@@ -116,7 +116,7 @@ internal sealed partial class AccessTokenSource(IOptions<MessagingClientOptions>
         var issuedAt = timeProvider.GetUtcNow();
         using var content = new FormUrlEncodedContent(form);
         using var response = await http.PostAsync(new Uri("api/auth/token", UriKind.Relative), content).ConfigureAwait(false);
-        var body = await GatewayResponses.ReadAsync<TokenResponse>(response, timeProvider, CancellationToken.None).ConfigureAwait(false);
+        var body = await GatewayResponses.ReadAsync<GatewayTokenResponse>(response, timeProvider, CancellationToken.None).ConfigureAwait(false);
         if (string.IsNullOrEmpty(body.AccessToken) || body.ExpiresIn <= 0)
         {
             throw new MessagingClientException("The gateway's token answer has no usable access token.") { StatusCode = response.StatusCode };
@@ -130,7 +130,7 @@ internal sealed partial class AccessTokenSource(IOptions<MessagingClientOptions>
 
     private sealed record CachedToken(string Value, DateTimeOffset RefreshAt, DateTimeOffset ExpiresAt);
 
-    private sealed record TokenResponse(
+    private sealed record GatewayTokenResponse(
         [property: JsonPropertyName("access_token")] string? AccessToken,
         [property: JsonPropertyName("token_type")] string? TokenType,
         [property: JsonPropertyName("expires_in")] int ExpiresIn);

@@ -53,7 +53,7 @@ internal sealed class HttpCommandHandler(HttpCommandDeclarations declarations) :
 
         if (status is >= 400 and < 500 && !ProviderHttp.IsTransient(response.StatusCode))
         {
-            return CommandResult.Refused(new CommandError(RejectedCode, $"The {context.Provider} provider rejected the command with status {status}."));
+            return CommandResult.Refused(new CommandStatusError(RejectedCode, $"The {context.Provider} provider rejected the command with status {status}."));
         }
 
         throw ProviderHttp.Unexpected(context.Provider, response); // 408, 429, 5xx: transient; 3xx: not

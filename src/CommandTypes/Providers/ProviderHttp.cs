@@ -94,7 +94,7 @@ public static class ProviderHttp
     /// Reads a refusal body: <c>{"error": "text"}</c> or <c>{"error": {"code", "message"}}</c>, and
     /// keeps only a safe code and a short message.
     /// </summary>
-    public static async Task<CommandError> ReadRefusalAsync(HttpResponseMessage response, string fallbackCode, string fallbackMessage,
+    public static async Task<CommandStatusError> ReadRefusalAsync(HttpResponseMessage response, string fallbackCode, string fallbackMessage,
         CancellationToken cancellationToken)
     {
         var body = await ReadJsonAsync<JsonElement?>(response, cancellationToken).ConfigureAwait(false);
@@ -106,14 +106,14 @@ public static class ProviderHttp
                     var text = error.GetString();
                     // A short identifier (card_declined) is a code; a sentence is a message.
                     return text is not null && !text.Contains(' ', StringComparison.Ordinal)
-                        ? CommandError.FromProvider(text, fallbackMessage, fallbackCode, fallbackMessage)
-                        : CommandError.FromProvider(null, text, fallbackCode, fallbackMessage);
+                        ? CommandStatusError.FromProvider(text, fallbackMessage, fallbackCode, fallbackMessage)
+                        : CommandStatusError.FromProvider(null, text, fallbackCode, fallbackMessage);
                 case JsonValueKind.Object:
-                    return CommandError.FromProvider(StringProperty(error, "code"), StringProperty(error, "message"), fallbackCode, fallbackMessage);
+                    return CommandStatusError.FromProvider(StringProperty(error, "code"), StringProperty(error, "message"), fallbackCode, fallbackMessage);
             }
         }
 
-        return new CommandError(fallbackCode, fallbackMessage);
+        return new CommandStatusError(fallbackCode, fallbackMessage);
     }
 
     /// <summary>Whether every endpoint is an absolute http(s) URL, and there is at least one.</summary>

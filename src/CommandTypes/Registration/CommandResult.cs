@@ -7,7 +7,7 @@ namespace Messaging.CommandTypes;
 /// </summary>
 public sealed class CommandResult
 {
-    private CommandResult(string? resultJson, CommandError? refusal)
+    private CommandResult(string? resultJson, CommandStatusError? refusal)
     {
         ResultJson = resultJson;
         Refusal = refusal;
@@ -17,7 +17,7 @@ public sealed class CommandResult
     public string? ResultJson { get; }
 
     /// <summary>The refusal, when the provider refused.</summary>
-    public CommandError? Refusal { get; }
+    public CommandStatusError? Refusal { get; }
 
     /// <summary>Whether the provider accepted the command.</summary>
     public bool Succeeded => Refusal is null;
@@ -34,49 +34,9 @@ public sealed class CommandResult
         new(System.Text.Json.JsonSerializer.Serialize(result, Providers.ProviderHttp.Json), null);
 
     /// <summary>The provider refused the command (a business refusal): it fails with <paramref name="refusal"/> and is not retried.</summary>
-    public static CommandResult Refused(CommandError refusal)
+    public static CommandResult Refused(CommandStatusError refusal)
     {
         ArgumentNullException.ThrowIfNull(refusal);
         return new(null, refusal);
-    }
-}
-
-/// <summary>
-/// The error stored with a command and shown by the status API. Both parts are safe to show to the
-/// tenant: a stable code and a short message, never provider internals or exception text.
-/// </summary>
-/// <param name="Code">A stable, machine-readable code, for example <c>payment_declined</c>.</param>
-/// <param name="Message">A short message for people.</param>
-public sealed record CommandError(string Code, string Message)
-{
-    private const int MaxMessageLength = 200;
-    private const int MaxCodeLength = 64;
-
-    /// <summary>
-    /// Builds an error from text a provider sent: control characters are dropped and both parts are
-    /// cut short; a code that is not a plain identifier is replaced by <paramref name="fallbackCode"/>.
-    /// </summary>
-    public static CommandError FromProvider(string? code, string? message, string fallbackCode, string fallbackMessage)
-    {
-        var safeCode = SafeCode(code, fallbackCode);
-        var safeMessage = Clean(message);
-        return new CommandError(safeCode, string.IsNullOrEmpty(safeMessage) ? fallbackMessage : safeMessage);
-    }
-
-    /// <summary>The code if it is a plain identifier (letters, digits, <c>_-.</c>, at most 64), otherwise the fallback.</summary>
-    public static string SafeCode(string? code, string fallback) =>
-        !string.IsNullOrEmpty(code) && code.Length <= MaxCodeLength && code.All(IsCodeCharacter) ? code : fallback;
-
-    private static bool IsCodeCharacter(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.';
-
-    private static string Clean(string? text)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return "";
-        }
-
-        var cleaned = new string(text.Where(c => !char.IsControl(c)).ToArray()).Trim();
-        return cleaned.Length <= MaxMessageLength ? cleaned : cleaned[..MaxMessageLength];
     }
 }

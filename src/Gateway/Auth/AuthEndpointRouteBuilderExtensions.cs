@@ -32,7 +32,7 @@ internal static class AuthEndpointRouteBuilderExtensions
                     },
                 };
             })
-            .Produces<TokenResponse>(StatusCodes.Status200OK)
+            .Produces<IssuedTokenResponse>(StatusCodes.Status200OK)
             .Produces<OAuthError>(StatusCodes.Status400BadRequest)
             .Produces<OAuthError>(StatusCodes.Status401Unauthorized)
             .Produces<OAuthError>(StatusCodes.Status503ServiceUnavailable);

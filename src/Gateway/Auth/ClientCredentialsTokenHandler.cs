@@ -17,7 +17,7 @@ using Polly.Timeout;
 namespace Messaging.Gateway.Auth;
 
 /// <summary>A successful token response (RFC 6749 5.1).</summary>
-internal sealed record TokenResponse(
+internal sealed record IssuedTokenResponse(
     [property: JsonPropertyName("access_token")] string AccessToken,
     [property: JsonPropertyName("token_type")] string TokenType,
     [property: JsonPropertyName("expires_in")] int ExpiresIn,
@@ -54,7 +54,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
     // A token request is a handful of short fields; anything bigger is not one.
     private static readonly FormOptions FormLimits = new() { ValueCountLimit = 16, KeyLengthLimit = 64, ValueLengthLimit = 4096 };
 
-    public async Task<Results<JsonHttpResult<TokenResponse>, JsonHttpResult<OAuthError>, ProblemHttpResult>> HandleAsync(HttpContext context)
+    public async Task<Results<JsonHttpResult<IssuedTokenResponse>, JsonHttpResult<OAuthError>, ProblemHttpResult>> HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request;
@@ -186,7 +186,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
         var (token, lifetime) = issuer.Issue(client.ClientId, client.Tenant, granted);
         var scopeText = string.Join(' ', granted);
         Log.TokenIssued(logger, client.ClientId, client.Tenant, scopeText);
-        return TypedResults.Json(new TokenResponse(token, "Bearer", (int)lifetime.TotalSeconds, scopeText));
+        return TypedResults.Json(new IssuedTokenResponse(token, "Bearer", (int)lifetime.TotalSeconds, scopeText));
     }
 
     private static bool IsForm(string? contentType) =>

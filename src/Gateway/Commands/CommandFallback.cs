@@ -14,13 +14,13 @@ internal sealed partial class CommandFallback(
     DirectCommandPublisher publisher,
     FallbackIdempotencyKeys keys,
     CommandStatusCache cache,
-    IOptionsMonitor<CommandFallbackOptions> options,
+    IOptionsMonitor<OutageFallbackOptions> options,
     ILogger<CommandFallback> logger)
 {
     // What a client should wait before retrying when no durable path is available.
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
 
-    public CommandFallbackOptions Options => options.CurrentValue;
+    public OutageFallbackOptions Options => options.CurrentValue;
 
     public async Task<SubmitOutcome> SubmitAsync(NewCommand command, CancellationToken cancellationToken)
     {

@@ -18,11 +18,11 @@ internal sealed record CommandView(
     DateTimeOffset UpdatedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Deadline,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Result,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CommandError? Error,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CommandErrorView? Error,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Stale = null);
 
 /// <summary>Why a command failed, in words safe to show to its client.</summary>
-internal sealed record CommandError(string Code, string Message);
+internal sealed record CommandErrorView(string Code, string Message);
 
 /// <summary>A page of <c>GET /api/commands</c>: newest first; <c>nextCursor</c> is null on the last page.</summary>
 internal sealed record CommandPage(IReadOnlyList<CommandView> Items, string? NextCursor);

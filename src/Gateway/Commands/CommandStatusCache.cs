@@ -6,16 +6,16 @@ namespace Messaging.Gateway.Commands;
 /// <summary>
 /// The last status this process read (or accepted) per command, keyed by tenant and id, to answer
 /// <c>GET /api/commands/{id}</c> while PostgreSQL is briefly down. An entry is served only to the tenant
-/// that owns it and only while younger than <see cref="CommandFallbackOptions.StatusCacheMaxAge"/>; the
-/// answer is marked stale. Bounded by <see cref="CommandFallbackOptions.StatusCacheSize"/> entries.
+/// that owns it and only while younger than <see cref="OutageFallbackOptions.StatusCacheMaxAge"/>; the
+/// answer is marked stale. Bounded by <see cref="OutageFallbackOptions.StatusCacheSize"/> entries.
 /// </summary>
 internal sealed class CommandStatusCache : IDisposable
 {
     private readonly MemoryCache? _cache;
-    private readonly IOptionsMonitor<CommandFallbackOptions> _options;
+    private readonly IOptionsMonitor<OutageFallbackOptions> _options;
     private readonly TimeProvider _timeProvider;
 
-    public CommandStatusCache(IOptionsMonitor<CommandFallbackOptions> options, TimeProvider timeProvider)
+    public CommandStatusCache(IOptionsMonitor<OutageFallbackOptions> options, TimeProvider timeProvider)
     {
         _options = options;
         _timeProvider = timeProvider;

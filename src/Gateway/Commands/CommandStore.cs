@@ -312,9 +312,9 @@ internal sealed partial class CommandStore(
             result = document.RootElement.Clone();
         }
 
-        CommandError? error = reader.IsDBNull(8) && reader.IsDBNull(9)
+        CommandErrorView? error = reader.IsDBNull(8) && reader.IsDBNull(9)
             ? null
-            : new CommandError(reader.IsDBNull(8) ? "" : reader.GetString(8), reader.IsDBNull(9) ? "" : reader.GetString(9));
+            : new CommandErrorView(reader.IsDBNull(8) ? "" : reader.GetString(8), reader.IsDBNull(9) ? "" : reader.GetString(9));
 
         return new CommandView(
             reader.GetGuid(0),

@@ -26,8 +26,8 @@ internal static class CommandsApiExtensions
         builder.Services.AddSingleton<CommandStore>();
 
         // The fallback chain (docs/security.md): direct publish while PostgreSQL is down, keys in Redis, stale reads.
-        builder.Services.AddOptions<CommandFallbackOptions>()
-            .Bind(builder.Configuration.GetSection(CommandFallbackOptions.SectionName))
+        builder.Services.AddOptions<OutageFallbackOptions>()
+            .Bind(builder.Configuration.GetSection(OutageFallbackOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<FallbackIdempotencyKeys>();

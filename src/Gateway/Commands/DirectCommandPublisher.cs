@@ -22,13 +22,13 @@ internal sealed partial class DirectCommandPublisher(
     IBus bus,
     CommandTopologyDeclarer topology,
     ResiliencePipelineProvider<string> pipelines,
-    IOptionsMonitor<CommandFallbackOptions> options,
+    IOptionsMonitor<OutageFallbackOptions> options,
     TimeProvider timeProvider,
     ILogger<DirectCommandPublisher> logger)
 {
     /// <summary>
     /// Publishes <paramref name="command"/> and waits for the broker's confirm. Returns false when the broker
-    /// could not confirm it within <see cref="CommandFallbackOptions.PublishTimeout"/> (down, breaker open,
+    /// could not confirm it within <see cref="OutageFallbackOptions.PublishTimeout"/> (down, breaker open,
     /// unroutable); the caller then answers 503 and nothing was accepted.
     /// </summary>
     public async Task<bool> PublishAsync(NewCommand command, CancellationToken cancellationToken)

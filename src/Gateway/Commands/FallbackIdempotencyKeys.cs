@@ -15,7 +15,7 @@ namespace Messaging.Gateway.Commands;
 
 /// <summary>
 /// Idempotency keys used while PostgreSQL is down, kept in Redis for
-/// <see cref="CommandFallbackOptions.IdempotencyKeyTtl"/>: the Redis key is derived from the tenant and the
+/// <see cref="OutageFallbackOptions.IdempotencyKeyTtl"/>: the Redis key is derived from the tenant and the
 /// caller's key (so one tenant's key never answers another tenant), the value names the command it
 /// stands for, the request hash and whether the publish was confirmed. A caller that cannot reach Redis
 /// must not accept a keyed command through the fallback.
@@ -23,7 +23,7 @@ namespace Messaging.Gateway.Commands;
 internal sealed class FallbackIdempotencyKeys(
     IConnectionMultiplexer redis,
     IOptions<RedisOptions> redisOptions,
-    IOptionsMonitor<CommandFallbackOptions> options,
+    IOptionsMonitor<OutageFallbackOptions> options,
     ResiliencePipelineProvider<string> pipelines)
 {
     // Claims the key unless it is held: returns the current value, or nil when this call claimed it.

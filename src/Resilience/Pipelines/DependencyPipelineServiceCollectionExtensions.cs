@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.Configuration;
@@ -8,21 +7,6 @@ using Microsoft.Extensions.Options;
 using Polly;
 
 namespace Messaging.Resilience.Pipelines;
-
-/// <summary>The retry budget of each dependency, shared by every layer that retries it and kept across reloads.</summary>
-public sealed class RetryBudgets(TimeProvider timeProvider, IOptionsMonitor<DependencyPipelineOptions> options)
-{
-    private readonly ConcurrentDictionary<string, RetryBudget> _budgets = new(StringComparer.Ordinal);
-
-    /// <summary>The budget of <paramref name="dependency"/>, with its current settings.</summary>
-    public RetryBudget For(string dependency)
-    {
-        var settings = options.Get(dependency).RetryBudget;
-        var budget = _budgets.GetOrAdd(dependency, _ => new RetryBudget(settings, timeProvider));
-        budget.Update(settings);
-        return budget;
-    }
-}
 
 /// <summary>Registers named dependency pipelines in Polly's registry (Microsoft.Extensions.Resilience).</summary>
 public static class DependencyPipelineServiceCollectionExtensions

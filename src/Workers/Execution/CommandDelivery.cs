@@ -66,7 +66,7 @@ internal sealed class CommandDelivery
         _scheduler.DeferAsync(this, reason, notBefore, cancellationToken);
 
     /// <summary>As <see cref="DeferAsync(string, DateTimeOffset, CancellationToken)"/>, with the error code shown on the command (for example <c>rate_limited</c>).</summary>
-    public Task<ScheduleOutcome> DeferAsync(CommandError reason, DateTimeOffset notBefore, CancellationToken cancellationToken = default) =>
+    public Task<ScheduleOutcome> DeferAsync(CommandStatusError reason, DateTimeOffset notBefore, CancellationToken cancellationToken = default) =>
         _scheduler.DeferAsync(this, reason, notBefore, cancellationToken);
 
     public static CommandDelivery From<TMessage>(ConsumeContext<TMessage> context, CommandDescriptor descriptor, ExecutionProfile profile,

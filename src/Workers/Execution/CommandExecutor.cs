@@ -188,7 +188,7 @@ internal sealed partial class CommandExecutor(
         }
 
         await scheduler.RetryAsync(delivery, now + delay,
-            new CommandError("provider_unavailable", $"The {ex.Provider} provider failed ({ex.Reason}); attempt {attempt + 1} is scheduled."),
+            new CommandStatusError("provider_unavailable", $"The {ex.Provider} provider failed ({ex.Reason}); attempt {attempt + 1} is scheduled."),
             cancellationToken).ConfigureAwait(false);
     }
 

@@ -14,7 +14,7 @@ internal sealed partial class CommandOutcomes(
     CommandStatusStore store, DeadLetterWriter deadLetters, CommandMetrics metrics, TimeProvider timeProvider, ILogger<CommandOutcomes> logger)
 {
     /// <summary>The error stored on a command whose deadline passed before it ran.</summary>
-    internal static readonly CommandError DeadlineExceeded =
+    internal static readonly CommandStatusError DeadlineExceeded =
         new("deadline_exceeded", "The command's deadline passed before it could be executed.");
 
     /// <summary>Dead letters of messages that cannot be executed as they are (unreadable, invalid, missing headers).</summary>

@@ -37,7 +37,7 @@ internal sealed partial class CommandScheduler(
     ILogger<CommandScheduler> logger)
 {
     /// <summary>Schedules the next attempt after a transient failure of this one: it counts as an attempt made.</summary>
-    public Task<ScheduleOutcome> RetryAsync(CommandDelivery delivery, DateTimeOffset notBefore, CommandError error, CancellationToken cancellationToken)
+    public Task<ScheduleOutcome> RetryAsync(CommandDelivery delivery, DateTimeOffset notBefore, CommandStatusError error, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
         return ScheduleAsync(delivery, delivery.Attempt + 1, notBefore, error, failed: true, cancellationToken);
@@ -48,17 +48,17 @@ internal sealed partial class CommandScheduler(
 
     /// <summary>Schedules the same attempt again: the wait (a breaker pause) does not count as an attempt. Error code <see cref="DeferredCode"/>.</summary>
     public Task<ScheduleOutcome> DeferAsync(CommandDelivery delivery, string reason, DateTimeOffset notBefore, CancellationToken cancellationToken) =>
-        DeferAsync(delivery, new CommandError(DeferredCode, reason), notBefore, cancellationToken);
+        DeferAsync(delivery, new CommandStatusError(DeferredCode, reason), notBefore, cancellationToken);
 
     /// <summary>Schedules the same attempt again, showing <paramref name="reason"/> (code and message) on the command: the wait does not count as an attempt.</summary>
-    public Task<ScheduleOutcome> DeferAsync(CommandDelivery delivery, CommandError reason, DateTimeOffset notBefore, CancellationToken cancellationToken)
+    public Task<ScheduleOutcome> DeferAsync(CommandDelivery delivery, CommandStatusError reason, DateTimeOffset notBefore, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
         ArgumentNullException.ThrowIfNull(reason);
         return ScheduleAsync(delivery, delivery.Attempt, notBefore, reason, failed: false, cancellationToken);
     }
 
-    private async Task<ScheduleOutcome> ScheduleAsync(CommandDelivery delivery, int attempt, DateTimeOffset notBefore, CommandError error, bool failed,
+    private async Task<ScheduleOutcome> ScheduleAsync(CommandDelivery delivery, int attempt, DateTimeOffset notBefore, CommandStatusError error, bool failed,
         CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();

@@ -51,7 +51,7 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
     }
 
     /// <summary>Sets <c>Expired</c> with the error. Returns false when the command was already terminal.</summary>
-    public Task<bool> ExpireAsync(Guid commandId, CommandError error, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<bool> ExpireAsync(Guid commandId, CommandStatusError error, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(error);
         return RunAsync(token => CommandLedger.ExpireAsync(dataSource, commandId, error.Code, error.Message, now, token), deadline: null, cancellationToken);

@@ -37,7 +37,7 @@ internal sealed partial class InboxFilter<TMessage>(CommandStatusStore store, Ti
                 // The tenant's idempotency key already stood for another command (used before the outage, so the
                 // gateway could not see it): that one is the command; this duplicate is not executed.
                 Log.DirectCommandDuplicate(logger, commandId, commandType, earlier);
-                await store.CompleteAsync(commandId, commandType, CommandResult.Refused(new CommandError("duplicate_request",
+                await store.CompleteAsync(commandId, commandType, CommandResult.Refused(new CommandStatusError("duplicate_request",
                     $"The Idempotency-Key was already used for command {earlier}; this request was not executed.")), timeProvider.GetUtcNow(),
                     cancellationToken).ConfigureAwait(false);
                 await CommandSteps.EndAsync(context, "inbox").ConfigureAwait(false);

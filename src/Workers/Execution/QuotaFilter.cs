@@ -40,7 +40,7 @@ internal sealed partial class QuotaFilter<TMessage>(
             Log.CommandRateLimited(logger, delivery.CommandId, delivery.Descriptor.TypeName, provider, decision.RetryAfter.TotalMilliseconds,
                 decision.Source == RateLimitSource.Redis ? "redis" : "local");
             await delivery.DeferAsync(
-                new CommandError(RateLimitedCode, $"The {provider} provider's rate limit has no permit for the command now; it runs when one is free."),
+                new CommandStatusError(RateLimitedCode, $"The {provider} provider's rate limit has no permit for the command now; it runs when one is free."),
                 retryAt, context.CancellationToken).ConfigureAwait(false);
             await CommandSteps.EndAsync(context, "provider-quota").ConfigureAwait(false);
             return;

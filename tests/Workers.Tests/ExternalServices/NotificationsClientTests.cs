@@ -66,7 +66,7 @@ public sealed class NotificationsClientTests : IDisposable
 
         var outcome = await _host.Get<SendNotificationHandlerCall>().SendAsync(command, ExternalServicesHost.CallContext());
 
-        Assert.Equal(new CommandError("invalid_recipient", "The recipient is not valid."), outcome.Refusal);
+        Assert.Equal(new CommandStatusError("invalid_recipient", "The recipient is not valid."), outcome.Refusal);
         Assert.Single(_stub.Requests(ProviderStub.MessagesPath));
     }
 

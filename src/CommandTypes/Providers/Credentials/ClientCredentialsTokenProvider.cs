@@ -157,12 +157,12 @@ internal sealed partial class ClientCredentialsTokenProvider(
             if (!response.IsSuccessStatusCode)
             {
                 var error = await ProviderHttp.ReadJsonAsync<TokenErrorResponse>(response, CancellationToken.None).ConfigureAwait(false);
-                var code = CommandError.SafeCode(error?.Error, fallback: "none");
+                var code = CommandStatusError.SafeCode(error?.Error, fallback: "none");
                 throw new TokenRequestException(credentials.Provider, $"returned {(int)response.StatusCode} ({code})",
                     ProviderHttp.IsTransient(response.StatusCode), response.StatusCode);
             }
 
-            var body = await ProviderHttp.ReadJsonAsync<TokenResponse>(response, CancellationToken.None).ConfigureAwait(false);
+            var body = await ProviderHttp.ReadJsonAsync<ProviderTokenResponse>(response, CancellationToken.None).ConfigureAwait(false);
             if (string.IsNullOrEmpty(body?.AccessToken))
             {
                 throw new TokenRequestException(credentials.Provider, "returned no access_token", isTransient: false, HttpStatusCode.OK);
@@ -213,7 +213,7 @@ internal sealed partial class ClientCredentialsTokenProvider(
         public Task<CachedToken>? InFlight { get; set; }
     }
 
-    private sealed record TokenResponse(
+    private sealed record ProviderTokenResponse(
         [property: JsonPropertyName("access_token")] string? AccessToken,
         [property: JsonPropertyName("expires_in")] double? ExpiresIn);
 

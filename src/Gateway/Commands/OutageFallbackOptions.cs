@@ -8,7 +8,7 @@ namespace Messaging.Gateway.Commands;
 /// Redis meanwhile, and status reads are answered from a short per-tenant cache, marked stale. See
 /// docs/security.md ("Fallback chain").
 /// </summary>
-public sealed class CommandFallbackOptions
+public sealed class OutageFallbackOptions
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Commands:Fallback";

@@ -142,7 +142,7 @@ internal sealed partial class OutboxRelay(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await ClaimAsync(connection, transaction, current.BatchSize, cancellationToken).ConfigureAwait(false);
+        var rows = await OutboxClaims.ClaimAsync(transaction, current.BatchSize, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (rows.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -179,30 +179,14 @@ internal sealed partial class OutboxRelay(
         var now = timeProvider.GetUtcNow();
         if (sent.Count > 0)
         {
-            // The rows sent (the relay's own statement) and their commands Dispatched (the ledger's), in one round trip.
-            await using var markSent = new NpgsqlBatch(connection, transaction);
-            var sentRows = new NpgsqlBatchCommand("UPDATE outbox SET sent_at = @now, publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY(@ids)");
-            sentRows.Parameters.AddWithValue("now", now);
-            sentRows.Parameters.AddWithValue("ids", sent.ToArray());
-            markSent.BatchCommands.Add(sentRows);
-            CommandLedger.AddMarkDispatched(markSent, sentCommands.ToArray(), now);
-            await markSent.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await OutboxClaims.MarkSentAsync(transaction, sent.ToArray(), sentCommands.ToArray(), now, cancellationToken).ConfigureAwait(false);
         }
 
         if (failed.Count > 0)
         {
             // The rows stay pending; each is retried after its own growing pause so one bad row cannot hog passes.
-            // One statement for all of them: when the broker is down, every row of the batch lands here.
-            await using var markFailed = new NpgsqlCommand(
-                """
-                UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = f.error, not_before = f.retry_at
-                FROM unnest(@ids, @errors, @retry_ats) AS f(id, error, retry_at)
-                WHERE outbox.id = f.id
-                """, connection, transaction);
-            markFailed.Parameters.AddWithValue("ids", failed.Select(f => f.Row.Id).ToArray());
-            markFailed.Parameters.AddWithValue("errors", failed.Select(f => f.Error).ToArray());
-            markFailed.Parameters.AddWithValue("retry_ats", failed.Select(f => now + Backoff(f.Row.PublishAttempts + 1, current.MaxBackoff)).ToArray());
-            await markFailed.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await OutboxClaims.MarkFailedAsync(transaction, failed.Select(f => f.Row.Id).ToArray(), failed.Select(f => f.Error).ToArray(),
+                failed.Select(f => now + Backoff(f.Row.PublishAttempts + 1, current.MaxBackoff)).ToArray(), cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -222,40 +206,6 @@ internal sealed partial class OutboxRelay(
         }
 
         return new RelayPassResult(rows.Count, sent.Count, failed.Count);
-    }
-
-    private async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int batchSize, CancellationToken cancellationToken)
-    {
-        // Due order (not_before, id) is the order of the partial index outbox_pending, which holds unsent rows only:
-        // the claim reads just the rows it takes. Ordered by id alone it walked the primary key past every row
-        // already sent (32 ms a pass with 50,000 sent rows, growing without bound; docs/benchmarks.md).
-        // Sorting is switched off for the claim's transaction: without it, statistics that predate a backlog (the
-        // outbox grew since the last analyse, as during a broker outage) make the planner read and sort every pending
-        // row, body included (38 ms a pass with 20,000 pending, docs/benchmarks.md) instead of reading the index in order.
-        await using var claim = new NpgsqlCommand(
-            """
-            SET LOCAL enable_sort = off;
-            SELECT id, command_id, destination, message_type, body, headers, publish_attempts, kind,
-                   GREATEST(created_at, not_before)
-            FROM outbox
-            WHERE sent_at IS NULL AND not_before <= @now
-            ORDER BY not_before, id
-            LIMIT @limit
-            FOR UPDATE SKIP LOCKED
-            """, connection, transaction);
-        claim.Parameters.AddWithValue("now", timeProvider.GetUtcNow());
-        claim.Parameters.AddWithValue("limit", batchSize);
-        var rows = new List<OutboxRow>();
-        // Body and headers are read as the UTF-8 JSON text of the jsonb (Npgsql strips the binary format's version byte):
-        // they go into the envelope as they are, with no round trip through a UTF-16 string.
-        await using var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
-                reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<byte[]>(5), reader.GetInt32(6), reader.GetString(7) == "event", reader.GetFieldValue<DateTimeOffset>(8)));
-        }
-
-        return rows;
     }
 
     /// <summary>
@@ -581,9 +531,6 @@ internal sealed partial class OutboxRelay(
 
     private readonly record struct CommandMessage(BasicProperties? Properties, int Start, int Length, Activity? Activity);
 
-    private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, byte[] Body, byte[] Headers, int PublishAttempts, bool IsEvent,
-        DateTimeOffset DueAt);
-
     private static partial class Log
     {
         [LoggerMessage(EventId = 1100, EventName = "OutboxRelayPassFailed", Level = LogLevel.Warning,
@@ -596,5 +543,3 @@ internal sealed partial class OutboxRelay(
     }
 }
 
-/// <summary>What one relay pass did.</summary>
-internal readonly record struct RelayPassResult(int Claimed, int Published, int Failed);

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using MassTransit;
 using Messaging.Contracts.Commands;
@@ -15,10 +13,6 @@ using Npgsql;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Registry;
-using Polly.Timeout;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Exceptions;
-using PublishException = RabbitMQ.Client.Exceptions.PublishException;
 
 namespace Messaging.Store.Outbox;
 
@@ -36,7 +30,7 @@ internal sealed partial class OutboxRelay(
     NpgsqlDataSource dataSource,
     IBus bus,
     CommandTypeRegistry commandTypes,
-    RelayChannel relayChannel,
+    OutboxCommandPublisher commandPublisher,
     CommandTopologyDeclarer topology,
     OutboxSignal signal,
     ResiliencePipelineProvider<string> pipelines,
@@ -49,14 +43,8 @@ internal sealed partial class OutboxRelay(
     internal static readonly ActivitySource ActivitySource = new(CommandTelemetry.OutboxActivitySourceName);
     private static readonly JsonSerializerOptions BodyJson = new(JsonSerializerDefaults.Web);
 
-    private static readonly JsonWriterOptions EnvelopeJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    // A command row's outcome before its publish answered (replaced by null, sent, or by the reason it was not).
-    private const string NotPublished = "not published";
-
     private readonly OutboxSignal _backlog = new();
     private long _completedPasses;
-    private MassTransitEnvelope? _envelope;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -152,7 +140,7 @@ internal sealed partial class OutboxRelay(
         await topology.EnsureDeclaredAsync(cancellationToken).ConfigureAwait(false);
         var outcomes = new string?[rows.Count];
         var events = PublishEventsAsync(rows, outcomes, current.PublishTimeout, cancellationToken);
-        await PublishCommandsAsync(rows, outcomes, current.PublishTimeout, cancellationToken).ConfigureAwait(false);
+        await commandPublisher.PublishAsync(rows, outcomes, current.PublishTimeout, cancellationToken).ConfigureAwait(false);
         await events.ConfigureAwait(false);
 
         var sent = new List<long>(rows.Count);
@@ -206,205 +194,6 @@ internal sealed partial class OutboxRelay(
         }
 
         return new RelayPassResult(rows.Count, sent.Count, failed.Count);
-    }
-
-    /// <summary>
-    /// Publishes the batch's commands on the relay's channel, all at once, and waits for their confirms: one execution
-    /// of the <c>rabbitmq</c> pipeline per batch, so its breaker counts batches. A batch counts as failed when the broker
-    /// or the connection failed (closed, nacked, no confirm in time); a returned (unroutable) command fails only its own row.
-    /// </summary>
-    private async Task PublishCommandsAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var any = false;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            if (!rows[i].IsEvent)
-            {
-                outcomes[i] = NotPublished;
-                any = true;
-            }
-        }
-
-        if (!any)
-        {
-            return;
-        }
-
-        string? failure = null;
-        try
-        {
-            await PublishPipeline.ExecuteAsync(
-                static (state, token) => state.Relay.PublishCommandBatchAsync(state.Rows, state.Outcomes, state.Timeout, token),
-                (Relay: this, Rows: rows, Outcomes: outcomes, Timeout: timeout), cancellationToken).ConfigureAwait(false);
-        }
-        catch (BrokenCircuitException)
-        {
-            failure = "broker circuit open";
-        }
-        catch (TimeoutRejectedException)
-        {
-            failure = "publish timed out";
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            failure = "publish timed out";
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Classified by type only: exception messages can carry host names.
-            failure = ex.GetType().Name;
-        }
-
-        for (var i = 0; failure is not null && i < rows.Count; i++)
-        {
-            if (ReferenceEquals(outcomes[i], NotPublished))
-            {
-                outcomes[i] = failure;
-            }
-        }
-    }
-
-    private async ValueTask PublishCommandBatchAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var channel = await relayChannel.GetAsync(cancellationToken).ConfigureAwait(false);
-        var envelope = _envelope ??= new MassTransitEnvelope(bus.Address, commandTypes);
-        var sentTime = timeProvider.GetUtcNow().UtcDateTime;
-        var messages = new CommandMessage[rows.Count];
-        using var buffer = new PooledBufferWriter(rows.Count * 1024);
-        using (var json = new Utf8JsonWriter(buffer, EnvelopeJson))
-        {
-            for (var i = 0; i < rows.Count; i++)
-            {
-                var row = rows[i];
-                if (row.IsEvent)
-                {
-                    continue;
-                }
-
-                if (!envelope.IsKnownCommand(row.MessageType))
-                {
-                    outcomes[i] = "unknown message type";
-                    continue;
-                }
-
-                Dictionary<string, object?> headers;
-                string? traceParent;
-                string? traceState;
-                try
-                {
-                    headers = MassTransitEnvelope.ReadHeaders(row.Headers, out traceParent, out traceState);
-                }
-                catch (JsonException)
-                {
-                    outcomes[i] = "unreadable row";
-                    continue;
-                }
-
-                // The relay's span continues the trace of the HTTP request that wrote the row, and the consumer's
-                // continues the relay's (MassTransit reads it from MT-Activity-Id). Unrecorded, the request's own
-                // context is passed on, so the consumer still joins the request's trace.
-                var activity = StartActivity(row, headers, traceParent, traceState);
-                var properties = MassTransitEnvelope.Properties(row.CommandId, headers, activity?.Id ?? traceParent);
-                var start = buffer.WrittenCount;
-                envelope.Write(json, row.CommandId, row.MessageType, row.Destination, row.Body, headers, sentTime);
-                json.Flush();
-                json.Reset();
-                messages[i] = new CommandMessage(properties, start, buffer.WrittenCount - start, activity);
-            }
-        }
-
-        using var timeoutSource = new CancellationTokenSource(timeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
-        var bodies = buffer.Written;
-        var publishes = new ValueTask[rows.Count];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            if (messages[i].Properties is { } properties)
-            {
-                try
-                {
-                    // Mandatory: an unroutable command comes back as a return (a failure of its row), not a silent success.
-                    publishes[i] = channel.BasicPublishAsync(rows[i].Destination, string.Empty, mandatory: true, properties,
-                        bodies.Slice(messages[i].Start, messages[i].Length), linked.Token);
-                }
-                catch (Exception ex) when (ex is RabbitMQClientException or IOException or ObjectDisposedException)
-                {
-                    publishes[i] = ValueTask.FromException(ex);
-                }
-            }
-        }
-
-        Exception? brokerFailure = null;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            if (messages[i].Properties is null)
-            {
-                continue;
-            }
-
-            var activity = messages[i].Activity;
-            try
-            {
-                await publishes[i].ConfigureAwait(false);
-                outcomes[i] = null;
-            }
-            catch (OperationCanceledException)
-            {
-                outcomes[i] = "publish timed out";
-                brokerFailure ??= new TimeoutException("The broker did not confirm the publish in time.");
-            }
-            catch (PublishException ex) when (ex.IsReturn)
-            {
-                // Unroutable (no queue bound): the broker is fine; this row waits and the topology is declared again.
-                outcomes[i] = ex.GetType().Name;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Nacked, or the channel or connection closed. Classified by type only: messages can carry host names.
-                outcomes[i] = ex.GetType().Name;
-                brokerFailure ??= ex;
-            }
-
-            if (outcomes[i] is { } error)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, error);
-            }
-
-            activity?.Dispose();
-        }
-
-        if (brokerFailure is not null)
-        {
-            if (brokerFailure is not PublishException)
-            {
-                await relayChannel.ResetAsync(channel).ConfigureAwait(false);
-            }
-
-            // Once per batch into the pipeline, so that its breaker counts the failed batch.
-            ExceptionDispatchInfo.Throw(brokerFailure);
-        }
-    }
-
-    private static Activity? StartActivity(OutboxRow row, Dictionary<string, object?> headers, string? traceParent, string? traceState)
-    {
-        if (!ActivitySource.HasListeners())
-        {
-            return null;
-        }
-
-        ActivityContext.TryParse(traceParent, traceState, out var parent);
-        var current = Activity.Current;
-        var activity = ActivitySource.StartActivity("outbox relay", ActivityKind.Producer, parent);
-        // The batch's spans overlap: none of them becomes the pass's current activity.
-        Activity.Current = current;
-        if (activity is not null)
-        {
-            CommandTelemetry.Tag(activity, row.CommandId, headers.GetValueOrDefault(Contracts.MessageHeaders.CommandType) as string ?? row.Destination,
-                headers.GetValueOrDefault(Contracts.MessageHeaders.Tenant) as string);
-            activity.SetTag("messaging.destination.name", row.Destination);
-        }
-
-        return activity;
     }
 
     private async Task PublishEventsAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
@@ -528,8 +317,6 @@ internal sealed partial class OutboxRelay(
         // Jitter (50–100 %) so relays of several gateways do not retry in lockstep.
         return capped * (0.5 + (Random.Shared.NextDouble() / 2));
     }
-
-    private readonly record struct CommandMessage(BasicProperties? Properties, int Start, int Length, Activity? Activity);
 
     private static partial class Log
     {

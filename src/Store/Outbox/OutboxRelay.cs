@@ -1,8 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
-using MassTransit;
-using Messaging.Contracts.Commands;
-using Messaging.Resilience;
 using Messaging.Store.Bus;
 using Messaging.Store.FaultInjection;
 using Messaging.Store.Telemetry;
@@ -10,38 +6,33 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Polly;
-using Polly.CircuitBreaker;
-using Polly.Registry;
 
 namespace Messaging.Store.Outbox;
 
 /// <summary>
-/// Delivers committed outbox rows to RabbitMQ. Each pass claims due rows with
-/// <c>FOR UPDATE SKIP LOCKED</c> (so several relays share the work without publishing a row twice in
-/// the normal case), publishes them with publisher confirms, and marks a row sent only after its confirm, in
-/// the same transaction that held the claim. A crash between the confirm and the commit publishes the row again
-/// later: the workers' inbox absorbs that duplicate. Commands go out on the relay's own RabbitMQ channel
-/// (<see cref="RelayChannel"/>) with the mandatory flag, as the message MassTransit would have sent
-/// (<see cref="MassTransitEnvelope"/>), without deserialising their bodies; events (rare: a command's fallback)
-/// are published through MassTransit, which declares the exchanges of their types.
+/// Delivers committed outbox rows to RabbitMQ. Each pass claims due rows with <c>FOR UPDATE SKIP LOCKED</c>
+/// (<see cref="OutboxClaims"/>: several relays share the work without publishing a row twice in the normal case),
+/// publishes them with publisher confirms, and marks a row sent only after its confirm, in the same transaction that
+/// held the claim. A crash between the confirm and the commit publishes the row again later: the workers' inbox absorbs
+/// that duplicate. Commands go out on the relay's own RabbitMQ channel with the mandatory flag, as the message
+/// MassTransit would have sent, without deserialising their bodies (<see cref="OutboxCommandPublisher"/>); events (rare:
+/// a command's fallback) are published through MassTransit, which declares the exchanges of their types
+/// (<see cref="OutboxEventPublisher"/>). The two publish a pass's rows at the same time.
 /// </summary>
 internal sealed partial class OutboxRelay(
     NpgsqlDataSource dataSource,
-    IBus bus,
-    CommandTypeRegistry commandTypes,
     OutboxCommandPublisher commandPublisher,
+    OutboxEventPublisher eventPublisher,
     CommandTopologyDeclarer topology,
     OutboxSignal signal,
-    ResiliencePipelineProvider<string> pipelines,
     CommandMetrics metrics,
     IOptionsMonitor<OutboxRelayOptions> options,
     TimeProvider timeProvider,
     CrashPoints crashPoints,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
+    /// <summary>The source of the relay's spans: the publishers start one a row, each continuing the trace stored in its row.</summary>
     internal static readonly ActivitySource ActivitySource = new(CommandTelemetry.OutboxActivitySourceName);
-    private static readonly JsonSerializerOptions BodyJson = new(JsonSerializerDefaults.Web);
 
     private readonly OutboxSignal _backlog = new();
     private long _completedPasses;
@@ -139,7 +130,7 @@ internal sealed partial class OutboxRelay(
 
         await topology.EnsureDeclaredAsync(cancellationToken).ConfigureAwait(false);
         var outcomes = new string?[rows.Count];
-        var events = PublishEventsAsync(rows, outcomes, current.PublishTimeout, cancellationToken);
+        var events = eventPublisher.PublishAsync(rows, outcomes, current.PublishTimeout, cancellationToken);
         await commandPublisher.PublishAsync(rows, outcomes, current.PublishTimeout, cancellationToken).ConfigureAwait(false);
         await events.ConfigureAwait(false);
 
@@ -194,119 +185,6 @@ internal sealed partial class OutboxRelay(
         }
 
         return new RelayPassResult(rows.Count, sent.Count, failed.Count);
-    }
-
-    private async Task PublishEventsAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        List<Task>? publishes = null;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            if (rows[i].IsEvent)
-            {
-                (publishes ??= []).Add(PublishEventAtAsync(i));
-            }
-        }
-
-        if (publishes is not null)
-        {
-            await Task.WhenAll(publishes).ConfigureAwait(false);
-        }
-
-        async Task PublishEventAtAsync(int index) =>
-            outcomes[index] = await PublishEventAsync(rows[index], timeout, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Publishes an event row through MassTransit (by its type).</summary>
-    /// <returns>Null when the broker confirmed the message; otherwise a safe error description.</returns>
-    private async Task<string?> PublishEventAsync(OutboxRow row, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        if (!commandTypes.TryGetEventType(row.MessageType, out var messageType))
-        {
-            return "unknown message type";
-        }
-
-        Dictionary<string, string>? headers;
-        object? message;
-        try
-        {
-            headers = JsonSerializer.Deserialize<Dictionary<string, string>>(row.Headers);
-            message = JsonSerializer.Deserialize(row.Body, messageType, BodyJson);
-        }
-        catch (JsonException)
-        {
-            return "unreadable row";
-        }
-
-        if (message is null || headers is null)
-        {
-            return "unreadable row";
-        }
-
-        // Continue the trace of the HTTP request that wrote the row: the send becomes its child.
-        ActivityContext.TryParse(headers.GetValueOrDefault(Contracts.MessageHeaders.TraceParent),
-            headers.GetValueOrDefault(Contracts.MessageHeaders.TraceState), out var parent);
-        using var activity = ActivitySource.StartActivity("outbox relay", ActivityKind.Producer, parent);
-        CommandTelemetry.Tag(activity, row.CommandId, headers.GetValueOrDefault(Contracts.MessageHeaders.CommandType) ?? row.Destination,
-            headers.GetValueOrDefault(Contracts.MessageHeaders.Tenant));
-        activity?.SetTag("messaging.destination.name", row.Destination);
-
-        using var timeoutSource = new CancellationTokenSource(timeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
-        try
-        {
-            var pipe = Pipe.Execute<SendContext>(context =>
-            {
-                context.MessageId = row.CommandId;
-                context.Durable = true;
-                foreach (var (name, value) in headers)
-                {
-                    if (name is not (Contracts.MessageHeaders.TraceParent or Contracts.MessageHeaders.TraceState))
-                    {
-                        context.Headers.Set(name, value);
-                    }
-                }
-            });
-            // An event's id is derived from its command and type: a republished row keeps its id, so
-            // subscribers can drop the duplicate.
-            var eventId = EventId(row.CommandId, row.MessageType);
-            await PublishPipeline.ExecuteAsync(async token => await bus.Publish(message, messageType, Pipe.Execute<PublishContext>(context =>
-            {
-                _ = pipe.Send(context);
-                context.MessageId = eventId;
-            }), token).ConfigureAwait(false), linked.Token).ConfigureAwait(false);
-
-            return null;
-        }
-        catch (BrokenCircuitException)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, "broker circuit open");
-            return "broker circuit open";
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, "publish timed out");
-            return "publish timed out";
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Classified by type only: exception messages can carry host names.
-            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
-            return ex.GetType().Name;
-        }
-    }
-
-    // The broker's breaker, when the host registered the infrastructure pipelines.
-    private ResiliencePipeline PublishPipeline =>
-        pipelines.TryGetPipeline(DependencyNames.RabbitMq, out var pipeline) ? pipeline : ResiliencePipeline.Empty;
-
-    private static Guid EventId(Guid commandId, string messageType)
-    {
-        Span<byte> input = stackalloc byte[16 + (messageType.Length * 3)];
-        commandId.TryWriteBytes(input);
-        var length = 16 + System.Text.Encoding.UTF8.GetBytes(messageType, input[16..]);
-        Span<byte> hash = stackalloc byte[32];
-        System.Security.Cryptography.SHA256.HashData(input[..length], hash);
-        return new Guid(hash[..16]);
     }
 
     private static TimeSpan Backoff(int failures, TimeSpan max)

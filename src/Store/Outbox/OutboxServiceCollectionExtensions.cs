@@ -81,6 +81,7 @@ public static class OutboxServiceCollectionExtensions
         builder.Services.TryAddSingleton<CommandTopologyDeclarer>();
         builder.Services.TryAddSingleton<RelayChannel>();
         builder.Services.TryAddSingleton<OutboxCommandPublisher>();
+        builder.Services.TryAddSingleton<OutboxEventPublisher>();
         builder.Services.AddResilienceCore();
         builder.Services.AddCommandMetrics();
         builder.Services.AddSingleton<OutboxRelay>();

@@ -18,13 +18,13 @@ namespace Messaging.Store.Outbox;
 /// (<see cref="SetResultAsync"/>). The row shapes (the command row, the outbox message and its headers) come from
 /// <see cref="CommandRows"/>; the read-only queries stay with their readers. Not here, on purpose: the relay's claim
 /// and its <c>UPDATE outbox</c> of <c>sent_at</c>, attempts and retry times (delivery, not a command's rows:
-/// <see cref="OutboxRelay"/>), and the cleanup's deletes (<see cref="OutboxCleanup"/>).
+/// <see cref="OutboxClaims"/>), and the cleanup's deletes (<see cref="OutboxCleanup"/>).
 /// </summary>
 /// <remarks>
 /// Statements that belong to a caller's transaction take it (<see cref="NpgsqlTransaction"/>) and never commit; the
 /// worker's status writes are single statements run alone on the data source. Statements that share a round trip with
-/// the caller's own (the relay's mark, the dead-letter store's redrive) are added to the caller's
-/// <see cref="NpgsqlBatch"/>.
+/// the caller's own (the relay's mark, <see cref="OutboxClaims.MarkSentAsync"/>; the dead-letter store's redrive) are
+/// added to the caller's <see cref="NpgsqlBatch"/>.
 /// </remarks>
 public static class CommandLedger
 {

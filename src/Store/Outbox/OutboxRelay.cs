@@ -1,10 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using MassTransit;
-using Messaging.Contracts.Commands;
-using Messaging.Resilience;
 using Messaging.Store.Bus;
 using Messaging.Store.FaultInjection;
 using Messaging.Store.Telemetry;
@@ -12,51 +6,36 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Polly;
-using Polly.CircuitBreaker;
-using Polly.Registry;
-using Polly.Timeout;
-using RabbitMQ.Client;
-using RabbitMQ.Client.Exceptions;
-using PublishException = RabbitMQ.Client.Exceptions.PublishException;
 
 namespace Messaging.Store.Outbox;
 
 /// <summary>
-/// Delivers committed outbox rows to RabbitMQ. Each pass claims due rows with
-/// <c>FOR UPDATE SKIP LOCKED</c> (so several relays share the work without publishing a row twice in
-/// the normal case), publishes them with publisher confirms, and marks a row sent only after its confirm, in
-/// the same transaction that held the claim. A crash between the confirm and the commit publishes the row again
-/// later: the workers' inbox absorbs that duplicate. Commands go out on the relay's own RabbitMQ channel
-/// (<see cref="RelayChannel"/>) with the mandatory flag, as the message MassTransit would have sent
-/// (<see cref="MassTransitEnvelope"/>), without deserialising their bodies; events (rare: a command's fallback)
-/// are published through MassTransit, which declares the exchanges of their types.
+/// Delivers committed outbox rows to RabbitMQ. Each pass claims due rows with <c>FOR UPDATE SKIP LOCKED</c>
+/// (<see cref="OutboxClaims"/>: several relays share the work without publishing a row twice in the normal case),
+/// publishes them with publisher confirms, and marks a row sent only after its confirm, in the same transaction that
+/// held the claim. A crash between the confirm and the commit publishes the row again later: the workers' inbox absorbs
+/// that duplicate. Commands go out on the relay's own RabbitMQ channel with the mandatory flag, as the message
+/// MassTransit would have sent, without deserialising their bodies (<see cref="OutboxCommandPublisher"/>); events (rare:
+/// a command's fallback) are published through MassTransit, which declares the exchanges of their types
+/// (<see cref="OutboxEventPublisher"/>). The two publish a pass's rows at the same time.
 /// </summary>
 internal sealed partial class OutboxRelay(
     NpgsqlDataSource dataSource,
-    IBus bus,
-    CommandTypeRegistry commandTypes,
-    RelayChannel relayChannel,
+    OutboxCommandPublisher commandPublisher,
+    OutboxEventPublisher eventPublisher,
     CommandTopologyDeclarer topology,
     OutboxSignal signal,
-    ResiliencePipelineProvider<string> pipelines,
     CommandMetrics metrics,
     IOptionsMonitor<OutboxRelayOptions> options,
     TimeProvider timeProvider,
     CrashPoints crashPoints,
     ILogger<OutboxRelay> logger) : BackgroundService
 {
+    /// <summary>The source of the relay's spans: the publishers start one a row, each continuing the trace stored in its row.</summary>
     internal static readonly ActivitySource ActivitySource = new(CommandTelemetry.OutboxActivitySourceName);
-    private static readonly JsonSerializerOptions BodyJson = new(JsonSerializerDefaults.Web);
-
-    private static readonly JsonWriterOptions EnvelopeJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    // A command row's outcome before its publish answered (replaced by null, sent, or by the reason it was not).
-    private const string NotPublished = "not published";
 
     private readonly OutboxSignal _backlog = new();
     private long _completedPasses;
-    private MassTransitEnvelope? _envelope;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -142,7 +121,7 @@ internal sealed partial class OutboxRelay(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await ClaimAsync(connection, transaction, current.BatchSize, cancellationToken).ConfigureAwait(false);
+        var rows = await OutboxClaims.ClaimAsync(transaction, current.BatchSize, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (rows.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -151,8 +130,8 @@ internal sealed partial class OutboxRelay(
 
         await topology.EnsureDeclaredAsync(cancellationToken).ConfigureAwait(false);
         var outcomes = new string?[rows.Count];
-        var events = PublishEventsAsync(rows, outcomes, current.PublishTimeout, cancellationToken);
-        await PublishCommandsAsync(rows, outcomes, current.PublishTimeout, cancellationToken).ConfigureAwait(false);
+        var events = eventPublisher.PublishAsync(rows, outcomes, current.PublishTimeout, cancellationToken);
+        await commandPublisher.PublishAsync(rows, outcomes, current.PublishTimeout, cancellationToken).ConfigureAwait(false);
         await events.ConfigureAwait(false);
 
         var sent = new List<long>(rows.Count);
@@ -179,30 +158,14 @@ internal sealed partial class OutboxRelay(
         var now = timeProvider.GetUtcNow();
         if (sent.Count > 0)
         {
-            // The rows sent (the relay's own statement) and their commands Dispatched (the ledger's), in one round trip.
-            await using var markSent = new NpgsqlBatch(connection, transaction);
-            var sentRows = new NpgsqlBatchCommand("UPDATE outbox SET sent_at = @now, publish_attempts = publish_attempts + 1, last_error = NULL WHERE id = ANY(@ids)");
-            sentRows.Parameters.AddWithValue("now", now);
-            sentRows.Parameters.AddWithValue("ids", sent.ToArray());
-            markSent.BatchCommands.Add(sentRows);
-            CommandLedger.AddMarkDispatched(markSent, sentCommands.ToArray(), now);
-            await markSent.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await OutboxClaims.MarkSentAsync(transaction, sent.ToArray(), sentCommands.ToArray(), now, cancellationToken).ConfigureAwait(false);
         }
 
         if (failed.Count > 0)
         {
             // The rows stay pending; each is retried after its own growing pause so one bad row cannot hog passes.
-            // One statement for all of them: when the broker is down, every row of the batch lands here.
-            await using var markFailed = new NpgsqlCommand(
-                """
-                UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = f.error, not_before = f.retry_at
-                FROM unnest(@ids, @errors, @retry_ats) AS f(id, error, retry_at)
-                WHERE outbox.id = f.id
-                """, connection, transaction);
-            markFailed.Parameters.AddWithValue("ids", failed.Select(f => f.Row.Id).ToArray());
-            markFailed.Parameters.AddWithValue("errors", failed.Select(f => f.Error).ToArray());
-            markFailed.Parameters.AddWithValue("retry_ats", failed.Select(f => now + Backoff(f.Row.PublishAttempts + 1, current.MaxBackoff)).ToArray());
-            await markFailed.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await OutboxClaims.MarkFailedAsync(transaction, failed.Select(f => f.Row.Id).ToArray(), failed.Select(f => f.Error).ToArray(),
+                failed.Select(f => now + Backoff(f.Row.PublishAttempts + 1, current.MaxBackoff)).ToArray(), cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -224,352 +187,6 @@ internal sealed partial class OutboxRelay(
         return new RelayPassResult(rows.Count, sent.Count, failed.Count);
     }
 
-    private async Task<List<OutboxRow>> ClaimAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int batchSize, CancellationToken cancellationToken)
-    {
-        // Due order (not_before, id) is the order of the partial index outbox_pending, which holds unsent rows only:
-        // the claim reads just the rows it takes. Ordered by id alone it walked the primary key past every row
-        // already sent (32 ms a pass with 50,000 sent rows, growing without bound; docs/benchmarks.md).
-        // Sorting is switched off for the claim's transaction: without it, statistics that predate a backlog (the
-        // outbox grew since the last analyse, as during a broker outage) make the planner read and sort every pending
-        // row, body included (38 ms a pass with 20,000 pending, docs/benchmarks.md) instead of reading the index in order.
-        await using var claim = new NpgsqlCommand(
-            """
-            SET LOCAL enable_sort = off;
-            SELECT id, command_id, destination, message_type, body, headers, publish_attempts, kind,
-                   GREATEST(created_at, not_before)
-            FROM outbox
-            WHERE sent_at IS NULL AND not_before <= @now
-            ORDER BY not_before, id
-            LIMIT @limit
-            FOR UPDATE SKIP LOCKED
-            """, connection, transaction);
-        claim.Parameters.AddWithValue("now", timeProvider.GetUtcNow());
-        claim.Parameters.AddWithValue("limit", batchSize);
-        var rows = new List<OutboxRow>();
-        // Body and headers are read as the UTF-8 JSON text of the jsonb (Npgsql strips the binary format's version byte):
-        // they go into the envelope as they are, with no round trip through a UTF-16 string.
-        await using var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rows.Add(new OutboxRow(reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3),
-                reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<byte[]>(5), reader.GetInt32(6), reader.GetString(7) == "event", reader.GetFieldValue<DateTimeOffset>(8)));
-        }
-
-        return rows;
-    }
-
-    /// <summary>
-    /// Publishes the batch's commands on the relay's channel, all at once, and waits for their confirms: one execution
-    /// of the <c>rabbitmq</c> pipeline per batch, so its breaker counts batches. A batch counts as failed when the broker
-    /// or the connection failed (closed, nacked, no confirm in time); a returned (unroutable) command fails only its own row.
-    /// </summary>
-    private async Task PublishCommandsAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var any = false;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            if (!rows[i].IsEvent)
-            {
-                outcomes[i] = NotPublished;
-                any = true;
-            }
-        }
-
-        if (!any)
-        {
-            return;
-        }
-
-        string? failure = null;
-        try
-        {
-            await PublishPipeline.ExecuteAsync(
-                static (state, token) => state.Relay.PublishCommandBatchAsync(state.Rows, state.Outcomes, state.Timeout, token),
-                (Relay: this, Rows: rows, Outcomes: outcomes, Timeout: timeout), cancellationToken).ConfigureAwait(false);
-        }
-        catch (BrokenCircuitException)
-        {
-            failure = "broker circuit open";
-        }
-        catch (TimeoutRejectedException)
-        {
-            failure = "publish timed out";
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            failure = "publish timed out";
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Classified by type only: exception messages can carry host names.
-            failure = ex.GetType().Name;
-        }
-
-        for (var i = 0; failure is not null && i < rows.Count; i++)
-        {
-            if (ReferenceEquals(outcomes[i], NotPublished))
-            {
-                outcomes[i] = failure;
-            }
-        }
-    }
-
-    private async ValueTask PublishCommandBatchAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var channel = await relayChannel.GetAsync(cancellationToken).ConfigureAwait(false);
-        var envelope = _envelope ??= new MassTransitEnvelope(bus.Address, commandTypes);
-        var sentTime = timeProvider.GetUtcNow().UtcDateTime;
-        var messages = new CommandMessage[rows.Count];
-        using var buffer = new PooledBufferWriter(rows.Count * 1024);
-        using (var json = new Utf8JsonWriter(buffer, EnvelopeJson))
-        {
-            for (var i = 0; i < rows.Count; i++)
-            {
-                var row = rows[i];
-                if (row.IsEvent)
-                {
-                    continue;
-                }
-
-                if (!envelope.IsKnownCommand(row.MessageType))
-                {
-                    outcomes[i] = "unknown message type";
-                    continue;
-                }
-
-                Dictionary<string, object?> headers;
-                string? traceParent;
-                string? traceState;
-                try
-                {
-                    headers = MassTransitEnvelope.ReadHeaders(row.Headers, out traceParent, out traceState);
-                }
-                catch (JsonException)
-                {
-                    outcomes[i] = "unreadable row";
-                    continue;
-                }
-
-                // The relay's span continues the trace of the HTTP request that wrote the row, and the consumer's
-                // continues the relay's (MassTransit reads it from MT-Activity-Id). Unrecorded, the request's own
-                // context is passed on, so the consumer still joins the request's trace.
-                var activity = StartActivity(row, headers, traceParent, traceState);
-                var properties = MassTransitEnvelope.Properties(row.CommandId, headers, activity?.Id ?? traceParent);
-                var start = buffer.WrittenCount;
-                envelope.Write(json, row.CommandId, row.MessageType, row.Destination, row.Body, headers, sentTime);
-                json.Flush();
-                json.Reset();
-                messages[i] = new CommandMessage(properties, start, buffer.WrittenCount - start, activity);
-            }
-        }
-
-        using var timeoutSource = new CancellationTokenSource(timeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
-        var bodies = buffer.Written;
-        var publishes = new ValueTask[rows.Count];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            if (messages[i].Properties is { } properties)
-            {
-                try
-                {
-                    // Mandatory: an unroutable command comes back as a return (a failure of its row), not a silent success.
-                    publishes[i] = channel.BasicPublishAsync(rows[i].Destination, string.Empty, mandatory: true, properties,
-                        bodies.Slice(messages[i].Start, messages[i].Length), linked.Token);
-                }
-                catch (Exception ex) when (ex is RabbitMQClientException or IOException or ObjectDisposedException)
-                {
-                    publishes[i] = ValueTask.FromException(ex);
-                }
-            }
-        }
-
-        Exception? brokerFailure = null;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            if (messages[i].Properties is null)
-            {
-                continue;
-            }
-
-            var activity = messages[i].Activity;
-            try
-            {
-                await publishes[i].ConfigureAwait(false);
-                outcomes[i] = null;
-            }
-            catch (OperationCanceledException)
-            {
-                outcomes[i] = "publish timed out";
-                brokerFailure ??= new TimeoutException("The broker did not confirm the publish in time.");
-            }
-            catch (PublishException ex) when (ex.IsReturn)
-            {
-                // Unroutable (no queue bound): the broker is fine; this row waits and the topology is declared again.
-                outcomes[i] = ex.GetType().Name;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Nacked, or the channel or connection closed. Classified by type only: messages can carry host names.
-                outcomes[i] = ex.GetType().Name;
-                brokerFailure ??= ex;
-            }
-
-            if (outcomes[i] is { } error)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, error);
-            }
-
-            activity?.Dispose();
-        }
-
-        if (brokerFailure is not null)
-        {
-            if (brokerFailure is not PublishException)
-            {
-                await relayChannel.ResetAsync(channel).ConfigureAwait(false);
-            }
-
-            // Once per batch into the pipeline, so that its breaker counts the failed batch.
-            ExceptionDispatchInfo.Throw(brokerFailure);
-        }
-    }
-
-    private static Activity? StartActivity(OutboxRow row, Dictionary<string, object?> headers, string? traceParent, string? traceState)
-    {
-        if (!ActivitySource.HasListeners())
-        {
-            return null;
-        }
-
-        ActivityContext.TryParse(traceParent, traceState, out var parent);
-        var current = Activity.Current;
-        var activity = ActivitySource.StartActivity("outbox relay", ActivityKind.Producer, parent);
-        // The batch's spans overlap: none of them becomes the pass's current activity.
-        Activity.Current = current;
-        if (activity is not null)
-        {
-            CommandTelemetry.Tag(activity, row.CommandId, headers.GetValueOrDefault(Contracts.MessageHeaders.CommandType) as string ?? row.Destination,
-                headers.GetValueOrDefault(Contracts.MessageHeaders.Tenant) as string);
-            activity.SetTag("messaging.destination.name", row.Destination);
-        }
-
-        return activity;
-    }
-
-    private async Task PublishEventsAsync(List<OutboxRow> rows, string?[] outcomes, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        List<Task>? publishes = null;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            if (rows[i].IsEvent)
-            {
-                (publishes ??= []).Add(PublishEventAtAsync(i));
-            }
-        }
-
-        if (publishes is not null)
-        {
-            await Task.WhenAll(publishes).ConfigureAwait(false);
-        }
-
-        async Task PublishEventAtAsync(int index) =>
-            outcomes[index] = await PublishEventAsync(rows[index], timeout, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Publishes an event row through MassTransit (by its type).</summary>
-    /// <returns>Null when the broker confirmed the message; otherwise a safe error description.</returns>
-    private async Task<string?> PublishEventAsync(OutboxRow row, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        if (!commandTypes.TryGetEventType(row.MessageType, out var messageType))
-        {
-            return "unknown message type";
-        }
-
-        Dictionary<string, string>? headers;
-        object? message;
-        try
-        {
-            headers = JsonSerializer.Deserialize<Dictionary<string, string>>(row.Headers);
-            message = JsonSerializer.Deserialize(row.Body, messageType, BodyJson);
-        }
-        catch (JsonException)
-        {
-            return "unreadable row";
-        }
-
-        if (message is null || headers is null)
-        {
-            return "unreadable row";
-        }
-
-        // Continue the trace of the HTTP request that wrote the row: the send becomes its child.
-        ActivityContext.TryParse(headers.GetValueOrDefault(Contracts.MessageHeaders.TraceParent),
-            headers.GetValueOrDefault(Contracts.MessageHeaders.TraceState), out var parent);
-        using var activity = ActivitySource.StartActivity("outbox relay", ActivityKind.Producer, parent);
-        CommandTelemetry.Tag(activity, row.CommandId, headers.GetValueOrDefault(Contracts.MessageHeaders.CommandType) ?? row.Destination,
-            headers.GetValueOrDefault(Contracts.MessageHeaders.Tenant));
-        activity?.SetTag("messaging.destination.name", row.Destination);
-
-        using var timeoutSource = new CancellationTokenSource(timeout, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, cancellationToken);
-        try
-        {
-            var pipe = Pipe.Execute<SendContext>(context =>
-            {
-                context.MessageId = row.CommandId;
-                context.Durable = true;
-                foreach (var (name, value) in headers)
-                {
-                    if (name is not (Contracts.MessageHeaders.TraceParent or Contracts.MessageHeaders.TraceState))
-                    {
-                        context.Headers.Set(name, value);
-                    }
-                }
-            });
-            // An event's id is derived from its command and type: a republished row keeps its id, so
-            // subscribers can drop the duplicate.
-            var eventId = EventId(row.CommandId, row.MessageType);
-            await PublishPipeline.ExecuteAsync(async token => await bus.Publish(message, messageType, Pipe.Execute<PublishContext>(context =>
-            {
-                _ = pipe.Send(context);
-                context.MessageId = eventId;
-            }), token).ConfigureAwait(false), linked.Token).ConfigureAwait(false);
-
-            return null;
-        }
-        catch (BrokenCircuitException)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, "broker circuit open");
-            return "broker circuit open";
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, "publish timed out");
-            return "publish timed out";
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Classified by type only: exception messages can carry host names.
-            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
-            return ex.GetType().Name;
-        }
-    }
-
-    // The broker's breaker, when the host registered the infrastructure pipelines.
-    private ResiliencePipeline PublishPipeline =>
-        pipelines.TryGetPipeline(DependencyNames.RabbitMq, out var pipeline) ? pipeline : ResiliencePipeline.Empty;
-
-    private static Guid EventId(Guid commandId, string messageType)
-    {
-        Span<byte> input = stackalloc byte[16 + (messageType.Length * 3)];
-        commandId.TryWriteBytes(input);
-        var length = 16 + System.Text.Encoding.UTF8.GetBytes(messageType, input[16..]);
-        Span<byte> hash = stackalloc byte[32];
-        System.Security.Cryptography.SHA256.HashData(input[..length], hash);
-        return new Guid(hash[..16]);
-    }
-
     private static TimeSpan Backoff(int failures, TimeSpan max)
     {
         var exponent = Math.Min(failures, 16);
@@ -578,11 +195,6 @@ internal sealed partial class OutboxRelay(
         // Jitter (50–100 %) so relays of several gateways do not retry in lockstep.
         return capped * (0.5 + (Random.Shared.NextDouble() / 2));
     }
-
-    private readonly record struct CommandMessage(BasicProperties? Properties, int Start, int Length, Activity? Activity);
-
-    private sealed record OutboxRow(long Id, Guid CommandId, string Destination, string MessageType, byte[] Body, byte[] Headers, int PublishAttempts, bool IsEvent,
-        DateTimeOffset DueAt);
 
     private static partial class Log
     {
@@ -596,5 +208,3 @@ internal sealed partial class OutboxRelay(
     }
 }
 
-/// <summary>What one relay pass did.</summary>
-internal readonly record struct RelayPassResult(int Claimed, int Published, int Failed);

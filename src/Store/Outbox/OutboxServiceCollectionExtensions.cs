@@ -80,6 +80,8 @@ public static class OutboxServiceCollectionExtensions
             .ValidateOnStart();
         builder.Services.TryAddSingleton<CommandTopologyDeclarer>();
         builder.Services.TryAddSingleton<RelayChannel>();
+        builder.Services.TryAddSingleton<OutboxCommandPublisher>();
+        builder.Services.TryAddSingleton<OutboxEventPublisher>();
         builder.Services.AddResilienceCore();
         builder.Services.AddCommandMetrics();
         builder.Services.AddSingleton<OutboxRelay>();

@@ -1,18 +1,16 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Serialization;
 using Messaging.Gateway.Clients;
 using Messaging.Gateway.RateLimiting;
 using Messaging.Resilience;
+using Messaging.Resilience.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Npgsql;
-using Polly.CircuitBreaker;
 using Polly.Registry;
-using Polly.Timeout;
 
 namespace Messaging.Gateway.Auth;
 
@@ -149,10 +147,12 @@ internal sealed partial class ClientCredentialsTokenHandler(
                     (store, clientId),
                     linked.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or SocketException or BrokenCircuitException or TimeoutRejectedException
+            catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex) || ex is NpgsqlException
                 || (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
             {
                 // Fail closed: without the store nobody is authenticated, and a valid client is not told it is invalid.
+                // Any other database error (a missing table, a refused login) leaves the secret just as unchecked, so it
+                // gets the same answer and gives the permit back: an outage of ours never counts as a failed secret check.
                 Log.CredentialStoreUnavailable(logger, ex);
                 await secretChecks.NotFailedAsync(clientId, CancellationToken.None).ConfigureAwait(false);
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);

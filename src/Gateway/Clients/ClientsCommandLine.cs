@@ -1,6 +1,6 @@
-using System.Net.Sockets;
 using System.Text.Json;
 using Messaging.Gateway.Auth;
+using Messaging.Resilience.Pipelines;
 using Messaging.Store.Persistence;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -72,8 +72,9 @@ internal static class ClientsCommandLine
                 _ => throw new InvalidOperationException($"Unhandled command {command}."),
             };
         }
-        catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
+        catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex) || ex is NpgsqlException)
         {
+            // Unreachable, or refusing us (a wrong password, a missing database): the tool says so in one line either way.
             await stderr.WriteLineAsync($"error: PostgreSQL (ConnectionStrings:Postgres) cannot be used: {OneLine(ex.Message)}").ConfigureAwait(false);
             return Failure;
         }

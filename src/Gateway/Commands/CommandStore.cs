@@ -133,7 +133,7 @@ internal sealed partial class CommandStore(
         {
             return await fallbackKeys.FindAsync(command.Tenant, idempotency.Key, cancellationToken).ConfigureAwait(false) is not null;
         }
-        catch (Exception ex) when (FallbackIdempotencyKeys.IsUnavailable(ex))
+        catch (Exception ex) when (FallbackIdempotencyKeys.IsKeyStoreFailure(ex))
         {
             // Without Redis the fallback could not have accepted a keyed command either.
             return false;
@@ -204,7 +204,7 @@ internal sealed partial class CommandStore(
         {
             entry = await fallbackKeys.FindAsync(command.Tenant, idempotency.Key, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (FallbackIdempotencyKeys.IsUnavailable(ex))
+        catch (Exception ex) when (FallbackIdempotencyKeys.IsKeyStoreFailure(ex))
         {
             // Without Redis the fallback could not have accepted a keyed command either.
             return null;

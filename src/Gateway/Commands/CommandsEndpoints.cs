@@ -11,7 +11,6 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Messaging.Resilience.Pipelines;
 using Polly.CircuitBreaker;
-using Polly.Timeout;
 
 namespace Messaging.Gateway.Commands;
 
@@ -140,7 +139,7 @@ internal static partial class CommandsEndpoints
             {
                 outcome = await store.SubmitAsync(command, storeToken.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsDatabaseUnavailable(ex)
+            catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex)
                 || (ex is OperationCanceledException && storeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
             {
                 // PostgreSQL cannot take it: the next durable path is RabbitMQ itself (or 503 when that is down too).
@@ -191,7 +190,7 @@ internal static partial class CommandsEndpoints
         {
             view = await store.GetAsync(tenant, commandId, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsDatabaseUnavailable(ex))
+        catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex))
         {
             // Degrade, do not fail: the last status this process saw of the caller's own command, marked stale.
             if (cache.TryGet(tenant, commandId, out var cached, out var age))
@@ -285,18 +284,11 @@ internal static partial class CommandsEndpoints
             return TypedResults.Ok(await store.ListAsync(tenant, new CommandQuery(statusFilter, typeFilter, pageSize, after), cancellationToken)
                 .ConfigureAwait(false));
         }
-        catch (Exception ex) when (IsDatabaseUnavailable(ex))
+        catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex))
         {
             return Unavailable(context, loggerFactory, ex);
         }
     }
-
-    /// <summary>
-    /// The database could not be reached (after the pipeline's retries), its breaker is open, or it ran out
-    /// of time; anything else (a constraint violation, a SQL error) is a bug and stays a 500.
-    /// </summary>
-    internal static bool IsDatabaseUnavailable(Exception exception) =>
-        exception is BrokenCircuitException or TimeoutRejectedException || TransientFailures.IsTransientPostgres(exception);
 
     /// <summary>RFC 7234's warning for a stale response (with <c>Age</c> from RFC 9111).</summary>
     internal const string StaleWarning = "110 - \"Response is Stale\"";
@@ -308,6 +300,9 @@ internal static partial class CommandsEndpoints
             detail: "Commands cannot be accepted right now. Retry after the time given in Retry-After.");
     }
 
+    // Only for what DependencyUnavailable.IsPostgresUnavailable accepts: the database could not be reached (after the
+    // pipeline's retries), its breaker is open, or it ran out of time. Anything else (a constraint violation, a SQL
+    // error) is a bug and stays a 500.
     private static ProblemHttpResult Unavailable(HttpContext context, ILoggerFactory loggerFactory, Exception exception)
     {
         Log.DatabaseUnavailable(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), exception.GetType().Name);

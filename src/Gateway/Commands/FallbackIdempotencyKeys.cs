@@ -6,9 +6,7 @@ using Messaging.Resilience.Redis;
 using Messaging.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.CircuitBreaker;
 using Polly.Registry;
-using Polly.Timeout;
 using StackExchange.Redis;
 
 namespace Messaging.Gateway.Commands;
@@ -48,10 +46,13 @@ internal sealed class FallbackIdempotencyKeys(
 
     private readonly string _prefix = redisOptions.Value.KeyPrefix + "fallback-idempotency:";
 
-    /// <summary>Whether <paramref name="exception"/> means Redis could not answer (down, slow, breaker open).</summary>
-    public static bool IsUnavailable(Exception exception) =>
-        exception is BrokenCircuitException or TimeoutRejectedException or TimeoutException or RedisException
-        || TransientFailures.IsTransientRedis(exception);
+    /// <summary>
+    /// Whether <paramref name="exception"/> means no key can be kept right now: Redis is unavailable
+    /// (<see cref="DependencyUnavailable.IsRedisUnavailable"/>: down, slow, breaker open) or answered with an error
+    /// (out of memory, a wrong type). Either way the fallback fails closed, so both are handled alike.
+    /// </summary>
+    public static bool IsKeyStoreFailure(Exception exception) =>
+        DependencyUnavailable.IsRedisUnavailable(exception) || exception is RedisException;
 
     /// <summary>
     /// Claims <paramref name="key"/> of <paramref name="tenant"/> for <paramref name="entry"/> (state
@@ -69,7 +70,7 @@ internal sealed class FallbackIdempotencyKeys(
             held = await redis.GetDatabase().ScriptEvaluateAsync(ClaimScript, [redisKey], [claim, ttl]).WaitAsync(WriteTimeout, cancellationToken)
                 .ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsUnavailable(ex) || ex is OperationCanceledException)
+        catch (Exception ex) when (IsKeyStoreFailure(ex) || ex is OperationCanceledException)
         {
             await WithdrawAsync(redisKey, claim).ConfigureAwait(false);
             throw;
@@ -90,7 +91,7 @@ internal sealed class FallbackIdempotencyKeys(
                 await redis.GetDatabase().StringSetAsync(redisKey, value, options.CurrentValue.IdempotencyKeyTtl).WaitAsync(WriteTimeout).ConfigureAwait(false);
                 return;
             }
-            catch (Exception ex) when (attempt < 3 && IsUnavailable(ex))
+            catch (Exception ex) when (attempt < 3 && IsKeyStoreFailure(ex))
             {
                 // Try again at once: the write is idempotent.
             }
@@ -119,7 +120,7 @@ internal sealed class FallbackIdempotencyKeys(
         {
             await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [redisKey], [claim]).WaitAsync(WriteTimeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsUnavailable(ex))
+        catch (Exception ex) when (IsKeyStoreFailure(ex))
         {
             // Redis is away: the claim (if it was made at all) expires with its TTL.
         }

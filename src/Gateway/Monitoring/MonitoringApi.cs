@@ -1,6 +1,7 @@
 using Messaging.Gateway.Auth;
 using Messaging.Resilience.Breakers;
 using Messaging.Store.DeadLetters;
+using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
@@ -41,9 +42,9 @@ internal static class MonitoringApi
         {
             deadLetterSummary = await deadLetters.SummaryAsync(cancellationToken);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex) || ex is NpgsqlException)
         {
-            // Monitoring degrades, it does not fail: the field is left out while PostgreSQL is away.
+            // Monitoring degrades, it does not fail: the field is left out while PostgreSQL is away or answers with an error.
             deadLetterSummary = null;
         }
 

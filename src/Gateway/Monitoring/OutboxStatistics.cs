@@ -1,3 +1,4 @@
+using Messaging.Resilience.Pipelines;
 using Npgsql;
 
 namespace Messaging.Gateway.Monitoring;
@@ -30,8 +31,9 @@ internal sealed record OutboxStatistics(long Pending, double OldestPendingSecond
             var age = oldest is { } created ? Math.Max(0, (timeProvider.GetUtcNow() - created).TotalSeconds) : 0;
             return new OutboxStatistics(pending, Math.Round(age, 1));
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex) || ex is NpgsqlException)
         {
+            // Any database error, not only an outage: the overview leaves the figures out rather than fail.
             return null;
         }
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Redis;
 using Microsoft.Extensions.Hosting;
 using Polly;
@@ -60,9 +61,13 @@ internal sealed class FleetStateTable<TState>
 
     private ResiliencePipeline Pipeline => _pipelines.TryGetPipeline(DependencyNames.Redis, out var pipeline) ? pipeline : ResiliencePipeline.Empty;
 
-    /// <summary>Whether <paramref name="exception"/> is a failure of Redis (or of its pipeline) rather than a bug.</summary>
+    /// <summary>
+    /// Whether <paramref name="exception"/> is a failure of Redis (or of its pipeline) rather than a bug: Redis
+    /// unavailable (<see cref="DependencyUnavailable.IsRedisUnavailable"/>), an error reply, or an entry that cannot
+    /// be read. The table is a best-effort view, so its callers log all of them and go on with their own states.
+    /// </summary>
     public static bool IsRedisFailure(Exception exception) =>
-        exception is RedisException or TimeoutException or JsonException or Polly.CircuitBreaker.BrokenCircuitException or Polly.Timeout.TimeoutRejectedException;
+        DependencyUnavailable.IsRedisUnavailable(exception) || exception is RedisException or JsonException;
 
     /// <summary>Writes this process's state for <paramref name="name"/> and refreshes the expiries.</summary>
     public async Task WriteAsync(string name, TState state)

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.CircuitBreaker;
 using Polly.Registry;
 using StackExchange.Redis;
 
@@ -73,7 +72,7 @@ public sealed partial class SharedBreakerStates(
             await Redis.ExecuteAsync(async ct => await redis.GetSubscriber().PublishAsync(ControlChannel, message).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false),
                 cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or BrokenCircuitException or Polly.Timeout.TimeoutRejectedException)
+        catch (Exception ex) when (FleetStateTable<PublishedState>.IsRedisFailure(ex))
         {
             Log.ControlPublishFailed(logger, name, ex.GetType().Name);
         }
@@ -116,7 +115,7 @@ public sealed partial class SharedBreakerStates(
                 }
             });
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        catch (Exception ex) when (FleetStateTable<PublishedState>.IsRedisFailure(ex))
         {
             // The multiplexer re-establishes subscriptions it has; one made while Redis is down is retried
             // by the next start. Local control keeps working meanwhile.

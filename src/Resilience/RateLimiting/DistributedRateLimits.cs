@@ -1,11 +1,9 @@
-using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
 using StackExchange.Redis;
 
 namespace Messaging.Resilience.RateLimiting;
@@ -399,13 +397,14 @@ public sealed partial class DistributedRateLimits
         }
     }
 
-    // What "Redis unreachable or slow" looks like through the redis pipeline. Anything from Redis counts, server
-    // errors included: a limiter that cannot decide must fall back, never fail the request.
+    // What "Redis cannot decide" looks like through the redis pipeline: Redis unavailable, and beyond that anything
+    // from Redis (server errors included) and a multiplexer disposed under us: a limiter that cannot decide must fall
+    // back, never fail the request. A cancellation counts only when it is not the caller's own token.
     private static bool IsRedisFailure(Exception exception, CancellationToken cancellationToken) => exception switch
     {
         OperationCanceledException => !cancellationToken.IsCancellationRequested,
-        RedisException or TimeoutRejectedException or BrokenCircuitException or TimeoutException or SocketException or IOException or ObjectDisposedException => true,
-        _ => false,
+        RedisException or ObjectDisposedException => true,
+        _ => DependencyUnavailable.IsRedisUnavailable(exception),
     };
 
     private static partial class Log

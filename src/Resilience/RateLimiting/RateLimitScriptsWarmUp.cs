@@ -1,3 +1,4 @@
+using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -27,8 +28,11 @@ internal sealed partial class RateLimitScriptsWarmUp(IRateLimitStore store, ILog
         {
             await redis.LoadScriptsAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when ((DependencyUnavailable.IsRedisUnavailable(ex) || ex is RedisException or OperationCanceledException)
+            && !cancellationToken.IsCancellationRequested)
         {
+            // Redis away, answering with an error, or slower than this warm-up's own limit: the first decision loads
+            // the scripts anyway. Only the host's own token (the start given up) propagates.
             Log.WarmUpFailed(logger, ex.GetType().Name);
         }
     }

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Redis;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.CircuitBreaker;
 using Polly.Registry;
 using StackExchange.Redis;
 
@@ -107,7 +107,7 @@ public sealed partial class FleetCounters : BackgroundService
                         StringComparer.Ordinal);
                 }
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException or BrokenCircuitException or Polly.Timeout.TimeoutRejectedException)
+            catch (Exception ex) when (IsRedisFailure(ex))
             {
                 Log.FleetReadFailed(_logger, ex.GetType().Name);
             }
@@ -204,11 +204,16 @@ public sealed partial class FleetCounters : BackgroundService
             batch.Execute();
             await Redis.ExecuteAsync(async ct => await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or BrokenCircuitException or Polly.Timeout.TimeoutRejectedException)
+        catch (Exception ex) when (IsRedisFailure(ex))
         {
             Log.PublishFailed(_logger, ex.GetType().Name);
         }
     }
+
+    // Redis unavailable, or answering with an error: the counters are best-effort either way, so both are logged
+    // and this process goes on with its own totals (a publish failure must never stop the background loop).
+    private static bool IsRedisFailure(Exception exception) =>
+        DependencyUnavailable.IsRedisUnavailable(exception) || exception is RedisException;
 
     private RedisKey InstanceKey(string instance) => _prefix + "fleet:" + instance;
 

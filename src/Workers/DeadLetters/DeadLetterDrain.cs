@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Messaging.Contracts.Commands;
 using Messaging.Store.Bus;
-using Messaging.Workers.Flow;
+using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -142,7 +142,7 @@ internal sealed partial class DeadLetterDrain(
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 failures++;
-                if (!InfrastructureFailures.IsOutage(ex) && failures >= 3)
+                if (!DependencyUnavailable.IsPostgresUnavailable(ex) && failures >= 3)
                 {
                     // Something in the message itself keeps it from being stored as it is: keep its bytes instead.
                     Log.StoredAsBytes(logger, queue, ex.GetType().Name);

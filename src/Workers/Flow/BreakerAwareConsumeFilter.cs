@@ -1,6 +1,7 @@
 using MassTransit;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Pipelines;
 
 namespace Messaging.Workers.Flow;
 
@@ -36,7 +37,7 @@ internal sealed partial class BreakerAwareConsumeFilter<TMessage>(
                     await next.Send(context).ConfigureAwait(false);
                     return;
                 }
-                catch (Exception ex) when (InfrastructureFailures.IsOutage(ex) && !stopping.IsCancellationRequested)
+                catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex) && !stopping.IsCancellationRequested)
                 {
                     Log.MessageHeld(logger, context.Message.CommandId, endpoint.Name, ex.GetType().Name);
                 }

@@ -1,4 +1,5 @@
 using MassTransit;
+using Messaging.Resilience.Pipelines;
 
 namespace Messaging.Workers.Flow;
 
@@ -15,8 +16,11 @@ internal sealed class ReturnToQueueFilter : IFilter<ExceptionReceiveContext>
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
         var exception = context.Exception;
+
+        // PostgreSQL unreachable or a breaker open is not the message's fault. Provider failures never get here
+        // as such: the executor handles them (retry, deferral, dead letter) and only lets infrastructure failures out.
         if (exception is OperationCanceledException || context.CancellationToken.IsCancellationRequested
-            || InfrastructureFailures.IsOutage(exception))
+            || DependencyUnavailable.IsPostgresUnavailable(exception))
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(exception).Throw();
         }

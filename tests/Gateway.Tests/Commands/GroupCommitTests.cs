@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Messaging.Gateway.Commands;
 using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Pipelines;
 using Messaging.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -120,8 +121,8 @@ public sealed class GroupCommitTests(CommandsApiFixture fixture) : IClassFixture
 
         var firstFailure = await Assert.ThrowsAnyAsync<BrokenCircuitException>(() => first.Outcome.Task);
         var secondFailure = await Assert.ThrowsAnyAsync<BrokenCircuitException>(() => second.Outcome.Task);
-        Assert.True(CommandsEndpoints.IsDatabaseUnavailable(firstFailure));
-        Assert.True(CommandsEndpoints.IsDatabaseUnavailable(secondFailure));
+        Assert.True(DependencyUnavailable.IsPostgresUnavailable(firstFailure));
+        Assert.True(DependencyUnavailable.IsPostgresUnavailable(secondFailure));
         Assert.Equal(0, await fixture.CountAsync("commands", $"tenant = '{tenant}'"));
         Assert.Equal(0, await fixture.CountAsync("outbox", $"headers->>'Messaging-Tenant' = '{tenant}'"));
     }

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization;
-using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
 using Messaging.Testing;
 using Microsoft.AspNetCore.Hosting;

@@ -1,6 +1,7 @@
 using MassTransit;
 using Messaging.Contracts.Notifications;
 using Messaging.Load.Infrastructure;
+using Messaging.Resilience.Classification;
 using Messaging.Store.Bus;
 using Messaging.Resilience.Pipelines;
 using Polly.Registry;

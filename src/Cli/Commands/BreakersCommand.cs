@@ -11,7 +11,7 @@ internal static class BreakersCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("breakers", "Show the circuit breakers of every process, or isolate/reset one (scope admin)");
-        command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
+        command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
             var overview = await client.GetMonitoringOverviewAsync(cancellationToken).ConfigureAwait(false);
             if (parse.GetValue(JsonOutput.Option))
@@ -58,7 +58,7 @@ internal static class BreakersCommand
     {
         var name = new Argument<string>("name") { Description = "The breaker's name as msg breakers shows it, for example payments@127.0.0.1:5091" };
         var command = new Command(action, description) { name };
-        command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
+        command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
             var breakerName = parse.GetValue(name)!;
             BreakerInfo breaker;

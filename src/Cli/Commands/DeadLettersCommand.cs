@@ -50,7 +50,7 @@ internal static class DeadLettersCommand
         var all = new Option<bool>("--all") { Description = "Include dead letters already redriven" };
         var command = new Command("list", "Stored dead letters, newest first, with the totals (scope admin)") { all };
         filter.AddTo(command);
-        command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
+        command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
             IReadOnlyList<DeadLetterInfo> letters;
             try
@@ -81,7 +81,7 @@ internal static class DeadLettersCommand
             foreach (var letter in letters)
             {
                 table.Add(letter.Id.ToString(CultureInfo.InvariantCulture), letter.CommandId?.ToString(), letter.Type, letter.Tenant,
-                    Cells.Number(letter.Attempts), letter.Source, MsgCommandLine.OneLine(letter.Reason), Cells.Time(letter.LastFailureAt),
+                    Cells.Number(letter.Attempts), letter.Source, CommandActions.OneLine(letter.Reason), Cells.Time(letter.LastFailureAt),
                     letter.RedrivenAt is null ? "-" : $"{Cells.Time(letter.RedrivenAt)} by {letter.RedrivenBy}");
             }
 
@@ -97,7 +97,7 @@ internal static class DeadLettersCommand
         var filter = new FilterOptions();
         var command = new Command("redrive", "Send dead letters back through the outbox, each once: one with --id, or in bulk by filter (scope admin)") { id };
         filter.AddTo(command);
-        command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
+        command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
             var commandId = parse.GetValue(id);
             var bulk = filter.Read(parse);

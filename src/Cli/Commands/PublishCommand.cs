@@ -31,7 +31,7 @@ internal static class PublishCommand
         };
 
         var command = new Command("publish", "Send a command to the gateway (msg types lists the types it accepts)") { type, data, key, timeout, wait, waitTimeout };
-        command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
+        command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
             var payload = await ReadPayloadAsync(parse.GetValue(data)!, cancellationToken).ConfigureAwait(false);
             var options = new SendOptions
@@ -91,7 +91,7 @@ internal static class PublishCommand
             if (final.Status != CommandStatus.Succeeded)
             {
                 var reason = final.Error is { } error ? $": {error.Code}: {error.Message}" : "";
-                await console.Error.WriteLineAsync($"msg: command {final.Id} ended {final.Status}{MsgCommandLine.OneLine(reason)}").ConfigureAwait(false);
+                await console.Error.WriteLineAsync($"msg: command {final.Id} ended {final.Status}{CommandActions.OneLine(reason)}").ConfigureAwait(false);
                 return ExitCodes.CommandNotSucceeded;
             }
 

@@ -16,7 +16,7 @@ internal static class QueuesCommand
         var watch = new Option<bool>("--watch", "-W") { Description = "Refresh until interrupted (Ctrl-C)" };
         var interval = new Option<int>("--interval") { Description = "Seconds between refreshes with --watch", DefaultValueFactory = _ => 2 };
         var command = new Command("queues", "Show queues, dead letters, breakers, outbox and alerts (scope admin)") { watch, interval };
-        command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
+        command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
             var json = parse.GetValue(JsonOutput.Option);
             if (!parse.GetValue(watch))
@@ -111,7 +111,7 @@ internal static class QueuesCommand
             var table = new Table("RULE", "SEVERITY", "SINCE", "MESSAGE");
             foreach (var alert in overview.Alerts)
             {
-                table.Add(alert.Rule, alert.Severity, Cells.Time(alert.Since), alert.Message is null ? null : MsgCommandLine.OneLine(alert.Message));
+                table.Add(alert.Rule, alert.Severity, Cells.Time(alert.Since), alert.Message is null ? null : CommandActions.OneLine(alert.Message));
             }
 
             table.WriteTo(output);

@@ -11,7 +11,7 @@ internal static class StatusCommands
     {
         var id = new Argument<Guid>("id") { Description = "The command id" };
         var command = new Command("status", "Show one command's status") { id };
-        command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
+        command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
             var commandId = parse.GetValue(id);
             CommandInfo info;
@@ -37,7 +37,7 @@ internal static class StatusCommands
         var limit = new Option<int?>("--limit", "-n") { Description = "How many (1-100; default 20)" };
         var cursor = new Option<string>("--cursor") { Description = "Continue after a previous page (its next cursor)" };
         var command = new Command("list", "List your tenant's commands, newest first") { status, type, limit, cursor };
-        command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
+        command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
             var page = await client.ListAsync(new CommandListQuery
             {
@@ -97,7 +97,7 @@ internal static class StatusCommands
 
         if (info.Error is { } error)
         {
-            table.Add("error", $"{error.Code}: {MsgCommandLine.OneLine(error.Message)}");
+            table.Add("error", $"{error.Code}: {CommandActions.OneLine(error.Message)}");
         }
 
         table.WriteTo(writer);

@@ -10,7 +10,7 @@ internal static class TypesCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("types", "List the command types the gateway accepts: name, provider, default timeout (--json adds each body's JSON Schema)");
-        command.SetAction(MsgCommandLine.Action(console, async (parse, client, cancellationToken) =>
+        command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
             JsonOutput.Print(parse, console.Out, await client.ListCommandTypesAsync(cancellationToken).ConfigureAwait(false), WriteTypes);
             return ExitCodes.Success;

@@ -48,7 +48,7 @@ internal sealed class HttpCommandHandler(HttpCommandDeclarations declarations) :
         {
             // Transient for these types (the request may be sent again as it is), unlike for the built-in providers.
             throw new ProviderException(context.Provider, $"unexpected status {status}", isTransient: true, response.StatusCode,
-                retryAfter: Resilience.Pipelines.TransientFailures.RetryAfter(response));
+                retryAfter: Resilience.Classification.TransientFailures.RetryAfter(response));
         }
 
         if (status is >= 400 and < 500 && !ProviderHttp.IsTransient(response.StatusCode))

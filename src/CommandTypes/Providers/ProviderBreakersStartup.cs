@@ -1,4 +1,5 @@
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Classification;
 using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.Hosting;
 using Polly.Registry;

@@ -1,6 +1,7 @@
+using Messaging.Resilience.Classification;
 using Messaging.Resilience.Deadlines;
 using Messaging.Resilience.Pipelines;
-using Messaging.Resilience.Telemetry;
+using Messaging.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;

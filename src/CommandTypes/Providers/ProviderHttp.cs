@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;

@@ -1,3 +1,4 @@
+using Messaging.Resilience.Classification;
 using Messaging.Resilience.Pipelines;
 using Polly.Registry;
 

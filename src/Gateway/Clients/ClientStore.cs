@@ -1,4 +1,3 @@
-using Messaging.Gateway.Auth;
 using Npgsql;
 
 namespace Messaging.Gateway.Clients;

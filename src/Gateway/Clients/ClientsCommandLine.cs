@@ -1,6 +1,5 @@
 using System.Text.Json;
-using Messaging.Gateway.Auth;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using Messaging.Store.Persistence;
 using Microsoft.Extensions.Options;
 using Npgsql;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Messaging.CommandTypes;
-using Messaging.Gateway.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

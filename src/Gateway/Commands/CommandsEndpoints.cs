@@ -4,12 +4,11 @@ using System.Security.Claims;
 using System.Text.Json;
 using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
-using Messaging.Gateway.Auth;
+using Messaging.Resilience.Classification;
 using Messaging.Store.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
-using Messaging.Resilience.Pipelines;
 using Polly.CircuitBreaker;
 
 namespace Messaging.Gateway.Commands;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using Messaging.Resilience.Redis;
 using Messaging.Resilience;
 using Microsoft.Extensions.Options;

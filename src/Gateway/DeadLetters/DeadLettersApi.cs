@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Messaging.Contracts.Commands;
-using Messaging.Gateway.Auth;
 using Messaging.Resilience.Breakers;
 using Messaging.Store.DeadLetters;
 using Messaging.Resilience.Routes;

@@ -1,7 +1,6 @@
-using Messaging.Gateway.Auth;
 using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Classification;
 using Messaging.Store.DeadLetters;
-using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;

@@ -1,4 +1,4 @@
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using Npgsql;
 
 namespace Messaging.Gateway.Monitoring;

@@ -1,4 +1,3 @@
-using Messaging.Gateway.Auth;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;

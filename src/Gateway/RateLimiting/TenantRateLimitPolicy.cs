@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
-using Messaging.Gateway.Auth;
 using Messaging.Resilience.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Messaging.Resilience.Breakers;

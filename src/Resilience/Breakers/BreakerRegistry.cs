@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;

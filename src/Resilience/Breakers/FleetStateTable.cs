@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using Messaging.Resilience.Redis;
 using Microsoft.Extensions.Hosting;
 using Polly;

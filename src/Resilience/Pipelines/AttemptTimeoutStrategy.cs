@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using Messaging.Resilience.Deadlines;
-using Messaging.Resilience.Telemetry;
 using Polly;
 using Polly.Telemetry;
 using Polly.Timeout;

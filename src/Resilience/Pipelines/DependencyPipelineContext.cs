@@ -1,5 +1,5 @@
+using Messaging.Resilience.Classification;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.Telemetry;
 
 namespace Messaging.Resilience.Pipelines;
 

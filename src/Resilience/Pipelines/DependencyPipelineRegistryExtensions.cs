@@ -1,3 +1,4 @@
+using Messaging.Resilience.Classification;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Polly;

@@ -1,5 +1,5 @@
+using Messaging.Resilience.Classification;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;

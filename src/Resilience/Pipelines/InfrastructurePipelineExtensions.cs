@@ -1,3 +1,4 @@
+using Messaging.Resilience.Classification;
 using Microsoft.Extensions.Hosting;
 
 namespace Messaging.Resilience.Pipelines;

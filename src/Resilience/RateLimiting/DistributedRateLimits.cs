@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;

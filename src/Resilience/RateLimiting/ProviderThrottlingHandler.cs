@@ -1,5 +1,5 @@
 using System.Net;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Messaging.Resilience.RateLimiting;

@@ -1,4 +1,4 @@
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;

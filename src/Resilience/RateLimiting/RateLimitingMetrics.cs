@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Messaging.Resilience.Telemetry;
 
 namespace Messaging.Resilience.RateLimiting;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using Messaging.Resilience.Redis;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Classification;
 using Messaging.Store.Bus;
-using Messaging.Resilience.Pipelines;
+using Messaging.Workers.Execution;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;

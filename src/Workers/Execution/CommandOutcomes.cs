@@ -1,7 +1,6 @@
 using Messaging.CommandTypes;
 using Messaging.Store.DeadLetters;
 using Messaging.Store.Telemetry;
-using Messaging.Workers.DeadLetters;
 
 namespace Messaging.Workers.Execution;
 

@@ -7,7 +7,6 @@ using Messaging.Store.FaultInjection;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Telemetry;
 using Messaging.Store.Telemetry;
-using Messaging.Workers.DeadLetters;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 

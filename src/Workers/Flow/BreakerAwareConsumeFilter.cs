@@ -1,7 +1,7 @@
 using MassTransit;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 
 namespace Messaging.Workers.Flow;
 

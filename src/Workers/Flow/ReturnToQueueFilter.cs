@@ -1,5 +1,5 @@
 using MassTransit;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 
 namespace Messaging.Workers.Flow;
 

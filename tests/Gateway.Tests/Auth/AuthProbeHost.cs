@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Messaging.Gateway.Auth;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;

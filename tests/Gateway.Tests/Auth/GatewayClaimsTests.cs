@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Messaging.Gateway.Auth;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Messaging.Gateway.Tests.Auth;

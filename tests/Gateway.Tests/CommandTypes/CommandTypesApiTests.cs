@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Messaging.Gateway.Auth;
 
 namespace Messaging.Gateway.Tests.CommandTypes;
 

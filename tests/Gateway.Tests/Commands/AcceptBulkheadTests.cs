@@ -1,5 +1,4 @@
 using System.Net;
-using Messaging.Gateway.Auth;
 using Microsoft.Extensions.DependencyInjection;
 using Polly.Registry;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Messaging.Gateway.Commands;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using Messaging.Resilience;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;

@@ -1,5 +1,6 @@
 using System.Net;
 using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Classification;
 using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Classification;
 using Messaging.Resilience.Pipelines;
-using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Polly;

@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Messaging.Resilience.RateLimiting;
-using Messaging.Resilience.Telemetry;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Messaging.Contracts.Payments;
 using Messaging.Resilience.Breakers;
-using Messaging.Resilience.Telemetry;
 using Messaging.Resilience;
 using Messaging.Workers.Tests.Execution;
 using Messaging.Workers.Tests.ExternalServices;

@@ -2,11 +2,10 @@ using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Store.DeadLetters;
 using Messaging.Store.Telemetry;
-using Messaging.Workers.Execution;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Messaging.Workers.DeadLetters;
+namespace Messaging.Workers.Execution;
 
 /// <summary>What recording a dead letter did.</summary>
 /// <param name="Id">The dead letter's id.</param>

@@ -6,7 +6,7 @@ using Messaging.Store.Outbox;
 using Npgsql;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
 
-namespace Messaging.Workers.DeadLetters;
+namespace Messaging.Workers.Execution;
 
 /// <summary>A command row as the dead-letter path reads it (locked for the transaction).</summary>
 /// <param name="Id">The command id.</param>

@@ -1,8 +1,8 @@
 using System.Net;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using StackExchange.Redis;
 
-namespace Messaging.Resilience.Tests.Pipelines;
+namespace Messaging.Resilience.Tests.Classification;
 
 public sealed class TransientFailuresTests
 {

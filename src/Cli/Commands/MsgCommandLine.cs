@@ -1,12 +1,10 @@
 using System.CommandLine;
 using System.CommandLine.Help;
-using Messaging.Cli.Commands;
 using Messaging.Cli.Output;
-using Messaging.Client;
 
-namespace Messaging.Cli;
+namespace Messaging.Cli.Commands;
 
-/// <summary>The <c>msg</c> command tree and how failures become one line and an exit code.</summary>
+/// <summary>The <c>msg</c> command tree: its options, its subcommands, and how a usage error becomes one line and exit code 2.</summary>
 internal static class MsgCommandLine
 {
     public static async Task<int> RunAsync(string[] args, CliConsole console)
@@ -38,42 +36,11 @@ internal static class MsgCommandLine
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
-            var reasons = string.Join("; ", parse.Errors.Select(e => OneLine(e.Message).TrimEnd('.')).Distinct(StringComparer.Ordinal));
+            var reasons = string.Join("; ", parse.Errors.Select(e => CommandActions.OneLine(e.Message).TrimEnd('.')).Distinct(StringComparer.Ordinal));
             await console.Error.WriteLineAsync($"msg: {reasons} (see msg --help)").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
         return await parse.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error }).ConfigureAwait(false);
     }
-
-    /// <summary>
-    /// Wraps a command's work: opens the gateway connection, and turns every expected failure into one line
-    /// on standard error and its exit code.
-    /// </summary>
-    public static Func<ParseResult, CancellationToken, Task<int>> Action(
-        CliConsole console, Func<ParseResult, MessagingClient, CancellationToken, Task<int>> work) => async (parse, cancellationToken) =>
-    {
-        try
-        {
-            using var connection = GatewayConnection.Open(parse);
-            return await work(parse, connection.Client, cancellationToken).ConfigureAwait(false);
-        }
-        catch (CliException ex)
-        {
-            await console.Error.WriteLineAsync($"msg: {OneLine(ex.Message)}").ConfigureAwait(false);
-            return ex.ExitCode;
-        }
-        catch (MessagingClientException ex)
-        {
-            await console.Error.WriteLineAsync($"msg: {OneLine(ex.Message)}").ConfigureAwait(false);
-            return ExitCodes.Failure;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            await console.Error.WriteLineAsync("msg: interrupted").ConfigureAwait(false);
-            return ExitCodes.Interrupted;
-        }
-    };
-
-    public static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

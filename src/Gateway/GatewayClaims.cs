@@ -1,6 +1,6 @@
 using System.Security.Claims;
 
-namespace Messaging.Gateway.Auth;
+namespace Messaging.Gateway;
 
 /// <summary>
 /// The shape of the gateway's access tokens (JWT, HS256, signed with <c>Auth:SigningKeys:0</c>,

@@ -1,12 +1,12 @@
 using System.Net.Sockets;
 using System.Text.Json;
-using Messaging.Resilience.Pipelines;
+using Messaging.Resilience.Classification;
 using Npgsql;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 using StackExchange.Redis;
 
-namespace Messaging.Resilience.Tests.Pipelines;
+namespace Messaging.Resilience.Tests.Classification;
 
 public sealed class DependencyUnavailableTests
 {

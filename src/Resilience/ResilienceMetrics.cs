@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Messaging.Resilience.Telemetry;
+namespace Messaging.Resilience;
 
 /// <summary>
 /// Our resilience instruments (meter <c>Messaging.Resilience</c>), next to Polly's own

@@ -1,6 +1,6 @@
 using Polly.CircuitBreaker;
 
-namespace Messaging.Resilience.Pipelines;
+namespace Messaging.Resilience.Classification;
 
 /// <summary>
 /// Whether a dependency is unavailable, for the places that degrade instead of failing (answer 503, fall back,

@@ -1,7 +1,7 @@
 using Messaging.CommandTypes;
 using Messaging.Contracts.Payments;
 using Messaging.Store.Outbox;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 
 namespace Messaging.Cli.Tests;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Messaging.Store.DeadLetters;
 using Messaging.Store.Outbox;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 using Npgsql;
 
 namespace Messaging.Cli.Tests;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Messaging.Client.Tests;

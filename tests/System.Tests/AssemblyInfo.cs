@@ -1,4 +1,4 @@
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 
 [assembly: AssemblyFixture(typeof(SystemFixture))]
 

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 using Messaging.System.Tests.Reliability;
 
 namespace Messaging.System.Tests;

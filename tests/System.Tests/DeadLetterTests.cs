@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 
 namespace Messaging.System.Tests;
 

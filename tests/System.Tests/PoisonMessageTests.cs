@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 using Messaging.System.Tests.Reliability;
 
 namespace Messaging.System.Tests;

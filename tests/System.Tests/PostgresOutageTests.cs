@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Messaging.Testing;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 
 namespace Messaging.System.Tests;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 
 namespace Messaging.System.Tests;
 

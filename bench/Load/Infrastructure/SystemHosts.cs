@@ -6,7 +6,7 @@ namespace Messaging.Load.Infrastructure;
 
 /// <summary>
 /// Starts the product's hosts as child processes (the Release builds next to their projects), configured the
-/// way <c>tests/System.Tests/Harness/SystemFixture.cs</c> configures them, on free loopback ports.
+/// way <c>tests/Testing/Harness/SystemFixture.cs</c> configures them, on free loopback ports.
 /// </summary>
 internal static class SystemHosts
 {

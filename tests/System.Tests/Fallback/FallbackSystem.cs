@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Messaging.System.Tests.Harness;
 using Messaging.Testing;
+using Messaging.Testing.Harness;
 using Npgsql;
 
 namespace Messaging.System.Tests.Fallback;

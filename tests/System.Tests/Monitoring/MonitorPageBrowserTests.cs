@@ -4,8 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Messaging.Store.DeadLetters;
 using Messaging.Store.Outbox;
-using Messaging.System.Tests.Harness;
 using Messaging.Testing;
+using Messaging.Testing.Harness;
 using Microsoft.Playwright;
 using Npgsql;
 

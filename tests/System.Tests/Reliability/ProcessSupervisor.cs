@@ -1,4 +1,4 @@
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 
 namespace Messaging.System.Tests.Reliability;
 

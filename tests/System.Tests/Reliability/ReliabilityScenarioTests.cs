@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Messaging.Store.FaultInjection;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 
 namespace Messaging.System.Tests.Reliability;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 
 namespace Messaging.System.Tests.Reliability;
 

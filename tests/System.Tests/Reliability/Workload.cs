@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 
 namespace Messaging.System.Tests.Reliability;
 

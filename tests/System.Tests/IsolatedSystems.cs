@@ -1,4 +1,6 @@
-namespace Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
+
+namespace Messaging.System.Tests;
 
 /// <summary>
 /// A system of its own for the provider outage: short payments breaks, so the default run stays fast,

@@ -20,6 +20,7 @@ public sealed class TcpProxy : IAsyncDisposable
     private volatile ProxyMode _mode = ProxyMode.Forward;
     private TimeSpan _latency;
 
+    /// <summary>Starts listening on a free loopback port, forwarding to <paramref name="target"/>.</summary>
     public TcpProxy(IPEndPoint target)
     {
         _target = target;
@@ -51,6 +52,7 @@ public sealed class TcpProxy : IAsyncDisposable
         _mode = ProxyMode.Forward;
     }
 
+    /// <summary>Stops listening and resets every open connection.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();

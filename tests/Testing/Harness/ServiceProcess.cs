@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 
-namespace Messaging.System.Tests.Harness;
+namespace Messaging.Testing.Harness;
 
 /// <summary>
 /// One of the system's hosts (Gateway, Workers, FakeServices) running as a real child process from its
@@ -16,6 +17,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private Process? _process;
     private StreamWriter? _log;
 
+    /// <summary>A process of <paramref name="assemblyPath"/>, not started yet, logging to <c>&lt;logDirectory&gt;/&lt;name&gt;.log</c>.</summary>
     public ServiceProcess(string name, string assemblyPath, IReadOnlyDictionary<string, string> environment, string logDirectory)
     {
         Name = name;
@@ -25,10 +27,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         _logPath = Path.Combine(logDirectory, $"{name}.log");
     }
 
+    /// <summary>The name of the process and of its log file.</summary>
     public string Name { get; }
 
+    /// <summary>The process's log file.</summary>
     public string LogPath => _logPath;
 
+    /// <summary>Whether the process was started and has not exited.</summary>
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Changes one environment variable for the next <see cref="Start"/> (null removes it).</summary>
@@ -44,6 +49,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts the process (again, after <see cref="Kill"/>), appending its output to the log.</summary>
     public void Start()
     {
         if (!File.Exists(_assemblyPath))
@@ -82,6 +88,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Everything the process wrote so far.</summary>
     public string ReadLog()
     {
         using var stream = new FileStream(_logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
@@ -89,12 +96,13 @@ public sealed class ServiceProcess : IAsyncDisposable
         return reader.ReadToEnd();
     }
 
+    /// <summary>SIGTERM, then SIGKILL after 10 s, and closes the log.</summary>
     public async ValueTask DisposeAsync()
     {
         if (_process is { HasExited: false })
         {
             // SIGTERM first so the host stops cleanly; then make sure.
-            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(global::System.Globalization.CultureInfo.InvariantCulture)]))
+            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
             {
                 await term.WaitForExitAsync();
             }

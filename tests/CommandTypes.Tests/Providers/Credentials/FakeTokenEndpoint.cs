@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 
-namespace Messaging.Workers.Tests.ExternalServices;
+namespace Messaging.CommandTypes.Tests.Providers.Credentials;
 
 /// <summary>
 /// A token endpoint as an HttpMessageHandler: issues <c>token-1</c>, <c>token-2</c>, … with a set

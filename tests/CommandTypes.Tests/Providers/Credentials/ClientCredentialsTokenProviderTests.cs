@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Messaging.Workers.Tests.ExternalServices;
+namespace Messaging.CommandTypes.Tests.Providers.Credentials;
 
 public sealed class ClientCredentialsTokenProviderTests : IDisposable
 {

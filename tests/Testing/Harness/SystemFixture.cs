@@ -1,12 +1,15 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
-using Messaging.Testing;
 using Npgsql;
+using Xunit;
 
-namespace Messaging.System.Tests.Harness;
+namespace Messaging.Testing.Harness;
 
 /// <summary>
 /// The whole system as separate processes: FakeServices (payments primary/secondary, notifications),
@@ -17,11 +20,13 @@ namespace Messaging.System.Tests.Harness;
 /// </summary>
 public class SystemFixture : ServicesFixture
 {
+    /// <summary>The gateway's token signing key in these systems.</summary>
     public const string SigningKey = "system-tests-signing-key-0123456789-abcdefghijklmnop";
     private readonly Dictionary<string, string> _tokens = [];
     private readonly SemaphoreSlim _tokenLock = new(1, 1);
     private readonly SystemSettings _settings;
 
+    /// <summary>The shared system, with the default settings.</summary>
     public SystemFixture()
         : this(new SystemSettings())
     {
@@ -29,36 +34,49 @@ public class SystemFixture : ServicesFixture
 
     protected SystemFixture(SystemSettings settings) => _settings = settings;
 
+    /// <summary>The gateway's HTTP port.</summary>
     public int GatewayPort { get; } = FreePort();
 
+    /// <summary>The workers' HTTP port (health, metrics).</summary>
     public int WorkersPort { get; } = FreePort();
 
+    /// <summary>FakeServices' payments-primary port (also its control API).</summary>
     public int PaymentsPrimaryPort { get; } = FreePort();
 
+    /// <summary>FakeServices' payments-secondary port.</summary>
     public int PaymentsSecondaryPort { get; } = FreePort();
 
+    /// <summary>FakeServices' notifications port.</summary>
     public int NotificationsPort { get; } = FreePort();
 
+    /// <summary>FakeServices' shipping port.</summary>
     public int ShippingPort { get; } = FreePort();
 
+    /// <summary>FakeServices' crm port.</summary>
     public int CrmPort { get; } = FreePort();
 
+    /// <summary>The gateway process.</summary>
     public ServiceProcess Gateway { get; private set; } = null!;
 
+    /// <summary>The workers process.</summary>
     public ServiceProcess Workers { get; private set; } = null!;
 
+    /// <summary>The FakeServices process (every provider instance).</summary>
     public ServiceProcess FakeServices { get; private set; } = null!;
 
+    /// <summary>An HTTP client for the tests (absolute URLs).</summary>
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Every secret the tests handed to or got from the system (client secrets, access tokens), for the log scan.</summary>
-    public global::System.Collections.Concurrent.ConcurrentBag<string> SecretsUsed { get; } = [];
+    public ConcurrentBag<string> SecretsUsed { get; } = [];
 
     /// <summary>Every process this fixture started, for the log scan.</summary>
-    public global::System.Collections.Concurrent.ConcurrentBag<ServiceProcess> Processes { get; } = [];
+    public ConcurrentBag<ServiceProcess> Processes { get; } = [];
 
+    /// <summary>The gateway's base address.</summary>
     public Uri GatewayUrl => new($"http://127.0.0.1:{GatewayPort}/");
 
+    /// <summary>FakeServices' control API (faults, ledger, request log).</summary>
     public FakeServicesControl Providers { get; private set; } = null!;
 
     /// <summary>This system's RabbitMQ virtual host, through RabbitMQ.Client.</summary>
@@ -68,6 +86,7 @@ public class SystemFixture : ServicesFixture
     public string LogDirectory => Path.Combine(RepositoryPaths.TestLogs,
         _settings.Name == "shared" ? RabbitMqVirtualHost : _settings.Name + "-" + RabbitMqVirtualHost);
 
+    /// <summary>Creates the services and starts FakeServices, the gateway and the workers, each once it answers.</summary>
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
@@ -88,6 +107,7 @@ public class SystemFixture : ServicesFixture
         Providers = new FakeServicesControl(Http, new Uri($"http://127.0.0.1:{PaymentsPrimaryPort}/"));
     }
 
+    /// <summary>Stops the processes, then drops the services.</summary>
     public override async ValueTask DisposeAsync()
     {
         await Gateway.DisposeAsync();
@@ -97,6 +117,7 @@ public class SystemFixture : ServicesFixture
         await base.DisposeAsync();
     }
 
+    /// <summary>The environment every process gets: the services, the Testing environment, log levels.</summary>
     public Dictionary<string, string> CommonEnvironment() => new()
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Testing",
@@ -112,6 +133,7 @@ public class SystemFixture : ServicesFixture
         ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
     };
 
+    /// <summary>The gateway's environment, with the settings' changes applied.</summary>
     public Dictionary<string, string> GatewayEnvironment()
     {
         var environment = CommonEnvironment();
@@ -127,6 +149,7 @@ public class SystemFixture : ServicesFixture
         return environment;
     }
 
+    /// <summary>The workers' environment (providers on FakeServices), with the settings' changes applied.</summary>
     public Dictionary<string, string> WorkersEnvironment()
     {
         var environment = CommonEnvironment();
@@ -145,6 +168,7 @@ public class SystemFixture : ServicesFixture
         return environment;
     }
 
+    /// <summary>FakeServices' environment (one port per instance), with the settings' changes applied.</summary>
     public Dictionary<string, string> FakeServicesEnvironment()
     {
         var environment = CommonEnvironment();
@@ -212,7 +236,7 @@ public class SystemFixture : ServicesFixture
     {
         var environment = GatewayEnvironment();
         environment.Remove("Urls");
-        var info = new global::System.Diagnostics.ProcessStartInfo("dotnet", [RepositoryPaths.Gateway, "clients", "add", "--tenant", tenant, "--scopes", scopes])
+        var info = new ProcessStartInfo("dotnet", [RepositoryPaths.Gateway, "clients", "add", "--tenant", tenant, "--scopes", scopes])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -223,7 +247,7 @@ public class SystemFixture : ServicesFixture
             info.Environment[key] = value;
         }
 
-        using var process = global::System.Diagnostics.Process.Start(info)!;
+        using var process = Process.Start(info)!;
         var output = await process.StandardOutput.ReadToEndAsync();
         var error = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
@@ -235,6 +259,7 @@ public class SystemFixture : ServicesFixture
         return credentials;
     }
 
+    /// <summary>Asks the token endpoint for a client-credentials token.</summary>
     public async Task<HttpResponseMessage> RequestTokenAsync(string clientId, string secret) =>
         await Http.PostAsync(new Uri(GatewayUrl, "api/auth/token"), new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -270,6 +295,7 @@ public class SystemFixture : ServicesFixture
         }
     }
 
+    /// <summary>A request to the gateway, with the bearer token when there is one.</summary>
     public HttpRequestMessage Request(HttpMethod method, string path, string? token, HttpContent? content = null)
     {
         var request = new HttpRequestMessage(method, new Uri(GatewayUrl, path)) { Content = content };
@@ -309,7 +335,7 @@ public class SystemFixture : ServicesFixture
     public async Task<string> SubmitAsync(string token, string type, string json)
     {
         using var request = Request(HttpMethod.Post, $"api/commands/{type}", token,
-            new StringContent(json, global::System.Text.Encoding.UTF8, "application/json"));
+            new StringContent(json, Encoding.UTF8, "application/json"));
         using var response = await Http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"submit answered {(int)response.StatusCode}: {body}");
@@ -383,6 +409,7 @@ public class SystemFixture : ServicesFixture
         return await condition();
     }
 
+    /// <summary>Runs a <c>count(*)</c> query on the system's database.</summary>
     public async Task<long> CountAsync(string sql, params (string Name, object Value)[] parameters)
     {
         await using var connection = new NpgsqlConnection(PostgresConnectionString);
@@ -452,6 +479,7 @@ public class SystemFixture : ServicesFixture
     }
 }
 
+/// <summary>A gateway client created by <see cref="SystemFixture.AddClientAsync"/>.</summary>
 public sealed record ClientCredentials(string ClientId, string Secret);
 
 /// <summary>How a system of its own differs from the shared one: a name for its logs, and environment changes per process.</summary>

@@ -1,11 +1,12 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace Messaging.System.Tests.Harness;
+namespace Messaging.Testing.Harness;
 
 /// <summary>A client for FakeServices' control API (faults and the idempotency ledger).</summary>
 public sealed class FakeServicesControl(HttpClient http, Uri baseAddress)
 {
+    /// <summary>The provider's idempotency ledger as FakeServices returns it.</summary>
     public async Task<JsonElement> LedgerAsync(string provider)
     {
         using var response = await http.GetAsync(new Uri(baseAddress, $"control/ledger?provider={provider}"));
@@ -21,12 +22,14 @@ public sealed class FakeServicesControl(HttpClient http, Uri baseAddress)
             .Count(e => e.GetProperty("idempotencyKey").GetString() == idempotencyKey);
     }
 
+    /// <summary>Sets the faults of one provider instance (<c>PUT control/instances/{instance}/faults</c>).</summary>
     public async Task SetFaultsAsync(string instance, object faults)
     {
         using var response = await http.PutAsJsonAsync(new Uri(baseAddress, $"control/instances/{instance}/faults"), faults);
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>Clears the faults of every instance.</summary>
     public async Task ClearFaultsAsync()
     {
         using var response = await http.DeleteAsync(new Uri(baseAddress, "control/faults"));

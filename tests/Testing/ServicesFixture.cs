@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using Npgsql;
+using Xunit;
 
 namespace Messaging.Testing;
 
@@ -51,6 +52,7 @@ public class ServicesFixture : IAsyncLifetime
         ["Redis:KeyPrefix"] = RedisKeyPrefix,
     };
 
+    /// <summary>Creates the database and the virtual host, and checks that Redis answers.</summary>
     public virtual async ValueTask InitializeAsync()
     {
         PostgresConnectionString = await CreateDatabaseAsync();
@@ -110,6 +112,7 @@ public class ServicesFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>Drops the databases and deletes the virtual host (a stopped service leaves them behind).</summary>
     public virtual async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

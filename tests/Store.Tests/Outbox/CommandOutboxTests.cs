@@ -1,18 +1,19 @@
 using Messaging.CommandTypes;
 using Messaging.Contracts.Payments;
 using Messaging.Store.Outbox;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
-namespace Messaging.Client.Tests.Outbox;
+namespace Messaging.Store.Tests.Outbox;
 
 /// <summary>
 /// The outbox as a library: a service's own table and a command in one transaction on the gateway's
-/// database; the running gateway's relay delivers what commits, and the workers execute it.
+/// database; the running gateway's relay delivers what commits, and the workers execute it (a system of
+/// real processes of its own).
 /// </summary>
-public sealed class CommandOutboxTests(SystemFixture system)
+public sealed class CommandOutboxTests(SystemFixture system) : IClassFixture<SystemFixture>
 {
     private const string Tenant = "tenant-outbox-library";
 
@@ -68,15 +69,14 @@ public sealed class CommandOutboxTests(SystemFixture system)
             await transaction.CommitAsync(Ct);
         }
 
-        var credentials = await LiveGateway.CredentialsAsync(system, Tenant);
-        var client = LiveGateway.CreateClient(system.GatewayUrl, credentials);
-        var final = await client.WaitForCompletionAsync(command.CommandId, TimeSpan.FromSeconds(60), cancellationToken: Ct);
+        var token = await system.TokenAsync(Tenant);
+        var final = await system.WaitForStatusAsync(token, command.CommandId.ToString(), "Succeeded", TimeSpan.FromSeconds(60));
 
         Assert.Equal(new EnqueuedCommand(command.CommandId, Replayed: false), enqueued);
         Assert.Equal(new EnqueuedCommand(command.CommandId, Replayed: true), again);
-        Assert.Equal(CommandStatus.Succeeded, final.Status);
-        Assert.Equal("payments.charge", final.Type);
-        Assert.Equal(1, final.Attempts);
+        Assert.Equal("Succeeded", final.GetProperty("status").GetString());
+        Assert.Equal("payments.charge", final.GetProperty("type").GetString());
+        Assert.Equal(1, final.GetProperty("attempts").GetInt32());
         Assert.Equal(1, await system.CountAsync("SELECT count(*) FROM test_orders WHERE id = @id", ("id", orderId)));
         Assert.Equal(1, await system.CountAsync("SELECT count(*) FROM outbox WHERE command_id = @id AND sent_at IS NOT NULL", ("id", command.CommandId)));
         Assert.Equal(1, await system.Providers.EffectsForKeyAsync("payments", command.CommandId.ToString()));

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using RabbitMQ.Client;
 
-namespace Messaging.System.Tests.Harness;
+namespace Messaging.Testing.Harness;
 
 /// <summary>RabbitMQ.Client on one system's virtual host: raw publishes (as a misbehaving producer would) and taps on event exchanges.</summary>
 public sealed class BrokerClient(string connectionString)
@@ -63,6 +63,7 @@ public sealed class EventTap(IConnection connection, IChannel channel, string qu
         return _received.FirstOrDefault(match) is { ValueKind: JsonValueKind.Object } last ? last : null;
     }
 
+    /// <summary>Closes the channel and the connection (the queue goes with them).</summary>
     public async ValueTask DisposeAsync()
     {
         await channel.DisposeAsync();

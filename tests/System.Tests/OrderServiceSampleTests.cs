@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Messaging.System.Tests.Harness;
+using Messaging.Testing.Harness;
 
-namespace Messaging.Client.Tests.Outbox;
+namespace Messaging.System.Tests;
 
 /// <summary>The sample in samples/OrderService, run as it is shipped, against the live system.</summary>
 public sealed partial class OrderServiceSampleTests(SystemFixture system)
@@ -30,9 +30,9 @@ public sealed partial class OrderServiceSampleTests(SystemFixture system)
         Assert.True(process.ExitCode == 0, $"{output}\n{error}");
         Assert.Contains("rolled back: 0 order rows, 0 command rows, 0 outbox rows", output, StringComparison.Ordinal);
         var commandId = Guid.Parse(PlacedCommand().Match(output).Groups[1].Value);
-        var client = LiveGateway.CreateClient(system.GatewayUrl, await LiveGateway.CredentialsAsync(system, Tenant));
-        var final = await client.WaitForCompletionAsync(commandId, TimeSpan.FromSeconds(60), cancellationToken: TestContext.Current.CancellationToken);
-        Assert.Equal(CommandStatus.Succeeded, final.Status);
+        var token = await system.TokenAsync(Tenant);
+        var final = await system.WaitForStatusAsync(token, commandId.ToString(), "Succeeded", TimeSpan.FromSeconds(60));
+        Assert.Equal("Succeeded", final.GetProperty("status").GetString());
         Assert.Equal(1, await system.Providers.EffectsForKeyAsync("payments", commandId.ToString()));
     }
 

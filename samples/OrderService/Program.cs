@@ -1,4 +1,4 @@
-using Messaging.CommandTypes;
+using Messaging.CommandTypes.BuiltIn;
 using Messaging.Store.Outbox;
 using Messaging.Samples.OrderService;
 using Microsoft.Extensions.Configuration;

@@ -37,7 +37,7 @@ internal sealed class CreateShippingLabelHandler(IOptionsMonitor<ShippingOptions
 
         if (response.StatusCode == HttpStatusCode.UnprocessableEntity)
         {
-            return CommandResult.Refused(await ProviderHttp.ReadRefusalAsync(response, "label_refused",
+            return CommandResult.Refused(await CommandStatusError.ReadRefusalAsync(response, "label_refused",
                 "The shipping provider refused the label.", context.CancellationToken).ConfigureAwait(false));
         }
 

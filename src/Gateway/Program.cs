@@ -1,4 +1,4 @@
-using Messaging.CommandTypes;
+using Messaging.CommandTypes.BuiltIn;
 using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
 using Messaging.Gateway.CommandTypes;

@@ -1,4 +1,4 @@
-using Messaging.CommandTypes;
+using Messaging.CommandTypes.BuiltIn;
 using Messaging.Store.Persistence;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;

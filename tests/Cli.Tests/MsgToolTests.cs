@@ -193,7 +193,7 @@ public sealed class MsgToolTests(SystemFixture system)
             await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
         }
 
-        var store = new DeadLetterStore(dataSource, new OutboxWriter(TimeProvider.System), Messaging.CommandTypes.BuiltInCommandTypes.Registry, TimeProvider.System);
+        var store = new DeadLetterStore(dataSource, new OutboxWriter(TimeProvider.System), Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, TimeProvider.System);
         await using var connection = await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
         var body = $$"""{"commandId":"{{id}}","tenant":"{{Tenant}}","amount":7.5,"currency":"EUR","customerId":"cus_redrive"}""";

@@ -1,3 +1,4 @@
+using Messaging.CommandTypes.BuiltIn;
 using Messaging.Store.Persistence;
 using Messaging.Resilience.RateLimiting;
 using Messaging.Workers.Execution;

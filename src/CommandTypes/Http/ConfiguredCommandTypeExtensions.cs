@@ -1,7 +1,6 @@
 using Messaging.CommandTypes;
 using Messaging.CommandTypes.Http;
 using Messaging.CommandTypes.Providers;
-using Messaging.CommandTypes.Providers.Credentials;
 using Messaging.Contracts.Http;
 using Microsoft.Extensions.Options;
 

@@ -45,7 +45,7 @@ internal sealed class SendNotificationHandler(IOptionsMonitor<NotificationsOptio
         if (response.StatusCode == HttpStatusCode.BadRequest)
         {
             return CommandResult.Refused(
-                await ProviderHttp.ReadRefusalAsync(response, RefusedCode, RefusedMessage, context.CancellationToken).ConfigureAwait(false));
+                await CommandStatusError.ReadRefusalAsync(response, RefusedCode, RefusedMessage, context.CancellationToken).ConfigureAwait(false));
         }
 
         throw ProviderHttp.Unexpected(context.Provider, response);

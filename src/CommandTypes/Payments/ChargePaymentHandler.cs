@@ -42,7 +42,7 @@ internal sealed class ChargePaymentHandler : ICommandHandler<ChargePayment>
         if (response.StatusCode == HttpStatusCode.PaymentRequired)
         {
             return CommandResult.Refused(
-                await ProviderHttp.ReadRefusalAsync(response, RefusedCode, RefusedMessage, context.CancellationToken).ConfigureAwait(false));
+                await CommandStatusError.ReadRefusalAsync(response, RefusedCode, RefusedMessage, context.CancellationToken).ConfigureAwait(false));
         }
 
         throw ProviderHttp.Unexpected(context.Provider, response);

@@ -1,5 +1,4 @@
 using Messaging.CommandTypes.Providers;
-using Messaging.CommandTypes.Providers.Credentials;
 using Messaging.Contracts.Events;
 using Messaging.Contracts.Payments;
 using Messaging.Resilience.Pipelines;

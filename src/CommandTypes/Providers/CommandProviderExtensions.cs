@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Messaging.CommandTypes.Providers.Credentials;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;

@@ -10,6 +10,8 @@ namespace Messaging.CommandTypes.Providers;
 /// <summary>What the provider clients share: sending with failure classification, and JSON.</summary>
 public static class ProviderHttp
 {
+    private const int MaxCodeLength = 64;
+
     /// <summary>The header carrying the command id, so a provider applies a command once.</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
 
@@ -90,32 +92,6 @@ public static class ProviderHttp
         }
     }
 
-    /// <summary>
-    /// Reads a refusal body: <c>{"error": "text"}</c> or <c>{"error": {"code", "message"}}</c>, and
-    /// keeps only a safe code and a short message.
-    /// </summary>
-    public static async Task<CommandStatusError> ReadRefusalAsync(HttpResponseMessage response, string fallbackCode, string fallbackMessage,
-        CancellationToken cancellationToken)
-    {
-        var body = await ReadJsonAsync<JsonElement?>(response, cancellationToken).ConfigureAwait(false);
-        if (body is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty("error", out var error))
-        {
-            switch (error.ValueKind)
-            {
-                case JsonValueKind.String:
-                    var text = error.GetString();
-                    // A short identifier (card_declined) is a code; a sentence is a message.
-                    return text is not null && !text.Contains(' ', StringComparison.Ordinal)
-                        ? CommandStatusError.FromProvider(text, fallbackMessage, fallbackCode, fallbackMessage)
-                        : CommandStatusError.FromProvider(null, text, fallbackCode, fallbackMessage);
-                case JsonValueKind.Object:
-                    return CommandStatusError.FromProvider(StringProperty(error, "code"), StringProperty(error, "message"), fallbackCode, fallbackMessage);
-            }
-        }
-
-        return new CommandStatusError(fallbackCode, fallbackMessage);
-    }
-
     /// <summary>Whether every endpoint is an absolute http(s) URL, and there is at least one.</summary>
     public static bool AreValidEndpoints(IReadOnlyCollection<string>? endpoints) =>
         endpoints is { Count: > 0 } && endpoints.All(IsHttpUrl);
@@ -127,6 +103,9 @@ public static class ProviderHttp
     /// <summary>A base address that relative request paths (<c>v1/charges</c>) append to, even when it has a path.</summary>
     public static Uri BaseAddress(string endpoint) => new(endpoint.EndsWith('/') ? endpoint : endpoint + "/", UriKind.Absolute);
 
-    private static string? StringProperty(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>The code if it is a plain identifier (letters, digits, <c>_-.</c>, at most 64), otherwise the fallback.</summary>
+    public static string SafeCode(string? code, string fallback) =>
+        !string.IsNullOrEmpty(code) && code.Length <= MaxCodeLength && code.All(IsCodeCharacter) ? code : fallback;
+
+    private static bool IsCodeCharacter(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.';
 }

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using Messaging.CommandTypes.Providers;
+
 namespace Messaging.CommandTypes;
 
 /// <summary>
@@ -9,7 +12,6 @@ namespace Messaging.CommandTypes;
 public sealed record CommandStatusError(string Code, string Message)
 {
     private const int MaxMessageLength = 200;
-    private const int MaxCodeLength = 64;
 
     /// <summary>
     /// Builds an error from text a provider sent: control characters are dropped and both parts are
@@ -17,16 +19,11 @@ public sealed record CommandStatusError(string Code, string Message)
     /// </summary>
     public static CommandStatusError FromProvider(string? code, string? message, string fallbackCode, string fallbackMessage)
     {
-        var safeCode = SafeCode(code, fallbackCode);
+        var safeCode = ProviderHttp.SafeCode(code, fallbackCode);
         var safeMessage = Clean(message);
         return new CommandStatusError(safeCode, string.IsNullOrEmpty(safeMessage) ? fallbackMessage : safeMessage);
     }
 
-    /// <summary>The code if it is a plain identifier (letters, digits, <c>_-.</c>, at most 64), otherwise the fallback.</summary>
-    public static string SafeCode(string? code, string fallback) =>
-        !string.IsNullOrEmpty(code) && code.Length <= MaxCodeLength && code.All(IsCodeCharacter) ? code : fallback;
-
-    private static bool IsCodeCharacter(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.';
 
     private static string Clean(string? text)
     {
@@ -38,4 +35,33 @@ public sealed record CommandStatusError(string Code, string Message)
         var cleaned = new string(text.Where(c => !char.IsControl(c)).ToArray()).Trim();
         return cleaned.Length <= MaxMessageLength ? cleaned : cleaned[..MaxMessageLength];
     }
+
+    /// <summary>
+    /// Reads a refusal body: <c>{"error": "text"}</c> or <c>{"error": {"code", "message"}}</c>, and
+    /// keeps only a safe code and a short message.
+    /// </summary>
+    public static async Task<CommandStatusError> ReadRefusalAsync(HttpResponseMessage response, string fallbackCode, string fallbackMessage,
+        CancellationToken cancellationToken)
+    {
+        var body = await ProviderHttp.ReadJsonAsync<JsonElement?>(response, cancellationToken).ConfigureAwait(false);
+        if (body is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty("error", out var error))
+        {
+            switch (error.ValueKind)
+            {
+                case JsonValueKind.String:
+                    var text = error.GetString();
+                    // A short identifier (card_declined) is a code; a sentence is a message.
+                    return text is not null && !text.Contains(' ', StringComparison.Ordinal)
+                        ? FromProvider(text, fallbackMessage, fallbackCode, fallbackMessage)
+                        : FromProvider(null, text, fallbackCode, fallbackMessage);
+                case JsonValueKind.Object:
+                    return FromProvider(StringProperty(error, "code"), StringProperty(error, "message"), fallbackCode, fallbackMessage);
+            }
+        }
+
+        return new CommandStatusError(fallbackCode, fallbackMessage);
+    }
+
+    private static string? StringProperty(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

@@ -1,3 +1,4 @@
+using Messaging.CommandTypes.BuiltIn;
 using Messaging.CommandTypes;
 using Messaging.Gateway.Commands;
 using Microsoft.AspNetCore.Builder;

@@ -163,7 +163,7 @@ public sealed class GroupCommitTests(CommandsApiFixture fixture) : IClassFixture
 
     private NewCommand NewEmail(string tenant, string? key)
     {
-        Assert.True(Messaging.CommandTypes.BuiltInCommandTypes.Registry.TryGet("notifications.send", out var descriptor));
+        Assert.True(Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry.TryGet("notifications.send", out var descriptor));
         var request = CommandRequests.Read(descriptor, Encoding.UTF8.GetBytes(CommandRequestsFor.Email)).Request!;
         var payload = JsonSerializer.Serialize(request, request.GetType(), CommandStore.StoredJson);
         var now = fixture.Time.GetUtcNow();

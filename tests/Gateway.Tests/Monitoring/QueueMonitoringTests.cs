@@ -51,7 +51,7 @@ public sealed class QueueMonitoringTests(MonitoringHost host) : IClassFixture<Mo
         var configuration = host.Services.GetRequiredService<IConfiguration>();
         var managementOptions = Options.Create(new RabbitMqManagementOptions { Url = "http://127.0.0.1:1/", Timeout = TimeSpan.FromMilliseconds(500) });
         var endpoints = new RabbitMqEndpoints(configuration, managementOptions);
-        await using var amqp = new AmqpQueueSource(endpoints, Messaging.CommandTypes.BuiltInCommandTypes.Registry);
+        await using var amqp = new AmqpQueueSource(endpoints, Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry);
         var monitor = new StaticMonitor<RabbitMqManagementOptions>(managementOptions.Value);
         // The host declares the command topology in the background at start; this test must not race it.
         await DeclareTopologyAsync(endpoints.Amqp);
@@ -76,7 +76,7 @@ public sealed class QueueMonitoringTests(MonitoringHost host) : IClassFixture<Mo
         var factory = new ConnectionFactory { Uri = amqp };
         await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
         await using var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
-        await CommandTopology.DeclareAsync(channel, Messaging.CommandTypes.BuiltInCommandTypes.Registry, TestContext.Current.CancellationToken);
+        await CommandTopology.DeclareAsync(channel, Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, TestContext.Current.CancellationToken);
     }
 
     private static async Task PublishAsync(Uri amqp, string exchange, int count)

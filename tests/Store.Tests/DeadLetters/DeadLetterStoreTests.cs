@@ -21,7 +21,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         await _services.InitializeAsync();
         _dataSource = NpgsqlDataSource.Create(_services.PostgresConnectionString);
         await new SchemaMigrator(_dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync(TestContext.Current.CancellationToken);
-        _store = new DeadLetterStore(_dataSource, new OutboxWriter(_time), Messaging.CommandTypes.BuiltInCommandTypes.Registry, _time);
+        _store = new DeadLetterStore(_dataSource, new OutboxWriter(_time), Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, _time);
     }
 
     public async ValueTask DisposeAsync()

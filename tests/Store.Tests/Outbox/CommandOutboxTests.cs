@@ -1,4 +1,4 @@
-using Messaging.CommandTypes;
+using Messaging.CommandTypes.BuiltIn;
 using Messaging.Contracts.Payments;
 using Messaging.Store.Outbox;
 using Messaging.Testing.Harness;

@@ -1,4 +1,3 @@
-using Messaging.CommandTypes;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
@@ -7,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using MassTransit;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
+using Messaging.CommandTypes.BuiltIn;
 using Messaging.Contracts.Payments;
 using Messaging.Store.Bus;
 using Messaging.Store.Outbox;

@@ -252,7 +252,7 @@ public sealed class MonitorPageBrowserTests(SystemFixture system) : IAsyncLifeti
     private async Task SeedDeadLetterAsync(Guid commandId)
     {
         await using var dataSource = NpgsqlDataSource.Create(_services.PostgresConnectionString);
-        var store = new DeadLetterStore(dataSource, new OutboxWriter(TimeProvider.System), Messaging.CommandTypes.BuiltInCommandTypes.Registry, TimeProvider.System);
+        var store = new DeadLetterStore(dataSource, new OutboxWriter(TimeProvider.System), Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, TimeProvider.System);
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         var now = DateTimeOffset.UtcNow;

@@ -1,5 +1,5 @@
-using Messaging.CommandTypes;
 using System.Text;
+using Messaging.CommandTypes.BuiltIn;
 using Messaging.Workers.DeadLetters;
 using RabbitMQ.Client;
 

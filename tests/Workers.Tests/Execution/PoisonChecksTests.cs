@@ -1,5 +1,6 @@
 using MassTransit;
 using MassTransit.Serialization;
+using Messaging.CommandTypes.BuiltIn;
 using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Notifications;

@@ -60,7 +60,7 @@ public class WorkersHostFixture : ServicesFixture
             configuration[key] = value;
         }
 
-        foreach (var command in Messaging.CommandTypes.BuiltInCommandTypes.Registry.All)
+        foreach (var command in Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry.All)
         {
             var key = $"Commands:Types:{command.TypeName}";
             configuration[$"{key}:Retry:MaxAttempts"] = MaxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -268,7 +268,7 @@ public class WorkersHostFixture : ServicesFixture
         var pending = (await OutboxRowsAsync(commandId)).Where(r => r.Kind == "command" && !r.Sent).ToList();
         foreach (var row in pending)
         {
-            Assert.True(Messaging.CommandTypes.BuiltInCommandTypes.Registry.TryGetByMessageTypeName(row.MessageType, out var descriptor));
+            Assert.True(Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry.TryGetByMessageTypeName(row.MessageType, out var descriptor));
             var message = JsonSerializer.Deserialize(row.Body, descriptor.MessageType, BodyJson)!;
             await SendWithHeadersAsync(message, row.Destination, row.Headers.ToDictionary(h => h.Key, h => (object?)h.Value));
             await using var mark = _database!.CreateCommand("UPDATE outbox SET sent_at = now() WHERE id = @id");

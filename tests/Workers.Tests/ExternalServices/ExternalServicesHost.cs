@@ -1,8 +1,8 @@
+using Messaging.CommandTypes.BuiltIn;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Deadlines;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;
-using Messaging.CommandTypes;
 using Messaging.Workers.ExternalServices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,5 @@
 using System.Net;
-using Messaging.CommandTypes.Providers.Credentials;
+using Messaging.CommandTypes.Providers;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 
-namespace Messaging.CommandTypes.Providers.Credentials;
+namespace Messaging.CommandTypes.Providers;
 
 /// <summary>
 /// Puts a client-credentials bearer token on each request attempt. It sits inside the resilience

@@ -3,7 +3,7 @@ using Messaging.CommandTypes.Payments;
 using Messaging.Contracts.Commands;
 using Microsoft.Extensions.Hosting;
 
-namespace Messaging.CommandTypes;
+namespace Messaging.CommandTypes.BuiltIn;
 
 /// <summary>The command types that ship with the gateway.</summary>
 public static class BuiltInCommandTypes

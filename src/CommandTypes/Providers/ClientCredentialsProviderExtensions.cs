@@ -1,6 +1,6 @@
 using Messaging.Resilience.Pipelines;
 
-namespace Messaging.CommandTypes.Providers.Credentials;
+namespace Messaging.CommandTypes.Providers;
 
 /// <summary>OAuth2 client credentials for a provider, with the credential refresh every provider of this kind gets.</summary>
 internal static class ClientCredentialsProviderExtensions

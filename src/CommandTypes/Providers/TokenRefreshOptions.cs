@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Messaging.CommandTypes.Providers.Credentials;
+namespace Messaging.CommandTypes.Providers;
 
 /// <summary>
 /// When cached access tokens are refreshed (section <c>ExternalServices:TokenRefresh</c>). A token is

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Messaging.CommandTypes.Providers.Credentials;
+namespace Messaging.CommandTypes.Providers;
 
 /// <summary>The token endpoint did not issue a usable access token.</summary>
 internal sealed class TokenRequestException(string provider, string reason, bool isTransient, HttpStatusCode? statusCode = null, Exception? innerException = null)

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
-namespace Messaging.CommandTypes.Providers.Credentials;
+namespace Messaging.CommandTypes.Providers;
 
 /// <summary>
 /// OAuth2 client-credentials access tokens, cached per token URL, client id and scope. Tokens are
@@ -157,7 +157,7 @@ internal sealed partial class ClientCredentialsTokenProvider(
             if (!response.IsSuccessStatusCode)
             {
                 var error = await ProviderHttp.ReadJsonAsync<TokenErrorResponse>(response, CancellationToken.None).ConfigureAwait(false);
-                var code = CommandStatusError.SafeCode(error?.Error, fallback: "none");
+                var code = ProviderHttp.SafeCode(error?.Error, fallback: "none");
                 throw new TokenRequestException(credentials.Provider, $"returned {(int)response.StatusCode} ({code})",
                     ProviderHttp.IsTransient(response.StatusCode), response.StatusCode);
             }

@@ -1,4 +1,4 @@
-namespace Messaging.CommandTypes.Providers.Credentials;
+namespace Messaging.CommandTypes.Providers;
 
 /// <summary>
 /// One OAuth2 client-credentials registration at one token endpoint. Tokens are cached per

@@ -7,7 +7,7 @@ namespace Messaging.CommandTypes.Providers;
 /// <summary>
 /// The resilience of the provider clients: the defaults of their dependency pipelines (each value can be
 /// overridden under <c>Resilience:Dependencies:&lt;name&gt;</c> and reloads without restart), and the
-/// handlers that put the pipelines on the HttpClients. See ExternalServices/README.md.
+/// handlers that put the pipelines on the HttpClients. See src/CommandTypes/Providers/README.md.
 /// </summary>
 internal static class ProviderResilience
 {

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Messaging.Testing.Harness;
 
 namespace Messaging.System.Tests;
 
@@ -55,6 +54,3 @@ public sealed class ProviderFailoverTests(FailoverSystem system) : IClassFixture
         }
     }
 }
-
-/// <summary>A system of its own for the failover test: nothing else touches its breakers or its providers.</summary>
-public sealed class FailoverSystem() : SystemFixture(new SystemSettings { Name = "failover" });

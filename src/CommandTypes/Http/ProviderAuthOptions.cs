@@ -37,25 +37,6 @@ public sealed class ProviderAuthOptions
     public string? Scope { get; set; }
 }
 
-/// <summary>The ways a provider declared in configuration is authenticated.</summary>
-public enum ProviderAuthKind
-{
-    /// <summary>No credentials.</summary>
-    None,
-
-    /// <summary>A key in a header (<c>Header</c>, <c>Value</c>).</summary>
-    ApiKey,
-
-    /// <summary>A static <c>Authorization: Bearer &lt;Value&gt;</c>.</summary>
-    Bearer,
-
-    /// <summary><c>Authorization: Basic</c> with <c>Username</c> and <c>Password</c>.</summary>
-    Basic,
-
-    /// <summary>OAuth2 client credentials (<c>TokenUrl</c>, <c>ClientId</c>, <c>ClientSecret</c>, <c>Scope</c>), refreshed before expiry and once on a 401.</summary>
-    OAuth2,
-}
-
 /// <summary>Checks a provider's <see cref="ProviderAuthOptions"/> on start in the workers, naming the key that is missing.</summary>
 internal sealed class ProviderAuthOptionsValidator(string provider, string section) : IValidateOptions<ProviderAuthOptions>
 {

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;
@@ -8,84 +7,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.CommandTypes.Providers;
-
-/// <summary>
-/// One external provider as its registration declared it (<see cref="CommandProviderExtensions.AddCommandProvider"/>).
-/// Only the workers apply it: the gateway never calls a provider, so it needs none of its settings.
-/// </summary>
-public sealed class CommandProviderRegistration
-{
-    internal CommandProviderRegistration(string name) => Name = name;
-
-    /// <summary>The provider's name: its dependency name (<c>Resilience:Dependencies:&lt;name&gt;</c>), breakers <c>&lt;name&gt;@host:port</c>, quota and HttpClient name.</summary>
-    public string Name { get; }
-
-    /// <summary>Where its endpoints are configured: <c>&lt;Section&gt;:Endpoints:0..n</c>.</summary>
-    /// <value>The default value is <c>ExternalServices:&lt;name&gt;</c>.</value>
-    public string Section { get; internal set; } = "";
-
-    internal Action<DependencyPipelineOptions>? PipelineDefaults { get; set; }
-
-    internal List<Action<IHttpClientBuilder>> ClientSetup { get; } = [];
-
-    internal List<Action<IHostApplicationBuilder>> ServiceSetup { get; } = [];
-}
-
-/// <summary>Declares how the workers reach one provider. Returned by <see cref="CommandProviderExtensions.AddCommandProvider"/>.</summary>
-public sealed class CommandProviderBuilder
-{
-    internal CommandProviderBuilder(CommandProviderRegistration registration) => Registration = registration;
-
-    /// <summary>What has been declared so far.</summary>
-    public CommandProviderRegistration Registration { get; }
-
-    /// <summary>The configuration section with the provider's <c>Endpoints</c> (failover order) and anything its handlers read.</summary>
-    public CommandProviderBuilder WithConfigurationSection(string section)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(section);
-        Registration.Section = section;
-        return this;
-    }
-
-    /// <summary>The defaults of the provider's pipelines (timeouts, retries, breaker); <c>Resilience:Dependencies:&lt;name&gt;</c> overrides each value.</summary>
-    public CommandProviderBuilder WithPipelineDefaults(Action<DependencyPipelineOptions> defaults)
-    {
-        ArgumentNullException.ThrowIfNull(defaults);
-        Registration.PipelineDefaults = defaults;
-        return this;
-    }
-
-    /// <summary>
-    /// Adds to the provider's HttpClient before its endpoints' pipelines: the outermost handlers, such as
-    /// credentials (one token serves every endpoint of a call, and a token failure never counts against an
-    /// endpoint's breaker).
-    /// </summary>
-    public CommandProviderBuilder ConfigureHttpClient(Action<IHttpClientBuilder> configure)
-    {
-        ArgumentNullException.ThrowIfNull(configure);
-        Registration.ClientSetup.Add(configure);
-        return this;
-    }
-
-    /// <summary>Registers what the provider's handlers need in the workers only (its options, a token client).</summary>
-    public CommandProviderBuilder ConfigureServices(Action<IHostApplicationBuilder> configure)
-    {
-        ArgumentNullException.ThrowIfNull(configure);
-        Registration.ServiceSetup.Add(configure);
-        return this;
-    }
-}
-
-/// <summary>The endpoints of one provider (named options per provider, section <see cref="CommandProviderRegistration.Section"/>).</summary>
-public sealed class ProviderEndpointsOptions
-{
-    /// <summary>
-    /// Base URLs of the provider in failover order (absolute http or https, at most 11), read at start. A
-    /// call moves to the next one when an endpoint fails transiently or its breaker is open.
-    /// </summary>
-    [Required]
-    public List<string> Endpoints { get; set; } = [];
-}
 
 /// <summary>Registers providers (<see cref="AddCommandProvider"/>) and, in the workers, wires them.</summary>
 public static class CommandProviderExtensions

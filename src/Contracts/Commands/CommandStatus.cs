@@ -27,11 +27,3 @@ public enum CommandStatus
     /// <summary>Its deadline passed before it could be executed.</summary>
     Expired,
 }
-
-/// <summary>Helpers over <see cref="CommandStatus"/> that every host agrees on.</summary>
-public static class CommandStatuses
-{
-    /// <summary>Whether no further transition is expected without operator action.</summary>
-    public static bool IsTerminal(this CommandStatus status) =>
-        status is CommandStatus.Succeeded or CommandStatus.Failed or CommandStatus.DeadLettered or CommandStatus.Expired;
-}

@@ -1,52 +1,6 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Logging;
 
 namespace Messaging.Resilience.Breakers;
-
-/// <summary>Settings of breaker-aware consumption (section <c>Commands:Types:&lt;type&gt;:Flow</c>).</summary>
-public sealed class BreakerAwareEndpointOptions
-{
-    /// <summary>Messages executed at once when every dependency is healthy.</summary>
-    /// <value>The default value is 8.</value>
-    [Range(1, 1000)]
-    public int ConcurrencyLimit { get; set; } = 8;
-
-    /// <summary>How long each step of the ramp-up lasts after a successful probe (the limit doubles per step).</summary>
-    /// <value>The default value is 2 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
-    public TimeSpan RampStepInterval { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>When a breaker opened without saying for how long, the pause before the probe.</summary>
-    /// <value>The default value is 10 seconds.</value>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
-    public TimeSpan DefaultProbeDelay { get; set; } = TimeSpan.FromSeconds(10);
-}
-
-/// <summary>What a breaker-aware endpoint is doing.</summary>
-public enum EndpointFlowState
-{
-    /// <summary>Consuming at the full limit.</summary>
-    Running,
-
-    /// <summary>Stopped: a dependency's breaker is open; messages stay ready in the queue.</summary>
-    Paused,
-
-    /// <summary>Started again with a limit of one: the next message is the breaker's probe.</summary>
-    Probing,
-
-    /// <summary>The probe succeeded; the limit grows step by step.</summary>
-    Ramping,
-}
-
-/// <summary>Starts and stops the transport's consumption for a <see cref="BreakerAwareEndpoint"/>.</summary>
-public interface IEndpointSwitch
-{
-    /// <summary>Stops taking messages from the queue.</summary>
-    Task StopAsync();
-
-    /// <summary>Starts taking messages again.</summary>
-    Task StartAsync();
-}
 
 /// <summary>
 /// A consumer endpoint that follows the breakers of the dependencies its handler calls. While one is

@@ -7,36 +7,6 @@ using Polly.CircuitBreaker;
 
 namespace Messaging.Resilience.Breakers;
 
-/// <summary>The state of a breaker as operators see it.</summary>
-public enum BreakerState
-{
-    /// <summary>Calls flow.</summary>
-    Closed,
-
-    /// <summary>One probe call is allowed to test the dependency.</summary>
-    HalfOpen,
-
-    /// <summary>Calls are rejected until the break ends.</summary>
-    Open,
-
-    /// <summary>Opened by an operator; stays open until reset.</summary>
-    Isolated,
-}
-
-/// <summary>One breaker's current state.</summary>
-/// <param name="Name">The breaker (dependency) name.</param>
-/// <param name="State">Its state.</param>
-/// <param name="Since">When it entered that state.</param>
-public sealed record BreakerSnapshot(string Name, BreakerState State, DateTimeOffset Since);
-
-/// <summary>A breaker changed state.</summary>
-/// <param name="Name">The breaker.</param>
-/// <param name="From">The state it left.</param>
-/// <param name="To">The state it entered.</param>
-/// <param name="At">When.</param>
-/// <param name="BreakDuration">For <see cref="BreakerState.Open"/>: how long the break lasts.</param>
-public sealed record BreakerStateChanged(string Name, BreakerState From, BreakerState To, DateTimeOffset At, TimeSpan? BreakDuration = null);
-
 /// <summary>
 /// Observes and controls the circuit breakers of every dependency pipeline: their state for monitoring,
 /// their transitions for logs, metrics, span events and the consumers that pause on them, and manual

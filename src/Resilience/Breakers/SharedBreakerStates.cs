@@ -228,13 +228,3 @@ public sealed partial class SharedBreakerStates(
         public static partial void SubscribeFailed(ILogger logger, string errorType);
     }
 }
-
-/// <summary>A manual breaker action.</summary>
-public enum BreakerAction
-{
-    /// <summary>Open and hold open.</summary>
-    Isolate,
-
-    /// <summary>Close.</summary>
-    Reset,
-}

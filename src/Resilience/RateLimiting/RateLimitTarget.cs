@@ -5,11 +5,3 @@ namespace Messaging.Resilience.RateLimiting;
 /// <param name="Scope">The partition, for example <c>ip:auth:203.0.113.7</c>.</param>
 /// <param name="Rule">Its limit.</param>
 public sealed record RateLimitTarget(string Policy, string Scope, RateLimitRule Rule);
-
-/// <summary>Metadata carried by the leases of <see cref="DistributedRateLimits"/>' limiters.</summary>
-public static class RateLimitMetadata
-{
-    /// <summary>The whole decision (rule, remaining permits, reset, source), on every lease that was decided.</summary>
-    public static System.Threading.RateLimiting.MetadataName<RateLimitDecision> Decision { get; } =
-        System.Threading.RateLimiting.MetadataName.Create<RateLimitDecision>("MESSAGING_RATE_LIMIT_DECISION");
-}

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -88,14 +87,4 @@ public static partial class RedisServiceCollectionExtensions
             Message = "Redis is not reachable yet; the connection keeps retrying in the background")]
         public static partial void NotConnectedAtStart(ILogger logger);
     }
-}
-
-/// <summary>Settings shared by everything that keeps data in Redis (section <c>Redis</c>).</summary>
-public sealed class RedisOptions
-{
-    /// <summary>Gets or sets the prefix of every key we write, so several deployments (or test runs) can share one Redis.</summary>
-    /// <value>The default value is <c>messaging:</c>.</value>
-    [Required(AllowEmptyStrings = true)]
-    [MaxLength(128)]
-    public string KeyPrefix { get; set; } = "messaging:";
 }

@@ -7,58 +7,6 @@ using NpgsqlTypes;
 
 namespace Messaging.Store.DeadLetters;
 
-/// <summary>A message that could not be executed, stored whole.</summary>
-/// <param name="CommandId">The command, when the message could be read that far.</param>
-/// <param name="Tenant">Its tenant, when known.</param>
-/// <param name="Type">Its command type name, when known.</param>
-/// <param name="Body">The body exactly as received (it may not be JSON).</param>
-/// <param name="Headers">The transport headers as received.</param>
-/// <param name="Attempts">Execution attempts made.</param>
-/// <param name="FirstFailureAt">The first failure.</param>
-/// <param name="LastFailureAt">The last failure.</param>
-/// <param name="ExceptionType">The kind of the last failure (a type name; never its message).</param>
-/// <param name="Reason">A safe, short reason shown to the tenant and to operators.</param>
-/// <param name="Source">How it got here: <c>retries-exhausted</c>, <c>poison</c>, <c>consumer-fault</c> or <c>delivery-limit</c>.</param>
-public sealed record DeadLetter(
-    Guid? CommandId,
-    string? Tenant,
-    string? Type,
-    string Body,
-    IReadOnlyDictionary<string, string> Headers,
-    int Attempts,
-    DateTimeOffset FirstFailureAt,
-    DateTimeOffset LastFailureAt,
-    string? ExceptionType,
-    string Reason,
-    string Source);
-
-/// <summary>A stored dead letter as the monitoring API shows it (no body).</summary>
-public sealed record DeadLetterView(
-    long Id,
-    Guid? CommandId,
-    string? Tenant,
-    string? Type,
-    int Attempts,
-    DateTimeOffset FirstFailureAt,
-    DateTimeOffset LastFailureAt,
-    string? ExceptionType,
-    string Reason,
-    string Source,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset? RedrivenAt,
-    string? RedrivenBy);
-
-/// <summary>Which dead letters an operation applies to; empty fields match everything.</summary>
-public sealed record DeadLetterFilter(Guid? CommandId = null, string? Type = null, string? Tenant = null, DateTimeOffset? From = null, DateTimeOffset? To = null);
-
-/// <summary>Waiting dead letters in total and by command type.</summary>
-public sealed record DeadLetterSummary(long Total, IReadOnlyDictionary<string, long> ByType);
-
-/// <summary>What a redrive did.</summary>
-/// <param name="Redriven">Dead letters put back on the path (once each).</param>
-/// <param name="Skipped">Matching dead letters that cannot be redriven (unreadable: no command to re-run).</param>
-public sealed record RedriveResult(int Redriven, int Skipped);
-
 /// <summary>
 /// The dead-letter store in PostgreSQL: records dead letters (setting their command to
 /// <c>DeadLettered</c> in the same transaction), lists and counts them, and redrives them through the

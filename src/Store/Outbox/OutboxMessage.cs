@@ -16,13 +16,3 @@ public sealed record OutboxMessage(
     IReadOnlyDictionary<string, string> Headers,
     DateTimeOffset NotBefore,
     OutboxMessageKind Kind = OutboxMessageKind.Command);
-
-/// <summary>How the relay delivers a row.</summary>
-public enum OutboxMessageKind
-{
-    /// <summary>Sent to the exchange of its command queue with the mandatory flag.</summary>
-    Command,
-
-    /// <summary>Published by message type; having no subscriber is not an error.</summary>
-    Event,
-}

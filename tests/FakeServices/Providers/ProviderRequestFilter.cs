@@ -91,6 +91,12 @@ internal sealed partial class ProviderRequestFilter(ProviderKind provider, bool 
             Log.FaultApplied(logger, fault, instance.Name, http.Request.Path, afterEffect);
         }
 
+        // Recorded first, then aborted: a caller that sees the reset finds the attempt in the request log.
+        if (fault == Reset)
+        {
+            http.Abort();
+        }
+
         return result;
     }
 
@@ -135,8 +141,7 @@ internal sealed partial class ProviderRequestFilter(ProviderKind provider, bool 
     {
         if (faults.ResetConnections)
         {
-            fault = Reset;
-            http.Abort();
+            fault = Reset; // the connection is aborted once the attempt is recorded (see InvokeAsync)
             return Results.Empty;
         }
 

@@ -45,6 +45,3 @@ public sealed class AuthProbeHost : GatewayHost
             user.FindFirstValue(GatewayClaims.Scope));
     }
 }
-
-/// <summary>What the probe endpoints answer.</summary>
-public sealed record ProbeResponse(string? ClientId, string? Tenant, string? Scope);

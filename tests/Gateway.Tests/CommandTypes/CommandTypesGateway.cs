@@ -58,20 +58,6 @@ public sealed class CommandTypesGateway : CommandsApiFixture
     }
 }
 
-/// <summary>The message of <c>tests.extra</c>.</summary>
-public sealed record ExtraCommand : ICommandMessage
-{
-    public required Guid CommandId { get; init; }
-
-    public required string Tenant { get; init; }
-
-    public required string Sku { get; init; }
-
-    public required int Quantity { get; init; }
-
-    public string? Note { get; init; }
-}
-
 /// <summary>The request of <c>tests.extra</c>: <c>sku</c> and <c>quantity</c> required, <c>note</c> optional.</summary>
 internal sealed class ExtraRequest : CommandRequest<ExtraCommand>
 {

@@ -4,19 +4,6 @@ using Polly.Registry;
 
 namespace Messaging.Gateway.Tests.Commands;
 
-/// <summary>A gateway whose monitoring bulkhead holds one request and queues none.</summary>
-public sealed class NarrowMonitoringGateway : GatewayHost
-{
-    public override IDictionary<string, string?> HostConfiguration()
-    {
-        var configuration = base.HostConfiguration();
-        configuration["Outbox:Relay:Enabled"] = "false";
-        configuration["Resilience:Routes:monitoring:ConcurrencyLimit"] = "1";
-        configuration["Resilience:Routes:monitoring:QueueLimit"] = "0";
-        return configuration;
-    }
-}
-
 /// <summary>The critical path has a bulkhead of its own: monitoring stuck on a slow dependency cannot starve accepting commands.</summary>
 public sealed class AcceptBulkheadTests(NarrowMonitoringGateway fixture) : IClassFixture<NarrowMonitoringGateway>
 {

@@ -56,12 +56,6 @@ public class CommandsApiFixture : GatewayHost
     }
 }
 
-/// <summary>The same gateway with its outbox relay running against the fixture's RabbitMQ vhost.</summary>
-public sealed class RelayingCommandsApiFixture : CommandsApiFixture
-{
-    protected override bool RunRelay => true;
-}
-
 /// <summary>Tokens straight from the host's <see cref="AccessTokenIssuer"/> (no client row, no token endpoint round trip).</summary>
 internal static class TestTokens
 {

@@ -111,9 +111,3 @@ public class FallbackGateway : GatewayHost
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement.Clone();
 }
-
-/// <summary>The same gateway with a short publish timeout, for the tests that take RabbitMQ away too.</summary>
-public sealed class NoBrokerFallbackGateway : FallbackGateway
-{
-    protected override string PublishTimeout => "00:00:01";
-}

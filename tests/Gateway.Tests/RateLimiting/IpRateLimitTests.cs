@@ -4,18 +4,6 @@ using System.Text.RegularExpressions;
 
 namespace Messaging.Gateway.Tests.RateLimiting;
 
-public sealed class IpRateLimitFixture : RateLimitedGateway
-{
-    public const int Limit = 30;
-
-    protected override IDictionary<string, string?> Limits() => new Dictionary<string, string?>
-    {
-        // A long window: nothing comes back during a test, so "exactly the limit" is exact.
-        ["RateLimiting:PerIp:PermitLimit"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["RateLimiting:PerIp:Window"] = "01:00:00",
-    };
-}
-
 public sealed partial class IpRateLimitTests(IpRateLimitFixture gateway) : IClassFixture<IpRateLimitFixture>
 {
     private const string AnyCommand = "/api/commands/5f0c7f6a-0000-4000-8000-000000000001";

@@ -8,14 +8,6 @@ using Messaging.Testing.Harness;
 
 namespace Messaging.System.Tests.Reliability;
 
-/// <summary>What the test client did for one command: its idempotency key and the answer it ended with.</summary>
-/// <param name="Key">The client's idempotency key (unique per command).</param>
-/// <param name="Id">The command id of the 202, or null when the command was never acknowledged.</param>
-/// <param name="LastStatus">The HTTP status of the last answer (0: no answer at all).</param>
-/// <param name="Tries">How many times the client sent it (retries reuse the key).</param>
-/// <param name="AcceptedVia">Which durable path the gateway says accepted it, when it says.</param>
-public sealed record Submission(string Key, string? Id, int LastStatus, int Tries, string? AcceptedVia);
-
 /// <summary>
 /// The test client of the reliability scenarios: submits payments commands at a steady rate (an open
 /// model: each command starts at its own time, whatever the previous ones are doing), retries what got no

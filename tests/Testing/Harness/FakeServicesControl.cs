@@ -59,6 +59,3 @@ public sealed class FakeServicesControl(HttpClient http, Uri baseAddress)
             .ToDictionary(g => g.Key, g => (g.Count(), g.Max(e => e.GetProperty("requestCount").GetInt32())));
     }
 }
-
-/// <summary>One provider request as FakeServices logged it.</summary>
-public sealed record ProviderRequest(string Instance, string? IdempotencyKey, int Status, DateTimeOffset ReceivedAt);

@@ -330,28 +330,6 @@ public class WorkersHostFixture : ServicesFixture
     }
 }
 
-/// <summary>A command row as the tests read it.</summary>
-public sealed record CommandRow(string Status, int Attempts, string? ResultJson, string? ErrorCode, string? ErrorMessage, bool InInbox)
-{
-    public DateTimeOffset? FirstFailureAt { get; init; }
-
-    public string ClientId { get; init; } = "";
-
-    public string Tenant { get; init; } = "";
-
-    public string Type { get; init; } = "";
-
-    public string PayloadJson { get; init; } = "";
-}
-
-/// <summary>An outbox row as the tests read it.</summary>
-public sealed record OutboxRow(long Id, string Destination, string MessageType, string Body, IReadOnlyDictionary<string, string> Headers,
-    DateTimeOffset NotBefore, DateTimeOffset CreatedAt, string Kind, bool Sent);
-
-/// <summary>A dead letter as the tests read it.</summary>
-public sealed record DeadLetterRow(long Id, Guid? CommandId, string? Tenant, string? Type, string Body, IReadOnlyDictionary<string, string> Headers,
-    int Attempts, string? ExceptionType, string Reason, string Source, DateTimeOffset FirstFailureAt, DateTimeOffset LastFailureAt);
-
 /// <summary>Counts the deliveries each command's consumer completed (returned from Consume, so acked).</summary>
 internal sealed class ConsumedCommands : IConsumeObserver
 {

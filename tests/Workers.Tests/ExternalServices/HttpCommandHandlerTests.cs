@@ -19,7 +19,6 @@ public sealed class HttpCommandHandlerTests : IDisposable
     private readonly WireMockServer _server = WireMockServer.Start();
     private readonly List<ExternalServicesHost> _hosts = [];
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private ExternalServicesHost Host(string method = "PUT", string path = "/v1/contacts/{customerId}", params (string Key, string Value)[] auth)
     {

@@ -15,7 +15,6 @@ public sealed class NotificationsClientTests : IDisposable
         _host = new ExternalServicesHost(_stub.Configuration());
     }
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static SendNotification Message() => new()
     {

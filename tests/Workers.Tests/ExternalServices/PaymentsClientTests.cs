@@ -14,7 +14,6 @@ public sealed class PaymentsClientTests : IDisposable
         _host = new ExternalServicesHost(_stub.Configuration());
     }
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static ChargePayment Charge() => new()
     {

@@ -9,16 +9,6 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Messaging.Workers.Tests.Flow;
 
-/// <summary>A Workers host whose endpoints ramp up slowly, so a test can hold the endpoint at one message at a time.</summary>
-public sealed class SlowRampHostFixture : WorkersHostFixture
-{
-    protected override void Configure(IDictionary<string, string?> configuration)
-    {
-        ArgumentNullException.ThrowIfNull(configuration);
-        configuration["Commands:Types:payments.charge:Flow:RampStepInterval"] = "00:05:00";
-    }
-}
-
 /// <summary>
 /// Breaker-aware consumption against real RabbitMQ: while the provider's breakers are open the endpoint
 /// takes no messages (they stay ready in the queue), and a message already in the worker that meets the

@@ -1,0 +1,55 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Messaging.Client;
+
+/// <summary>The lifecycle of a command, as the status API shows it.</summary>
+[JsonConverter(typeof(CommandStatusJsonConverter))]
+public enum CommandStatus
+{
+    /// <summary>A status this version of the client does not know (a newer gateway).</summary>
+    Unknown,
+
+    /// <summary>Stored durably; waiting for the relay.</summary>
+    Accepted,
+
+    /// <summary>Published to the bus.</summary>
+    Dispatched,
+
+    /// <summary>A worker is executing it.</summary>
+    Processing,
+
+    /// <summary>The provider accepted it; the result is stored.</summary>
+    Succeeded,
+
+    /// <summary>The provider refused it (a business refusal); not retried.</summary>
+    Failed,
+
+    /// <summary>A delayed retry or deferral is pending.</summary>
+    Scheduled,
+
+    /// <summary>Stored in the dead-letter store; an operator can redrive it.</summary>
+    DeadLettered,
+
+    /// <summary>Its deadline passed before it could be executed.</summary>
+    Expired,
+}
+
+/// <summary>The body of <c>GET /api/command-types</c>.</summary>
+internal sealed record CommandTypeList(IReadOnlyList<CommandTypeInfo> Items);
+
+/// <summary>Reads statuses by name; a name this client does not know becomes <see cref="CommandStatus.Unknown"/>.</summary>
+internal sealed class CommandStatusJsonConverter : JsonConverter<CommandStatus>
+{
+    public override CommandStatus Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String && Enum.TryParse<CommandStatus>(reader.GetString(), ignoreCase: true, out var status)
+            && status != CommandStatus.Unknown
+            ? status
+            : CommandStatus.Unknown;
+
+    public override void Write(Utf8JsonWriter writer, CommandStatus value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.ToString());
+    }
+}

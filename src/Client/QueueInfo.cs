@@ -1,0 +1,10 @@
+namespace Messaging.Client;
+
+/// <summary>One queue.</summary>
+/// <param name="Name">The queue name.</param>
+/// <param name="Ready">Messages waiting.</param>
+/// <param name="Unacked">Messages delivered and not yet acknowledged.</param>
+/// <param name="Consumers">Consumers attached.</param>
+/// <param name="PublishRate">Messages in per second.</param>
+/// <param name="DeliverRate">Messages out per second.</param>
+public sealed record QueueInfo(string Name, long? Ready, long? Unacked, int? Consumers, double? PublishRate, double? DeliverRate);

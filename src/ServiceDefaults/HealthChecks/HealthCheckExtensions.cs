@@ -66,11 +66,7 @@ public static class HealthCheckExtensions
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var connectionString = builder.Configuration.GetConnectionString("Postgres");
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            throw new InvalidOperationException("ConnectionStrings:Postgres is required for the PostgreSQL health check.");
-        }
+        var connectionString = RequiredConnectionString(builder, "Postgres", "PostgreSQL");
 
         // AddMessagingPostgres registers the data source the host really uses; this one is only the
         // fallback for hosts that check PostgreSQL without using it (resolution takes the last registration).
@@ -80,13 +76,8 @@ public static class HealthCheckExtensions
             dataSourceBuilder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             return dataSourceBuilder.Build();
         });
-        builder.Services.AddHealthChecks();
-        builder.Services.Configure<HealthCheckServiceOptions>(options => AddOnce(options, new HealthCheckRegistration(
-            PostgresCheckName,
-            sp => new PostgresHealthCheck(sp.GetRequiredService<NpgsqlDataSource>()),
-            failureStatus,
-            [HealthCheckTags.Ready, HealthCheckTags.PublicDescription],
-            PostgresTimeout)));
+        AddReadinessCheck(builder, PostgresCheckName, sp => new PostgresHealthCheck(sp.GetRequiredService<NpgsqlDataSource>()),
+            failureStatus, PostgresTimeout);
         return builder;
     }
 
@@ -103,11 +94,7 @@ public static class HealthCheckExtensions
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var connectionString = builder.Configuration.GetConnectionString("Redis");
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            throw new InvalidOperationException("ConnectionStrings:Redis is required for the Redis health check.");
-        }
+        var connectionString = RequiredConnectionString(builder, "Redis", "Redis");
 
         // AddMessagingRedis registers the multiplexer the host really uses; this one is only the fallback for
         // hosts that check Redis without using it (resolution takes the last registration). It never blocks
@@ -118,14 +105,24 @@ public static class HealthCheckExtensions
             options.AbortOnConnectFail = false;
             return ConnectionMultiplexer.Connect(options);
         });
+        AddReadinessCheck(builder, RedisCheckName, sp => ActivatorUtilities.CreateInstance<RedisHealthCheck>(sp), failureStatus, RedisTimeout);
+        return builder;
+    }
+
+    private static string RequiredConnectionString(IHostApplicationBuilder builder, string name, string dependency)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(name);
+        return string.IsNullOrWhiteSpace(connectionString)
+            ? throw new InvalidOperationException($"ConnectionStrings:{name} is required for the {dependency} health check.")
+            : connectionString;
+    }
+
+    private static void AddReadinessCheck(IHostApplicationBuilder builder, string name, Func<IServiceProvider, IHealthCheck> create,
+        HealthStatus failureStatus, TimeSpan timeout)
+    {
         builder.Services.AddHealthChecks();
         builder.Services.Configure<HealthCheckServiceOptions>(options => AddOnce(options, new HealthCheckRegistration(
-            RedisCheckName,
-            sp => ActivatorUtilities.CreateInstance<RedisHealthCheck>(sp),
-            failureStatus,
-            [HealthCheckTags.Ready, HealthCheckTags.PublicDescription],
-            RedisTimeout)));
-        return builder;
+            name, create, failureStatus, [HealthCheckTags.Ready, HealthCheckTags.PublicDescription], timeout)));
     }
 
     private static void AddOnce(HealthCheckServiceOptions options, HealthCheckRegistration registration)

@@ -5,7 +5,7 @@ using Messaging.Resilience.RateLimiting;
 using Messaging.Resilience.Redis;
 using Messaging.Workers.DeadLetters;
 using Messaging.Workers.Execution;
-using Messaging.Workers.ExternalServices;
+using Messaging.CommandTypes.Providers;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -18,7 +18,7 @@ builder.AddMessagingPostgres();
 builder.AddMessagingRedis();
 builder.AddInfrastructurePipelines();
 builder.AddProviderQuotas();
-builder.AddExternalServices();
+builder.AddCommandProviders(); // every declared provider: endpoints, failover, pipelines, credentials
 builder.AddCommandConsumers();
 builder.AddDeadLetterDrain();
 

@@ -3,7 +3,7 @@ using Messaging.Store.Persistence;
 using Messaging.Resilience.RateLimiting;
 using Messaging.Workers.Execution;
 using Messaging.CommandTypes;
-using Messaging.Workers.ExternalServices;
+using Messaging.CommandTypes.Providers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -220,7 +220,7 @@ public sealed class WorkersConfigurationTests
         builder.AddBuiltInCommandTypes();
         modules?.Invoke(builder);
         builder.AddConfiguredCommandTypes();
-        builder.AddExternalServices();
+        builder.AddCommandProviders();
         builder.AddCommandConsumers();
         return builder.Build();
     }

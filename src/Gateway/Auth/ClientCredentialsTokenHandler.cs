@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
-using Npgsql;
 using Polly.Registry;
 
 namespace Messaging.Gateway.Auth;
@@ -147,7 +146,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
                     (store, clientId),
                     linked.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex) || ex is NpgsqlException
+            catch (Exception ex) when (DependencyUnavailable.IsPostgresFailure(ex)
                 || (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
             {
                 // Fail closed: without the store nobody is authenticated, and a valid client is not told it is invalid.

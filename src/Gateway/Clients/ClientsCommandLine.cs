@@ -2,7 +2,6 @@ using System.Text.Json;
 using Messaging.Resilience.Classification;
 using Messaging.Store.Persistence;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Messaging.Gateway.Clients;
 
@@ -71,7 +70,7 @@ internal static class ClientsCommandLine
                 _ => throw new InvalidOperationException($"Unhandled command {command}."),
             };
         }
-        catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex) || ex is NpgsqlException)
+        catch (Exception ex) when (DependencyUnavailable.IsPostgresFailure(ex))
         {
             // Unreachable, or refusing us (a wrong password, a missing database): the tool says so in one line either way.
             await stderr.WriteLineAsync($"error: PostgreSQL (ConnectionStrings:Postgres) cannot be used: {OneLine(ex.Message)}").ConfigureAwait(false);

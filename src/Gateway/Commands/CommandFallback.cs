@@ -1,4 +1,5 @@
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Classification;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Gateway.Commands;
@@ -39,7 +40,7 @@ internal sealed partial class CommandFallback(
             {
                 held = await keys.TryClaimAsync(command.Tenant, idempotency.Key, entry, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (FallbackIdempotencyKeys.IsKeyStoreFailure(ex))
+            catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex))
             {
                 // Without a place to remember the key a retry could create a second command: fail closed.
                 Log.KeyStoreUnavailable(logger, ex.GetType().Name);
@@ -75,7 +76,7 @@ internal sealed partial class CommandFallback(
             {
                 await keys.MarkAcceptedAsync(command.Tenant, accepted.Key, entry).ConfigureAwait(false);
             }
-            catch (Exception ex) when (FallbackIdempotencyKeys.IsKeyStoreFailure(ex))
+            catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex))
             {
                 // The key stays "pending" until its TTL: a retry meanwhile gets 409, never a second command.
                 Log.KeyStoreUnavailable(logger, ex.GetType().Name);
@@ -96,7 +97,7 @@ internal sealed partial class CommandFallback(
         {
             await keys.ReleaseAsync(tenant, key, entry).ConfigureAwait(false);
         }
-        catch (Exception ex) when (FallbackIdempotencyKeys.IsKeyStoreFailure(ex))
+        catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex))
         {
             // The claim expires with its TTL; until then a retry gets 409 (nothing was accepted).
             Log.KeyStoreUnavailable(logger, ex.GetType().Name);

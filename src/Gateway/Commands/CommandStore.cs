@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Classification;
 using Messaging.Resilience;
 using Messaging.Store.Outbox;
 using Npgsql;
@@ -133,7 +134,7 @@ internal sealed partial class CommandStore(
         {
             return await fallbackKeys.FindAsync(command.Tenant, idempotency.Key, cancellationToken).ConfigureAwait(false) is not null;
         }
-        catch (Exception ex) when (FallbackIdempotencyKeys.IsKeyStoreFailure(ex))
+        catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex))
         {
             // Without Redis the fallback could not have accepted a keyed command either.
             return false;
@@ -204,7 +205,7 @@ internal sealed partial class CommandStore(
         {
             entry = await fallbackKeys.FindAsync(command.Tenant, idempotency.Key, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (FallbackIdempotencyKeys.IsKeyStoreFailure(ex))
+        catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex))
         {
             // Without Redis the fallback could not have accepted a keyed command either.
             return null;

@@ -47,14 +47,6 @@ internal sealed class FallbackIdempotencyKeys(
     private readonly string _prefix = redisOptions.Value.KeyPrefix + "fallback-idempotency:";
 
     /// <summary>
-    /// Whether <paramref name="exception"/> means no key can be kept right now: Redis is unavailable
-    /// (<see cref="DependencyUnavailable.IsRedisUnavailable"/>: down, slow, breaker open) or answered with an error
-    /// (out of memory, a wrong type). Either way the fallback fails closed, so both are handled alike.
-    /// </summary>
-    public static bool IsKeyStoreFailure(Exception exception) =>
-        DependencyUnavailable.IsRedisUnavailable(exception) || exception is RedisException;
-
-    /// <summary>
     /// Claims <paramref name="key"/> of <paramref name="tenant"/> for <paramref name="entry"/> (state
     /// <c>pending</c>); returns null when claimed, otherwise what the key already stands for. When the answer
     /// is lost, the claim is withdrawn (if it was made) before the exception leaves.
@@ -70,7 +62,7 @@ internal sealed class FallbackIdempotencyKeys(
             held = await redis.GetDatabase().ScriptEvaluateAsync(ClaimScript, [redisKey], [claim, ttl]).WaitAsync(WriteTimeout, cancellationToken)
                 .ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsKeyStoreFailure(ex) || ex is OperationCanceledException)
+        catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex) || ex is OperationCanceledException)
         {
             await WithdrawAsync(redisKey, claim).ConfigureAwait(false);
             throw;
@@ -91,7 +83,7 @@ internal sealed class FallbackIdempotencyKeys(
                 await redis.GetDatabase().StringSetAsync(redisKey, value, options.CurrentValue.IdempotencyKeyTtl).WaitAsync(WriteTimeout).ConfigureAwait(false);
                 return;
             }
-            catch (Exception ex) when (attempt < 3 && IsKeyStoreFailure(ex))
+            catch (Exception ex) when (attempt < 3 && DependencyUnavailable.IsRedisFailure(ex))
             {
                 // Try again at once: the write is idempotent.
             }
@@ -120,7 +112,7 @@ internal sealed class FallbackIdempotencyKeys(
         {
             await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [redisKey], [claim]).WaitAsync(WriteTimeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsKeyStoreFailure(ex))
+        catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex))
         {
             // Redis is away: the claim (if it was made at all) expires with its TTL.
         }

@@ -41,7 +41,7 @@ internal static class MonitoringApi
         {
             deadLetterSummary = await deadLetters.SummaryAsync(cancellationToken);
         }
-        catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex) || ex is NpgsqlException)
+        catch (Exception ex) when (DependencyUnavailable.IsPostgresFailure(ex))
         {
             // Monitoring degrades, it does not fail: the field is left out while PostgreSQL is away or answers with an error.
             deadLetterSummary = null;

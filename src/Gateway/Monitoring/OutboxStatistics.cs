@@ -31,7 +31,7 @@ internal sealed record OutboxStatistics(long Pending, double OldestPendingSecond
             var age = oldest is { } created ? Math.Max(0, (timeProvider.GetUtcNow() - created).TotalSeconds) : 0;
             return new OutboxStatistics(pending, Math.Round(age, 1));
         }
-        catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex) || ex is NpgsqlException)
+        catch (Exception ex) when (DependencyUnavailable.IsPostgresFailure(ex))
         {
             // Any database error, not only an outage: the overview leaves the figures out rather than fail.
             return null;

@@ -67,7 +67,7 @@ internal sealed class FleetStateTable<TState>
     /// be read. The table is a best-effort view, so its callers log all of them and go on with their own states.
     /// </summary>
     public static bool IsRedisFailure(Exception exception) =>
-        DependencyUnavailable.IsRedisUnavailable(exception) || exception is RedisException or JsonException;
+        DependencyUnavailable.IsRedisFailure(exception) || exception is JsonException;
 
     /// <summary>Writes this process's state for <paramref name="name"/> and refreshes the expiries.</summary>
     public async Task WriteAsync(string name, TState state)

@@ -1,4 +1,6 @@
+using Npgsql;
 using Polly.CircuitBreaker;
+using StackExchange.Redis;
 
 namespace Messaging.Resilience.Classification;
 
@@ -33,6 +35,21 @@ public static class DependencyUnavailable
     /// </summary>
     /// <param name="exception">What the call to Redis (or through its pipeline) threw.</param>
     public static bool IsRedisUnavailable(Exception exception) => IsUnavailable(exception, TransientFailures.IsTransientRedis);
+
+    /// <summary>
+    /// PostgreSQL is unavailable (<see cref="IsPostgresUnavailable"/>) or answered with an error of its own (any
+    /// <see cref="NpgsqlException"/>: a missing table, a refused login): for places that degrade the same way either
+    /// way (fail closed, show a partial view) because the work they needed was not done.
+    /// </summary>
+    /// <param name="exception">What the call to PostgreSQL (or through its pipeline) threw.</param>
+    public static bool IsPostgresFailure(Exception exception) => IsPostgresUnavailable(exception) || exception is NpgsqlException;
+
+    /// <summary>
+    /// Redis is unavailable (<see cref="IsRedisUnavailable"/>) or answered with an error (out of memory, a wrong
+    /// type: any <see cref="RedisException"/>): for places that degrade the same way either way.
+    /// </summary>
+    /// <param name="exception">What the call to Redis (or through its pipeline) threw.</param>
+    public static bool IsRedisFailure(Exception exception) => IsRedisUnavailable(exception) || exception is RedisException;
 
     private static bool IsUnavailable(Exception exception, Func<Exception, bool> isTransient)
     {

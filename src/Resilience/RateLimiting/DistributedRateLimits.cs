@@ -403,8 +403,8 @@ public sealed partial class DistributedRateLimits
     private static bool IsRedisFailure(Exception exception, CancellationToken cancellationToken) => exception switch
     {
         OperationCanceledException => !cancellationToken.IsCancellationRequested,
-        RedisException or ObjectDisposedException => true,
-        _ => DependencyUnavailable.IsRedisUnavailable(exception),
+        ObjectDisposedException => true,
+        _ => DependencyUnavailable.IsRedisFailure(exception),
     };
 
     private static partial class Log

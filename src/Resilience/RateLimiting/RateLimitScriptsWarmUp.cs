@@ -1,7 +1,6 @@
 using Messaging.Resilience.Classification;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using StackExchange.Redis;
 
 namespace Messaging.Resilience.RateLimiting;
 
@@ -28,7 +27,7 @@ internal sealed partial class RateLimitScriptsWarmUp(IRateLimitStore store, ILog
         {
             await redis.LoadScriptsAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when ((DependencyUnavailable.IsRedisUnavailable(ex) || ex is RedisException or OperationCanceledException)
+        catch (Exception ex) when ((DependencyUnavailable.IsRedisFailure(ex) || ex is OperationCanceledException)
             && !cancellationToken.IsCancellationRequested)
         {
             // Redis away, answering with an error, or slower than this warm-up's own limit: the first decision loads

@@ -107,7 +107,7 @@ public sealed partial class FleetCounters : BackgroundService
                         StringComparer.Ordinal);
                 }
             }
-            catch (Exception ex) when (IsRedisFailure(ex))
+            catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex))
             {
                 Log.FleetReadFailed(_logger, ex.GetType().Name);
             }
@@ -204,7 +204,7 @@ public sealed partial class FleetCounters : BackgroundService
             batch.Execute();
             await Redis.ExecuteAsync(async ct => await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsRedisFailure(ex))
+        catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex))
         {
             Log.PublishFailed(_logger, ex.GetType().Name);
         }
@@ -212,8 +212,6 @@ public sealed partial class FleetCounters : BackgroundService
 
     // Redis unavailable, or answering with an error: the counters are best-effort either way, so both are logged
     // and this process goes on with its own totals (a publish failure must never stop the background loop).
-    private static bool IsRedisFailure(Exception exception) =>
-        DependencyUnavailable.IsRedisUnavailable(exception) || exception is RedisException;
 
     private RedisKey InstanceKey(string instance) => _prefix + "fleet:" + instance;
 

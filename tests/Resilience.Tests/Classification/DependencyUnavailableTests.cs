@@ -40,6 +40,19 @@ public sealed class DependencyUnavailableTests
         Assert.True(DependencyUnavailable.IsRedisUnavailable(new SocketException((int)SocketError.ConnectionRefused)));
         Assert.False(DependencyUnavailable.IsRedisUnavailable(new RedisServerException("WRONGTYPE Operation against a key holding the wrong kind of value")));
     }
+
+    [Fact]
+    public void Failure_IsAnOutageOrAnErrorTheDependencyAnswered_NotAnUnrelatedException()
+    {
+        Assert.True(DependencyUnavailable.IsPostgresFailure(new PostgresException("message", "ERROR", "ERROR", "42P01")));
+        Assert.True(DependencyUnavailable.IsPostgresFailure(new BrokenCircuitException()));
+        Assert.False(DependencyUnavailable.IsPostgresFailure(new InvalidOperationException("a bug")));
+        Assert.False(DependencyUnavailable.IsPostgresFailure(new OperationCanceledException()));
+        Assert.True(DependencyUnavailable.IsRedisFailure(new RedisServerException("OOM command not allowed")));
+        Assert.True(DependencyUnavailable.IsRedisFailure(new RedisTimeoutException("slow", CommandStatus.Sent)));
+        Assert.False(DependencyUnavailable.IsRedisFailure(new JsonException("unreadable")));
+        Assert.False(DependencyUnavailable.IsRedisFailure(new OperationCanceledException()));
+    }
 #pragma warning restore CS0618
 
     public static TheoryData<Exception> OutagesOfEither => new()

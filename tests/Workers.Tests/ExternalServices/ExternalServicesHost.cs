@@ -3,7 +3,7 @@ using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Deadlines;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;
-using Messaging.Workers.ExternalServices;
+using Messaging.CommandTypes.Providers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -35,7 +35,7 @@ internal sealed class ExternalServicesHost : IDisposable
         builder.AddProviderQuotas();
         builder.AddBuiltInCommandTypes();
         builder.AddConfiguredCommandTypes();
-        builder.AddExternalServices();
+        builder.AddCommandProviders();
         builder.Services.AddSingleton<ChargeHandlerCall>();
         builder.Services.AddSingleton<SendNotificationHandlerCall>();
         _host = builder.Build();

@@ -26,11 +26,23 @@ internal static class GatewayClaims
     /// <summary>Scope and policy: submit and read the own tenant's commands.</summary>
     public const string CommandsScope = "commands";
 
-    /// <summary>Scope and policy: monitoring, redrive, breakers.</summary>
+    /// <summary>
+    /// Scope and policy: the operations API for the token's own tenant (its dead letters, redrives, audit records and
+    /// share of the overview). The policy also admits operators, who see every tenant.
+    /// </summary>
     public const string AdminScope = "admin";
 
+    /// <summary>
+    /// Scope and policy: the fleet (every tenant's dead letters and audit records, bulk redrive across tenants,
+    /// breaker isolate/reset). Granted only to clients of <see cref="OperatorTenant"/> (<c>clients add --operator</c>).
+    /// </summary>
+    public const string OperatorScope = "operator";
+
+    /// <summary>The reserved tenant of operator clients: they hold <see cref="OperatorScope"/> and nothing else.</summary>
+    public const string OperatorTenant = "operators";
+
     /// <summary>Every scope a client can hold.</summary>
-    public static IReadOnlyList<string> AllScopes { get; } = [CommandsScope, AdminScope];
+    public static IReadOnlyList<string> AllScopes { get; } = [CommandsScope, AdminScope, OperatorScope];
 
     /// <summary>Whether <paramref name="scope"/> is one of <see cref="AllScopes"/> (ordinal, case-sensitive).</summary>
     public static bool IsKnownScope(string scope) => AllScopes.Contains(scope, StringComparer.Ordinal);

@@ -2,10 +2,13 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization;
 using Messaging.Gateway.Clients;
+using Messaging.Store.Audit;
+using Messaging.Store.DeadLetters;
 using Messaging.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Messaging.Gateway.Tests;
 
@@ -87,11 +90,49 @@ public class GatewayHost : ServicesFixture
         return client;
     }
 
+    /// <summary>A <c>payments.charge</c> command of <paramref name="tenant"/>, dead-lettered through the real dead-letter store.</summary>
+    public async Task<Guid> SeedDeadLetterAsync(string tenant)
+    {
+        var id = Guid.NewGuid();
+        var dataSource = Services.GetRequiredService<NpgsqlDataSource>();
+        await using (var insert = dataSource.CreateCommand(
+            "INSERT INTO commands (id, tenant, client_id, type, status, payload, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', 'Processing', '{}', now(), now())"))
+        {
+            insert.Parameters.AddWithValue("id", id);
+            insert.Parameters.AddWithValue("tenant", tenant);
+            await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        var store = Services.GetRequiredService<DeadLetterStore>();
+        await using var connection = await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        var body = $$"""{"commandId":"{{id}}","tenant":"{{tenant}}","amount":5,"currency":"EUR","customerId":"cus_1"}""";
+        await store.RecordAsync(transaction, new DeadLetter(id, tenant, "payments.charge", body,
+            new Dictionary<string, string> { ["Messaging-Tenant"] = tenant }, 5, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
+            "HttpRequestException", "provider unavailable", "retries-exhausted"), TestContext.Current.CancellationToken);
+        await transaction.CommitAsync(TestContext.Current.CancellationToken);
+        return id;
+    }
+
+    /// <summary>How many outbox rows a command has (a redrive adds one).</summary>
+    public async Task<long> OutboxRowsAsync(Guid id)
+    {
+        await using var command = Services.GetRequiredService<NpgsqlDataSource>().CreateCommand("SELECT count(*) FROM outbox WHERE command_id = @id");
+        command.Parameters.AddWithValue("id", id);
+        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
+    }
+
+    /// <summary>A client carrying a bearer token of a new operator client (tenant <c>operators</c>, scope <c>operator</c>).</summary>
+    public Task<HttpClient> CreateOperatorClientAsync() => CreateClientAsync(GatewayClaims.OperatorTenant, GatewayClaims.OperatorScope);
+
+    /// <summary>The actor the tests' client changes are audited under.</summary>
+    public static AuditActor TestActor { get; } = AuditActor.Local("tests");
+
     /// <summary>Adds an API client through the real client store; no scopes means <c>commands</c>.</summary>
     public async Task<(string ClientId, string Secret)> AddClientAsync(string tenant, params string[] scopes)
     {
         var store = Services.GetRequiredService<ClientStore>();
-        var created = await store.AddAsync(tenant, scopes.Length == 0 ? [GatewayClaims.CommandsScope] : scopes, CancellationToken.None);
+        var created = await store.AddAsync(tenant, scopes.Length == 0 ? [GatewayClaims.CommandsScope] : scopes, TestActor, CancellationToken.None);
         return (created.Client.ClientId, created.Secret);
     }
 

@@ -24,7 +24,7 @@ public sealed class PoisonMessageTests(SystemFixture system) : IDisposable
     public async Task APoisonMessageAmongGoodOnes_IsDeadLetteredWithItsReason_AndTheGoodOnesAllSucceed()
     {
         var token = await system.TokenAsync(Tenant);
-        var admin = await system.TokenAsync("tenant-poison-ops", "admin");
+        var admin = await system.TokenAsync("operators", "operator");
         var marker = "poison-" + Guid.NewGuid().ToString("N");
         var half = GoodCommands / 2;
 

@@ -9,7 +9,7 @@ namespace Messaging.Gateway.Auth;
 internal static class AuthServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds bearer authentication with the gateway's JWTs (<see cref="BearerTokenHandler"/>, problem+json 401/403), the <c>commands</c> and <c>admin</c> policies,
+    /// Adds bearer authentication with the gateway's JWTs (<see cref="BearerTokenHandler"/>, problem+json 401/403), the <c>commands</c>, <c>admin</c> and <c>operator</c> policies,
     /// <see cref="AuthOptions"/> validated at start, the client store and the token endpoint's handler.
     /// Needs the <c>NpgsqlDataSource</c> from <c>AddMessagingPostgres()</c>.
     /// </summary>
@@ -46,9 +46,19 @@ internal static class AuthServiceCollectionExtensions
 
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(GatewayClaims.CommandsScope, p => p.RequireAuthenticatedUser().RequireAssertion(c => HasScope(c.User, GatewayClaims.CommandsScope)))
-            .AddPolicy(GatewayClaims.AdminScope, p => p.RequireAuthenticatedUser().RequireAssertion(c => HasScope(c.User, GatewayClaims.AdminScope)));
+            .AddPolicy(GatewayClaims.AdminScope, p => p.RequireAuthenticatedUser()
+                .RequireAssertion(c => HasScope(c.User, GatewayClaims.AdminScope) || IsOperator(c.User)))
+            .AddPolicy(GatewayClaims.OperatorScope, p => p.RequireAuthenticatedUser().RequireAssertion(c => IsOperator(c.User)));
         return builder;
     }
+
+    /// <summary>
+    /// Whether the token is an operator's: scope <c>operator</c> and the reserved operator tenant. Both are checked,
+    /// so a signing-key holder's mistake or a client row edited by hand cannot make a tenant's client an operator.
+    /// </summary>
+    internal static bool IsOperator(ClaimsPrincipal user) =>
+        HasScope(user, GatewayClaims.OperatorScope)
+        && string.Equals(GatewayClaims.FirstValue(user, GatewayClaims.Tenant), GatewayClaims.OperatorTenant, StringComparison.Ordinal);
 
     /// <summary>Whether a <c>scope</c> claim lists <paramref name="scope"/> (space-separated; no array per request).</summary>
     internal static bool HasScope(ClaimsPrincipal user, string scope)

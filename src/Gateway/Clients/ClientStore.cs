@@ -1,3 +1,4 @@
+using Messaging.Store.Audit;
 using Npgsql;
 
 namespace Messaging.Gateway.Clients;
@@ -28,10 +29,13 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
         && char.IsAsciiLetterOrDigit(tenant[0])
         && tenant.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
-    /// <summary>Adds a client with a new id and secret.</summary>
-    /// <exception cref="ArgumentException">The tenant is invalid, or a scope is empty or unknown.</exception>
-    public async Task<NewClient> AddAsync(string tenant, IReadOnlyCollection<string> scopes, CancellationToken cancellationToken)
+    /// <summary>Adds a client with a new id and secret, and its audit record in the same transaction.</summary>
+    /// <exception cref="ArgumentException">
+    /// The tenant is invalid, a scope is empty or unknown, or the operator tenant and scope are not given together.
+    /// </exception>
+    public async Task<NewClient> AddAsync(string tenant, IReadOnlyCollection<string> scopes, AuditActor actor, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(actor);
         if (!IsValidTenant(tenant))
         {
             throw new ArgumentException($"Tenant '{tenant}' is invalid: use 1-{MaxTenantLength} letters, digits, '-', '_' or '.'.", nameof(tenant));
@@ -44,17 +48,50 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
             throw new ArgumentException($"Scopes must be one or more of: {string.Join(", ", GatewayClaims.AllScopes)}.", nameof(scopes));
         }
 
+        if (OperatorMismatch(tenant, distinctScopes) is { } mismatch)
+        {
+            throw new ArgumentException(mismatch, nameof(scopes));
+        }
+
         var secret = ClientCredentials.NewSecret();
         var client = new RegisteredClient(ClientCredentials.NewClientId(), tenant, distinctScopes, timeProvider.GetUtcNow(), RevokedAt: null);
-        await using var command = dataSource.CreateCommand(
-            "INSERT INTO clients (client_id, tenant, scopes, secret_hash, created_at) VALUES (@id, @tenant, @scopes, @hash, @created)");
-        command.Parameters.AddWithValue("id", client.ClientId);
-        command.Parameters.AddWithValue("tenant", client.Tenant);
-        command.Parameters.AddWithValue("scopes", distinctScopes);
-        command.Parameters.AddWithValue("hash", hasher.Hash(secret));
-        command.Parameters.AddWithValue("created", client.CreatedAt);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var command = new NpgsqlCommand(
+            "INSERT INTO clients (client_id, tenant, scopes, secret_hash, created_at) VALUES (@id, @tenant, @scopes, @hash, @created)", connection, transaction))
+        {
+            command.Parameters.AddWithValue("id", client.ClientId);
+            command.Parameters.AddWithValue("tenant", client.Tenant);
+            command.Parameters.AddWithValue("scopes", distinctScopes);
+            command.Parameters.AddWithValue("hash", hasher.Hash(secret));
+            command.Parameters.AddWithValue("created", client.CreatedAt);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var record = new AuditRecord(actor, AuditActions.ClientAdd, client.ClientId, client.Tenant, AuditActions.Succeeded, new { Scopes = distinctScopes });
+        await AuditTrail.AppendAsync(transaction, record, client.CreatedAt, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new NewClient(client, secret);
+    }
+
+    /// <summary>
+    /// Why <paramref name="scopes"/> cannot be granted in <paramref name="tenant"/>, or <see langword="null"/>: scope
+    /// <c>operator</c> covers every tenant, so it is granted only in the reserved operator tenant, whose clients hold
+    /// nothing else (an operator submits no commands, and no tenant's client becomes an operator by a scope list).
+    /// </summary>
+    public static string? OperatorMismatch(string tenant, IReadOnlyCollection<string> scopes)
+    {
+        ArgumentNullException.ThrowIfNull(scopes);
+        var isOperatorTenant = string.Equals(tenant, GatewayClaims.OperatorTenant, StringComparison.Ordinal);
+        var grantsOperator = scopes.Contains(GatewayClaims.OperatorScope, StringComparer.Ordinal);
+        if (grantsOperator && !isOperatorTenant)
+        {
+            return $"Scope '{GatewayClaims.OperatorScope}' is granted only to operator clients: use 'clients add --operator'.";
+        }
+
+        return isOperatorTenant && (!grantsOperator || scopes.Count != 1)
+            ? $"Tenant '{GatewayClaims.OperatorTenant}' is reserved for operator clients, which hold scope '{GatewayClaims.OperatorScope}' only: use 'clients add --operator'."
+            : null;
     }
 
     /// <summary>Every client, oldest first, without secret hashes.</summary>
@@ -90,20 +127,36 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
 
     /// <summary>
     /// Revokes a client: it can obtain no more tokens (tokens already issued stay valid until they expire).
-    /// Revoking twice keeps the first revocation time.
+    /// Revoking twice keeps the first revocation time. Audited in the same transaction.
     /// </summary>
     /// <returns>When the client was revoked, or <see langword="null"/> for an unknown id.</returns>
-    public async Task<DateTimeOffset?> RevokeAsync(string clientId, CancellationToken cancellationToken)
+    public async Task<DateTimeOffset?> RevokeAsync(string clientId, AuditActor actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(clientId);
-        await using var command = dataSource.CreateCommand(
-            "UPDATE clients SET revoked_at = COALESCE(revoked_at, @now) WHERE client_id = @id RETURNING revoked_at");
-        command.Parameters.AddWithValue("id", clientId);
-        command.Parameters.AddWithValue("now", timeProvider.GetUtcNow());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? reader.GetFieldValue<DateTimeOffset>(0)
-            : null;
+        ArgumentNullException.ThrowIfNull(actor);
+        var now = timeProvider.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        DateTimeOffset revokedAt;
+        string tenant;
+        await using (var command = new NpgsqlCommand(
+            "UPDATE clients SET revoked_at = COALESCE(revoked_at, @now) WHERE client_id = @id RETURNING revoked_at, tenant", connection, transaction))
+        {
+            command.Parameters.AddWithValue("id", clientId);
+            command.Parameters.AddWithValue("now", now);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            (revokedAt, tenant) = (reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1));
+        }
+
+        var record = new AuditRecord(actor, AuditActions.ClientRevoke, clientId, tenant, AuditActions.Succeeded, new { RevokedAt = revokedAt });
+        await AuditTrail.AppendAsync(transaction, record, now, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return revokedAt;
     }
 
     private static RegisteredClient ReadClient(NpgsqlDataReader reader) => new(

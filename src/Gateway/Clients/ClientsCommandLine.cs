@@ -1,14 +1,17 @@
 using System.Text.Json;
 using Messaging.Resilience.Classification;
+using Messaging.Store.Audit;
 using Messaging.Store.Persistence;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Gateway.Clients;
 
 /// <summary>
-/// <c>clients add --tenant T --scopes "commands admin"</c>, <c>clients list</c>, <c>clients revoke ID</c>: client
+/// <c>clients add --tenant T --scopes "commands admin"</c>, <c>clients add --operator</c>, <c>clients list</c>,
+/// <c>clients revoke ID</c>: client
 /// management from the gateway's own executable, with the gateway's configuration
-/// (<c>ConnectionStrings:Postgres</c>, <c>Auth:SecretHashIterations</c>). Applies the schema migrations first.
+/// (<c>ConnectionStrings:Postgres</c>, <c>Auth:SecretHashIterations</c>). Applies the schema migrations first. Adding and
+/// revoking are audited with the actor <c>local:&lt;user name&gt;</c>.
 /// Output is JSON on stdout; diagnostics go to stderr. Exit codes: 0 ok, 1 failure, 2 usage error.
 /// </summary>
 internal static class ClientsCommandLine
@@ -19,10 +22,13 @@ internal static class ClientsCommandLine
 
     public const string Usage = """
         Usage:
-          clients add --tenant <tenant> --scopes "<scope> [<scope>...]"   add a client; prints its secret once
+          clients add --tenant <tenant> --scopes "<scope> [<scope>...]"   add a tenant's client; prints its secret once
+          clients add --operator                                         add an operator client (scope operator, tenant operators)
           clients list                                                   list clients (never secrets)
           clients revoke <client-id>                                     revoke a client
-        Scopes (space- or comma-separated): commands, admin. Tenants: 1-64 letters, digits, '-', '_' or '.'.
+        Scopes (space- or comma-separated): commands (the tenant's commands), admin (the tenant's dead letters,
+        redrives, audit and overview). Scope operator (every tenant, breakers) comes only with --operator.
+        Tenants: 1-64 letters, digits, '-', '_' or '.'; 'operators' is reserved for operator clients.
         Configuration as for the gateway: ConnectionStrings:Postgres (env ConnectionStrings__Postgres).
         """;
 
@@ -108,7 +114,7 @@ internal static class ClientsCommandLine
 
     private static async Task<int> AddAsync(ClientStore store, AddClient add, TextWriter stdout, CancellationToken cancellationToken)
     {
-        var created = await store.AddAsync(add.Tenant, add.Scopes, cancellationToken).ConfigureAwait(false);
+        var created = await store.AddAsync(add.Tenant, add.Scopes, Actor, cancellationToken).ConfigureAwait(false);
         var output = new AddedClientOutput(created.Client.ClientId, created.Secret, created.Client.Tenant, created.Client.Scopes);
         await stdout.WriteLineAsync(JsonSerializer.Serialize(output, Json)).ConfigureAwait(false);
         return Success;
@@ -124,7 +130,7 @@ internal static class ClientsCommandLine
 
     private static async Task<int> RevokeAsync(ClientStore store, RevokeClient revoke, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        var revokedAt = await store.RevokeAsync(revoke.ClientId, cancellationToken).ConfigureAwait(false);
+        var revokedAt = await store.RevokeAsync(revoke.ClientId, Actor, cancellationToken).ConfigureAwait(false);
         if (revokedAt is null)
         {
             await stderr.WriteLineAsync($"error: unknown client '{revoke.ClientId}'.").ConfigureAwait(false);
@@ -136,6 +142,9 @@ internal static class ClientsCommandLine
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
+
+    // Whoever runs the tool on the gateway's machine; the audit trail names them.
+    private static AuditActor Actor => AuditActor.Local(Environment.UserName);
 
     internal static ParsedCommand Parse(IReadOnlyList<string> args)
     {
@@ -159,8 +168,15 @@ internal static class ClientsCommandLine
     {
         string? tenant = null;
         string? scopes = null;
+        var asOperator = false;
         for (var i = 0; i < args.Count; i++)
         {
+            if (args[i] == "--operator")
+            {
+                asOperator = true;
+                continue;
+            }
+
             var (name, value) = args[i].Split('=', 2) is [var n, var v] && n.StartsWith("--", StringComparison.Ordinal)
                 ? (n, (string?)v)
                 : (args[i], i + 1 < args.Count ? args[++i] : null);
@@ -184,9 +200,16 @@ internal static class ClientsCommandLine
             }
         }
 
+        if (asOperator)
+        {
+            return tenant is null && scopes is null
+                ? new AddClient(GatewayClaims.OperatorTenant, [GatewayClaims.OperatorScope])
+                : new Invalid("'add --operator' takes no --tenant or --scopes: an operator client is in tenant 'operators' with scope 'operator'.");
+        }
+
         if (tenant is null || scopes is null)
         {
-            return new Invalid("'add' needs --tenant and --scopes.");
+            return new Invalid("'add' needs --tenant and --scopes (or --operator).");
         }
 
         if (!ClientStore.IsValidTenant(tenant))
@@ -201,9 +224,12 @@ internal static class ClientsCommandLine
         }
 
         var unknown = scopeList.FirstOrDefault(scope => !GatewayClaims.IsKnownScope(scope));
-        return unknown is null
-            ? new AddClient(tenant, scopeList)
-            : new Invalid($"unknown scope '{unknown}'; scopes are: {string.Join(", ", GatewayClaims.AllScopes)}.");
+        if (unknown is not null)
+        {
+            return new Invalid($"unknown scope '{unknown}'; scopes are: {string.Join(", ", GatewayClaims.AllScopes)}.");
+        }
+
+        return ClientStore.OperatorMismatch(tenant, scopeList) is { } mismatch ? new Invalid(mismatch) : new AddClient(tenant, scopeList);
     }
 
     internal abstract record ParsedCommand;

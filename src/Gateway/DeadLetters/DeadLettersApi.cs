@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using Messaging.Contracts.Commands;
+using Messaging.Gateway.Auth;
 using Messaging.Resilience.Breakers;
+using Messaging.Store.Audit;
 using Messaging.Store.DeadLetters;
 using Messaging.Resilience.Routes;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,7 +13,8 @@ namespace Messaging.Gateway.DeadLetters;
 
 /// <summary>
 /// Redrive: one command (<c>POST /api/commands/{id}/redrive</c>, the caller's tenant) or in bulk
-/// (<c>POST /api/monitoring/dead-letters/redrive</c>, scope admin), and the list of dead letters.
+/// (<c>POST /api/monitoring/dead-letters/redrive</c>), and the list of dead letters: scope admin for the token's own
+/// tenant, scope operator for every tenant (and the letters without one).
 /// A redrive is refused while every endpoint of the command's provider has its breaker open: the
 /// commands would only come back.
 /// </summary>
@@ -29,9 +32,11 @@ internal static class DeadLettersApi
             .WithResilience("commands");
         var admin = endpoints.MapGroup("/api/monitoring/dead-letters").RequireAuthorization(GatewayClaims.AdminScope).WithResilience("monitoring")
             .WithTags("Dead letters");
-        admin.MapGet("/", ListAsync).WithName("ListDeadLetters").WithSummary("Stored dead letters, newest first");
+        admin.MapGet("/", ListAsync).WithName("ListDeadLetters").WithSummary("Stored dead letters, newest first")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         admin.MapPost("/redrive", RedriveBulkAsync).WithName("RedriveDeadLetters").WithSummary("Redrive the waiting dead letters that match a filter")
             .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict);
         return endpoints;
     }
@@ -72,22 +77,37 @@ internal static class DeadLettersApi
             return down;
         }
 
-        var actor = user.FindFirstValue(GatewayClaims.ClientId) ?? "unknown";
-        var result = await store.RedriveAsync(new DeadLetterFilter(CommandId: commandId, Tenant: tenant), actor, "command", 1, TimeSpan.Zero, cancellationToken);
+        var actor = new AuditActor(user.FindFirstValue(GatewayClaims.ClientId) ?? "unknown", tenant);
+        var result = await store.RedriveAsync(new DeadLetterFilter(CommandId: commandId, Tenant: tenant), actor, 1, TimeSpan.Zero, cancellationToken);
         return result.Redriven == 1
             ? TypedResults.Accepted($"/api/commands/{commandId}", new RedriveAccepted(1, 0))
             : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The command has already been redriven.");
     }
 
-    private static async Task<Ok<IReadOnlyList<DeadLetterView>>> ListAsync(
-        string? type, string? tenant, DateTimeOffset? from, DateTimeOffset? to, int? limit, bool? includeRedriven, DeadLetterStore store, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await store.ListAsync(new DeadLetterFilter(null, type, tenant, from, to), includeRedriven ?? false,
-            Math.Clamp(limit ?? 100, 1, 1000), cancellationToken));
-
-    private static async Task<Results<Accepted<RedriveAccepted>, ProblemHttpResult>> RedriveBulkAsync(
-        BulkRedriveRequest request, ClaimsPrincipal user, CommandTypeRegistry commandTypes, DeadLetterStore store, SharedBreakerStates breakers, IOptions<RedriveOptions> options,
+    private static async Task<Results<Ok<IReadOnlyList<DeadLetterView>>, ProblemHttpResult>> ListAsync(
+        string? type, string? tenant, DateTimeOffset? from, DateTimeOffset? to, int? limit, bool? includeRedriven, ClaimsPrincipal user, DeadLetterStore store,
         CancellationToken cancellationToken)
     {
+        if (!OperationsCaller.From(user).TryNarrow(tenant, out var narrowed))
+        {
+            return OperationsCaller.OtherTenant();
+        }
+
+        return TypedResults.Ok(await store.ListAsync(new DeadLetterFilter(null, type, narrowed, from, to), includeRedriven ?? false,
+            Math.Clamp(limit ?? 100, 1, 1000), cancellationToken));
+    }
+
+    private static async Task<Results<Accepted<RedriveAccepted>, ProblemHttpResult>> RedriveBulkAsync(
+        BulkRedriveRequest request, ClaimsPrincipal user, CommandTypeRegistry commandTypes, DeadLetterStore store, SharedBreakerStates breakers, AuditTrail audit,
+        IOptions<RedriveOptions> options, CancellationToken cancellationToken)
+    {
+        // A tenant admin redrives its own tenant's dead letters; only an operator redrives across tenants.
+        var caller = OperationsCaller.From(user);
+        if (!caller.TryNarrow(request.Tenant, out var tenant))
+        {
+            return OperationsCaller.OtherTenant();
+        }
+
         if (request.Type is not null && !commandTypes.TryGetExact(request.Type, out _))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unknown command type.");
@@ -102,14 +122,15 @@ internal static class DeadLettersApi
         {
             if (await ProviderDownAsync(command, breakers, cancellationToken) is { } down)
             {
+                await audit.AppendAsync(new AuditRecord(caller.Actor, AuditActions.DeadLettersRedrive, "dead-letters", tenant, AuditActions.Refused,
+                    new { request.Type, request.From, request.To, ProviderDown = command.Provider }), cancellationToken);
                 return down;
             }
         }
 
         var limit = Math.Clamp(request.Limit ?? options.Value.MaxPerRequest, 1, options.Value.MaxPerRequest);
-        var actor = user.FindFirstValue(GatewayClaims.ClientId) ?? "unknown";
-        var result = await store.RedriveAsync(new DeadLetterFilter(null, request.Type, request.Tenant, request.From, request.To),
-            actor, "bulk", limit, options.Value.Spacing, cancellationToken);
+        var result = await store.RedriveAsync(new DeadLetterFilter(null, request.Type, tenant, request.From, request.To),
+            caller.Actor, limit, options.Value.Spacing, cancellationToken);
         return TypedResults.Accepted("/api/monitoring/dead-letters", new RedriveAccepted(result.Redriven, result.Skipped));
     }
 

@@ -1,4 +1,8 @@
+using System.Security.Claims;
+using Messaging.Contracts.Commands;
+using Messaging.Gateway.Auth;
 using Messaging.Resilience.Breakers;
+using Messaging.Store.Audit;
 using Messaging.Resilience.Classification;
 using Messaging.Store.DeadLetters;
 using Messaging.Resilience.RateLimiting;
@@ -7,39 +11,54 @@ using Npgsql;
 
 namespace Messaging.Gateway.Monitoring;
 
-/// <summary>The operations API (scope <c>admin</c>): the overview and manual breaker control.</summary>
-internal static class MonitoringApi
+/// <summary>
+/// The operations API: the overview (scope <c>admin</c>: the token's own tenant; scope <c>operator</c>: the fleet), the
+/// audit trail, and manual breaker control (scope <c>operator</c> only, audited).
+/// </summary>
+internal static partial class MonitoringApi
 {
-    private const string MonitoringRouteBreaker = "route:monitoring";
+    /// <summary>
+    /// Breakers nobody may isolate: the token endpoint's (isolating it would stop every client of every tenant from
+    /// authenticating, the operators who would reset it included) and the monitoring API's own (it would reject the
+    /// very requests needed to reset it).
+    /// </summary>
+    public static IReadOnlySet<string> NeverIsolated { get; } = new HashSet<string>(StringComparer.Ordinal) { "route:auth", "route:monitoring" };
 
     public static RouteGroupBuilder MapMonitoringApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/monitoring").RequireAuthorization(GatewayClaims.AdminScope).WithTags("Monitoring");
         group.MapGet("/overview", GetOverviewAsync).WithName("GetMonitoringOverview")
-            .WithSummary("Queues, breakers, worker endpoints, outbox, dead letters, rate limiting and alerts");
-        group.MapPost("/breakers/{name}/isolate", (string name, SharedBreakerStates breakers, CancellationToken ct) =>
-            ControlAsync(name, BreakerAction.Isolate, breakers, ct)).WithName("IsolateBreaker")
-            .WithSummary("Hold a breaker open across the fleet until it is reset")
+            .WithSummary("Queues, breakers, worker endpoints, outbox, dead letters, rate limiting and alerts (a tenant admin: its own share)");
+        group.MapGet("/audit", GetAuditAsync).WithName("ListAuditRecords")
+            .WithSummary("Audited actions, newest first (a tenant admin: those that touched its tenant)")
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        group.MapPost("/breakers/{name}/isolate", (string name, ClaimsPrincipal user, SharedBreakerStates breakers, AuditTrail audit, ILoggerFactory logs, CancellationToken ct) =>
+            ControlAsync(name, BreakerAction.Isolate, OperationsCaller.From(user), breakers, audit, logs, ct)).WithName("IsolateBreaker")
+            .RequireAuthorization(GatewayClaims.OperatorScope)
+            .WithSummary("Hold a breaker open across the fleet until it is reset (scope operator)")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/breakers/{name}/reset", (string name, SharedBreakerStates breakers, CancellationToken ct) =>
-            ControlAsync(name, BreakerAction.Reset, breakers, ct)).WithName("ResetBreaker")
-            .WithSummary("Close a breaker across the fleet")
+        group.MapPost("/breakers/{name}/reset", (string name, ClaimsPrincipal user, SharedBreakerStates breakers, AuditTrail audit, ILoggerFactory logs, CancellationToken ct) =>
+            ControlAsync(name, BreakerAction.Reset, OperationsCaller.From(user), breakers, audit, logs, ct)).WithName("ResetBreaker")
+            .RequireAuthorization(GatewayClaims.OperatorScope)
+            .WithSummary("Close a breaker across the fleet (scope operator)")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
     private static async Task<Ok<MonitoringOverview>> GetOverviewAsync(
-        SharedBreakerStates breakers, SharedEndpointStates endpoints, DistributedRateLimits rateLimits, NpgsqlDataSource dataSource,
-        DeadLetterStore deadLetters, MonitoringSampler sampler, TimeProvider timeProvider, CancellationToken cancellationToken)
+        ClaimsPrincipal user, SharedBreakerStates breakers, SharedEndpointStates endpoints, DistributedRateLimits rateLimits, NpgsqlDataSource dataSource,
+        DeadLetterStore deadLetters, CommandTypeRegistry commandTypes, MonitoringSampler sampler, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
+        var caller = OperationsCaller.From(user);
+        var tenant = caller.IsOperator ? null : caller.Tenant;
         var snapshot = await breakers.FleetSnapshotAsync(cancellationToken);
         var endpointSnapshot = await endpoints.FleetSnapshotAsync(cancellationToken);
-        var outbox = await OutboxStatistics.ReadAsync(dataSource, timeProvider, cancellationToken);
+        var outbox = await OutboxStatistics.ReadAsync(dataSource, timeProvider, tenant, cancellationToken);
         DeadLetterSummary? deadLetterSummary;
         try
         {
-            deadLetterSummary = await deadLetters.SummaryAsync(cancellationToken);
+            deadLetterSummary = await deadLetters.SummaryAsync(tenant, cancellationToken);
         }
         catch (Exception ex) when (DependencyUnavailable.IsPostgresFailure(ex))
         {
@@ -47,38 +66,91 @@ internal static class MonitoringApi
             deadLetterSummary = null;
         }
 
-        return TypedResults.Ok(new MonitoringOverview(
-            snapshot.Select(b => new BreakerView(b.Name, ToWire(b.State), b.Since)).ToList(),
-            outbox,
-            deadLetterSummary)
+        // Breakers and worker endpoints are shared by every tenant and say why its commands wait: everyone sees them.
+        var overview = new MonitoringOverview(snapshot.Select(b => new BreakerView(b.Name, ToWire(b.State), b.Since)).ToList(), outbox, deadLetterSummary)
         {
-            // Queues and alerts come from the sampler's latest pass (every Monitoring:SampleInterval).
+            Tenant = tenant,
+            SampledAt = sampler.Latest.Sample.At,
+            Endpoints = [.. endpointSnapshot.Select(e => new EndpointView(e.Name, e.State.ToString().ToLowerInvariant(), e.Since, e.ConcurrencyLimit, e.PausedBy))],
+        };
+        if (tenant is not null)
+        {
+            // A tenant admin sees its own share of the queues; the broker's figures, the alerts and the door's
+            // rejections are the fleet's (other tenants' traffic), for operators.
+            return TypedResults.Ok(overview with
+            {
+                Queues = await TenantQueueShare.ReadAsync(dataSource, commandTypes, sampler.Latest.Sample.Queues ?? [], tenant, cancellationToken),
+            });
+        }
+
+        // Queues and alerts come from the sampler's latest pass (every Monitoring:SampleInterval).
+        return TypedResults.Ok(overview with
+        {
             Queues = sampler.Latest.Sample.Queues ?? [],
             Alerts = sampler.Latest.Alerts,
-            SampledAt = sampler.Latest.Sample.At,
             RateLimiting = new RateLimitingView(rateLimits.RejectedLastMinute, rateLimits.IsDegraded),
-            Endpoints = [.. endpointSnapshot.Select(e => new EndpointView(e.Name, e.State.ToString().ToLowerInvariant(), e.Since, e.ConcurrencyLimit, e.PausedBy))],
         });
     }
 
-    private static async Task<Results<Ok<BreakerView>, ProblemHttpResult>> ControlAsync(
-        string name, BreakerAction action, SharedBreakerStates breakers, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<IReadOnlyList<AuditEntry>>, ProblemHttpResult>> GetAuditAsync(
+        string? tenant, long? before, int? limit, ClaimsPrincipal user, AuditTrail audit, CancellationToken cancellationToken)
     {
+        if (!OperationsCaller.From(user).TryNarrow(tenant, out var narrowed))
+        {
+            return OperationsCaller.OtherTenant();
+        }
+
+        return TypedResults.Ok(await audit.ListAsync(narrowed, before, limit ?? 100, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<BreakerView>, ProblemHttpResult>> ControlAsync(
+        string name, BreakerAction action, OperationsCaller caller, SharedBreakerStates breakers, AuditTrail audit, ILoggerFactory logs,
+        CancellationToken cancellationToken)
+    {
+        // Refused by name, before anything is read: whether this process has built the breaker yet does not matter.
+        var auditAction = action == BreakerAction.Isolate ? AuditActions.BreakerIsolate : AuditActions.BreakerReset;
+        if (action == BreakerAction.Isolate && NeverIsolated.Contains(name))
+        {
+            await AuditAsync(new AuditRecord(caller.Actor, auditAction, name, Tenant: null, AuditActions.Refused), audit, logs, cancellationToken);
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: $"The {name} breaker cannot be isolated.",
+                detail: "Isolating it would lock every client out of the gateway, or the operators out of the API that resets it.");
+        }
+
         if (!await breakers.ExistsAsync(name, cancellationToken))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No breaker has this name.");
         }
 
-        if (action == BreakerAction.Isolate && name == MonitoringRouteBreaker)
-        {
-            // Isolating it would reject the very requests needed to reset it.
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The monitoring API's own breaker cannot be isolated.");
-        }
-
         await breakers.ControlAsync(name, action, cancellationToken);
+        await AuditAsync(new AuditRecord(caller.Actor, auditAction, name, Tenant: null, AuditActions.Succeeded), audit, logs, cancellationToken);
         var state = action == BreakerAction.Isolate ? BreakerState.Isolated : BreakerState.Closed;
         var current = (await breakers.FleetSnapshotAsync(cancellationToken)).FirstOrDefault(b => b.Name == name);
         return TypedResults.Ok(new BreakerView(name, ToWire(current?.State ?? state), current?.Since ?? DateTimeOffset.MinValue));
+    }
+
+    /// <summary>
+    /// Writes a breaker-control record. Breakers live in Redis, so there is no transaction to share; and an operator
+    /// must be able to isolate <c>postgres</c> while PostgreSQL is down, so a record that cannot be stored goes to the
+    /// log (with every field) instead of failing the action.
+    /// </summary>
+    private static async Task AuditAsync(AuditRecord record, AuditTrail audit, ILoggerFactory logs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await audit.AppendAsync(record, cancellationToken);
+        }
+        catch (Exception ex) when (DependencyUnavailable.IsPostgresFailure(ex) || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            Log.AuditNotStored(logs.CreateLogger(typeof(MonitoringApi).FullName!), record.Action, record.Target, record.Actor.ClientId, record.Actor.Tenant,
+                record.Outcome, ex.GetType().Name);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 7101, EventName = "AuditRecordNotStored", Level = LogLevel.Warning,
+            Message = "Audit record not stored (PostgreSQL unavailable: {ErrorType}): {Action} {Target} by {ActorClient} of {ActorTenant}: {Outcome}")]
+        public static partial void AuditNotStored(ILogger logger, string action, string target, string actorClient, string? actorTenant, string outcome, string errorType);
     }
 
     private static string ToWire(BreakerState state) => state switch
@@ -93,13 +165,16 @@ internal static class MonitoringApi
 /// <summary>The body of <c>GET /api/monitoring/overview</c>.</summary>
 internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, OutboxStatistics? Outbox, DeadLetterSummary? DeadLetters)
 {
-    /// <summary>This instance's rate limiting.</summary>
+    /// <summary>The tenant this overview is narrowed to (a tenant admin's); <see langword="null"/> for an operator's fleet view.</summary>
+    public string? Tenant { get; init; }
+
+    /// <summary>This instance's rate limiting (operators only).</summary>
     public RateLimitingView? RateLimiting { get; init; }
 
     /// <summary>The queues: depth, unacked, consumers, rates and recent depths (empty until the first sample).</summary>
     public IReadOnlyList<QueueView> Queues { get; init; } = [];
 
-    /// <summary>The built-in alerts firing now, most severe first.</summary>
+    /// <summary>The built-in alerts firing now, most severe first (operators only).</summary>
     public IReadOnlyList<AlertView> Alerts { get; init; } = [];
 
     /// <summary>When the queues and alerts were sampled.</summary>

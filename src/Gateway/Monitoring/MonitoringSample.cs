@@ -37,7 +37,7 @@ internal sealed record MonitoringSample(
 /// <param name="Consumers">Consumers attached.</param>
 /// <param name="PublishRate">Messages in per second (over AMQP: estimated from depth changes, a lower bound).</param>
 /// <param name="DeliverRate">Messages out per second (over AMQP: estimated from depth changes, a lower bound).</param>
-/// <param name="Source"><c>management</c> or <c>amqp</c>.</param>
+/// <param name="Source"><c>management</c> or <c>amqp</c>; <c>tenant</c> for a tenant admin's share (its command rows, not the broker's figures).</param>
 /// <param name="History">Ready counts of the recent samples, oldest first.</param>
 internal sealed record QueueView(string Name, long Ready, long? Unacked, int Consumers, double? PublishRate, double? DeliverRate, string Source,
     IReadOnlyList<long> History);

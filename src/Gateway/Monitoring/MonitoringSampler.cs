@@ -93,8 +93,8 @@ internal sealed partial class MonitoringSampler : BackgroundService
     public async Task<MonitoringState> SampleAsync(CancellationToken cancellationToken)
     {
         var queues = await PartAsync("queues", ct => _queues.ReadAsync(ct), cancellationToken).ConfigureAwait(false);
-        var outbox = await PartAsync("outbox", ct => OutboxStatistics.ReadAsync(_dataSource, _timeProvider, ct), cancellationToken).ConfigureAwait(false);
-        var deadLetters = await PartAsync("dead-letters", async ct => (DeadLetterSummary?)await _deadLetters.SummaryAsync(ct).ConfigureAwait(false),
+        var outbox = await PartAsync("outbox", ct => OutboxStatistics.ReadAsync(_dataSource, _timeProvider, tenant: null, ct), cancellationToken).ConfigureAwait(false);
+        var deadLetters = await PartAsync("dead-letters", async ct => (DeadLetterSummary?)await _deadLetters.SummaryAsync(tenant: null, ct).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
         var breakers = await PartAsync("breakers", async ct => (IReadOnlyList<BreakerSnapshot>?)await _breakers.FleetSnapshotAsync(ct).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);

@@ -10,19 +10,29 @@ namespace Messaging.Gateway.Monitoring;
 /// </summary>
 internal sealed record OutboxStatistics(long Pending, double OldestPendingSeconds)
 {
-    /// <summary>Reads the figures; null when PostgreSQL cannot answer (monitoring degrades, it does not fail).</summary>
-    public static async Task<OutboxStatistics?> ReadAsync(NpgsqlDataSource dataSource, TimeProvider timeProvider, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the figures of the whole outbox, or of <paramref name="tenant"/>'s commands only; null when PostgreSQL cannot
+    /// answer (monitoring degrades, it does not fail).
+    /// </summary>
+    public static async Task<OutboxStatistics?> ReadAsync(NpgsqlDataSource dataSource, TimeProvider timeProvider, string? tenant, CancellationToken cancellationToken)
     {
         try
         {
+            // The outbox has no tenant column: a tenant's share is found through its commands (primary key lookups).
             await using var command = dataSource.CreateCommand(
-                """
+                $"""
                 SELECT count(*),
-                       min(CASE WHEN publish_attempts > 0 THEN created_at ELSE GREATEST(created_at, not_before) END)
-                           FILTER (WHERE publish_attempts > 0 OR not_before <= @now)
-                FROM outbox WHERE sent_at IS NULL
+                       min(CASE WHEN o.publish_attempts > 0 THEN o.created_at ELSE GREATEST(o.created_at, o.not_before) END)
+                           FILTER (WHERE o.publish_attempts > 0 OR o.not_before <= @now)
+                FROM outbox o {(tenant is null ? "" : "JOIN commands c ON c.id = o.command_id AND c.tenant = @tenant")}
+                WHERE o.sent_at IS NULL
                 """);
             command.Parameters.AddWithValue("now", timeProvider.GetUtcNow());
+            if (tenant is not null)
+            {
+                command.Parameters.AddWithValue("tenant", tenant);
+            }
+
             command.CommandTimeout = 3;
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);

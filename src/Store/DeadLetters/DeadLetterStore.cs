@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Messaging.Contracts;
 using Messaging.Contracts.Commands;
+using Messaging.Store.Audit;
 using Messaging.Store.Outbox;
 using Npgsql;
 using NpgsqlTypes;
@@ -95,11 +96,16 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
         return views;
     }
 
-    /// <summary>Waiting dead letters in total and by type.</summary>
-    public async Task<DeadLetterSummary> SummaryAsync(CancellationToken cancellationToken)
+    /// <summary>Waiting dead letters in total and by type: every tenant's (and those without one), or <paramref name="tenant"/>'s only.</summary>
+    public async Task<DeadLetterSummary> SummaryAsync(string? tenant, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT coalesce(type, '(unreadable)'), count(*) FROM dead_letters WHERE redriven_at IS NULL GROUP BY 1");
+            $"SELECT coalesce(type, '(unreadable)'), count(*) FROM dead_letters WHERE redriven_at IS NULL{(tenant is null ? "" : " AND tenant = @tenant")} GROUP BY 1");
+        if (tenant is not null)
+        {
+            command.Parameters.AddWithValue("tenant", tenant);
+        }
+
         var byType = new Dictionary<string, long>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -114,11 +120,12 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
     /// Puts up to <paramref name="limit"/> waiting dead letters matching <paramref name="filter"/> back on
     /// the path: an outbox row each (attempts start again at 1; rows are spaced by <paramref name="spacing"/>
     /// so a bulk redrive does not flood the provider), their command back to <c>Accepted</c>, the dead
-    /// letter marked redriven, and one audit row, all in one transaction.
+    /// letter marked redriven, and one audit record (<see cref="AuditTrail"/>), all in one transaction.
     /// </summary>
-    public async Task<RedriveResult> RedriveAsync(DeadLetterFilter filter, string actor, string scope, int limit, TimeSpan spacing, CancellationToken cancellationToken)
+    public async Task<RedriveResult> RedriveAsync(DeadLetterFilter filter, AuditActor actor, int limit, TimeSpan spacing, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(actor);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var claimed = new List<(long Id, Guid? CommandId, string? Tenant, string? Type, string Body, string Headers)>();
@@ -170,7 +177,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
             await using var update = new NpgsqlBatch(connection, transaction);
             var mark = new NpgsqlBatchCommand("UPDATE dead_letters SET redriven_at = @now, redriven_by = @actor WHERE id = @id");
             mark.Parameters.AddWithValue("now", now);
-            mark.Parameters.AddWithValue("actor", actor);
+            mark.Parameters.AddWithValue("actor", actor.ClientId);
             mark.Parameters.AddWithValue("id", letter.Id);
             update.BatchCommands.Add(mark);
             CommandLedger.AddRedrive(update, commandId, now);
@@ -178,17 +185,10 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
             redriven++;
         }
 
-        await using (var audit = new NpgsqlCommand(
-            "INSERT INTO redrive_audit (actor, at, scope, filter, count) VALUES (@actor, @now, @scope, @filter, @count)", connection, transaction))
-        {
-            audit.Parameters.AddWithValue("actor", actor);
-            audit.Parameters.AddWithValue("now", now);
-            audit.Parameters.AddWithValue("scope", scope);
-            audit.Parameters.AddWithValue("filter", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(filter, JsonSerializerOptions.Web));
-            audit.Parameters.AddWithValue("count", redriven);
-            await audit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+        var record = new AuditRecord(actor, filter.CommandId is null ? AuditActions.DeadLettersRedrive : AuditActions.CommandRedrive,
+            filter.CommandId?.ToString() ?? "dead-letters", filter.Tenant, AuditActions.Succeeded,
+            new { filter.Type, filter.From, filter.To, Limit = limit, Redriven = redriven, Skipped = skipped });
+        await AuditTrail.AppendAsync(transaction, record, now, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new RedriveResult(redriven, skipped);
     }

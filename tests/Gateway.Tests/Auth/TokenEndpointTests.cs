@@ -66,7 +66,7 @@ public sealed class TokenEndpointTests(GatewayHost host) : IClassFixture<Gateway
     {
         var (clientId, secret) = await host.AddClientAsync("acme", "commands");
         var (revokedId, revokedSecret) = await host.AddClientAsync("acme", "commands");
-        await host.Services.GetRequiredService<ClientStore>().RevokeAsync(revokedId, Cancellation);
+        await host.Services.GetRequiredService<ClientStore>().RevokeAsync(revokedId, GatewayHost.TestActor, Cancellation);
         using var http = host.CreateClient();
 
         using var wrongSecret = await TokenRequests.PostClientCredentialsAsync(http, clientId, secret + "x");
@@ -91,7 +91,7 @@ public sealed class TokenEndpointTests(GatewayHost host) : IClassFixture<Gateway
         using var http = host.CreateClient();
         using var before = await TokenRequests.PostClientCredentialsAsync(http, clientId, secret);
 
-        await host.Services.GetRequiredService<ClientStore>().RevokeAsync(clientId, Cancellation);
+        await host.Services.GetRequiredService<ClientStore>().RevokeAsync(clientId, GatewayHost.TestActor, Cancellation);
         using var after = await TokenRequests.PostClientCredentialsAsync(http, clientId, secret);
 
         Assert.Equal(HttpStatusCode.OK, before.StatusCode);

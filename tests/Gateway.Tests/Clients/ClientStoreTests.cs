@@ -13,7 +13,7 @@ public sealed class ClientStoreTests(GatewayHost host) : IClassFixture<GatewayHo
     [Fact]
     public async Task Add_StoresOnlyASaltedPbkdf2HashOfTheSecret()
     {
-        var created = await Store.AddAsync("acme", ["commands"], Cancellation);
+        var created = await Store.AddAsync("acme", ["commands"], GatewayHost.TestActor, Cancellation);
 
         await using var connection = new NpgsqlConnection(host.PostgresConnectionString);
         await connection.OpenAsync(Cancellation);
@@ -30,7 +30,7 @@ public sealed class ClientStoreTests(GatewayHost host) : IClassFixture<GatewayHo
     [Fact]
     public async Task Find_ReturnsTheClientWithItsHash_AndNullForUnknownIds()
     {
-        var created = await Store.AddAsync("acme", ["admin", "commands"], Cancellation);
+        var created = await Store.AddAsync("acme", ["admin", "commands"], GatewayHost.TestActor, Cancellation);
 
         var found = await Store.FindAsync(created.Client.ClientId, Cancellation);
         var missing = await Store.FindAsync(ClientCredentials.NewClientId(), Cancellation);
@@ -45,11 +45,11 @@ public sealed class ClientStoreTests(GatewayHost host) : IClassFixture<GatewayHo
     [Fact]
     public async Task Revoke_Twice_KeepsTheFirstRevocationTime_AndUnknownIdsReturnNull()
     {
-        var created = await Store.AddAsync("acme", ["commands"], Cancellation);
+        var created = await Store.AddAsync("acme", ["commands"], GatewayHost.TestActor, Cancellation);
 
-        var first = await Store.RevokeAsync(created.Client.ClientId, Cancellation);
-        var second = await Store.RevokeAsync(created.Client.ClientId, Cancellation);
-        var unknown = await Store.RevokeAsync("cli_unknown", Cancellation);
+        var first = await Store.RevokeAsync(created.Client.ClientId, GatewayHost.TestActor, Cancellation);
+        var second = await Store.RevokeAsync(created.Client.ClientId, GatewayHost.TestActor, Cancellation);
+        var unknown = await Store.RevokeAsync("cli_unknown", GatewayHost.TestActor, Cancellation);
 
         Assert.NotNull(first);
         Assert.Equal(first, second);
@@ -65,6 +65,6 @@ public sealed class ClientStoreTests(GatewayHost host) : IClassFixture<GatewayHo
     [InlineData("acme", "")]
     public async Task Add_WithInvalidTenantOrScope_Throws(string tenant, string scope)
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => Store.AddAsync(tenant, scope.Length == 0 ? [] : [scope], Cancellation));
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.AddAsync(tenant, scope.Length == 0 ? [] : [scope], GatewayHost.TestActor, Cancellation));
     }
 }

@@ -1,43 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Messaging.Store.DeadLetters;
-using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace Messaging.Gateway.Tests.DeadLetters;
 
 public sealed class DeadLettersApiTests(GatewayHost host) : IClassFixture<GatewayHost>
 {
-    private async Task<Guid> DeadLetteredCommandAsync(string tenant)
-    {
-        var id = Guid.NewGuid();
-        var dataSource = host.Services.GetRequiredService<NpgsqlDataSource>();
-        await using (var insert = dataSource.CreateCommand(
-            "INSERT INTO commands (id, tenant, client_id, type, status, payload, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', 'Processing', '{}', now(), now())"))
-        {
-            insert.Parameters.AddWithValue("id", id);
-            insert.Parameters.AddWithValue("tenant", tenant);
-            await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
-        }
+    private Task<Guid> DeadLetteredCommandAsync(string tenant) => host.SeedDeadLetterAsync(tenant);
 
-        var store = host.Services.GetRequiredService<DeadLetterStore>();
-        await using var connection = await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
-        var body = $$"""{"commandId":"{{id}}","tenant":"{{tenant}}","amount":5,"currency":"EUR","customerId":"cus_1"}""";
-        await store.RecordAsync(transaction, new DeadLetter(id, tenant, "payments.charge", body,
-            new Dictionary<string, string> { ["Messaging-Tenant"] = tenant }, 5, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
-            "HttpRequestException", "provider unavailable", "retries-exhausted"), TestContext.Current.CancellationToken);
-        await transaction.CommitAsync(TestContext.Current.CancellationToken);
-        return id;
-    }
-
-    private async Task<long> OutboxRowsAsync(Guid id)
-    {
-        await using var command = host.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand("SELECT count(*) FROM outbox WHERE command_id = @id");
-        command.Parameters.AddWithValue("id", id);
-        return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
-    }
+    private Task<long> OutboxRowsAsync(Guid id) => host.OutboxRowsAsync(id);
 
     [Fact]
     public async Task RedrivingADeadLetteredCommand_Is202_AndHappensOnce()
@@ -68,10 +39,10 @@ public sealed class DeadLettersApiTests(GatewayHost host) : IClassFixture<Gatewa
     }
 
     [Fact]
-    public async Task BulkRedrive_RequiresAdmin_FiltersByTenant_AndReportsTheCount()
+    public async Task BulkRedrive_RequiresAdminOrOperator_FiltersByTenant_AndReportsTheCount()
     {
         using var commandsOnly = await host.CreateClientAsync("tenant-bulk", "commands");
-        using var admin = await host.CreateClientAsync("tenant-ops", "admin");
+        using var admin = await host.CreateOperatorClientAsync();
         var ids = new[] { await DeadLetteredCommandAsync("tenant-bulk"), await DeadLetteredCommandAsync("tenant-bulk") };
         var untouched = await DeadLetteredCommandAsync("tenant-elsewhere");
 
@@ -90,12 +61,15 @@ public sealed class DeadLettersApiTests(GatewayHost host) : IClassFixture<Gatewa
     [Fact]
     public async Task Overview_CountsWaitingDeadLettersByType()
     {
-        using var admin = await host.CreateClientAsync("tenant-ops", "admin");
+        using var admin = await host.CreateClientAsync("tenant-count", "admin");
         await DeadLetteredCommandAsync("tenant-count");
+        await DeadLetteredCommandAsync("tenant-count-other");
 
         var overview = await admin.GetFromJsonAsync<JsonElement>("/api/monitoring/overview", TestContext.Current.CancellationToken);
 
-        Assert.True(overview.GetProperty("deadLetters").GetProperty("total").GetInt64() >= 1);
-        Assert.True(overview.GetProperty("deadLetters").GetProperty("byType").GetProperty("payments.charge").GetInt64() >= 1);
+        // A tenant admin's overview counts its own tenant's dead letters only.
+        Assert.Equal("tenant-count", overview.GetProperty("tenant").GetString());
+        Assert.Equal(1, overview.GetProperty("deadLetters").GetProperty("total").GetInt64());
+        Assert.Equal(1, overview.GetProperty("deadLetters").GetProperty("byType").GetProperty("payments.charge").GetInt64());
     }
 }

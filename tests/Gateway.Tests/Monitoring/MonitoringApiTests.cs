@@ -6,7 +6,7 @@ namespace Messaging.Gateway.Tests.Monitoring;
 
 public sealed class MonitoringApiTests(GatewayHost host) : IClassFixture<GatewayHost>
 {
-    private async Task<HttpClient> AdminAsync() => await host.CreateClientAsync("tenant-ops", "admin");
+    private async Task<HttpClient> OperatorAsync() => await host.CreateOperatorClientAsync();
 
     [Fact]
     public async Task Overview_RequiresTheAdminScope()
@@ -24,7 +24,7 @@ public sealed class MonitoringApiTests(GatewayHost host) : IClassFixture<Gateway
     [Fact]
     public async Task Overview_ListsTheBreakers_AndTheOutboxLag()
     {
-        using var admin = await AdminAsync();
+        using var admin = await OperatorAsync();
 
         var overview = await admin.GetFromJsonAsync<JsonElement>("/api/monitoring/overview", TestContext.Current.CancellationToken);
 
@@ -42,7 +42,7 @@ public sealed class MonitoringApiTests(GatewayHost host) : IClassFixture<Gateway
     [Fact]
     public async Task IsolatingThePostgresBreaker_MakesTheTokenEndpointFailClosed_UntilReset()
     {
-        using var admin = await AdminAsync();
+        using var admin = await OperatorAsync();
         var (clientId, secret) = await host.AddClientAsync("tenant-isolate", "commands");
 
         using var isolated = await admin.PostAsync("/api/monitoring/breakers/postgres/isolate", null, TestContext.Current.CancellationToken);
@@ -72,7 +72,7 @@ public sealed class MonitoringApiTests(GatewayHost host) : IClassFixture<Gateway
     [Fact]
     public async Task ControllingAnUnknownBreaker_Is404()
     {
-        using var admin = await AdminAsync();
+        using var admin = await OperatorAsync();
 
         using var response = await admin.PostAsync("/api/monitoring/breakers/no-such-breaker/isolate", null, TestContext.Current.CancellationToken);
 
@@ -81,9 +81,9 @@ public sealed class MonitoringApiTests(GatewayHost host) : IClassFixture<Gateway
     }
 
     [Fact]
-    public async Task TheMonitoringRoutesOwnBreaker_CannotBeIsolated()
+    public async Task TheMonitoringRoutesOwnBreaker_CannotBeIsolated_EvenByAnOperator()
     {
-        using var admin = await AdminAsync();
+        using var admin = await OperatorAsync();
         await admin.GetAsync("/api/monitoring/overview", TestContext.Current.CancellationToken);
 
         using var response = await admin.PostAsync("/api/monitoring/breakers/route:monitoring/isolate", null, TestContext.Current.CancellationToken);

@@ -15,7 +15,7 @@ public sealed class QueueMonitoringTests(MonitoringHost host) : IClassFixture<Mo
     [Fact]
     public async Task Overview_ShowsTheCommandQueues_ReadFromTheManagementApi()
     {
-        using var admin = await host.CreateClientAsync("tenant-ops", "admin");
+        using var admin = await host.CreateOperatorClientAsync();
 
         var queue = await WaitForQueueAsync(admin, "payments.charge", _ => true);
 
@@ -28,7 +28,7 @@ public sealed class QueueMonitoringTests(MonitoringHost host) : IClassFixture<Mo
     [Fact]
     public async Task Overview_WithAnIsolatedBreaker_ShowsItsAlert_AndResetClearsIt()
     {
-        using var admin = await host.CreateClientAsync("tenant-ops", "admin");
+        using var admin = await host.CreateOperatorClientAsync();
 
         (await admin.PostAsync("/api/monitoring/breakers/redis/isolate", null, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
         try

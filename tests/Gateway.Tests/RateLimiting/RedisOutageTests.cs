@@ -60,7 +60,7 @@ public sealed class RedisOutageTests(RedisOutageFixture gateway) : IClassFixture
     public async Task RedisCut_StillLimitsLocally_WithoutServerErrors_ShowsDegraded_AndRecovers()
     {
         using var http = gateway.CreateClient();
-        using var admin = gateway.ClientFor(gateway.Factory, "tenant-ops", "admin");
+        using var admin = gateway.ClientFor(gateway.Factory, "operators", "operator");
         Assert.Equal(RedisOutageFixture.Limit, (await SendAsync(http, NewClientAddress(), RedisOutageFixture.Limit + 5)).Count(s => s != HttpStatusCode.TooManyRequests));
 
         gateway.Proxy.Cut();

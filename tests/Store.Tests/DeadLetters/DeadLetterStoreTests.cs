@@ -1,4 +1,5 @@
 using Messaging.Contracts;
+using Messaging.Store.Audit;
 using Messaging.Store.DeadLetters;
 using Messaging.Store.Outbox;
 using Messaging.Store.Persistence;
@@ -40,7 +41,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         Assert.Equal("DeadLettered", await ScalarAsync<string>($"SELECT status FROM commands WHERE id = '{id}'"));
         Assert.Equal("provider unavailable after 5 attempts", await ScalarAsync<string>($"SELECT error_message FROM commands WHERE id = '{id}'"));
         Assert.Equal("{\"amount\":5}", await ScalarAsync<string>($"SELECT body FROM dead_letters WHERE command_id = '{id}'"));
-        var summary = await _store.SummaryAsync(TestContext.Current.CancellationToken);
+        var summary = await _store.SummaryAsync(tenant: null, TestContext.Current.CancellationToken);
         Assert.Equal(1, summary.Total);
         Assert.Equal(1, summary.ByType["payments.charge"]);
     }
@@ -61,8 +62,8 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         var id = await InsertCommandAsync("tenant-a", "Processing");
         await RecordAsync(Letter(id, "tenant-a"));
 
-        var first = await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), "cli_ops", "command", 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
-        var second = await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), "cli_ops", "command", 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+        var first = await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), Operator, 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+        var second = await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), Operator, 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
 
         Assert.Equal(new RedriveResult(1, 0), first);
         Assert.Equal(new RedriveResult(0, 0), second);
@@ -70,7 +71,10 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         Assert.Equal("1", await ScalarAsync<string>($"SELECT headers->>'{MessageHeaders.Attempt}' FROM outbox WHERE command_id = '{id}'"));
         Assert.Equal("Accepted", await ScalarAsync<string>($"SELECT status FROM commands WHERE id = '{id}'"));
         Assert.Equal("cli_ops", await ScalarAsync<string>($"SELECT redriven_by FROM dead_letters WHERE command_id = '{id}'"));
-        Assert.Equal(2L, await ScalarAsync<long>("SELECT count(*) FROM redrive_audit WHERE actor = 'cli_ops'"));
+        // Each redrive is audited in its own transaction, the one that found nothing to redrive too.
+        Assert.Equal(2L, await ScalarAsync<long>(
+            $"SELECT count(*) FROM audit WHERE actor_client = 'cli_ops' AND actor_tenant = 'operators' AND action = 'command.redrive' AND target = '{id}'"));
+        Assert.Equal("0", await ScalarAsync<string>($"SELECT detail->>'redriven' FROM audit WHERE target = '{id}' ORDER BY id DESC LIMIT 1"));
     }
 
     [Fact]
@@ -86,7 +90,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         };
         await RecordAsync(Letter(id, "tenant-a") with { Headers = headers });
 
-        await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), "cli_ops", "command", 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+        await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), Operator, 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
 
         var sent = await ScalarAsync<string>($"SELECT headers::text FROM outbox WHERE command_id = '{id}'");
         var redriven = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(sent)!;
@@ -110,7 +114,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         var other = await InsertCommandAsync("tenant-other", "Processing");
         await RecordAsync(Letter(other, "tenant-other"));
 
-        var result = await _store.RedriveAsync(new DeadLetterFilter(Type: "payments.charge", Tenant: "tenant-bulk"), "cli_ops", "bulk", 100,
+        var result = await _store.RedriveAsync(new DeadLetterFilter(Type: "payments.charge", Tenant: "tenant-bulk"), Operator, 100,
             TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
 
         Assert.Equal(3, result.Redriven);
@@ -124,11 +128,13 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         await RecordAsync(new DeadLetter(null, null, null, "\u0001not json", new Dictionary<string, string>(), 1,
             _time.GetUtcNow(), _time.GetUtcNow(), "SerializationException", "unreadable body", "poison"));
 
-        var result = await _store.RedriveAsync(new DeadLetterFilter(), "cli_ops", "bulk", 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+        var result = await _store.RedriveAsync(new DeadLetterFilter(), Operator, 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
 
         Assert.Equal(new RedriveResult(0, 1), result);
         Assert.Single(await _store.ListAsync(new DeadLetterFilter(), includeRedriven: false, 10, TestContext.Current.CancellationToken));
     }
+
+    private static readonly AuditActor Operator = new("cli_ops", "operators");
 
     private DeadLetter Letter(Guid id, string tenant) => new(id, tenant, "payments.charge", "{\"amount\":5}",
         new Dictionary<string, string> { [MessageHeaders.Tenant] = tenant, [MessageHeaders.Attempt] = "5" }, 5,

@@ -166,7 +166,7 @@ public sealed class FallbackChainTests(FallbackSystem system) : IClassFixture<Fa
     public async Task RedisCut_RateLimitsDegradeLocally_WithNoServerErrors()
     {
         var token = await system.TokenAsync("tenant-fb-redis");
-        var admin = await system.TokenAsync("tenant-fb-redis-ops", "admin");
+        var admin = await system.TokenAsync("operators", "operator");
         var answers = new List<FallbackSystem.Answer>();
         system.Redis.Cut();
         try

@@ -68,7 +68,7 @@ public sealed class MonitorPageBrowserTests(SystemFixture system) : IAsyncLifeti
     public async Task AnOperator_SeesAlertsFireAndClear_QueuesFill_AndRedrivesADeadLetter()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install it with `scripts/services up`.");
-        var admin = await AddClientAsync("tenant-monitor-ops", "admin");
+        var admin = await AddClientAsync("operators", "operator");
         var commands = await AddClientAsync("tenant-monitor", "commands");
         var adminToken = await TokenAsync(admin);
         var commandsToken = await TokenAsync(commands);

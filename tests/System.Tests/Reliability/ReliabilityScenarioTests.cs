@@ -131,7 +131,7 @@ public sealed class ReliabilityScenarioTests(ReliabilitySystem system) : IAsyncL
     public async Task Scenario4_RedisStoppedUnderLoad_DegradesRateLimitsLocally_AndNothingElseChanges()
     {
         var (workload, checker) = await BeginAsync("scenario-4-redis-stopped");
-        var admin = await system.TokenAsync("tenant-rel-ops", "admin");
+        var admin = await system.TokenAsync("operators", "operator");
         var submitting = workload.RunAsync(300, 20, TestContext.Current.CancellationToken);
         await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
         bool degradedSeen;

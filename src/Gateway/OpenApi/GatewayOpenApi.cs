@@ -49,7 +49,9 @@ internal static class GatewayOpenApi
                             Scopes = new Dictionary<string, string>(StringComparer.Ordinal)
                             {
                                 [GatewayClaims.CommandsScope] = "Submit, read and redrive the own tenant's commands; list the command types.",
-                                [GatewayClaims.AdminScope] = "Monitoring, breakers and dead letters.",
+                                [GatewayClaims.AdminScope] = "The own tenant's dead letters, redrives, audit records and share of the monitoring overview.",
+                                [GatewayClaims.OperatorScope] = "The fleet: every tenant's dead letters and audit records, redrives across tenants, breaker isolate/reset. "
+                                    + "Granted only to clients of the operator tenant.",
                             },
                         },
                     },

@@ -41,6 +41,48 @@ public sealed class ClientsCommandLineTests(GatewayHost host) : IClassFixture<Ga
     }
 
     [Fact]
+    public async Task AddOperator_CreatesAnOperatorsClientWithScopeOperatorOnly_WhoseTokenCoversTheFleet()
+    {
+        var (exitCode, stdout, stderr) = await RunAsync("add", "--operator");
+
+        Assert.True(exitCode == ClientsCommandLine.Success, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal(GatewayClaims.OperatorTenant, json.RootElement.GetProperty("tenant").GetString());
+        Assert.Equal(["operator"], json.RootElement.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+        var token = await host.RequestTokenAsync(json.RootElement.GetProperty("clientId").GetString()!, json.RootElement.GetProperty("clientSecret").GetString()!);
+        using var http = host.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var overview = await http.GetAsync("/api/monitoring/overview", Cancellation);
+        Assert.Equal(HttpStatusCode.OK, overview.StatusCode);
+        using var body = JsonDocument.Parse(await overview.Content.ReadAsStringAsync(Cancellation));
+        Assert.Equal(JsonValueKind.Null, body.RootElement.GetProperty("tenant").ValueKind);
+    }
+
+    [Fact]
+    public async Task AddAndRevoke_AreAudited_WithTheLocalUserAsActor_AndTheClientsTenant()
+    {
+        var (_, added, _) = await RunAsync("add", "--tenant", "audited", "--scopes", "commands admin");
+        using var addedJson = JsonDocument.Parse(added);
+        var clientId = addedJson.RootElement.GetProperty("clientId").GetString()!;
+        await RunAsync("revoke", clientId);
+
+        using var admin = await host.CreateClientAsync("audited", "admin");
+        using var response = await admin.GetAsync("/api/monitoring/audit", Cancellation);
+        using var audit = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancellation));
+
+        var records = audit.RootElement.EnumerateArray().Where(r => r.GetProperty("target").GetString() == clientId).ToList();
+        Assert.Equal(["client.revoke", "client.add"], records.Select(r => r.GetProperty("action").GetString()));
+        Assert.All(records, r =>
+        {
+            Assert.Equal("local:" + Environment.UserName, r.GetProperty("actorClient").GetString());
+            Assert.Equal("audited", r.GetProperty("tenant").GetString());
+            Assert.Equal("succeeded", r.GetProperty("outcome").GetString());
+        });
+        Assert.Equal(["commands", "admin"], records[1].GetProperty("detail").GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
+        Assert.DoesNotContain(addedJson.RootElement.GetProperty("clientSecret").GetString()!, audit.RootElement.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task List_PrintsEveryClientWithoutSecretsOrHashes()
     {
         var (_, added, _) = await RunAsync("add", "--tenant", "listed", "--scopes", "commands");
@@ -108,6 +150,10 @@ public sealed class ClientsCommandLineTests(GatewayHost host) : IClassFixture<Ga
     [InlineData("add", "--tenant", "acme", "--tenant", "other", "--scopes", "commands")]
     [InlineData("add", "--tenant", "acme", "--scopes")]
     [InlineData("add", "--tenant", "acme", "--scopes", "commands", "--color", "blue")]
+    [InlineData("add", "--tenant", "acme", "--scopes", "commands operator")]
+    [InlineData("add", "--tenant", "operators", "--scopes", "commands")]
+    [InlineData("add", "--operator", "--tenant", "acme")]
+    [InlineData("add", "--operator", "--scopes", "admin")]
     [InlineData("list", "extra")]
     [InlineData("revoke")]
     [InlineData("revoke", "a", "b")]

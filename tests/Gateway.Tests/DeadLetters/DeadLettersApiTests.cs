@@ -56,6 +56,15 @@ public sealed class DeadLettersApiTests(GatewayHost host) : IClassFixture<Gatewa
         Assert.Equal(2, (await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("redriven").GetInt32());
         Assert.All(ids, id => Assert.Equal(1, OutboxRowsAsync(id).GetAwaiter().GetResult()));
         Assert.Equal(0, await OutboxRowsAsync(untouched));
+
+        // Audited, with the filter and the count, for the operators and for the tenant it touched.
+        using var tenantAdmin = await host.CreateClientAsync("tenant-bulk", "admin");
+        var audit = await tenantAdmin.GetFromJsonAsync<JsonElement>("/api/monitoring/audit", TestContext.Current.CancellationToken);
+        var record = audit.EnumerateArray().First(r => r.GetProperty("action").GetString() == "dead-letters.redrive");
+        Assert.Equal("operators", record.GetProperty("actorTenant").GetString());
+        Assert.Equal("succeeded", record.GetProperty("outcome").GetString());
+        Assert.Equal(2, record.GetProperty("detail").GetProperty("redriven").GetInt32());
+        Assert.Equal("payments.charge", record.GetProperty("detail").GetProperty("type").GetString());
     }
 
     [Fact]

@@ -36,6 +36,13 @@ public static class MessageHeaders
     /// <summary>How the gateway accepted the command: <c>outbox</c> or <c>direct</c> (published while PostgreSQL was down).</summary>
     public const string AcceptedVia = "Messaging-Accepted-Via";
 
+    /// <summary>
+    /// The signature of a command published directly (<see cref="AcceptedVia"/> <c>direct</c>): HMAC-SHA256 under
+    /// <c>Messaging:SigningKeys</c> over the command id, tenant, client, type, deadline, attempt, accepted-via, the
+    /// idempotency headers and the hash of the payload. A worker creates no row for a direct command without it.
+    /// </summary>
+    public const string Signature = "Messaging-Signature";
+
     /// <summary>W3C trace context restored from the outbox row.</summary>
     public const string TraceParent = "traceparent";
 

@@ -50,7 +50,11 @@ public class ServicesFixture : IAsyncLifetime
         ["ConnectionStrings:RabbitMq"] = RabbitMqConnectionString,
         ["ConnectionStrings:Redis"] = RedisConnectionString,
         ["Redis:KeyPrefix"] = RedisKeyPrefix,
+        ["Messaging:SigningKeys:0"] = MessageSigningKey,
     };
+
+    /// <summary>The key every test host signs its internal messages with (<c>Messaging:SigningKeys</c>; base64 of 32 bytes, not a secret).</summary>
+    public const string MessageSigningKey = "dGVzdHMtbWVzc2FnZS1zaWduaW5nLWtleS0wMTIzNDU2Nzg5";
 
     /// <summary>Creates the database and the virtual host, and checks that Redis answers.</summary>
     public virtual async ValueTask InitializeAsync()

@@ -25,6 +25,7 @@ public sealed class WorkersConfigurationTests
         ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Database=messaging;Username=messaging;Password=messaging",
         ["ConnectionStrings:RabbitMq"] = "amqp://guest:guest@127.0.0.1:5672/",
         ["ConnectionStrings:Redis"] = "127.0.0.1:6379",
+        ["Messaging:SigningKeys:0"] = "dGVzdHMtbWVzc2FnZS1zaWduaW5nLWtleS0wMTIzNDU2Nzg5",
         ["ExternalServices:Payments:Endpoints:0"] = "http://127.0.0.1:5091",
         ["ExternalServices:Payments:Endpoints:1"] = "http://127.0.0.1:5092/",
         ["ExternalServices:Payments:TokenUrl"] = "http://127.0.0.1:5091/oauth/token",

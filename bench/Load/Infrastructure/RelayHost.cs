@@ -31,6 +31,7 @@ internal sealed class RelayHost : IAsyncDisposable
             ["ConnectionStrings:RabbitMq"] = rabbitMq,
             ["ConnectionStrings:Redis"] = services.RedisConnectionString,
             ["Redis:KeyPrefix"] = services.RedisKeyPrefix,
+            ["Messaging:SigningKeys:0"] = SystemHosts.MessageSigningKey,
             ["Outbox:Relay:BatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture),
         });
         builder.AddMessagingPostgres();

@@ -12,6 +12,9 @@ internal static class SystemHosts
 {
     public const string SigningKey = "load-tool-signing-key-0123456789-abcdefghijklmnopqrst";
 
+    /// <summary>The key the load tool's processes sign their internal messages with (base64 of 32 bytes; not a secret).</summary>
+    public const string MessageSigningKey = "bG9hZC10b29sLW1lc3NhZ2Uta2V5LTAxMjM0NTY3ODk=";
+
     public static Dictionary<string, string> CommonEnvironment(string postgres, string rabbitMq, BenchServices services) => new()
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -20,6 +23,7 @@ internal static class SystemHosts
         ["ConnectionStrings__RabbitMq"] = rabbitMq,
         ["ConnectionStrings__Redis"] = services.RedisConnectionString,
         ["Redis__KeyPrefix"] = services.RedisKeyPrefix,
+        ["Messaging__SigningKeys__0"] = MessageSigningKey,
         // Per-request Information logs (one line per accepted command) would measure the console, not the path.
         ["Logging__LogLevel__Default"] = "Warning",
     };

@@ -1,3 +1,4 @@
+using Messaging.Resilience.Signing;
 using Messaging.Store.Outbox;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -31,6 +32,7 @@ internal static class CommandsApiExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<FallbackIdempotencyKeys>();
+        builder.Services.AddMessageSigning(); // directly published commands are signed
         builder.Services.AddSingleton<DirectCommandPublisher>();
         builder.Services.AddSingleton<CommandStatusCache>();
         builder.Services.AddSingleton<CommandFallback>();

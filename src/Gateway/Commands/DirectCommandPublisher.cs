@@ -2,6 +2,7 @@ using System.Globalization;
 using MassTransit;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience;
+using Messaging.Resilience.Signing;
 using Messaging.Store.Bus;
 using Messaging.Store.Outbox;
 using Microsoft.Extensions.Options;
@@ -16,11 +17,14 @@ namespace Messaging.Gateway.Commands;
 /// its queue's exchange through MassTransit, with publisher confirms (the send completes only once the
 /// broker has taken it), the mandatory flag, the command id as message id, and the very headers the
 /// outbox relay sends (tenant, client, type, deadline, attempt 1), plus <c>Messaging-Accepted-Via: direct</c>
-/// and the idempotency key, from which the worker creates the missing status row.
+/// and the idempotency key, from which the worker creates the missing status row. All of it is signed
+/// (<see cref="DirectCommandSignature"/>, header <c>Messaging-Signature</c>): a worker creates no row from a message
+/// that anyone else published to the exchange.
 /// </summary>
 internal sealed partial class DirectCommandPublisher(
     IBus bus,
     CommandTopologyDeclarer topology,
+    MessageSigner signer,
     ResiliencePipelineProvider<string> pipelines,
     IOptionsMonitor<OutageFallbackOptions> options,
     TimeProvider timeProvider,
@@ -48,6 +52,8 @@ internal sealed partial class DirectCommandPublisher(
             headers[MessageHeaders.IdempotencyHash] = Convert.ToBase64String(idempotency.RequestHash);
             headers[MessageHeaders.IdempotencyExpires] = idempotency.ExpiresAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
         }
+
+        headers[MessageHeaders.Signature] = DirectCommandSignature.Sign(signer, message, headers.GetValueOrDefault);
 
         using var timeout = new CancellationTokenSource(options.CurrentValue.PublishTimeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Messaging.Resilience.Redis;
+using Messaging.Resilience.Signing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,17 +15,24 @@ namespace Messaging.Resilience.Breakers;
 /// publishes its breakers' states (on every transition and every few seconds, with an expiry so a dead
 /// process's entries vanish), and listens on a control channel for isolate/reset requests, which it
 /// applies to the breakers it has. The gateway's monitoring API reads and controls the whole fleet this
-/// way. Without Redis each process still sees and controls its own breakers.
+/// way. Without Redis each process still sees and controls its own breakers. Control messages are signed
+/// (<see cref="MessageSigner"/>) and carry their time: an unsigned, badly signed or stale one (more than
+/// <see cref="ControlMessageMaxAge"/> from this process's clock) is ignored, so whoever can publish on Redis cannot
+/// isolate the fleet's breakers.
 /// </summary>
 public sealed partial class SharedBreakerStates(
     BreakerRegistry registry,
     IConnectionMultiplexer redis,
+    MessageSigner signer,
     IOptions<RedisOptions> redisOptions,
     IHostEnvironment environment,
     ResiliencePipelineProvider<string> pipelines,
     TimeProvider timeProvider,
     ILogger<SharedBreakerStates> logger) : BackgroundService
 {
+    /// <summary>How far a control message's time may be from this process's clock before it is ignored as stale.</summary>
+    public static readonly TimeSpan ControlMessageMaxAge = TimeSpan.FromSeconds(30);
+
     private static readonly TimeSpan PublishInterval = TimeSpan.FromSeconds(5);
     private readonly FleetStateTable<PublishedState> _table = new(redis, redisOptions.Value, environment, pipelines, timeProvider, "breakers", "breaker");
     private readonly string _prefix = redisOptions.Value.KeyPrefix;
@@ -68,7 +76,8 @@ public sealed partial class SharedBreakerStates(
         await ApplyAsync(name, action, cancellationToken).ConfigureAwait(false);
         try
         {
-            var message = JsonSerializer.Serialize(new ControlMessage(name, action, _table.Instance));
+            var at = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+            var message = JsonSerializer.Serialize(new ControlMessage(name, action, _table.Instance, at, signer.Sign(SignedFields(name, action, _table.Instance, at))));
             await Redis.ExecuteAsync(async ct => await redis.GetSubscriber().PublishAsync(ControlChannel, message).WaitAsync(TimeSpan.FromSeconds(2), ct).ConfigureAwait(false),
                 cancellationToken).ConfigureAwait(false);
         }
@@ -108,8 +117,7 @@ public sealed partial class SharedBreakerStates(
             var queue = await redis.GetSubscriber().SubscribeAsync(ControlChannel).ConfigureAwait(false);
             queue.OnMessage(async message =>
             {
-                var control = JsonSerializer.Deserialize<ControlMessage>(message.Message.ToString());
-                if (control is not null && control.From != _table.Instance)
+                if (Accept(message.Message.ToString()) is { } control && control.From != _table.Instance)
                 {
                     await ApplyAsync(control.Name, control.Action, CancellationToken.None).ConfigureAwait(false);
                 }
@@ -139,6 +147,39 @@ public sealed partial class SharedBreakerStates(
             await registry.ResetAsync(name, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The control message in <paramref name="text"/> when it is well formed, signed with one of our keys and fresh; otherwise null.</summary>
+    internal ControlMessage? Accept(string text)
+    {
+        ControlMessage? control;
+        try
+        {
+            control = JsonSerializer.Deserialize<ControlMessage>(text);
+        }
+        catch (JsonException)
+        {
+            control = null;
+        }
+
+        if (control is null || control.Name is null || control.From is null || !Enum.IsDefined(control.Action)
+            || !signer.Verify(control.Signature, SignedFields(control.Name, control.Action, control.From, control.At)))
+        {
+            Log.ControlMessageIgnored(logger, "unsigned or badly signed");
+            return null;
+        }
+
+        var age = timeProvider.GetUtcNow() - DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(control.At, 0, DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()));
+        if (age.Duration() > ControlMessageMaxAge)
+        {
+            Log.ControlMessageIgnored(logger, "stale");
+            return null;
+        }
+
+        return control;
+    }
+
+    private static string?[] SignedFields(string name, BreakerAction action, string from, long at) =>
+        ["breaker-control", name, action.ToString(), from, at.ToString(System.Globalization.CultureInfo.InvariantCulture)];
 
     private void OnStateChanged(BreakerStateChanged change) => _ = PublishAsync(change.Name);
 
@@ -207,7 +248,13 @@ public sealed partial class SharedBreakerStates(
 
     private sealed record PublishedState(BreakerState State, DateTimeOffset Since);
 
-    private sealed record ControlMessage(string Name, BreakerAction Action, string From);
+    /// <summary>An isolate or reset request on the control channel.</summary>
+    /// <param name="Name">The breaker.</param>
+    /// <param name="Action">Isolate or reset.</param>
+    /// <param name="From">The sending process (which has applied it already).</param>
+    /// <param name="At">When it was sent, in Unix milliseconds.</param>
+    /// <param name="Signature">The signature of the other fields (<see cref="MessageSigner"/>).</param>
+    internal sealed record ControlMessage(string Name, BreakerAction Action, string From, long At, string? Signature);
 
     private static partial class Log
     {
@@ -222,6 +269,10 @@ public sealed partial class SharedBreakerStates(
         [LoggerMessage(EventId = 2022, EventName = "BreakerControlPublishFailed", Level = LogLevel.Warning,
             Message = "Could not forward the control of breaker {Breaker} to other processes ({ErrorType}); applied here only")]
         public static partial void ControlPublishFailed(ILogger logger, string breaker, string errorType);
+
+        [LoggerMessage(EventId = 2024, EventName = "BreakerControlMessageIgnored", Level = LogLevel.Warning,
+            Message = "A breaker control message on Redis was ignored: {Reason}")]
+        public static partial void ControlMessageIgnored(ILogger logger, string reason);
 
         [LoggerMessage(EventId = 2023, EventName = "BreakerControlSubscribeFailed", Level = LogLevel.Warning,
             Message = "Could not subscribe to breaker control requests ({ErrorType})")]

@@ -1,5 +1,6 @@
 using Messaging.Resilience.Classification;
 using Messaging.Resilience.Breakers;
+using Messaging.Resilience.Signing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -40,6 +41,7 @@ public static class DependencyPipelineServiceCollectionExtensions
             return services;
         }
 
+        services.AddMessageSigning(); // breaker-control messages are signed
         services.AddSingleton<SharedBreakerStates>();
         services.AddHostedService(sp => sp.GetRequiredService<SharedBreakerStates>());
         services.AddSingleton<SharedEndpointStates>();

@@ -11,7 +11,7 @@ namespace Messaging.Store.DeadLetters;
 /// <param name="LastFailureAt">The last failure.</param>
 /// <param name="ExceptionType">The kind of the last failure (a type name; never its message).</param>
 /// <param name="Reason">A safe, short reason shown to the tenant and to operators.</param>
-/// <param name="Source">How it got here: <c>retries-exhausted</c>, <c>poison</c>, <c>consumer-fault</c> or <c>delivery-limit</c>.</param>
+/// <param name="Source">How it got here: <c>retries-exhausted</c>, <c>poison</c>, <c>consumer-fault</c>, <c>delivery-limit</c> or <c>unsigned</c> (a command marked as published directly without a valid signature).</param>
 public sealed record DeadLetter(
     Guid? CommandId,
     string? Tenant,

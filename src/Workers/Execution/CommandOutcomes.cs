@@ -19,6 +19,9 @@ internal sealed partial class CommandOutcomes(
     /// <summary>Dead letters of messages that cannot be executed as they are (unreadable, invalid, missing headers).</summary>
     internal const string PoisonSource = "poison";
 
+    /// <summary>A command marked as published directly without a valid signature (never executed, kept without a tenant).</summary>
+    internal const string UnsignedSource = "unsigned";
+
     /// <summary>Dead letters of commands whose every attempt failed transiently.</summary>
     internal const string RetriesExhaustedSource = "retries-exhausted";
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using MassTransit;
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Signing;
+using Messaging.Store.Bus;
 using Messaging.Store.Outbox;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
 
@@ -49,6 +51,25 @@ internal sealed record DirectlyPublishedCommand(CommandRow Row, DirectIdempotenc
         }
 
         return new DirectlyPublishedCommand(row, idempotency);
+    }
+
+    /// <summary>Whether the delivery's <c>Messaging-Signature</c> signs its message and headers (<see cref="DirectCommandSignature"/>).</summary>
+    public bool IsSignedBy<TMessage>(MessageSigner signer, ConsumeContext<TMessage> context)
+        where TMessage : class, ICommandMessage
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var headers = context.Headers;
+        return DirectCommandSignature.Verify(signer, Text(headers, MessageHeaders.Signature), context.Message, name => Text(headers, name));
+    }
+
+    /// <summary>The delivery's headers as text, for a dead letter.</summary>
+    public static IReadOnlyDictionary<string, string> HeadersOf(ConsumeContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Headers.GetAll()
+            .Where(h => h.Value is not null)
+            .GroupBy(h => h.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Value.ToString() ?? "", StringComparer.Ordinal);
     }
 
     private static string? Text(Headers headers, string name)

@@ -1,16 +1,21 @@
 using MassTransit;
 using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
+using Messaging.Resilience.Signing;
+using Messaging.Store.DeadLetters;
 
 namespace Messaging.Workers.Execution;
 
 /// <summary>
 /// The inbox step: the stored command decides whether this delivery runs. A command the gateway published
-/// directly while PostgreSQL was down gets its row now (from the headers). No row, another tenant or type
+/// directly while PostgreSQL was down gets its row now (from the headers), once its signature is verified: an
+/// unsigned or badly signed one creates nothing, and is kept as a dead letter without a tenant (operators see it; a
+/// forger cannot fill a tenant's list) and never executed. No row, another tenant or type
 /// than stored, or a command that already ended (or is in the inbox): the message is acknowledged without a
 /// provider call. Otherwise the stored deadline joins the delivery and the next step runs.
 /// </summary>
-internal sealed partial class InboxFilter<TMessage>(CommandStatusStore store, TimeProvider timeProvider, ILogger<InboxFilter<TMessage>> logger)
+internal sealed partial class InboxFilter<TMessage>(
+    CommandStatusStore store, MessageSigner signer, DeadLetterWriter deadLetters, TimeProvider timeProvider, ILogger<InboxFilter<TMessage>> logger)
     : IFilter<ConsumeContext<TMessage>>
     where TMessage : class, ICommandMessage
 {
@@ -28,6 +33,19 @@ internal sealed partial class InboxFilter<TMessage>(CommandStatusStore store, Ti
         var command = await store.FindAsync(commandId, cancellationToken).ConfigureAwait(false);
         if (command is null && DirectlyPublishedCommand.From(context, delivery.Descriptor, profile, timeProvider.GetUtcNow()) is { } direct)
         {
+            if (!direct.IsSignedBy(signer, context))
+            {
+                // Anyone who can publish to the exchange could claim any tenant: nothing is created or executed.
+                Log.DirectCommandUnsigned(logger, commandId, commandType);
+                var now = timeProvider.GetUtcNow();
+                await deadLetters.RecordAsync(new DeadLetter(null, null, commandType, context.ReceiveContext.Body.GetString(), DirectlyPublishedCommand.HeadersOf(context),
+                    context.GetRedeliveryCount() + 1, now, now, ExceptionType: null,
+                    "A command marked as published directly by the gateway was not signed with Messaging:SigningKeys: it was not executed.",
+                    CommandOutcomes.UnsignedSource), command: null, cancellationToken).ConfigureAwait(false);
+                await CommandSteps.EndAsync(context, "inbox").ConfigureAwait(false);
+                return;
+            }
+
             // The gateway published this command directly while PostgreSQL was down: its row is created now
             // (from the headers: tenant, client, deadline, idempotency key), and then it runs like any other.
             var holder = await store.CreateIfAbsentAsync(direct, cancellationToken).ConfigureAwait(false);
@@ -86,6 +104,10 @@ internal sealed partial class InboxFilter<TMessage>(CommandStatusStore store, Ti
         [LoggerMessage(EventId = 4008, EventName = "DirectCommandRecorded", Level = LogLevel.Information,
             Message = "Command {CommandId} ({CommandType}) was published directly by the gateway while PostgreSQL was down; its status row is recorded now")]
         public static partial void DirectCommandRecorded(ILogger logger, Guid commandId, string commandType);
+
+        [LoggerMessage(EventId = 4010, EventName = "DirectCommandUnsigned", Level = LogLevel.Warning,
+            Message = "Command {CommandId} ({CommandType}) is marked as published directly but its signature is missing or wrong; nothing is created or executed, and it is kept as a dead letter without a tenant")]
+        public static partial void DirectCommandUnsigned(ILogger logger, Guid commandId, string commandType);
 
         [LoggerMessage(EventId = 4009, EventName = "DirectCommandDuplicate", Level = LogLevel.Warning,
             Message = "Command {CommandId} ({CommandType}) reused an idempotency key of command {EarlierCommandId}; it is marked Failed and not executed")]

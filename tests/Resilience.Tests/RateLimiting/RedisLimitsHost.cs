@@ -22,6 +22,7 @@ internal sealed class RedisLimitsHost : IDisposable
         {
             ["ConnectionStrings:Redis"] = redis ?? fixture.RedisConnectionString,
             ["Redis:KeyPrefix"] = fixture.RedisKeyPrefix,
+            ["Messaging:SigningKeys:0"] = ServicesFixture.MessageSigningKey,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

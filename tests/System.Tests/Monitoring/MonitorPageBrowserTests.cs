@@ -152,6 +152,7 @@ public sealed class MonitorPageBrowserTests(SystemFixture system) : IAsyncLifeti
         environment["ConnectionStrings__Postgres"] = _services.PostgresConnectionString;
         environment["ConnectionStrings__RabbitMq"] = _services.RabbitMqConnectionString;
         environment["Redis__KeyPrefix"] = _services.RedisKeyPrefix;
+        environment["Messaging__SigningKeys__0"] = ServicesFixture.MessageSigningKey;
         return environment;
     }
 

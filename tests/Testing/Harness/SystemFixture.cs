@@ -126,6 +126,7 @@ public class SystemFixture : ServicesFixture
         ["ConnectionStrings__RabbitMq"] = RabbitMqConnectionString,
         ["ConnectionStrings__Redis"] = RedisConnectionString,
         ["Redis__KeyPrefix"] = RedisKeyPrefix,
+        ["Messaging__SigningKeys__0"] = MessageSigningKey,
         ["Logging__LogLevel__Default"] = "Information",
         // Chattier where secrets could slip out, so the log scan (SecretLeakTests) has something to bite on.
         ["Logging__LogLevel__System.Net.Http.HttpClient"] = "Trace",

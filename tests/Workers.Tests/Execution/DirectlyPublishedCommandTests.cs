@@ -1,6 +1,11 @@
 using System.Security.Cryptography;
 using Messaging.Contracts;
 using Messaging.Contracts.Payments;
+using Messaging.Resilience.Signing;
+using Messaging.Store.Bus;
+using Messaging.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Messaging.Workers.Tests.ExternalServices;
 
 namespace Messaging.Workers.Tests.Execution;
@@ -25,6 +30,20 @@ public sealed class DirectlyPublishedCommandTests(WorkersHostFixture host) : ICl
         Description = "Direct",
     };
 
+    // Signed as the gateway signs them, with the key every test host shares.
+    private static readonly MessageSigner Signer = SignerWith(ServicesFixture.MessageSigningKey);
+
+    private static MessageSigner SignerWith(string key) => new(new ServiceCollection()
+        .Configure<MessageSigningOptions>(options => options.SigningKeys = [key])
+        .BuildServiceProvider()
+        .GetRequiredService<IOptionsMonitor<MessageSigningOptions>>());
+
+    private static Dictionary<string, object?> Signed(ChargePayment message, Dictionary<string, object?> headers)
+    {
+        headers[MessageHeaders.Signature] = DirectCommandSignature.Sign(Signer, message, name => headers.GetValueOrDefault(name)?.ToString());
+        return headers;
+    }
+
     private static Dictionary<string, object?> DirectHeaders(string? key, byte[] hash) => new()
     {
         [MessageHeaders.Tenant] = Tenant,
@@ -45,7 +64,7 @@ public sealed class DirectlyPublishedCommandTests(WorkersHostFixture host) : ICl
         var key = "direct-" + Guid.NewGuid().ToString("N");
         var hash = SHA256.HashData(id.ToByteArray());
 
-        await host.SendWithHeadersAsync(Charge(id), ChargePayment.TypeName, DirectHeaders(key, hash));
+        await host.SendWithHeadersAsync(Charge(id), ChargePayment.TypeName, Signed(Charge(id), DirectHeaders(key, hash)));
         var row = await host.WaitForStatusAsync(id, "Succeeded");
 
         Assert.Equal(Tenant, row.Tenant);
@@ -88,12 +107,49 @@ public sealed class DirectlyPublishedCommandTests(WorkersHostFixture host) : ICl
             await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
         }
 
-        await host.SendWithHeadersAsync(Charge(id), ChargePayment.TypeName, DirectHeaders(key, hash));
+        await host.SendWithHeadersAsync(Charge(id), ChargePayment.TypeName, Signed(Charge(id), DirectHeaders(key, hash)));
         var row = await host.WaitForStatusAsync(id, "Failed");
 
         Assert.Equal("duplicate_request", row.ErrorCode);
         Assert.Contains(earlier.ToString(), row.ErrorMessage, StringComparison.Ordinal);
         Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, id));
+    }
+
+    public static TheoryData<string> Forgeries() => ["unsigned", "signed with another key", "tenant changed after signing", "amount changed after signing"];
+
+    [Theory]
+    [MemberData(nameof(Forgeries))]
+    public async Task AForgedDirectCommand_CreatesNothing_CallsNoProvider_AndIsADeadLetterWithoutATenant(string forgery)
+    {
+        // Anyone who can publish to the command exchange: a made-up command for a victim tenant, marked as published directly.
+        var id = Guid.NewGuid();
+        var message = Charge(id);
+        var headers = DirectHeaders(null, []);
+        switch (forgery)
+        {
+            case "signed with another key":
+                var other = SignerWith(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+                headers[MessageHeaders.Signature] = DirectCommandSignature.Sign(other, message, name => headers.GetValueOrDefault(name)?.ToString());
+                break;
+            case "tenant changed after signing":
+                Signed(message, headers);
+                headers[MessageHeaders.Tenant] = "tenant-victim";
+                message = message with { Tenant = "tenant-victim" };
+                break;
+            case "amount changed after signing":
+                Signed(message, headers);
+                message = message with { Amount = 9_999m };
+                break;
+        }
+
+        await host.SendWithHeadersAsync(message, ChargePayment.TypeName, headers);
+        var letter = await host.WaitForDeadLetterAsync("source = 'unsigned' AND body LIKE @id", ("id", $"%{id}%"));
+
+        Assert.Null(letter.Tenant);
+        Assert.Null(letter.CommandId);
+        Assert.Null(await host.ReadCommandAsync(id));
+        Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, id));
+        Assert.Empty(await host.DeadLettersAsync("tenant = @tenant AND body LIKE @id", ("tenant", message.Tenant), ("id", $"%{id}%")));
     }
 
     [Fact]

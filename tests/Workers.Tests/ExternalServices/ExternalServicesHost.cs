@@ -26,6 +26,7 @@ internal sealed class ExternalServicesHost : IDisposable
         {
             ["ConnectionStrings:Redis"] = Environment.GetEnvironmentVariable("MESSAGING_TEST_REDIS") ?? "127.0.0.1:6379",
             ["Redis:KeyPrefix"] = $"external-services-{Guid.NewGuid():N}:",
+            ["Messaging:SigningKeys:0"] = Messaging.Testing.ServicesFixture.MessageSigningKey,
         });
         builder.Configuration.AddInMemoryCollection(configuration);
         Configuration = builder.Configuration;

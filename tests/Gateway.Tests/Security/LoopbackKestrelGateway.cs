@@ -26,6 +26,16 @@ public sealed class LoopbackKestrelGateway : GatewayHost
     {
         var configuration = base.HostConfiguration();
         configuration["Outbox:Relay:Enabled"] = "false";
+
+        // The flood test shows what a costly token request did in production: the auth bulkhead's queue outlives the
+        // request timeout and the route:auth breaker opens. With the production 10 s that takes a flood several times
+        // longer; 2 s keeps it short, and is still over ten times what a token request takes here under the flood.
+        configuration["Resilience:Routes:auth:RequestTimeout"] = "00:00:02";
+
+        // Exact limiter decisions must be Redis's, even on a busy two-core machine (see RateLimitedGateway).
+        configuration["Resilience:Dependencies:redis:AttemptTimeout"] = "00:00:03";
+        configuration["Resilience:Dependencies:redis:TotalTimeout"] = "00:00:05";
+        configuration["Resilience:Dependencies:redis:Breaker:SlowCallThreshold"] = "00:00:03";
         return configuration;
     }
 

@@ -1,6 +1,6 @@
 using System.Net;
 using Messaging.Gateway.Clients;
-using Npgsql;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Messaging.Gateway.Tests.Auth;
 
@@ -76,21 +76,10 @@ public sealed class LegacySecretHashTests(GatewayHost host) : IClassFixture<Gate
     private async Task<(string ClientId, string Secret)> AddLegacyClientAsync(string tenant)
     {
         var (clientId, secret) = await host.AddClientAsync(tenant);
-        await using var connection = new NpgsqlConnection(host.PostgresConnectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var update = new NpgsqlCommand("UPDATE clients SET secret_hash = @hash WHERE client_id = @id", connection);
-        update.Parameters.AddWithValue("id", clientId);
-        update.Parameters.AddWithValue("hash", LegacyHashes.Pbkdf2(secret, iterations: 10_000));
-        Assert.Equal(1, await update.ExecuteNonQueryAsync(Cancellation));
+        await LegacyHashes.StoreAsync(host.PostgresConnectionString, clientId, LegacyHashes.Pbkdf2(secret, iterations: 10_000));
         return (clientId, secret);
     }
 
-    private async Task<string> StoredHashAsync(string clientId)
-    {
-        await using var connection = new NpgsqlConnection(host.PostgresConnectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var select = new NpgsqlCommand("SELECT secret_hash FROM clients WHERE client_id = @id", connection);
-        select.Parameters.AddWithValue("id", clientId);
-        return (string)(await select.ExecuteScalarAsync(Cancellation))!;
-    }
+    private async Task<string> StoredHashAsync(string clientId) =>
+        (await host.Services.GetRequiredService<ClientStore>().FindAsync(clientId, Cancellation))!.SecretHash;
 }

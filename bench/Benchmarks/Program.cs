@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/Benchmarks -- --filter '*'
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// Not typeof(Program): the gateway (referenced for ClientSecretBenchmarks) has a public Program too.
+BenchmarkSwitcher.FromAssembly(typeof(Messaging.Benchmarks.RateLimiterBenchmarks).Assembly).Run(args);

@@ -15,7 +15,7 @@ namespace Messaging.Gateway.Tests;
 /// <summary>
 /// The gateway under test, in memory, against this fixture's real PostgreSQL database, RabbitMQ virtual host
 /// and Redis prefix (see <see cref="ServicesFixture"/>). Environment <c>Testing</c>, signing key
-/// <see cref="TestSigningKey"/>, secrets hashed with the minimum iteration count. The host is started (schema
+/// <see cref="TestSigningKey"/>, secret pepper <see cref="TestSecretPepper"/>. The host is started (schema
 /// applied, options validated) by <see cref="InitializeAsync"/>.
 /// Use it as an xUnit class or collection fixture; derive from it and override
 /// <see cref="ConfigureWebHost"/> to add test services or endpoints.
@@ -24,6 +24,12 @@ public class GatewayHost : ServicesFixture
 {
     /// <summary>The only signing key of the host (at least 32 bytes; not the development key).</summary>
     public const string TestSigningKey = "gateway-tests-signing-key-not-a-secret-0123456789";
+
+    /// <summary>The only client-secret pepper of the host (<c>Auth:SecretPeppers:test</c>; base64 of 32 bytes, not the development one).</summary>
+    public const string TestSecretPepper = "Z2F0ZXdheS10ZXN0cy1zZWNyZXQtcGVwcGVyLTAxMjM=";
+
+    /// <summary>The id of <see cref="TestSecretPepper"/>.</summary>
+    public const string TestSecretPepperId = "test";
 
     /// <summary>The environment name of the host.</summary>
     public const string EnvironmentName = "Testing";
@@ -36,12 +42,12 @@ public class GatewayHost : ServicesFixture
     /// <summary>The host's services.</summary>
     public IServiceProvider Services => Factory.Services;
 
-    /// <summary>The fixture's settings plus the test signing key and a fast (minimum) secret hash.</summary>
+    /// <summary>The fixture's settings plus the test signing key and secret pepper.</summary>
     public override IDictionary<string, string?> HostConfiguration()
     {
         var configuration = base.HostConfiguration();
         configuration["Auth:SigningKeys:0"] = TestSigningKey;
-        configuration["Auth:SecretHashIterations"] = "10000";
+        configuration["Auth:SecretPeppers:" + TestSecretPepperId] = TestSecretPepper;
         return configuration;
     }
 

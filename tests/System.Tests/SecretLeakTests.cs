@@ -18,6 +18,7 @@ public sealed class SecretLeakTests(SystemFixture system)
         "fake-payments-secret",
         "fake-notifications-key",
         SystemFixture.SigningKey,
+        SystemFixture.SecretPepper,
         "Password=messaging",
         "guest:guest",
     ];

@@ -15,6 +15,9 @@ internal static class SystemHosts
     /// <summary>The key the load tool's processes sign their internal messages with (base64 of 32 bytes; not a secret).</summary>
     public const string MessageSigningKey = "bG9hZC10b29sLW1lc3NhZ2Uta2V5LTAxMjM0NTY3ODk=";
 
+    /// <summary>The client-secret pepper of the gateway and its CLI (base64 of 32 bytes).</summary>
+    public const string SecretPepper = "bG9hZC10b29sLXNlY3JldC1wZXBwZXItMDEyMzQ1Njc=";
+
     public static Dictionary<string, string> CommonEnvironment(string postgres, string rabbitMq, BenchServices services) => new()
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -33,6 +36,7 @@ internal static class SystemHosts
         var environment = CommonEnvironment(postgres, rabbitMq, services);
         environment["Urls"] = $"http://127.0.0.1:{port}";
         environment["Auth__SigningKeys__0"] = SigningKey;
+        environment["Auth__SecretPeppers__load"] = SecretPepper;
         environment["Outbox__Relay__Enabled"] = settings.Relay || settings.Scenario != "accept" ? "true" : "false";
         environment["Commands__GroupCommit__Enabled"] = settings.GroupCommit ? "true" : "false";
         // One client on one address: the production per-IP and per-tenant limits would throttle the load itself.

@@ -4,8 +4,8 @@ namespace Messaging.Gateway.Auth;
 
 /// <summary>Access-token settings (section <c>Auth</c>).</summary>
 /// <remarks>
-/// <c>Auth:SecretHashIterations</c> (client-secret hashing) lives in the same section; see
-/// <c>Clients/ClientSecretHashingOptions</c>.
+/// The client-secret peppers (<c>Auth:SecretPeppers</c>, <c>Auth:CurrentSecretPepper</c>) live in the same section;
+/// see <c>Clients/ClientSecretHashingOptions</c>.
 /// </remarks>
 public sealed class AuthOptions
 {

@@ -35,6 +35,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
     ClientSecretHasher hasher,
     AccessTokenIssuer issuer,
     FailedSecretLimiter secretChecks,
+    LegacySecretCheckLimiter legacyChecks,
     ResiliencePipelineProvider<string> pipelines,
     IOptionsMonitor<AuthOptions> options,
     TimeProvider timeProvider,
@@ -124,9 +125,17 @@ internal sealed partial class ClientCredentialsTokenHandler(
             (clientId, secret) = (formClientId, formSecret);
         }
 
-        // Failed secret checks are limited per client id, whichever IPs they come from (the permit is taken before
-        // the check and given back unless the secret was wrong), with the same answer whether the client exists or not.
-        var check = await secretChecks.BeginCheckAsync(clientId, cancellationToken).ConfigureAwait(false);
+        // Ids that cannot be ours cost nothing: refused before any limiter, lookup or hash, with the usual answer.
+        if (!ClientCredentials.IsWellFormedClientId(clientId))
+        {
+            Log.ClientAuthenticationFailed(logger, "malformed client id", "-");
+            return InvalidClient(context);
+        }
+
+        // Failed secret checks are limited per client id and source address (the permit is taken before the check and
+        // given back unless the secret was wrong), with the same answer whether the client exists or not.
+        var address = context.Connection.RemoteIpAddress;
+        var check = await secretChecks.BeginCheckAsync(clientId, address, cancellationToken).ConfigureAwait(false);
         if (!check.IsAllowed)
         {
             return RateLimitRejection.Result(context, check);
@@ -153,22 +162,39 @@ internal sealed partial class ClientCredentialsTokenHandler(
                 // Any other database error (a missing table, a refused login) leaves the secret just as unchecked, so it
                 // gets the same answer and gives the permit back: an outage of ours never counts as a failed secret check.
                 Log.CredentialStoreUnavailable(logger, ex);
-                await secretChecks.NotFailedAsync(clientId, CancellationToken.None).ConfigureAwait(false);
+                await secretChecks.NotFailedAsync(clientId, address, CancellationToken.None).ConfigureAwait(false);
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return Error(StatusCodes.Status503ServiceUnavailable, "temporarily_unavailable", "Client credentials cannot be checked right now; retry later.");
             }
         }
 
-        // Unknown and revoked clients are checked against a dummy hash: same work, same answer.
+        // Unknown and revoked clients are checked against a dummy: same work, same answer.
         var client = credential?.Client;
         var usable = credential is { Client.IsRevoked: false };
-        if (!hasher.Verify(secret, usable ? credential!.SecretHash : null) || client is null || !usable)
+        var storedHash = usable ? credential!.SecretHash : null;
+        if (ClientSecretHasher.IsLegacy(storedHash))
+        {
+            // A PBKDF2 check costs tens of milliseconds: limited per client id until the first success re-hashes it.
+            var legacy = await legacyChecks.AcquireAsync(clientId, cancellationToken).ConfigureAwait(false);
+            if (!legacy.IsAllowed)
+            {
+                await secretChecks.NotFailedAsync(clientId, address, CancellationToken.None).ConfigureAwait(false);
+                return RateLimitRejection.Result(context, legacy);
+            }
+        }
+
+        if (!hasher.Verify(secret, storedHash) || client is null || storedHash is null)
         {
             Log.ClientAuthenticationFailed(logger, client is null ? "unknown client" : usable ? "wrong secret" : "revoked client", client?.ClientId ?? "-");
             return InvalidClient(context);
         }
 
-        await secretChecks.NotFailedAsync(clientId, cancellationToken).ConfigureAwait(false);
+        await secretChecks.NotFailedAsync(clientId, address, cancellationToken).ConfigureAwait(false);
+        if (hasher.NeedsRehash(storedHash))
+        {
+            await RehashAsync(client.ClientId, secret, storedHash, cancellationToken).ConfigureAwait(false);
+        }
+
         var granted = client.Scopes;
         var requestedScope = (string?)form["scope"];
         if (!string.IsNullOrWhiteSpace(requestedScope))
@@ -186,6 +212,28 @@ internal sealed partial class ClientCredentialsTokenHandler(
         var scopeText = string.Join(' ', granted);
         Log.TokenIssued(logger, client.ClientId, client.Tenant, scopeText);
         return TypedResults.Json(new IssuedTokenResponse(token, "Bearer", (int)lifetime.TotalSeconds, scopeText));
+    }
+
+    /// <summary>
+    /// Replaces a hash that just verified by one under the current pepper. Best effort: the secret was right, so the
+    /// client gets its token even if the store cannot be written now; the next use tries again.
+    /// </summary>
+    private async Task RehashAsync(string clientId, string secret, string verifiedHash, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(options.CurrentValue.CredentialStoreTimeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        try
+        {
+            if (await store.RehashAsync(clientId, secret, verifiedHash, linked.Token).ConfigureAwait(false))
+            {
+                Log.SecretRehashed(logger, clientId, hasher.CurrentPepperId);
+            }
+        }
+        catch (Exception ex) when (DependencyUnavailable.IsPostgresFailure(ex)
+            || (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
+        {
+            Log.RehashFailed(logger, clientId, ex);
+        }
     }
 
     private static bool IsForm(string? contentType) =>
@@ -251,5 +299,13 @@ internal sealed partial class ClientCredentialsTokenHandler(
         [LoggerMessage(EventId = 2003, EventName = "CredentialStoreUnavailable", Level = LogLevel.Error,
             Message = "The credential store cannot be read; token requests are answered 503 temporarily_unavailable")]
         public static partial void CredentialStoreUnavailable(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 2006, EventName = "ClientSecretRehashed", Level = LogLevel.Information,
+            Message = "Re-hashed client {ClientId}'s secret under pepper '{PepperId}'")]
+        public static partial void SecretRehashed(ILogger logger, string clientId, string pepperId);
+
+        [LoggerMessage(EventId = 2007, EventName = "ClientSecretRehashFailed", Level = LogLevel.Warning,
+            Message = "Could not re-hash client {ClientId}'s secret; its next use tries again")]
+        public static partial void RehashFailed(ILogger logger, string clientId, Exception exception);
     }
 }

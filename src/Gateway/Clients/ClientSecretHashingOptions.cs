@@ -1,24 +1,37 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Messaging.Gateway.Clients;
 
-/// <summary>How client secrets are hashed (section <c>Auth</c>, key <c>Auth:SecretHashIterations</c>).</summary>
+/// <summary>
+/// The server-side keys ("peppers") client secrets are hashed with (section <c>Auth</c>): HMAC-SHA256 of the secret
+/// under a pepper (see <see cref="ClientSecretHasher"/>). Checked at start by <see cref="ClientSecretHashingOptionsValidator"/>.
+/// </summary>
 internal sealed class ClientSecretHashingOptions
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Auth";
 
-    /// <summary>The lowest accepted iteration count.</summary>
-    public const int MinimumIterations = 10_000;
+    /// <summary>The shortest accepted pepper, in bytes (the HMAC-SHA256 key length NIST SP 800-107 calls for full strength).</summary>
+    public const int MinimumPepperBytes = 32;
 
-    /// <summary>The highest accepted iteration count (also the bound for iterations read from stored hashes).</summary>
-    public const int MaximumIterations = 10_000_000;
+    /// <summary>The longest accepted pepper id (it is written into every stored hash).</summary>
+    public const int MaximumPepperIdLength = 32;
 
     /// <summary>
-    /// PBKDF2-HMAC-SHA256 iterations for new secret hashes. Stored hashes carry their own count, so raising
-    /// this value never breaks existing clients.
+    /// Peppers by id (<c>Auth:SecretPeppers:&lt;id&gt;</c> = base64 of at least 32 random bytes; ids are 1-32 letters,
+    /// digits, '-', '_' or '.'). Every configured pepper verifies; <see cref="CurrentSecretPepper"/> hashes new
+    /// secrets. A pepper can be removed once no stored hash names it (docs/operations.md). Required. Outside
+    /// Development the pepper from <c>appsettings.Development.json</c> is refused.
     /// </summary>
-    /// <value>The default value is 100000.</value>
-    [Range(MinimumIterations, MaximumIterations, ErrorMessage = "Auth:SecretHashIterations must be between {1} and {2}.")]
-    public int SecretHashIterations { get; set; } = 100_000;
+    public Dictionary<string, string> SecretPeppers { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The id of the pepper that hashes new secrets (and re-hashes older ones on their next use). Optional with
+    /// exactly one pepper, which is then the current one; required with more.
+    /// </summary>
+    public string? CurrentSecretPepper { get; set; }
+
+    /// <summary>Whether <paramref name="id"/> is an acceptable pepper id.</summary>
+    public static bool IsValidPepperId(string? id) =>
+        !string.IsNullOrEmpty(id)
+        && id.Length <= MaximumPepperIdLength
+        && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 }

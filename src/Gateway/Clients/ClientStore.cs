@@ -126,6 +126,24 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
     }
 
     /// <summary>
+    /// Replaces a client's secret hash that just verified (<see cref="ClientSecretHasher.NeedsRehash"/>) by a hash under
+    /// the current pepper, only if the row still holds <paramref name="verifiedHash"/>: of concurrent uses, one writes
+    /// and the others find nothing to do, and a secret changed meanwhile is never overwritten.
+    /// </summary>
+    /// <returns>Whether this call replaced the hash.</returns>
+    public async Task<bool> RehashAsync(string clientId, string secret, string verifiedHash, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        ArgumentNullException.ThrowIfNull(verifiedHash);
+        await using var command = dataSource.CreateCommand(
+            "UPDATE clients SET secret_hash = @hash WHERE client_id = @id AND secret_hash = @old");
+        command.Parameters.AddWithValue("id", clientId);
+        command.Parameters.AddWithValue("old", verifiedHash);
+        command.Parameters.AddWithValue("hash", hasher.Hash(secret));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <summary>
     /// Revokes a client: it can obtain no more tokens (tokens already issued stay valid until they expire).
     /// Revoking twice keeps the first revocation time. Audited in the same transaction.
     /// </summary>

@@ -10,8 +10,8 @@ namespace Messaging.Gateway.Clients;
 /// <c>clients add --tenant T --scopes "commands admin"</c>, <c>clients add --operator</c>, <c>clients list</c>,
 /// <c>clients revoke ID</c>: client
 /// management from the gateway's own executable, with the gateway's configuration
-/// (<c>ConnectionStrings:Postgres</c>, <c>Auth:SecretHashIterations</c>). Applies the schema migrations first. Adding and
-/// revoking are audited with the actor <c>local:&lt;user name&gt;</c>.
+/// (<c>ConnectionStrings:Postgres</c>, <c>Auth:SecretPeppers</c>, <c>Auth:CurrentSecretPepper</c>). Applies the schema migrations first.
+/// Adding and revoking are audited with the actor <c>local:&lt;user name&gt;</c>.
 /// Output is JSON on stdout; diagnostics go to stderr. Exit codes: 0 ok, 1 failure, 2 usage error.
 /// </summary>
 internal static class ClientsCommandLine

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Messaging.Gateway.Clients;
 
@@ -6,7 +7,8 @@ namespace Messaging.Gateway.Clients;
 internal static class ClientsServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="ClientStore"/> and <see cref="ClientSecretHasher"/> (<c>Auth:SecretHashIterations</c>).
+    /// Adds <see cref="ClientStore"/> and <see cref="ClientSecretHasher"/> (<c>Auth:SecretPeppers</c>,
+    /// <c>Auth:CurrentSecretPepper</c>, validated at start).
     /// Needs the <c>NpgsqlDataSource</c> from <c>AddMessagingPostgres()</c>.
     /// </summary>
     public static IHostApplicationBuilder AddGatewayClients(this IHostApplicationBuilder builder)
@@ -14,8 +16,8 @@ internal static class ClientsServiceCollectionExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddOptions<ClientSecretHashingOptions>()
             .Bind(builder.Configuration.GetSection(ClientSecretHashingOptions.SectionName))
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ClientSecretHashingOptions>, ClientSecretHashingOptionsValidator>());
         builder.Services.TryAddSingleton<ClientSecretHasher>();
         builder.Services.TryAddSingleton<ClientStore>();
         return builder;

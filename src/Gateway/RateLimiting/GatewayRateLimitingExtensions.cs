@@ -27,6 +27,7 @@ internal static class GatewayRateLimitingExtensions
         builder.Services.AddSingleton<IValidateOptions<GatewayRateLimitingOptions>, GatewayRateLimitingOptionsValidator>();
         builder.Services.AddSingleton<IpRateLimiter>();
         builder.Services.AddSingleton<FailedSecretLimiter>();
+        builder.Services.AddSingleton<LegacySecretCheckLimiter>();
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

@@ -6,8 +6,8 @@ namespace Messaging.Gateway.RateLimiting;
 /// <summary>
 /// The gateway's limits (section <c>RateLimiting</c>, reloaded without restart): per client IP on every public
 /// route (<see cref="PerIp"/>, overridden per route group in <see cref="Routes"/>), per tenant on the commands API
-/// (<see cref="Tenants"/>), and failed client secret checks per client id on the token endpoint
-/// (<see cref="FailedSecrets"/>). The fallback settings (<c>InstanceShare</c>, <c>ProbeInterval</c>) are in the same
+/// (<see cref="Tenants"/>), failed client secret checks per client id and address on the token endpoint
+/// (<see cref="FailedSecrets"/>) and checks of legacy secret hashes per client id (<see cref="LegacySecretChecks"/>). The fallback settings (<c>InstanceShare</c>, <c>ProbeInterval</c>) are in the same
 /// section (<see cref="DistributedRateLimitingOptions"/>).
 /// </summary>
 internal sealed class GatewayRateLimitingOptions
@@ -25,12 +25,21 @@ internal sealed class GatewayRateLimitingOptions
     public TenantRateLimitOptions Tenants { get; set; } = new();
 
     /// <summary>
-    /// Failed secret checks per client id on <c>POST /api/auth/token</c>, whichever IPs they come from. When spent,
-    /// that client id's token requests are answered 429 without checking the secret, until a permit comes back;
-    /// a correct secret then works (and does not count).
+    /// Failed secret checks per client id and source address on <c>POST /api/auth/token</c>. When spent, that client
+    /// id's token requests from that address are answered 429 without checking the secret, until a permit comes
+    /// back; a correct secret then works (and does not count). Other addresses are not affected, so a stranger's
+    /// failures never lock the client out.
     /// </summary>
     /// <value>The default value is 10 per 10 minutes (after 10 quick failures, one more try per minute).</value>
     public RateLimitRule FailedSecrets { get; set; } = RateLimitRule.Create(10, TimeSpan.FromMinutes(10));
+
+    /// <summary>
+    /// Checks of a legacy (PBKDF2) secret hash per client id on <c>POST /api/auth/token</c>, from any address, right or
+    /// wrong. Beyond it the client id's token requests are answered 429 without checking the secret. The first right
+    /// secret re-hashes the client to HMAC, after which the limit no longer applies to it.
+    /// </summary>
+    /// <value>The default value is 5 per minute.</value>
+    public RateLimitRule LegacySecretChecks { get; set; } = RateLimitRule.Create(5, TimeSpan.FromMinutes(1));
 }
 
 /// <summary>One route group's limits.</summary>
@@ -89,6 +98,8 @@ internal sealed class GatewayRateLimitingOptionsValidator : IValidateOptions<Gat
 
         Require(options.FailedSecrets, $"{Section}:FailedSecrets", errors);
         RateLimitingServiceCollectionExtensions.ValidateRule(options.FailedSecrets, $"{Section}:FailedSecrets", errors);
+        Require(options.LegacySecretChecks, $"{Section}:LegacySecretChecks", errors);
+        RateLimitingServiceCollectionExtensions.ValidateRule(options.LegacySecretChecks, $"{Section}:LegacySecretChecks", errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -1,4 +1,4 @@
-using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography;
 using Messaging.Gateway.Clients;
 using Microsoft.Extensions.Options;
 
@@ -6,8 +6,19 @@ namespace Messaging.Gateway.Tests.Auth;
 
 public sealed class ClientSecretHasherTests
 {
-    private static ClientSecretHasher Hasher(int iterations = ClientSecretHashingOptions.MinimumIterations) =>
-        new(Options.Create(new ClientSecretHashingOptions { SecretHashIterations = iterations }));
+    private static readonly string OldPepper = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    private static readonly string NewPepper = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    private static ClientSecretHasher Hasher(string? current = null, params (string Id, string Pepper)[] peppers)
+    {
+        var options = new ClientSecretHashingOptions { CurrentSecretPepper = current };
+        foreach (var (id, pepper) in peppers.Length == 0 ? [("p1", OldPepper)] : peppers)
+        {
+            options.SecretPeppers[id] = pepper;
+        }
+
+        return new ClientSecretHasher(Options.Create(options));
+    }
 
     [Fact]
     public void Verify_WithTheHashedSecret_ReturnsTrue()
@@ -15,7 +26,10 @@ public sealed class ClientSecretHasherTests
         var hasher = Hasher();
         var secret = ClientCredentials.NewSecret();
 
-        Assert.True(hasher.Verify(secret, hasher.Hash(secret)));
+        var hash = hasher.Hash(secret);
+
+        Assert.True(hasher.Verify(secret, hash));
+        Assert.False(hasher.NeedsRehash(hash));
     }
 
     [Fact]
@@ -29,47 +43,65 @@ public sealed class ClientSecretHasherTests
     }
 
     [Fact]
-    public void Hash_IsSelfDescribingWithConfiguredIterationsSaltAndHash()
+    public void Hash_IsHmacSha256OfTheSecretUnderThePepper_NamingThePepper()
     {
-        var hash = Hasher(12_345).Hash("secret");
+        var hash = Hasher().Hash("secret");
 
         var parts = hash.Split('$');
-        Assert.Equal(4, parts.Length);
-        Assert.Equal("pbkdf2-sha256", parts[0]);
-        Assert.Equal("12345", parts[1]);
-        Assert.Equal(16, Convert.FromBase64String(parts[2]).Length);
-        Assert.Equal(32, Convert.FromBase64String(parts[3]).Length);
-        Assert.True(ClientSecretHasher.TryParse(hash, out var iterations, out _, out _));
-        Assert.Equal(12_345, iterations);
+        Assert.Equal(["hmac-sha256", "p1"], parts[..2]);
+        Assert.Equal(HMACSHA256.HashData(Convert.FromBase64String(OldPepper), "secret"u8), Convert.FromBase64String(parts[2]));
+        Assert.True(ClientSecretHasher.TryParse(hash, out var pepperId, out _));
+        Assert.Equal("p1", pepperId);
     }
 
     [Fact]
-    public void Verify_UsesTheIterationsStoredInTheHash_SoRaisingThemKeepsOldSecretsValid()
+    public void Hash_WithSeveralPeppers_UsesTheCurrentOne_AndEveryPepperVerifiesItsOwnHashes()
     {
-        var oldHash = Hasher(10_000).Hash("secret");
+        var before = Hasher("old", ("old", OldPepper));
+        var oldHash = before.Hash("secret");
 
-        var raised = Hasher(20_000);
+        var rotated = Hasher("new", ("old", OldPepper), ("new", NewPepper));
+        var newHash = rotated.Hash("secret");
 
-        Assert.True(raised.Verify("secret", oldHash));
-        Assert.Contains("$20000$", raised.Hash("secret"), StringComparison.Ordinal);
+        Assert.StartsWith("hmac-sha256$new$", newHash, StringComparison.Ordinal);
+        Assert.True(rotated.Verify("secret", oldHash));
+        Assert.True(rotated.Verify("secret", newHash));
+        Assert.False(rotated.Verify("other", oldHash));
+
+        // Hashes under a pepper that is no longer current are replaced on their next use.
+        Assert.True(rotated.NeedsRehash(oldHash));
+        Assert.False(rotated.NeedsRehash(newHash));
     }
 
     [Fact]
-    public void Hash_OfTheSameSecretTwice_UsesDifferentSalts()
+    public void Verify_UnderAPepperIdThatIsNotConfigured_NeverVerifies()
+    {
+        var hash = Hasher("retired", ("retired", OldPepper)).Hash("secret");
+
+        // The same pepper bytes under another id: the id in the hash decides, and "retired" is gone.
+        var hasher = Hasher("current", ("current", OldPepper));
+
+        Assert.False(hasher.Verify("secret", hash));
+    }
+
+    [Fact]
+    public void Verify_ALegacyPbkdf2Hash_VerifiesAndNeedsARehash()
     {
         var hasher = Hasher();
+        var legacy = LegacyHashes.Pbkdf2("secret", iterations: 1_000);
 
-        var first = hasher.Hash("secret").Split('$');
-        var second = hasher.Hash("secret").Split('$');
-
-        Assert.NotEqual(first[2], second[2]);
-        Assert.NotEqual(first[3], second[3]);
+        Assert.True(ClientSecretHasher.IsLegacy(legacy));
+        Assert.True(hasher.Verify("secret", legacy));
+        Assert.False(hasher.Verify("other", legacy));
+        Assert.True(hasher.NeedsRehash(legacy));
+        Assert.False(ClientSecretHasher.IsLegacy(hasher.Hash("secret")));
+        Assert.False(ClientSecretHasher.IsLegacy(null));
     }
 
     [Fact]
     public void Verify_WithoutStoredHash_ReturnsFalse()
     {
-        // Unknown or revoked client: checked against the dummy hash, never accepted.
+        // Unknown or revoked client: checked against the dummy, never accepted.
         Assert.False(Hasher().Verify("anything", storedHash: null));
         Assert.False(Hasher().Verify("", storedHash: null));
     }
@@ -77,6 +109,12 @@ public sealed class ClientSecretHasherTests
     [Theory]
     [InlineData("")]
     [InlineData("secret")]
+    [InlineData("hmac-sha256$p1")]
+    [InlineData("hmac-sha256$p1$not base64")]
+    [InlineData("hmac-sha256$p1$AAAAAAAAAAAAAAAAAAAAAA==")]
+    [InlineData("hmac-sha256$p1$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=$extra")]
+    [InlineData("hmac-sha256$bad id$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
+    [InlineData("HMAC-SHA256$p1$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
     [InlineData("bcrypt$10000$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
     [InlineData("pbkdf2-sha256$notanumber$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
     [InlineData("pbkdf2-sha256$0$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")]
@@ -85,24 +123,32 @@ public sealed class ClientSecretHasherTests
     public void Verify_WithMalformedStoredHash_ReturnsFalse(string storedHash)
     {
         Assert.False(Hasher().Verify("secret", storedHash));
+
+        // Only a well-formed legacy hash costs PBKDF2 (and so needs the legacy limit).
+        Assert.False(ClientSecretHasher.IsLegacy(storedHash));
+    }
+
+    [Fact]
+    public void Hasher_WithOnePepperAndNoCurrent_UsesThatPepper_SpelledAsConfigured()
+    {
+        Assert.Equal("Only-One", Hasher(current: null, ("Only-One", OldPepper)).CurrentPepperId);
+        Assert.Equal("Only-One", Hasher(current: "only-one", ("Only-One", OldPepper)).CurrentPepperId);
     }
 
     [Theory]
-    [InlineData(9_999, false)]
-    [InlineData(10_000, true)]
-    [InlineData(100_000, true)]
-    public void Options_RequireAtLeastTenThousandIterations(int iterations, bool valid)
+    [InlineData("cli_0123456789abcdef0123456789abcdef", true)]
+    [InlineData("cli_0123456789ABCDEF0123456789abcdef", false)]
+    [InlineData("cli_0123456789abcdef0123456789abcde", false)]
+    [InlineData("cli_0123456789abcdef0123456789abcdef0", false)]
+    [InlineData("CLI_0123456789abcdef0123456789abcdef", false)]
+    [InlineData("xyz_0123456789abcdef0123456789abcdef", false)]
+    [InlineData("cli_0123456789abcdef0123456789abcdeg", false)]
+    [InlineData("cli_nobody", false)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    public void IsWellFormedClientId_AcceptsOnlyTheShapeWeIssue(string? clientId, bool expected)
     {
-        var options = new ClientSecretHashingOptions { SecretHashIterations = iterations };
-        var results = new List<ValidationResult>();
-
-        var ok = Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
-
-        Assert.Equal(valid, ok);
-        if (!valid)
-        {
-            Assert.Contains("Auth:SecretHashIterations", results.Single().ErrorMessage, StringComparison.Ordinal);
-        }
+        Assert.Equal(expected, ClientCredentials.IsWellFormedClientId(clientId));
     }
 
     [Fact]
@@ -112,6 +158,7 @@ public sealed class ClientSecretHasherTests
         var secret = ClientCredentials.NewSecret();
 
         Assert.Matches("^cli_[0-9a-f]{32}$", clientId);
+        Assert.True(ClientCredentials.IsWellFormedClientId(clientId));
         Assert.Matches("^[A-Za-z0-9_-]{43}$", secret); // 32 bytes, base64url without padding
         Assert.NotEqual(ClientCredentials.NewSecret(), secret);
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Messaging.Gateway.Clients;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Hosting;
@@ -46,6 +47,26 @@ public sealed class CredentialStoreUnavailableTests(AuthProbeHost host) : IClass
         using var response = await http.GetAsync(AuthProbeHost.CommandsProbe, Cancellation);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Token_ForAMalformedClientId_Is401AtOnce_WithoutConsultingTheStore()
+    {
+        await using var factory = StoreDownFactory();
+        using var http = factory.CreateClient();
+
+        // A well-formed id is looked up, so with the store down it gets 503; a malformed one never reaches the store.
+        using var wellFormed = await TokenRequests.PostClientCredentialsAsync(http, ClientCredentials.NewClientId(), "secret");
+        using var malformed = await TokenRequests.PostClientCredentialsAsync(http, "cli_not-one-of-ours", "secret");
+        using var malformedBasic = await TokenRequests.PostFormAsync(http, [new("grant_type", "client_credentials")], TokenRequests.Basic("admin", "secret"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, wellFormed.StatusCode);
+        foreach (var response in new[] { malformed, malformedBasic })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal("invalid_client", (await TokenRequests.ReadJsonAsync(response)).GetString("error"));
+            Assert.Equal("Basic realm=\"messaging\"", response.Headers.WwwAuthenticate.ToString());
+        }
     }
 
     private WebApplicationFactory<Program> StoreDownFactory() => host.Factory.WithWebHostBuilder(builder =>

@@ -11,7 +11,7 @@ public sealed class ClientStoreTests(GatewayHost host) : IClassFixture<GatewayHo
     private ClientStore Store => host.Services.GetRequiredService<ClientStore>();
 
     [Fact]
-    public async Task Add_StoresOnlyASaltedPbkdf2HashOfTheSecret()
+    public async Task Add_StoresOnlyAPepperedHmacOfTheSecret()
     {
         var created = await Store.AddAsync("acme", ["commands"], GatewayHost.TestActor, Cancellation);
 
@@ -22,7 +22,7 @@ public sealed class ClientStoreTests(GatewayHost host) : IClassFixture<GatewayHo
         var stored = (string?)await command.ExecuteScalarAsync(Cancellation);
 
         Assert.NotNull(stored);
-        Assert.StartsWith("pbkdf2-sha256$10000$", stored, StringComparison.Ordinal);
+        Assert.StartsWith($"hmac-sha256${GatewayHost.TestSecretPepperId}$", stored, StringComparison.Ordinal);
         Assert.DoesNotContain(created.Secret, stored, StringComparison.Ordinal);
         Assert.True(host.Services.GetRequiredService<ClientSecretHasher>().Verify(created.Secret, stored));
     }

@@ -53,6 +53,7 @@ internal sealed class InProcessSystem : ServicesFixture
         var gateway = new Dictionary<string, string?>(common)
         {
             ["Auth:SigningKeys:0"] = SystemFixture.SigningKey,
+            ["Auth:SecretPeppers:system"] = SystemFixture.SecretPepper,
             ["Outbox:Relay:PollInterval"] = "00:00:00.250",
         };
         _gateway = new WebApplicationFactory<GatewayProgram>().WithWebHostBuilder(web => Configure(web, gateway));
@@ -90,6 +91,7 @@ internal sealed class InProcessSystem : ServicesFixture
         info.Environment["ConnectionStrings__RabbitMq"] = RabbitMqConnectionString;
         info.Environment["ConnectionStrings__Redis"] = RedisConnectionString;
         info.Environment["Auth__SigningKeys__0"] = SystemFixture.SigningKey;
+        info.Environment["Auth__SecretPeppers__system"] = SystemFixture.SecretPepper;
         using var process = Process.Start(info)!;
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.StandardError.ReadToEndAsync();

@@ -22,6 +22,9 @@ public class SystemFixture : ServicesFixture
 {
     /// <summary>The gateway's token signing key in these systems.</summary>
     public const string SigningKey = "system-tests-signing-key-0123456789-abcdefghijklmnop";
+
+    /// <summary>The client-secret pepper of the gateway and its CLI (<c>Auth:SecretPeppers:system</c>; base64 of 32 bytes).</summary>
+    public const string SecretPepper = "c3lzdGVtLXRlc3RzLXNlY3JldC1wZXBwZXItMDEyMzQ=";
     private readonly Dictionary<string, string> _tokens = [];
     private readonly SemaphoreSlim _tokenLock = new(1, 1);
     private readonly SystemSettings _settings;
@@ -140,6 +143,7 @@ public class SystemFixture : ServicesFixture
         var environment = CommonEnvironment();
         environment["Urls"] = $"http://127.0.0.1:{GatewayPort}";
         environment["Auth__SigningKeys__0"] = SigningKey;
+        environment["Auth__SecretPeppers__system"] = SecretPepper;
         environment["Outbox__Relay__PollInterval"] = "00:00:00.250";
         // Every test request comes from 127.0.0.1: the production per-IP and per-tenant limits would
         // throttle the suite itself. Rate limiting has its own tests.

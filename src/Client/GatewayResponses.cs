@@ -79,7 +79,7 @@ internal static class GatewayResponses
         // A 403 for lack of scope comes without a detail (RFC 6750 puts insufficient_scope in WWW-Authenticate only);
         // the caller knows which scope the call needs, so the message names it instead of a bare "Forbidden".
         var missingScope = response.StatusCode == HttpStatusCode.Forbidden && detail is null ? requiredScope : null;
-        var explanation = detail ?? (missingScope is null ? null : $"this call needs scope {missingScope}, which the access token does not carry");
+        var explanation = detail ?? (missingScope is null ? null : $"this call needs scope {missingScope}, which the access token does not carry.");
         var message = $"The gateway answered {status} ({summary})"
             + (explanation is null ? "." : $": {explanation}")
             + (errors.Count == 0 ? "" : " " + string.Join(" ", errors.SelectMany(e => e.Value.Select(m => $"[{e.Key}] {m}"))));

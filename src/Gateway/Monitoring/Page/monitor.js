@@ -317,7 +317,7 @@
     for (const r of records) {
       const at = new Date(r.at);
       body.append(el("tr", { "data-audit-action": r.action, "data-audit-target": r.target, "data-audit-outcome": r.outcome },
-        el("td", { title: r.at }, at.toLocaleString()),
+        el("td", { title: r.at, class: "nowrap" }, at.toLocaleString()),
         el("td", {}, r.actorTenant ? `${r.actorClient} (${r.actorTenant})` : r.actorClient),
         el("td", {}, r.action),
         el("td", {}, r.target),

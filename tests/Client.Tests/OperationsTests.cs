@@ -11,22 +11,16 @@ public sealed class OperationsTests
     [Fact]
     public async Task GetAudit_SendsTheQueryAsParameters_AndReadsEachRecord()
     {
-        var gateway = Stub();
-        string? path = null;
-        gateway.Api = (request, _) =>
-        {
-            path = request.RequestUri!.PathAndQuery;
-            return StubGateway.Json(HttpStatusCode.OK, """
+        var (gateway, paths) = Answering(_ => StubGateway.Json(HttpStatusCode.OK, """
                 [{"id":42,"at":"2030-01-01T00:00:05+00:00","actorClient":"cli_op","actorTenant":"operators","action":"breaker.reset",
                   "target":"payments@127.0.0.1:5091","tenant":null,"outcome":"succeeded","detail":null},
                  {"id":41,"at":"2030-01-01T00:00:01+00:00","actorClient":"cli_admin","actorTenant":"acme","action":"dead-letters.redrive",
                   "target":"dead-letters","tenant":"acme","outcome":"refused","detail":{"type":"payments.charge"}}]
-                """);
-        };
+                """));
 
         var records = await gateway.CreateClient().GetAuditAsync(new AuditQuery { Tenant = "acme corp", Before = 43, Limit = 2 }, Ct);
 
-        Assert.Equal("/api/monitoring/audit?tenant=acme%20corp&before=43&limit=2", path);
+        Assert.Equal("/api/monitoring/audit?tenant=acme%20corp&before=43&limit=2", Assert.Single(paths));
         Assert.Equal([42L, 41L], records.Select(r => r.Id));
         Assert.Equal(new AuditRecordInfo(42, new DateTimeOffset(2030, 1, 1, 0, 0, 5, TimeSpan.Zero), "cli_op", "operators", "breaker.reset",
             "payments@127.0.0.1:5091", null, "succeeded", null), records[0]);
@@ -37,26 +31,19 @@ public sealed class OperationsTests
     [Fact]
     public async Task GetAudit_WithoutAQuery_AsksForTheDefaultPage()
     {
-        var gateway = Stub();
-        string? path = null;
-        gateway.Api = (request, _) =>
-        {
-            path = request.RequestUri!.PathAndQuery;
-            return StubGateway.Json(HttpStatusCode.OK, "[]");
-        };
+        var (gateway, paths) = Answering(_ => StubGateway.Json(HttpStatusCode.OK, "[]"));
 
         Assert.Empty(await gateway.CreateClient().GetAuditAsync(cancellationToken: Ct));
-        Assert.Equal("/api/monitoring/audit", path);
+        Assert.Equal("/api/monitoring/audit", Assert.Single(paths));
     }
 
     [Fact]
     public async Task Overview_OfATenantAdmin_ReadsItsTenant_AndItsQueuesShare()
     {
-        var gateway = Stub();
-        gateway.Api = (_, _) => StubGateway.Json(HttpStatusCode.OK, """
+        var (gateway, _) = Answering(_ => StubGateway.Json(HttpStatusCode.OK, """
             {"tenant":"acme","breakers":[],"outbox":{"pending":0},"deadLetters":{"total":0,"byType":{}},"rateLimiting":null,"alerts":[],
              "queues":[{"name":"payments.charge","ready":3,"unacked":1,"consumers":2,"publishRate":null,"deliverRate":null,"source":"tenant","history":[]}]}
-            """);
+            """));
 
         var overview = await gateway.CreateClient().GetMonitoringOverviewAsync(Ct);
 
@@ -71,13 +58,12 @@ public sealed class OperationsTests
     [Fact]
     public async Task ResetBreaker_RefusedForLackOfScope_Fails403_NamingScopeOperator_WithoutARetry()
     {
-        var gateway = Stub();
-        gateway.Api = (_, _) =>
+        var (gateway, _) = Answering(_ =>
         {
             var forbidden = StubGateway.Problem(HttpStatusCode.Forbidden, "Forbidden");
             forbidden.Headers.WwwAuthenticate.ParseAdd("Bearer realm=\"messaging\", error=\"insufficient_scope\"");
             return forbidden;
-        };
+        });
 
         var error = await Assert.ThrowsAsync<MessagingClientException>(() => gateway.CreateClient().ResetBreakerAsync("payments@127.0.0.1:5091", Ct));
 
@@ -92,9 +78,8 @@ public sealed class OperationsTests
     public async Task ListDeadLetters_OfAnotherTenant_Fails403_WithTheGatewaysReason_NotAScope()
     {
         const string Reason = "Scope admin covers the token's own tenant only; the fleet needs scope operator.";
-        var gateway = Stub();
-        gateway.Api = (_, _) => StubGateway.Json(HttpStatusCode.Forbidden,
-            $$"""{"title":"Forbidden","status":403,"detail":"{{Reason}}"}""", "application/problem+json");
+        var (gateway, _) = Answering(_ => StubGateway.Json(HttpStatusCode.Forbidden,
+            $$"""{"title":"Forbidden","status":403,"detail":"{{Reason}}"}""", "application/problem+json"));
 
         var error = await Assert.ThrowsAsync<MessagingClientException>(() =>
             gateway.CreateClient().ListDeadLettersAsync(new DeadLetterFilter { Tenant = "someone-else" }, cancellationToken: Ct));
@@ -104,5 +89,18 @@ public sealed class OperationsTests
         Assert.EndsWith(Reason, error.Message, StringComparison.Ordinal);
     }
 
-    private static StubGateway Stub() => new(new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero)));
+    /// <summary>A stub whose API calls get <paramref name="answer"/>, with the path and query of each call.</summary>
+    private static (StubGateway Gateway, List<string> Paths) Answering(Func<HttpRequestMessage, HttpResponseMessage> answer)
+    {
+        var paths = new List<string>();
+        var gateway = new StubGateway(new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero)))
+        {
+            Api = (request, _) =>
+            {
+                paths.Add(request.RequestUri!.PathAndQuery);
+                return answer(request);
+            },
+        };
+        return (gateway, paths);
+    }
 }

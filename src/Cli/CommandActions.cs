@@ -23,6 +23,14 @@ internal static class CommandActions
             await console.Error.WriteLineAsync($"msg: {OneLine(ex.Message)}").ConfigureAwait(false);
             return ex.ExitCode;
         }
+        catch (MessagingClientException ex) when (ex.RequiredScope is { } scope)
+        {
+            // The gateway refused the token, not the request: say which scope would do, and how an operator gets it.
+            var hint = scope == "operator" ? " (an operator client, made with 'clients add --operator')" : "";
+            await console.Error.WriteLineAsync($"msg: forbidden (403): this needs scope {scope}{hint}; this client's token does not carry it")
+                .ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
         catch (MessagingClientException ex)
         {
             await console.Error.WriteLineAsync($"msg: {OneLine(ex.Message)}").ConfigureAwait(false);

@@ -70,6 +70,8 @@ internal sealed class GatewayConnection : IDisposable
             options.BaseAddress = baseAddress;
             options.ClientId = clientId;
             options.ClientSecret = clientSecret;
+            // No Scopes: the token carries every scope the client holds. Asking for one by name would fail for the
+            // clients that lack it (an operator client holds only 'operator', a tenant's client never holds it).
             // A person is waiting: give up sooner than a service would.
             options.MaxRetryAttempts = 3;
             options.MaxRetryDelay = TimeSpan.FromSeconds(10);

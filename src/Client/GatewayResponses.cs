@@ -14,12 +14,15 @@ internal static class GatewayResponses
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>Reads a success body, or throws for an error answer.</summary>
-    public static async Task<T> ReadAsync<T>(HttpResponseMessage response, TimeProvider timeProvider, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads a success body, or throws for an error answer. <paramref name="requiredScope"/> names the scope the call
+    /// needs, so that a 403 for lack of it says which one (the gateway's answer does not).
+    /// </summary>
+    public static async Task<T> ReadAsync<T>(HttpResponseMessage response, TimeProvider timeProvider, CancellationToken cancellationToken, string? requiredScope = null)
     {
         if (!response.IsSuccessStatusCode)
         {
-            throw await ToExceptionAsync(response, timeProvider, cancellationToken).ConfigureAwait(false);
+            throw await ToExceptionAsync(response, timeProvider, cancellationToken, requiredScope).ConfigureAwait(false);
         }
 
         try
@@ -37,7 +40,8 @@ internal static class GatewayResponses
     }
 
     /// <summary>An exception describing an error answer: problem details (RFC 9457) or an OAuth error (RFC 6749), whatever the body holds.</summary>
-    public static async Task<MessagingClientException> ToExceptionAsync(HttpResponseMessage response, TimeProvider timeProvider, CancellationToken cancellationToken)
+    public static async Task<MessagingClientException> ToExceptionAsync(
+        HttpResponseMessage response, TimeProvider timeProvider, CancellationToken cancellationToken, string? requiredScope = null)
     {
         string? type = null, title = null, detail = null, errorCode = null, traceId = null;
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -71,8 +75,13 @@ internal static class GatewayResponses
 
         var status = (int)response.StatusCode;
         var summary = title ?? errorCode ?? response.ReasonPhrase ?? "error";
+
+        // A 403 for lack of scope comes without a detail (RFC 6750 puts insufficient_scope in WWW-Authenticate only);
+        // the caller knows which scope the call needs, so the message names it instead of a bare "Forbidden".
+        var missingScope = response.StatusCode == HttpStatusCode.Forbidden && detail is null ? requiredScope : null;
+        var explanation = detail ?? (missingScope is null ? null : $"this call needs scope {missingScope}, which the access token does not carry.");
         var message = $"The gateway answered {status} ({summary})"
-            + (detail is null ? "." : $": {detail}")
+            + (explanation is null ? "." : $": {explanation}")
             + (errors.Count == 0 ? "" : " " + string.Join(" ", errors.SelectMany(e => e.Value.Select(m => $"[{e.Key}] {m}"))));
         return new MessagingClientException(message)
         {
@@ -84,6 +93,7 @@ internal static class GatewayResponses
             TraceId = traceId,
             Errors = errors,
             RetryAfter = RetryAfterOf(response.Headers.RetryAfter, timeProvider),
+            RequiredScope = missingScope,
         };
     }
 

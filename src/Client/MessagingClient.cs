@@ -31,6 +31,10 @@ public sealed partial class MessagingClient
     private const int MaxIdempotencyKeyLength = 255;
     private const int MaxTimeoutSeconds = 86_400;
 
+    // The scopes the operations API needs, named in a 403's message (the gateway's forbidden answer does not name them).
+    private const string OperationsScopes = "admin or operator";
+    private const string OperatorScope = "operator";
+
     private readonly HttpClient _http;
     private readonly AccessTokenSource _tokens;
     private readonly MessagingClientOptions _options;
@@ -145,20 +149,48 @@ public sealed partial class MessagingClient
     public Task<CommandInfo> WaitForCompletionAsync(Guid id, TimeSpan timeout, IProgress<CommandInfo>? progress = null, CancellationToken cancellationToken = default) =>
         WaitForCompletionAsync(id, _timeProvider.GetUtcNow() + timeout, progress, cancellationToken);
 
-    /// <summary>The operations overview (<c>GET /api/monitoring/overview</c>, scope <c>admin</c>).</summary>
+    /// <summary>
+    /// The operations overview (<c>GET /api/monitoring/overview</c>): the fleet with scope <c>operator</c>, the token's
+    /// own tenant with scope <c>admin</c> (<see cref="MonitoringOverview.Tenant"/> says which).
+    /// </summary>
+    /// <exception cref="MessagingClientException">403 when the token has neither scope (<see cref="MessagingClientException.RequiredScope"/>), or the gateway stayed unavailable.</exception>
     public async Task<MonitoringOverview> GetMonitoringOverviewAsync(CancellationToken cancellationToken = default)
     {
         using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Get, "api/monitoring/overview"), cancellationToken).ConfigureAwait(false);
-        return await GatewayResponses.ReadAsync<MonitoringOverview>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
+        return await GatewayResponses.ReadAsync<MonitoringOverview>(response, _timeProvider, cancellationToken, OperationsScopes).ConfigureAwait(false);
     }
 
-    /// <summary>Holds a breaker open across the fleet until it is reset (scope <c>admin</c>).</summary>
-    /// <exception cref="MessagingClientException">404 for an unknown breaker.</exception>
+    /// <summary>
+    /// Audited actions, newest first (<c>GET /api/monitoring/audit</c>): every record with scope <c>operator</c>, those
+    /// that touched the token's own tenant with scope <c>admin</c>.
+    /// </summary>
+    /// <param name="query">A tenant, a cursor and a page size; the newest 100 the token may read when null.</param>
+    /// <param name="cancellationToken">Stops the call.</param>
+    /// <exception cref="MessagingClientException">
+    /// 403 for a tenant admin naming another tenant (see <see cref="MessagingClientException.ProblemDetail"/>) or a token
+    /// without either scope (<see cref="MessagingClientException.RequiredScope"/>), or the gateway stayed unavailable.
+    /// </exception>
+    public async Task<IReadOnlyList<AuditRecordInfo>> GetAuditAsync(AuditQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        var parameters = new List<string>();
+        AddParameter(parameters, "tenant", query?.Tenant);
+        AddParameter(parameters, "before", query?.Before?.ToString(CultureInfo.InvariantCulture));
+        AddParameter(parameters, "limit", query?.Limit?.ToString(CultureInfo.InvariantCulture));
+        var path = parameters.Count == 0 ? "api/monitoring/audit" : "api/monitoring/audit?" + string.Join('&', parameters);
+        using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken).ConfigureAwait(false);
+        return await GatewayResponses.ReadAsync<List<AuditRecordInfo>>(response, _timeProvider, cancellationToken, OperationsScopes).ConfigureAwait(false);
+    }
+
+    /// <summary>Holds a breaker open across the fleet until it is reset (scope <c>operator</c>; audited).</summary>
+    /// <exception cref="MessagingClientException">
+    /// 404 for an unknown breaker; 409 for <c>route:auth</c> and <c>route:monitoring</c>, which nobody may isolate; 403
+    /// for a token without scope <c>operator</c> (a tenant admin's, for example).
+    /// </exception>
     public Task<BreakerInfo> IsolateBreakerAsync(string name, CancellationToken cancellationToken = default) =>
         ControlBreakerAsync(name, "isolate", cancellationToken);
 
-    /// <summary>Closes a breaker across the fleet (scope <c>admin</c>).</summary>
-    /// <exception cref="MessagingClientException">404 for an unknown breaker.</exception>
+    /// <summary>Closes a breaker across the fleet (scope <c>operator</c>; audited).</summary>
+    /// <exception cref="MessagingClientException">404 for an unknown breaker; 403 for a token without scope <c>operator</c>.</exception>
     public Task<BreakerInfo> ResetBreakerAsync(string name, CancellationToken cancellationToken = default) =>
         ControlBreakerAsync(name, "reset", cancellationToken);
 
@@ -175,10 +207,14 @@ public sealed partial class MessagingClient
         return await GatewayResponses.ReadAsync<DeadLetterRedriveResult>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Stored dead letters, newest first (<c>GET /api/monitoring/dead-letters</c>, scope <c>admin</c>).</summary>
-    /// <param name="filter">Which ones; all waiting ones when null.</param>
+    /// <summary>
+    /// Stored dead letters, newest first (<c>GET /api/monitoring/dead-letters</c>): scope <c>admin</c> lists the token's
+    /// own tenant's, scope <c>operator</c> every tenant's.
+    /// </summary>
+    /// <param name="filter">Which ones; all waiting ones the token may see when null.</param>
     /// <param name="includeRedriven">Whether to include those already redriven.</param>
     /// <param name="cancellationToken">Stops the call.</param>
+    /// <exception cref="MessagingClientException">403 for a tenant admin naming another tenant in <see cref="DeadLetterFilter.Tenant"/>, or a token without either scope.</exception>
     public async Task<IReadOnlyList<DeadLetterInfo>> ListDeadLettersAsync(DeadLetterFilter? filter = null, bool includeRedriven = false, CancellationToken cancellationToken = default)
     {
         var parameters = new List<string>();
@@ -190,14 +226,17 @@ public sealed partial class MessagingClient
         AddParameter(parameters, "includeRedriven", includeRedriven ? "true" : null);
         var path = parameters.Count == 0 ? "api/monitoring/dead-letters" : "api/monitoring/dead-letters?" + string.Join('&', parameters);
         using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Get, path), cancellationToken).ConfigureAwait(false);
-        return await GatewayResponses.ReadAsync<List<DeadLetterInfo>>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
+        return await GatewayResponses.ReadAsync<List<DeadLetterInfo>>(response, _timeProvider, cancellationToken, OperationsScopes).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Sends the waiting dead letters that match <paramref name="filter"/> back through the outbox, each once and
-    /// spaced out by the gateway (<c>POST /api/monitoring/dead-letters/redrive</c>, scope <c>admin</c>).
+    /// spaced out by the gateway (<c>POST /api/monitoring/dead-letters/redrive</c>, audited): scope <c>admin</c> redrives
+    /// the token's own tenant's, scope <c>operator</c> any tenant's (or every tenant's without <see cref="DeadLetterFilter.Tenant"/>).
     /// </summary>
-    /// <exception cref="MessagingClientException">400 for an invalid filter; 409 while the provider's breakers are all open.</exception>
+    /// <exception cref="MessagingClientException">
+    /// 400 for an invalid filter; 403 for a tenant admin naming another tenant; 409 while the provider's breakers are all open.
+    /// </exception>
     public async Task<DeadLetterRedriveResult> RedriveDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
@@ -206,7 +245,7 @@ public sealed partial class MessagingClient
         {
             Content = JsonContent(body),
         }, cancellationToken).ConfigureAwait(false);
-        return await GatewayResponses.ReadAsync<DeadLetterRedriveResult>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
+        return await GatewayResponses.ReadAsync<DeadLetterRedriveResult>(response, _timeProvider, cancellationToken, OperationsScopes).ConfigureAwait(false);
     }
 
     private static void AddParameter(List<string> parameters, string name, string? value)
@@ -222,7 +261,7 @@ public sealed partial class MessagingClient
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var path = $"api/monitoring/breakers/{Uri.EscapeDataString(name)}/{action}";
         using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Post, path), cancellationToken).ConfigureAwait(false);
-        return await GatewayResponses.ReadAsync<BreakerInfo>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
+        return await GatewayResponses.ReadAsync<BreakerInfo>(response, _timeProvider, cancellationToken, OperatorScope).ConfigureAwait(false);
     }
 
     private async Task<CommandAccepted> SendBodyAsync(string commandType, byte[] body, SendOptions? options, CancellationToken cancellationToken)

@@ -48,6 +48,13 @@ public sealed class MessagingClientException : Exception
     /// <summary>The gateway's trace id of the failed request, for support.</summary>
     public string? TraceId { get; init; }
 
+    /// <summary>
+    /// For a 403 refused for lack of scope: the scope the call needs, for example <c>operator</c> for breaker control or
+    /// <c>admin or operator</c> for the operations API. Null for any other failure, and for a 403 the gateway explained
+    /// itself (a tenant admin asking for another tenant: see <see cref="ProblemDetail"/>).
+    /// </summary>
+    public string? RequiredScope { get; init; }
+
     /// <summary>How long the gateway asked to wait (<c>Retry-After</c>) before trying again.</summary>
     public TimeSpan? RetryAfter { get; init; }
 

@@ -18,8 +18,9 @@ public sealed class MessagingClientOptions
     public string ClientSecret { get; set; } = "";
 
     /// <summary>
-    /// The scopes to ask for, space-separated (<c>commands</c>, <c>admin</c>); all scopes granted to the
-    /// client when empty.
+    /// The scopes to ask for, space-separated (<c>commands</c>, <c>admin</c>, <c>operator</c>); all scopes granted to the
+    /// client when empty. Asking for a scope the client does not hold fails the token request (an operator client
+    /// holds <c>operator</c> only, a tenant's client never holds it), so leave it empty unless the token must be narrower.
     /// </summary>
     /// <value>The default value is <see langword="null"/> (all granted scopes).</value>
     public string? Scopes { get; set; }

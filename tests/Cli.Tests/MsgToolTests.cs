@@ -12,7 +12,7 @@ public sealed class MsgToolTests(SystemFixture system)
 {
     private const string Tenant = "tenant-msg";
     private static readonly SemaphoreSlim CredentialsLock = new(1, 1);
-    private static ClientCredentials? _credentials;
+    private static readonly Dictionary<string, ClientCredentials> Credentials = [];
 
     [Fact]
     public async Task PublishWithWait_ShowsProgress_PrintsSucceeded_AndExitsZero_ThenStatusAgrees()
@@ -118,22 +118,44 @@ public sealed class MsgToolTests(SystemFixture system)
     [Fact]
     public async Task Queues_ShowsEverySection_AndItsJsonHasTheBreakersAndOutbox()
     {
-        var environment = await EnvironmentAsync();
+        var environment = await OperatorEnvironmentAsync();
 
         var table = await MsgTool.RunAsync(environment, "queues");
         var json = await MsgTool.RunAsync(environment, "queues", "--json");
 
         Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.StartsWith("VIEW  fleet\n", table.Output, StringComparison.Ordinal);
         foreach (var section in new[] { "QUEUES", "DEAD LETTERS", "BREAKERS", "OUTBOX", "RATE LIMITING", "ALERTS" })
         {
             Assert.Contains(section, table.Output, StringComparison.Ordinal);
         }
 
         Assert.Matches(@"pending \d+, oldest", table.Output);
+        Assert.Matches(@"rejected in the last minute \d+", table.Output);
         Assert.True(json.ExitCode == 0, json.ToString());
         using var document = JsonDocument.Parse(json.Output);
         Assert.Equal(JsonValueKind.Array, document.RootElement.GetProperty("breakers").ValueKind);
         Assert.True(document.RootElement.GetProperty("outbox").TryGetProperty("pending", out _));
+        Assert.False(document.RootElement.TryGetProperty("tenant", out _));
+    }
+
+    [Fact]
+    public async Task Queues_OfATenantAdmin_NamesTheTenant_AndSaysAlertsAndRateLimitingAreTheOperators()
+    {
+        var environment = await EnvironmentAsync();
+
+        var table = await MsgTool.RunAsync(environment, "queues");
+        var json = await MsgTool.RunAsync(environment, "queues", "--json");
+
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.StartsWith($"VIEW  tenant {Tenant}\n", table.Output, StringComparison.Ordinal);
+        Assert.Matches(@"RATE LIMITING\n  the fleet's, shown to operators only \(scope operator\)\n", table.Output);
+        Assert.Matches(@"ALERTS\n  the fleet's, shown to operators only \(scope operator\)\n", table.Output);
+        Assert.DoesNotContain("none firing", table.Output, StringComparison.Ordinal);
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var document = JsonDocument.Parse(json.Output);
+        Assert.Equal(Tenant, document.RootElement.GetProperty("tenant").GetString());
+        Assert.All(document.RootElement.GetProperty("queues").EnumerateArray(), q => Assert.Equal("tenant", q.GetProperty("source").GetString()));
     }
 
     [Fact]
@@ -164,7 +186,7 @@ public sealed class MsgToolTests(SystemFixture system)
     [Fact]
     public async Task DeadLettersRedrive_InBulkWithAFilterMatchingNothing_RedrivesNone()
     {
-        var result = await MsgTool.RunAsync(await EnvironmentAsync(), "dead-letters", "redrive", "--type", "notifications.send", "--tenant", "tenant-without-dead-letters", "--json");
+        var result = await MsgTool.RunAsync(await OperatorEnvironmentAsync(), "dead-letters", "redrive", "--type", "notifications.send", "--tenant", "tenant-without-dead-letters", "--json");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         using var document = JsonDocument.Parse(result.Output);
@@ -172,12 +194,71 @@ public sealed class MsgToolTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task DeadLettersList_OfAnotherTenant_ByATenantAdmin_ExitsOne_WithTheGatewaysReason()
+    {
+        var result = await MsgTool.RunAsync(await EnvironmentAsync(), "dead-letters", "list", "--tenant", "tenant-msg-other");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.Output);
+        Assert.Equal("msg: The gateway answered 403 (Forbidden): Scope admin covers the token's own tenant only; the fleet needs scope operator.",
+            Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
     public async Task BreakersReset_OfAnUnknownBreaker_ExitsOne_NamingIt()
     {
-        var result = await MsgTool.RunAsync(await EnvironmentAsync(), "breakers", "reset", "no-such-breaker");
+        var result = await MsgTool.RunAsync(await OperatorEnvironmentAsync(), "breakers", "reset", "no-such-breaker");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("msg: no breaker is named 'no-such-breaker' (see msg breakers)", Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
+    public async Task BreakersIsolate_ByATenantAdmin_ExitsOne_NamingScopeOperator()
+    {
+        var result = await MsgTool.RunAsync(await EnvironmentAsync(), "breakers", "isolate", "postgres");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.Output);
+        Assert.Equal("msg: forbidden (403): this needs scope operator (an operator client, made with 'clients add --operator'); this client's token does not carry it",
+            Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
+    public async Task Audit_ShowsAnOperatorsRefusedIsolate_ToOperators_AndATenantAdminOnlyItsOwnTenant()
+    {
+        var operatorEnvironment = await OperatorEnvironmentAsync();
+        var refused = await MsgTool.RunAsync(operatorEnvironment, "breakers", "isolate", "route:auth");
+
+        var table = await MsgTool.RunAsync(operatorEnvironment, "audit", "--limit", "50");
+        var json = await MsgTool.RunAsync(operatorEnvironment, "audit", "--limit", "50", "--json");
+        var own = await MsgTool.RunAsync(await EnvironmentAsync(), "audit", "--json");
+        var other = await MsgTool.RunAsync(await EnvironmentAsync(), "audit", "--tenant", "tenant-msg-other");
+
+        Assert.Equal(1, refused.ExitCode);
+        Assert.StartsWith("msg: The gateway answered 409 (The route:auth breaker cannot be isolated.)", Assert.Single(refused.ErrorLines), StringComparison.Ordinal);
+        Assert.True(table.ExitCode == 0, table.ToString());
+        var lines = table.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Matches(@"^ID +AT +ACTOR +ACTION +TARGET +TENANT +OUTCOME$", lines[0]);
+        var operatorId = Credentials["operators"].ClientId;
+        Assert.Contains(lines, line => Regex.IsMatch(line,
+            $@"^\d+ +\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\dZ +{Regex.Escape(operatorId)} \(operators\) +breaker\.isolate +route:auth +\(fleet\) +refused$"));
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using (var document = JsonDocument.Parse(json.Output))
+        {
+            Assert.Contains(document.RootElement.EnumerateArray(), r =>
+                r.GetProperty("action").GetString() == "breaker.isolate" && r.GetProperty("target").GetString() == "route:auth"
+                && r.GetProperty("actorClient").GetString() == operatorId && r.GetProperty("outcome").GetString() == "refused");
+        }
+
+        Assert.True(own.ExitCode == 0, own.ToString());
+        using (var document = JsonDocument.Parse(own.Output))
+        {
+            Assert.All(document.RootElement.EnumerateArray(), r => Assert.Equal(Tenant, r.GetProperty("tenant").GetString()));
+        }
+
+        Assert.Equal(1, other.ExitCode);
+        Assert.StartsWith("msg: The gateway answered 403 (Forbidden)", Assert.Single(other.ErrorLines), StringComparison.Ordinal);
     }
 
     /// <summary>A payments.charge of the tool's tenant that the workers dead-lettered (stored the way they store it).</summary>
@@ -204,12 +285,23 @@ public sealed class MsgToolTests(SystemFixture system)
         return id;
     }
 
-    private async Task<Dictionary<string, string?>> EnvironmentAsync()
+    /// <summary>The tool's environment for the tenant's client (scopes commands and admin).</summary>
+    private Task<Dictionary<string, string?>> EnvironmentAsync() => EnvironmentAsync(Tenant, "commands admin");
+
+    /// <summary>The tool's environment for an operator client (tenant operators, scope operator only).</summary>
+    private Task<Dictionary<string, string?>> OperatorEnvironmentAsync() => EnvironmentAsync("operators", "operator");
+
+    private async Task<Dictionary<string, string?>> EnvironmentAsync(string tenant, string scopes)
     {
+        ClientCredentials? credentials;
         await CredentialsLock.WaitAsync(TestContext.Current.CancellationToken);
         try
         {
-            _credentials ??= await system.AddClientAsync(Tenant, "commands admin");
+            if (!Credentials.TryGetValue(tenant, out credentials))
+            {
+                credentials = await system.AddClientAsync(tenant, scopes);
+                Credentials[tenant] = credentials;
+            }
         }
         finally
         {
@@ -219,8 +311,8 @@ public sealed class MsgToolTests(SystemFixture system)
         return new Dictionary<string, string?>
         {
             ["MSG_GATEWAY_URL"] = system.GatewayUrl.ToString(),
-            ["MSG_CLIENT_ID"] = _credentials.ClientId,
-            ["MSG_CLIENT_SECRET"] = _credentials.Secret,
+            ["MSG_CLIENT_ID"] = credentials.ClientId,
+            ["MSG_CLIENT_SECRET"] = credentials.Secret,
         };
     }
 }

@@ -142,4 +142,34 @@ public sealed class LiveClientTests(SystemFixture system)
         Assert.Equal(recorder.TokenAnswers[1], recorder.ApiCalls[1].Token);
         Assert.Equal(recorder.TokenAnswers[1], recorder.ApiCalls[2].Token);
     }
+
+    [Fact]
+    public async Task Operations_FollowTheScopes_ATenantAdminSeesItsTenant_AnOperatorTheFleetAndTheAuditOfItsRefusal()
+    {
+        const string tenant = "tenant-client-ops";
+        var admin = LiveGateway.CreateClient(system.GatewayUrl, await LiveGateway.CredentialsAsync(system, tenant, "commands admin"));
+        var operatorClient = LiveGateway.CreateClient(system.GatewayUrl, await LiveGateway.CredentialsAsync(system, "operators", "operator"));
+
+        var tenantView = await admin.GetMonitoringOverviewAsync(Ct);
+        var forbidden = await Assert.ThrowsAsync<MessagingClientException>(() => admin.IsolateBreakerAsync("postgres", Ct));
+        var fleetView = await operatorClient.GetMonitoringOverviewAsync(Ct);
+        var refused = await Assert.ThrowsAsync<MessagingClientException>(() => operatorClient.IsolateBreakerAsync("route:auth", Ct));
+        var audit = await operatorClient.GetAuditAsync(new AuditQuery { Limit = 50 }, Ct);
+        var ownAudit = await admin.GetAuditAsync(cancellationToken: Ct);
+        var otherTenant = await Assert.ThrowsAsync<MessagingClientException>(() => admin.GetAuditAsync(new AuditQuery { Tenant = "tenant-client-other" }, Ct));
+
+        Assert.Equal(tenant, tenantView.Tenant);
+        Assert.Null(tenantView.RateLimiting);
+        Assert.Empty(tenantView.Alerts!);
+        Assert.All(tenantView.Queues!, q => Assert.Equal("tenant", q.Source));
+        Assert.Equal((HttpStatusCode.Forbidden, "operator"), (forbidden.StatusCode, forbidden.RequiredScope));
+        Assert.Null(fleetView.Tenant);
+        Assert.NotNull(fleetView.RateLimiting);
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains(audit, r => r is { Action: "breaker.isolate", Target: "route:auth", Outcome: "refused", Tenant: null, ActorTenant: "operators" });
+        Assert.Equal(audit.OrderByDescending(r => r.Id).Select(r => r.Id), audit.Select(r => r.Id));
+        Assert.All(ownAudit, r => Assert.Equal(tenant, r.Tenant));
+        Assert.Equal(HttpStatusCode.Forbidden, otherTenant.StatusCode);
+        Assert.Contains("scope operator", otherTenant.Message, StringComparison.Ordinal);
+    }
 }

@@ -5,12 +5,15 @@ using Messaging.Client;
 
 namespace Messaging.Cli.Commands;
 
-/// <summary><c>msg breakers</c>, <c>msg breakers isolate NAME</c>, <c>msg breakers reset NAME</c> (scope admin).</summary>
+/// <summary>
+/// <c>msg breakers</c> (scope admin or operator: breakers are shared, everyone sees them), <c>msg breakers isolate NAME</c>
+/// and <c>msg breakers reset NAME</c> (scope operator only; audited).
+/// </summary>
 internal static class BreakersCommand
 {
     public static Command Create(CliConsole console)
     {
-        var command = new Command("breakers", "Show the circuit breakers of every process, or isolate/reset one (scope admin)");
+        var command = new Command("breakers", "Show the circuit breakers of every process (scope admin or operator), or isolate/reset one (scope operator)");
         command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
             var overview = await client.GetMonitoringOverviewAsync(cancellationToken).ConfigureAwait(false);
@@ -25,8 +28,8 @@ internal static class BreakersCommand
 
             return ExitCodes.Success;
         }));
-        command.Subcommands.Add(Control(console, "isolate", "Hold a breaker open across the fleet until it is reset", (c, n, ct) => c.IsolateBreakerAsync(n, ct)));
-        command.Subcommands.Add(Control(console, "reset", "Close a breaker across the fleet", (c, n, ct) => c.ResetBreakerAsync(n, ct)));
+        command.Subcommands.Add(Control(console, "isolate", "Hold a breaker open across the fleet until it is reset (scope operator; route:auth and route:monitoring cannot be isolated)", (c, n, ct) => c.IsolateBreakerAsync(n, ct)));
+        command.Subcommands.Add(Control(console, "reset", "Close a breaker across the fleet (scope operator)", (c, n, ct) => c.ResetBreakerAsync(n, ct)));
         return command;
     }
 

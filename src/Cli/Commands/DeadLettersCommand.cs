@@ -48,7 +48,7 @@ internal static class DeadLettersCommand
     {
         var filter = new FilterOptions();
         var all = new Option<bool>("--all") { Description = "Include dead letters already redriven" };
-        var command = new Command("list", "Stored dead letters, newest first, with the totals (scope admin)") { all };
+        var command = new Command("list", "Stored dead letters, newest first, with the totals (scope admin: your tenant's; operator: every tenant's)") { all };
         filter.AddTo(command);
         command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
@@ -95,7 +95,7 @@ internal static class DeadLettersCommand
     {
         var id = new Option<Guid?>("--id") { Description = "Redrive this one dead-lettered command of your tenant (scope commands)" };
         var filter = new FilterOptions();
-        var command = new Command("redrive", "Send dead letters back through the outbox, each once: one with --id, or in bulk by filter (scope admin)") { id };
+        var command = new Command("redrive", "Send dead letters back through the outbox, each once: one with --id, or in bulk by filter (scope admin: your tenant's; operator: any tenant's)") { id };
         filter.AddTo(command);
         command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
@@ -153,7 +153,7 @@ internal static class DeadLettersCommand
     private sealed class FilterOptions
     {
         private readonly Option<string> _type = new("--type", "-t") { Description = "Only this command type" };
-        private readonly Option<string> _tenant = new("--tenant") { Description = "Only this tenant" };
+        private readonly Option<string> _tenant = new("--tenant") { Description = "Only this tenant (an operator's choice; a tenant admin may only name its own)" };
         private readonly Option<DateTimeOffset?> _from = new("--from") { Description = "Only dead letters stored at or after this time (ISO 8601)" };
         private readonly Option<DateTimeOffset?> _to = new("--to") { Description = "Only dead letters stored before this time (ISO 8601)" };
         private readonly Option<int?> _limit = new("--limit", "-n") { Description = "At most this many" };

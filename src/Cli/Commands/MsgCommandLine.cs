@@ -31,6 +31,7 @@ internal static class MsgCommandLine
         root.Subcommands.Add(QueuesCommand.Create(console));
         root.Subcommands.Add(DeadLettersCommand.Create(console));
         root.Subcommands.Add(BreakersCommand.Create(console));
+        root.Subcommands.Add(AuditCommand.Create(console));
 
         // No response files: "@file" is the tool's own syntax for --data.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

@@ -7,15 +7,19 @@ namespace Messaging.Cli.Commands;
 
 /// <summary>
 /// <c>msg queues [--watch]</c>: queue depths, rates and consumers, dead letters, breakers, the outbox,
-/// rate limiting and alerts from the monitoring API. Parts the gateway does not report are shown as such.
+/// rate limiting and alerts from the monitoring API, headed by whose view it is: the fleet (scope operator) or a
+/// tenant's share (scope admin: its commands per queue, no rates, no alerts, no rate limiting). Parts the gateway does
+/// not report are shown as such.
 /// </summary>
 internal static class QueuesCommand
 {
+    private const string OperatorsOnly = "  the fleet's, shown to operators only (scope operator)";
+
     public static Command Create(CliConsole console)
     {
         var watch = new Option<bool>("--watch", "-W") { Description = "Refresh until interrupted (Ctrl-C)" };
         var interval = new Option<int>("--interval") { Description = "Seconds between refreshes with --watch", DefaultValueFactory = _ => 2 };
-        var command = new Command("queues", "Show queues, dead letters, breakers, outbox and alerts (scope admin)") { watch, interval };
+        var command = new Command("queues", "Show queues, dead letters, breakers, outbox and alerts: the fleet (scope operator) or your tenant's share (scope admin)") { watch, interval };
         command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
             var json = parse.GetValue(JsonOutput.Option);
@@ -65,9 +69,18 @@ internal static class QueuesCommand
         }
 
         var output = console.Out;
+        var tenant = overview.Tenant;
+        output.WriteLine(tenant is null ? "VIEW  fleet" : $"VIEW  tenant {tenant}");
+        output.WriteLine();
         output.WriteLine("QUEUES");
         if (overview.Queues is { } queues)
         {
+            if (queues.Any(q => q.Source == "tenant"))
+            {
+                // Not the broker's figures: the tenant's own commands, counted in PostgreSQL.
+                output.WriteLine("  your tenant's commands: READY = waiting for a worker, UNACKED = being executed; no rates");
+            }
+
             var table = new Table("NAME", "READY", "UNACKED", "CONSUMERS", "IN/S", "OUT/S");
             foreach (var queue in queues)
             {
@@ -95,10 +108,15 @@ internal static class QueuesCommand
         output.WriteLine("RATE LIMITING");
         output.WriteLine(overview.RateLimiting is { } limits
             ? $"  rejected in the last minute {Cells.Number(limits.RejectedLastMinute)}{(limits.Degraded == true ? ", DEGRADED (local limiters)" : "")}"
-            : "  not reported by this gateway");
+            : tenant is null ? "  not reported by this gateway" : OperatorsOnly);
         output.WriteLine();
         output.WriteLine("ALERTS");
-        if (overview.Alerts is null)
+        if (tenant is not null && overview.Alerts is null or { Count: 0 })
+        {
+            // A tenant's view carries no alerts: "none firing" would claim the fleet is healthy.
+            output.WriteLine(OperatorsOnly);
+        }
+        else if (overview.Alerts is null)
         {
             output.WriteLine("  not reported by this gateway");
         }

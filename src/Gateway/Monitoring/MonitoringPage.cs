@@ -3,7 +3,8 @@ namespace Messaging.Gateway.Monitoring;
 /// <summary>
 /// <c>GET /monitor</c>: the page operators keep open. Plain HTML, CSS and JavaScript embedded in the assembly (no
 /// build step), served anonymously: the page only holds a login form, and every figure it shows comes from the
-/// admin-scoped monitoring API with the token it obtains (kept in memory, never in storage). The Content-Security-Policy
+/// monitoring API with the token it obtains (kept in memory, never in storage): the fleet and breaker control for an
+/// operator's token, the tenant's share and audit records for a tenant admin's. The Content-Security-Policy
 /// allows scripts and styles from this origin only (no inline script), and connections to this origin only.
 /// </summary>
 internal static class MonitoringPage

@@ -13,9 +13,10 @@ namespace Messaging.System.Tests.Monitoring;
 
 /// <summary>
 /// The /monitor page in Debian's chromium, driven by Playwright, against a Gateway and Workers of its own (real
-/// processes, own database and virtual host, the system fixture's FakeServices): sign in, watch a breaker alert fire
-/// and clear from the page's Reset button, watch the payments queue fill while the workers are stopped (and the
-/// no-consumer alert fire), redrive a dead letter from the page and watch it go. Saves docs/monitor.png under load.
+/// processes, own database and virtual host, the system fixture's FakeServices): an operator signs in, watches a
+/// breaker alert fire and clear from the page's Reset button (and the reset appear in the audit section), watches the
+/// payments queue fill while the workers are stopped (and the no-consumer alert fire), redrives a dead letter from the
+/// page and watches it go; then a tenant admin signs in and sees its tenant only. Saves docs/monitor.png under load.
 /// </summary>
 public sealed class MonitorPageBrowserTests(SystemFixture system) : IAsyncLifetime
 {
@@ -65,7 +66,7 @@ public sealed class MonitorPageBrowserTests(SystemFixture system) : IAsyncLifeti
     }
 
     [Fact]
-    public async Task AnOperator_SeesAlertsFireAndClear_QueuesFill_AndRedrivesADeadLetter()
+    public async Task AnOperator_SeesAlertsFireAndClear_QueuesFill_AndRedrivesADeadLetter_ATenantAdminSeesItsTenantOnly()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install it with `scripts/services up`.");
         var admin = await AddClientAsync("operators", "operator");
@@ -86,22 +87,15 @@ public sealed class MonitorPageBrowserTests(SystemFixture system) : IAsyncLifeti
         });
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
         var scriptErrors = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                scriptErrors.Add(message.Text);
-            }
-        };
+        page.Console += (_, message) => CollectError(message, scriptErrors);
         page.SetDefaultTimeout((float)PageWait.TotalMilliseconds);
 
         // Sign in: the page is anonymous, its data is not.
-        await page.GotoAsync(new Uri(_gatewayUrl, "monitor").ToString());
-        await page.FillAsync("#client-id", admin.ClientId);
-        await page.FillAsync("#client-secret", admin.Secret);
-        await page.ClickAsync("#login-form button[type=submit]");
+        await SignInAsync(page, admin);
         await page.WaitForSelectorAsync("tr[data-queue='payments.charge']");
         Assert.Equal(0, await page.EvaluateAsync<int>("() => localStorage.length + sessionStorage.length"));
+        await page.WaitForSelectorAsync("#view[data-view='fleet']");
+        Assert.Equal("Fleet (operator)", await page.TextContentAsync("#view"));
 
         // A breaker opens (isolated by an operator): its alert fires on the page, and the page's Reset clears it.
         var breakers = await PaymentsBreakersAsync(adminToken);
@@ -116,6 +110,7 @@ public sealed class MonitorPageBrowserTests(SystemFixture system) : IAsyncLifeti
         {
             await page.ClickAsync($"tr[data-breaker='{breaker}'] button[data-action='reset']");
             await page.WaitForSelectorAsync($"tr[data-breaker='{breaker}'] [data-field='state']:text-is('closed')");
+            await page.WaitForSelectorAsync($"#audit tr[data-audit-action='breaker.reset'][data-audit-target='{breaker}']");
         }
 
         await page.WaitForSelectorAsync("article.alert[data-rule='BreakerOpen']", new PageWaitForSelectorOptions { State = WaitForSelectorState.Detached });
@@ -144,7 +139,41 @@ public sealed class MonitorPageBrowserTests(SystemFixture system) : IAsyncLifeti
         await page.WaitForSelectorAsync("tr[data-dead-letters='none']");
         Assert.Contains("sent back", await page.TextContentAsync("#notice") ?? "", StringComparison.Ordinal);
 
+        // A tenant admin, in a context of its own: its tenant's view (its waiting commands, the shared breakers), and
+        // neither breaker controls nor the fleet's alerts, rate limiting or the operator's audit records.
+        var tenantAdmin = await AddClientAsync("tenant-monitor", "admin");
+        await using var tenantContext = await browser.NewContextAsync();
+        var tenantPage = await tenantContext.NewPageAsync();
+        tenantPage.Console += (_, message) => CollectError(message, scriptErrors);
+        tenantPage.SetDefaultTimeout((float)PageWait.TotalMilliseconds);
+        await SignInAsync(tenantPage, tenantAdmin);
+        await tenantPage.WaitForSelectorAsync("#view[data-view='tenant']");
+        await tenantPage.WaitForSelectorAsync("tr[data-queue='payments.charge']");
+        await tenantPage.WaitForSelectorAsync("tr[data-breaker]");
+        await tenantPage.WaitForSelectorAsync("#audit tbody tr");
+        Assert.Equal("Tenant: tenant-monitor (admin)", await tenantPage.TextContentAsync("#view"));
+        Assert.Equal(0, await tenantPage.Locator("button[data-action='isolate'], button[data-action='reset']").CountAsync());
+        Assert.True(await tenantPage.Locator("#alerts").IsHiddenAsync());
+        Assert.True(await tenantPage.Locator("#tile-rate-limiting-box").IsHiddenAsync());
+        Assert.Equal(0, await tenantPage.Locator("#audit tr[data-audit-action^='breaker.']").CountAsync());
+
         Assert.Empty(scriptErrors);
+    }
+
+    private async Task SignInAsync(IPage page, ClientCredentials client)
+    {
+        await page.GotoAsync(new Uri(_gatewayUrl, "monitor").ToString());
+        await page.FillAsync("#client-id", client.ClientId);
+        await page.FillAsync("#client-secret", client.Secret);
+        await page.ClickAsync("#login-form button[type=submit]");
+    }
+
+    private static void CollectError(IConsoleMessage message, List<string> errors)
+    {
+        if (message.Type == "error")
+        {
+            errors.Add(message.Text);
+        }
     }
 
     private Dictionary<string, string> Environment(Dictionary<string, string> environment)

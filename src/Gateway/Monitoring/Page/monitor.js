@@ -1,10 +1,15 @@
-// The /monitor page: signs in with an admin client's credentials (the token stays in this closure, never in
-// storage), polls /api/monitoring/overview every 2 s and renders it with DOM calls only (no HTML from data).
+// The /monitor page: signs in with an operator's or a tenant admin's client credentials (the token stays in this
+// closure, never in storage), polls /api/monitoring/overview and the latest audit records every 2 s and renders them
+// with DOM calls only (no HTML from data). What it shows follows the token: an operator sees the fleet and controls
+// breakers; a tenant admin sees its tenant's share, without alerts, rate limiting or breaker controls (the gateway
+// refuses those anyway: hiding them only spares a click that would be answered 403).
 (() => {
   "use strict";
 
   const POLL_MS = 2000;
+  const AUDIT_ROWS = 20;
   let token = null;
+  let scopes = [];
   let timer = null;
   let failures = 0;
 
@@ -52,11 +57,16 @@
     const headers = { Authorization: `Bearer ${token}` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
-    if (response.status === 401 || response.status === 403) {
-      signOut(response.status === 401 ? "Your session ended: sign in again." : "This client lacks the admin scope.");
+    if (response.status === 401) {
+      signOut("Your session ended: sign in again.");
       throw new Error("unauthorized");
     }
+    // A 403 is the caller's to explain: the overview's means a client without the scopes, an action's a refused action.
     return response;
+  }
+
+  function isOperator() {
+    return scopes.includes("operator");
   }
 
   async function signIn(event) {
@@ -82,6 +92,8 @@
     }
     const body = await response.json();
     token = body.access_token;
+    // The token endpoint says which scopes it granted (all the client holds: the page asks for none).
+    scopes = (body.scope || "").split(" ").filter((s) => s);
     $("login").hidden = true;
     $("dashboard").hidden = false;
     $("sign-out").hidden = false;
@@ -91,6 +103,8 @@
 
   function signOut(message) {
     token = null;
+    scopes = [];
+    $("view").hidden = true;
     clearTimeout(timer);
     $("dashboard").hidden = true;
     $("sign-out").hidden = true;
@@ -103,9 +117,19 @@
     clearTimeout(timer);
     if (!token) return;
     try {
-      const response = await api("GET", "/api/monitoring/overview");
+      // The audit list is secondary: its failure shows in its own table and leaves the overview live.
+      const [response, audit] = await Promise.all([
+        api("GET", "/api/monitoring/overview"),
+        api("GET", `/api/monitoring/audit?limit=${AUDIT_ROWS}`).then((r) => (r.ok ? r.json() : null)).catch(() => null),
+      ]);
+      if (response.status === 403) {
+        signOut("This client has neither scope operator (the fleet) nor admin (its tenant).");
+        return;
+      }
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      render(await response.json());
+      const overview = await response.json();
+      render(overview);
+      renderAudit(audit, isFleet(overview));
       failures = 0;
       setStatus(`live · ${new Date().toLocaleTimeString()}`, "live");
     } catch (e) {
@@ -116,8 +140,14 @@
     if (token) timer = setTimeout(poll, POLL_MS);
   }
 
+  // The overview names the tenant it is narrowed to; none means the operator's view of the fleet.
+  function isFleet(overview) {
+    return overview.tenant === null || overview.tenant === undefined;
+  }
+
   function render(overview) {
-    renderAlerts(overview.alerts || []);
+    renderView(overview);
+    renderAlerts(isFleet(overview) ? overview.alerts || [] : null);
     renderTiles(overview);
     renderQueues(overview.queues || []);
     renderDeadLetters(overview.deadLetters);
@@ -125,9 +155,21 @@
     renderEndpoints(overview.endpoints);
   }
 
+  function renderView(overview) {
+    const view = $("view");
+    const fleet = isFleet(overview);
+    view.textContent = fleet ? "Fleet (operator)" : `Tenant: ${overview.tenant} (admin)`;
+    view.className = fleet ? "view fleet" : "view tenant";
+    view.setAttribute("data-view", fleet ? "fleet" : "tenant");
+    view.hidden = false;
+  }
+
+  // null: a tenant's view, which carries no alerts (they are the fleet's): the panel goes, rather than claim "no alerts".
   function renderAlerts(alerts) {
     const box = $("alerts");
     box.replaceChildren();
+    box.hidden = alerts === null;
+    if (alerts === null) return;
     if (alerts.length === 0) {
       box.append(el("div", { class: "no-alerts", "data-alerts": "none" }, "✓ No alerts"));
       return;
@@ -192,7 +234,9 @@
     const body = $("queues").tBodies[0];
     body.replaceChildren();
     const sources = [...new Set(queues.map((q) => q.source))];
-    $("queues-source").textContent = sources.includes("amqp") ? "(read over AMQP: rates are net estimates, unacked unknown)" : "";
+    $("queues-source").textContent = sources.includes("tenant")
+      ? "(your tenant's commands: ready = waiting for a worker, unacked = being executed; no rates)"
+      : sources.includes("amqp") ? "(read over AMQP: rates are net estimates, unacked unknown)" : "";
     if (queues.length === 0) {
       body.append(el("tr", {}, el("td", { colSpan: 7, class: "empty" }, "No queues yet.")));
       return;
@@ -231,21 +275,54 @@
     }
   }
 
+  // Nobody may isolate these (the gateway answers 409): the token endpoint's and the monitoring API's own.
+  const NEVER_ISOLATED = ["route:auth", "route:monitoring"];
+
   function renderBreakers(breakers) {
     const body = $("breakers").tBodies[0];
     body.replaceChildren();
+    const controls = isOperator();
+    $("breakers-actions").hidden = !controls;
     for (const b of breakers) {
-      const isolate = el("button", { type: "button", class: "danger", "data-action": "isolate" }, "Isolate");
-      const reset = el("button", { type: "button", class: "secondary", "data-action": "reset" }, "Reset");
-      isolate.disabled = b.state === "isolated" || b.name === "route:monitoring";
-      reset.disabled = b.state === "closed";
-      isolate.addEventListener("click", () => control(b.name, "isolate", isolate));
-      reset.addEventListener("click", () => control(b.name, "reset", reset));
-      body.append(el("tr", { "data-breaker": b.name, class: b.state === "closed" ? "" : "attention" },
+      const row = el("tr", { "data-breaker": b.name, class: b.state === "closed" ? "" : "attention" },
         el("td", {}, b.name),
         el("td", {}, el("span", { class: `state ${b.state}`, "data-field": "state" }, b.state)),
-        el("td", { class: "hint" }, ago(b.since)),
-        el("td", { class: "actions" }, isolate, reset)));
+        el("td", { class: "hint" }, ago(b.since)));
+      if (controls) {
+        const isolate = el("button", { type: "button", class: "danger", "data-action": "isolate" }, "Isolate");
+        const reset = el("button", { type: "button", class: "secondary", "data-action": "reset" }, "Reset");
+        isolate.disabled = b.state === "isolated" || NEVER_ISOLATED.includes(b.name);
+        reset.disabled = b.state === "closed";
+        isolate.addEventListener("click", () => control(b.name, "isolate", isolate));
+        reset.addEventListener("click", () => control(b.name, "reset", reset));
+        row.append(el("td", { class: "actions" }, isolate, reset));
+      }
+      body.append(row);
+    }
+  }
+
+  // records: the latest audit records, newest first; null when they could not be read.
+  function renderAudit(records, fleet) {
+    $("audit-scope").textContent = fleet ? `(latest ${AUDIT_ROWS}, every tenant)` : `(latest ${AUDIT_ROWS}, your tenant)`;
+    const body = $("audit").tBodies[0];
+    body.replaceChildren();
+    if (records === null) {
+      body.append(el("tr", {}, el("td", { colSpan: 6, class: "empty" }, "Unavailable.")));
+      return;
+    }
+    if (records.length === 0) {
+      body.append(el("tr", { "data-audit": "none" }, el("td", { colSpan: 6, class: "empty" }, "No audited actions yet.")));
+      return;
+    }
+    for (const r of records) {
+      const at = new Date(r.at);
+      body.append(el("tr", { "data-audit-action": r.action, "data-audit-target": r.target, "data-audit-outcome": r.outcome },
+        el("td", { title: r.at, class: "nowrap" }, at.toLocaleString()),
+        el("td", {}, r.actorTenant ? `${r.actorClient} (${r.actorTenant})` : r.actorClient),
+        el("td", {}, r.action),
+        el("td", {}, r.target),
+        el("td", { class: r.tenant ? "" : "hint" }, r.tenant || "fleet"),
+        el("td", {}, el("span", { class: `outcome ${r.outcome}` }, r.outcome))));
     }
   }
 
@@ -285,6 +362,8 @@
       const response = await api("POST", `/api/monitoring/breakers/${encodeURIComponent(name)}/${action}`);
       if (response.ok) {
         notice(`Breaker ${name}: ${action === "isolate" ? "isolated" : "reset"}.`);
+      } else if (response.status === 403) {
+        notice(`Breaker ${name}: ${action} needs scope operator.`);
       } else {
         const problem = await response.json().catch(() => ({}));
         notice(`Breaker ${name}: ${problem.title || response.status}`);

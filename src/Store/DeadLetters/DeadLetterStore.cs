@@ -151,6 +151,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
         var now = timeProvider.GetUtcNow();
         var redriven = 0;
         var skipped = 0;
+        var byTenant = new SortedDictionary<string, int>(StringComparer.Ordinal);
         foreach (var letter in claimed)
         {
             if (letter.CommandId is not { } commandId || letter.Type is null || !commandTypes.TryGet(letter.Type, out var descriptor)
@@ -183,12 +184,25 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
             CommandLedger.AddRedrive(update, commandId, now);
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             redriven++;
+            if (letter.Tenant is { } touched)
+            {
+                byTenant[touched] = byTenant.GetValueOrDefault(touched) + 1;
+            }
         }
 
         var record = new AuditRecord(actor, filter.CommandId is null ? AuditActions.DeadLettersRedrive : AuditActions.CommandRedrive,
             filter.CommandId?.ToString() ?? "dead-letters", filter.Tenant, AuditActions.Succeeded,
             new { filter.Type, filter.From, filter.To, Limit = limit, Redriven = redriven, Skipped = skipped });
         await AuditTrail.AppendAsync(transaction, record, now, cancellationToken).ConfigureAwait(false);
+        if (filter.Tenant is null)
+        {
+            // A redrive across tenants is also recorded for each tenant it touched, so that tenant's admins see it too.
+            foreach (var (tenant, count) in byTenant)
+            {
+                await AuditTrail.AppendAsync(transaction, record with { Tenant = tenant, Detail = new { filter.Type, filter.From, filter.To, Redriven = count, AcrossTenants = true } },
+                    now, cancellationToken).ConfigureAwait(false);
+            }
+        }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new RedriveResult(redriven, skipped);
     }

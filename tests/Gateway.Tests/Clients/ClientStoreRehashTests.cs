@@ -13,7 +13,7 @@ public sealed class ClientStoreRehashTests(GatewayHost host) : IClassFixture<Gat
     [Fact]
     public async Task Rehash_OfTheHashThatVerified_ReplacesItByAnHmacThatVerifies()
     {
-        var created = await Store.AddAsync("acme", ["commands"], Cancellation);
+        var created = await Store.AddAsync("acme", ["commands"], GatewayHost.TestActor, Cancellation);
         var legacy = LegacyHashes.Pbkdf2(created.Secret, iterations: 1_000);
         await LegacyHashes.StoreAsync(host.PostgresConnectionString, created.Client.ClientId, legacy);
 
@@ -29,7 +29,7 @@ public sealed class ClientStoreRehashTests(GatewayHost host) : IClassFixture<Gat
     public async Task Rehash_AfterTheHashChanged_ChangesNothing()
     {
         // Two concurrent uses of a legacy client: the first re-hash wins, the second finds its old hash gone.
-        var created = await Store.AddAsync("acme", ["commands"], Cancellation);
+        var created = await Store.AddAsync("acme", ["commands"], GatewayHost.TestActor, Cancellation);
         var legacy = LegacyHashes.Pbkdf2(created.Secret, iterations: 1_000);
         await LegacyHashes.StoreAsync(host.PostgresConnectionString, created.Client.ClientId, legacy);
         Assert.True(await Store.RehashAsync(created.Client.ClientId, created.Secret, legacy, Cancellation));

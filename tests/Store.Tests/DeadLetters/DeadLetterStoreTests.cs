@@ -123,6 +123,23 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARedriveAcrossTenants_IsAuditedForTheFleet_AndForEachTenantItTouched()
+    {
+        foreach (var tenant in new[] { "tenant-x", "tenant-x", "tenant-y" })
+        {
+            var id = await InsertCommandAsync(tenant, "Processing");
+            await RecordAsync(Letter(id, tenant));
+        }
+
+        var result = await _store.RedriveAsync(new DeadLetterFilter(), Operator, 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+
+        Assert.Equal(3, result.Redriven);
+        Assert.Equal("3", await ScalarAsync<string>("SELECT detail->>'redriven' FROM audit WHERE action = 'dead-letters.redrive' AND tenant IS NULL"));
+        Assert.Equal("2", await ScalarAsync<string>("SELECT detail->>'redriven' FROM audit WHERE action = 'dead-letters.redrive' AND tenant = 'tenant-x'"));
+        Assert.Equal("1", await ScalarAsync<string>("SELECT detail->>'redriven' FROM audit WHERE action = 'dead-letters.redrive' AND tenant = 'tenant-y'"));
+    }
+
+    [Fact]
     public async Task UnreadableLetters_AreKept_ButCannotBeRedriven()
     {
         await RecordAsync(new DeadLetter(null, null, null, "\u0001not json", new Dictionary<string, string>(), 1,

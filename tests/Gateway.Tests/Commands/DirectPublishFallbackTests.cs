@@ -37,6 +37,7 @@ public sealed class DirectPublishFallbackTests(FallbackGateway fixture) : IClass
             Assert.Equal("payments.charge", FallbackGateway.HeaderText(headers, "Messaging-Command-Type"));
             Assert.Equal("1", FallbackGateway.HeaderText(headers, "Messaging-Attempt"));
             Assert.Equal("direct", FallbackGateway.HeaderText(headers, "Messaging-Accepted-Via"));
+            Assert.StartsWith("v1.", FallbackGateway.HeaderText(headers, "Messaging-Signature"), StringComparison.Ordinal);
             var deadline = DateTimeOffset.Parse(FallbackGateway.HeaderText(headers, "Messaging-Deadline")!, System.Globalization.CultureInfo.InvariantCulture);
             Assert.InRange(deadline - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(500), TimeSpan.FromSeconds(601));
             Assert.True(message.BasicProperties.Persistent);

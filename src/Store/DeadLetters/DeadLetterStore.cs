@@ -190,11 +190,13 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
             }
         }
 
+        // One command's redrive belongs to that command's tenant even when the filter did not name it.
+        var tenantOfRecord = filter.Tenant ?? (filter.CommandId is not null && byTenant.Count == 1 ? byTenant.Keys.Single() : null);
         var record = new AuditRecord(actor, filter.CommandId is null ? AuditActions.DeadLettersRedrive : AuditActions.CommandRedrive,
-            filter.CommandId?.ToString() ?? "dead-letters", filter.Tenant, AuditActions.Succeeded,
+            filter.CommandId?.ToString() ?? "dead-letters", tenantOfRecord, AuditActions.Succeeded,
             new { filter.Type, filter.From, filter.To, Limit = limit, Redriven = redriven, Skipped = skipped });
         await AuditTrail.AppendAsync(transaction, record, now, cancellationToken).ConfigureAwait(false);
-        if (filter.Tenant is null)
+        if (filter.Tenant is null && filter.CommandId is null)
         {
             // A redrive across tenants is also recorded for each tenant it touched, so that tenant's admins see it too.
             foreach (var (tenant, count) in byTenant)

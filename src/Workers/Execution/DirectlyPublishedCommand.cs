@@ -2,7 +2,6 @@ using System.Globalization;
 using MassTransit;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Signing;
-using Messaging.Store.Bus;
 using Messaging.Store.Outbox;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
 

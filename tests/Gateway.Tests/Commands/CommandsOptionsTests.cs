@@ -65,6 +65,7 @@ public sealed class CommandsOptionsTests
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(configuration);
+        builder.Configuration["Messaging:SigningKeys:0"] = Messaging.Testing.ServicesFixture.MessageSigningKey; // the direct publisher's, validated at start too
         builder.AddBuiltInCommandTypes();
         builder.AddCommandsApi();
         using var services = builder.Services.BuildServiceProvider();

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Messaging.Contracts;
 using Messaging.Contracts.Payments;
 using Messaging.Resilience.Signing;
-using Messaging.Store.Bus;
+using Messaging.Store.Outbox;
 using Messaging.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

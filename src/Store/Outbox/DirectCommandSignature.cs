@@ -1,9 +1,8 @@
 using Messaging.Contracts;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Signing;
-using Messaging.Store.Outbox;
 
-namespace Messaging.Store.Bus;
+namespace Messaging.Store.Outbox;
 
 /// <summary>
 /// What the signature of a directly published command covers (header <c>Messaging-Signature</c>): everything a worker

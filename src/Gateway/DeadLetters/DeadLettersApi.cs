@@ -68,8 +68,9 @@ internal static class DeadLettersApi
 
         if (status != nameof(CommandStatus.DeadLettered))
         {
+            // Not "status": that member is the problem's HTTP status (RFC 9457), and a second one made the body ambiguous JSON.
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Only a dead-lettered command can be redriven.",
-                extensions: new Dictionary<string, object?> { ["status"] = status });
+                extensions: new Dictionary<string, object?> { ["commandStatus"] = status });
         }
 
         if (commandTypes.TryGet(type, out var descriptor) && await ProviderDownAsync(descriptor, breakers, cancellationToken) is { } down)

@@ -27,6 +27,23 @@ public sealed class DeadLettersApiTests(GatewayHost host) : IClassFixture<Gatewa
     }
 
     [Fact]
+    public async Task RedrivingACommandThatIsNotDeadLettered_Is409_WithItsStatusApartFromTheProblemsStatus()
+    {
+        using var client = await host.CreateClientAsync("tenant-redrive-twice", "commands");
+        var id = await DeadLetteredCommandAsync("tenant-redrive-twice");
+        using var first = await client.PostAsync($"/api/commands/{id}/redrive", null, TestContext.Current.CancellationToken);
+
+        using var second = await client.PostAsync($"/api/commands/{id}/redrive", null, TestContext.Current.CancellationToken);
+
+        // Found by RouteFuzzerTests: the command's status was a second "status" member, beside the problem's 409.
+        Assert.Equal(HttpStatusCode.Conflict, second.StatusCode);
+        using var problem = JsonDocument.Parse(await second.Content.ReadAsStringAsync(TestContext.Current.CancellationToken),
+            new JsonDocumentOptions { AllowDuplicateProperties = false });
+        Assert.Equal(409, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.Equal("Accepted", problem.RootElement.GetProperty("commandStatus").GetString());
+    }
+
+    [Fact]
     public async Task AnotherTenantsCommand_Is404_AndNothingIsEnqueued()
     {
         using var other = await host.CreateClientAsync("tenant-intruder", "commands");

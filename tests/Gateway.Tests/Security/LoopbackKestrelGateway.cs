@@ -9,13 +9,14 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Messaging.Gateway.Tests.Security;
 
 /// <summary>
-/// The gateway (see <see cref="GatewayHost"/>, production limits and bulkheads from appsettings.json) served by real
+/// The gateway (see <see cref="GatewayHost"/>, production limits and bulkheads from appsettings.json unless a derived
+/// fixture changes them, as <see cref="GenerousLoopbackGateway"/> does) served by real
 /// Kestrel on 127.0.0.1 with a dynamic port, for tests that need the gateway to see distinct source addresses: clients
 /// from <see cref="ClientFrom"/> bind their sockets to a chosen 127.0.0.0/8 address before connecting (Linux routes the
 /// whole block to the loopback interface), so each gets its own per-IP and failed-secret partitions, no proxy headers
 /// involved. The in-memory host of the base fixture shares the database and Redis prefix (clients are added through it).
 /// </summary>
-public sealed class LoopbackKestrelGateway : GatewayHost
+public class LoopbackKestrelGateway : GatewayHost
 {
     private WebApplicationFactory<Program>? _kestrel;
 
@@ -82,5 +83,6 @@ public sealed class LoopbackKestrelGateway : GatewayHost
         }
 
         await base.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 }

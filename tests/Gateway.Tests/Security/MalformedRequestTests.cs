@@ -17,33 +17,6 @@ public sealed class MalformedRequestTests(CommandsApiFixture api) : IClassFixtur
 
     private static readonly string[] UnknownTypes = ["payments", "payments.refund", "PAYMENTS.CHARGE", "notifications.sendx", "..", "x", "payments.charge.extra"];
 
-    private static readonly string[] BadContentTypes = ["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1", "json", ""];
-
-    // Header values are trimmed on the wire, and an empty one is not sent: those are not defects.
-    private static readonly string[] BadIdempotencyKeys = ["has space", "tab\tinside", new string('k', 256), "ключ"];
-
-    private static readonly string[] BadTimeouts = ["0", "-1", "86401", "abc", "1.5", "99999999999999999999", "10s", "1e3"];
-
-    private static readonly string[] BadBodies =
-    [
-        "", "{", "}", "[]", "null", "42", "\"text\"", "{\"amount\":}", "{'amount':1}", "{\"amount\":1,}", "\u0000\u0001\u0002",
-        """{"amount":0,"currency":"EUR","customerId":"c"}""",
-        """{"amount":-5,"currency":"EUR","customerId":"c"}""",
-        """{"amount":1e400,"currency":"EUR","customerId":"c"}""",
-        """{"amount":"10","currency":"EUR","customerId":"c"}""",
-        """{"amount":1,"currency":"eur","customerId":"c"}""",
-        """{"amount":1,"currency":"XXX","customerId":"c"}""",
-        """{"amount":1,"currency":"EUR"}""",
-        """{"amount":1,"currency":"EUR","customerId":""}""",
-        """{"amount":1,"currency":"EUR","customerId":"c","extra":true}""",
-        """{"amount":1,"currency":"EUR","customerId":"c","customerId":"d"}""",
-        """{"amount":1.123456,"currency":"EUR","customerId":"c"}""",
-        """{"channel":"fax","to":"x","body":"b"}""",
-        """{"channel":"email","to":"not-an-address","body":"b"}""",
-        """{"channel":"sms","to":"12345","body":"b"}""",
-        """{"channel":"email","to":"a@example.com","body":""}""",
-    ];
-
     private static readonly Gen<MalformedRequest> Requests =
         Gen.Int[0, 7].SelectMany(defect => Gen.Int[0, 1000].Select(seed => Build(defect, seed)));
 
@@ -88,10 +61,10 @@ public sealed class MalformedRequestTests(CommandsApiFixture api) : IClassFixtur
         return defect switch
         {
             0 => request with { Type = Pick(random, UnknownTypes) },
-            1 => request with { ContentType = Pick(random, BadContentTypes) },
-            2 => request with { Body = Pick(random, BadBodies) },
-            3 => request with { IdempotencyKey = Pick(random, BadIdempotencyKeys) },
-            4 => request with { Timeout = Pick(random, BadTimeouts) },
+            1 => request with { ContentType = Pick(random, MalformedInputs.BadContentTypes) },
+            2 => request with { Body = Pick(random, MalformedInputs.BadBodies) },
+            3 => request with { IdempotencyKey = Pick(random, MalformedInputs.BadIdempotencyKeys) },
+            4 => request with { Timeout = Pick(random, MalformedInputs.BadTimeouts) },
             5 => request with { Token = random.Next(2) == 0 ? TokenKind.None : TokenKind.Garbage },
             6 => request with { Token = TokenKind.AdminOnly },
             _ => request with { Body = "{\"amount\":1,\"currency\":\"EUR\",\"customerId\":\"" + new string('x', 65 * 1024) + "\"}" },

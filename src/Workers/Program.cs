@@ -19,6 +19,7 @@ builder.AddMessagingRedis();
 builder.AddInfrastructurePipelines();
 builder.AddProviderQuotas();
 builder.AddCommandProviders(); // every declared provider: endpoints, failover, pipelines, credentials
+builder.RequireSecureUrlsInProduction(builder.Services.CommandProviderRegistrations().Select(p => p.Section)); // wherever a provider is configured
 builder.AddCommandConsumers();
 builder.AddDeadLetterDrain();
 

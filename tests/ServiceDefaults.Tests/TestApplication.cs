@@ -53,7 +53,10 @@ internal sealed class TestApplication : IAsyncDisposable
         configureApp?.Invoke(app);
         await app.StartAsync(TestContext.Current.CancellationToken);
 
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        // With Management:Urls Kestrel listens twice: the client talks to the public address.
+        var management = configuration?.TryGetValue("Management:Urls", out var urls) == true ? urls : null;
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+            .Single(a => management is null || !management.Contains(":" + new Uri(a).Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         return new TestApplication(app, new Uri(address));
     }
 

@@ -51,6 +51,8 @@ public class ServicesFixture : IAsyncLifetime
         ["ConnectionStrings:Redis"] = RedisConnectionString,
         ["Redis:KeyPrefix"] = RedisKeyPrefix,
         ["Messaging:SigningKeys:0"] = MessageSigningKey,
+        // The local services use the shipped passwords, which a host in Production refuses otherwise.
+        ["Security:AllowDefaultCredentials"] = "true",
     };
 
     /// <summary>The key every test host signs its internal messages with (<c>Messaging:SigningKeys</c>; base64 of 32 bytes, not a secret).</summary>

@@ -22,6 +22,9 @@ internal static class SystemHosts
     {
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
         ["DOTNET_ENVIRONMENT"] = "Production",
+        // The local services use the shipped passwords; Production refuses them unless told this is a benchmark (a
+        // warning is logged). Everything else stays on loopback, which Production allows over plain http.
+        ["Security__AllowDefaultCredentials"] = "true",
         ["ConnectionStrings__Postgres"] = postgres,
         ["ConnectionStrings__RabbitMq"] = rabbitMq,
         ["ConnectionStrings__Redis"] = services.RedisConnectionString,

@@ -23,6 +23,7 @@ internal static class MonitoringExtensions
         services.AddOptions<MonitoringOptions>().Bind(builder.Configuration.GetSection(MonitoringOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RabbitMqManagementOptions>().Bind(builder.Configuration.GetSection(RabbitMqManagementOptions.SectionName))
             .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RabbitMqManagementOptions>, RabbitMqManagementOptionsValidator>();
         services.AddOptions<AlertsOptions>().Bind(builder.Configuration.GetSection(AlertsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AlertWebhookOptions>().Bind(builder.Configuration.GetSection(AlertWebhookOptions.SectionName))
             .ValidateDataAnnotations().ValidateOnStart();
@@ -30,7 +31,9 @@ internal static class MonitoringExtensions
         services.AddResilienceCore();
         services.AddSharedBreakerStates();
         services.AddCommandMetrics().AddFleetCounters();
-        services.AddHttpClient(ManagementApiQueueSource.HttpClientName).RemoveAllLoggers();
+        // Every request carries the broker's credentials: a redirect must not take them to an address nobody configured.
+        services.AddHttpClient(ManagementApiQueueSource.HttpClientName).RemoveAllLoggers()
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false });
         services.AddHttpClient(AlertWebhook.HttpClientName).RemoveAllLoggers();
         services.AddResiliencePipeline(AlertWebhook.PipelineName, (pipeline, context) =>
             AlertWebhook.Configure(pipeline, context.ServiceProvider.GetRequiredService<IOptions<AlertWebhookOptions>>().Value));

@@ -42,10 +42,23 @@ internal sealed class RabbitMqEndpoints
         VirtualHost = path.Length == 0 ? "/" : path;
 
         var configured = string.IsNullOrWhiteSpace(options.Value.Url) ? null : new Uri(options.Value.Url);
-        var management = configured ?? new UriBuilder("http", Amqp.Host, 15672).Uri;
+        var management = configured ?? DerivedManagementUrl(Amqp);
         ManagementBase = new Uri(management.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
         var userInfo = !string.IsNullOrEmpty(configured?.UserInfo) ? configured.UserInfo : Amqp.UserInfo;
         ManagementCredentials = string.IsNullOrEmpty(userInfo) ? "guest:guest" : Uri.UnescapeDataString(userInfo);
+    }
+
+    /// <summary>
+    /// The management API of the broker at <paramref name="amqp"/>: https on 15671 when AMQP is <c>amqps</c> (the
+    /// credentials go with every request, and a broker reached over TLS is not reached over plain http for them),
+    /// http on 15672 otherwise.
+    /// </summary>
+    public static Uri DerivedManagementUrl(Uri amqp)
+    {
+        ArgumentNullException.ThrowIfNull(amqp);
+        return string.Equals(amqp.Scheme, "amqps", StringComparison.OrdinalIgnoreCase)
+            ? new UriBuilder(Uri.UriSchemeHttps, amqp.Host, 15671).Uri
+            : new UriBuilder(Uri.UriSchemeHttp, amqp.Host, 15672).Uri;
     }
 
     /// <summary>The AMQP URI (with the virtual host as its path).</summary>

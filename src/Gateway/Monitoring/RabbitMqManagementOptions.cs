@@ -9,10 +9,12 @@ public sealed class RabbitMqManagementOptions
     public const string SectionName = "RabbitMq:Management";
 
     /// <summary>
-    /// Gets or sets the management API's base URL (<c>http://host:15672/</c>, credentials optional in the URL). When
-    /// empty it is derived from <c>ConnectionStrings:RabbitMq</c>: the same host on port 15672 with the same credentials.
-    /// The virtual host is always the AMQP URI's. While the API does not answer, queues are read over AMQP (passive
-    /// declares: depth and consumers, with rates estimated from successive samples).
+    /// Gets or sets the management API's base URL (<c>https://host:15671/</c>, credentials optional in the URL). When
+    /// empty it is derived from <c>ConnectionStrings:RabbitMq</c>: the same host with the same credentials, on
+    /// <c>https://…:15671</c> when AMQP is <c>amqps</c> and <c>http://…:15672</c> otherwise. The credentials go with every
+    /// request, so in Production plain http is refused unless the host is a loopback address. The virtual host is always
+    /// the AMQP URI's. While the API does not answer, queues are read over AMQP (passive declares: depth and consumers,
+    /// with rates estimated from successive samples).
     /// </summary>
     /// <value>The default value is empty (derived).</value>
     [Url(ErrorMessage = "RabbitMq:Management:Url must be an absolute http(s) URL.")]

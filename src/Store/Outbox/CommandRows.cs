@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -78,14 +77,7 @@ public static class CommandRows
             [MessageHeaders.Attempt] = "1",
         };
 
-        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } traceParent } activity)
-        {
-            headers[MessageHeaders.TraceParent] = traceParent;
-            if (!string.IsNullOrEmpty(activity.TraceStateString))
-            {
-                headers[MessageHeaders.TraceState] = activity.TraceStateString;
-            }
-        }
+        TraceContextHeaders.AddCurrent(headers);
 
         return new OutboxMessage(
             row.Id,

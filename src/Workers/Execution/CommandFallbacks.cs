@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Messaging.CommandTypes;
 using Messaging.Contracts.Commands;
@@ -58,14 +57,7 @@ internal sealed class CommandFallbacks(
             [MessageHeaders.Client] = clientId,
             [MessageHeaders.CommandType] = commandType,
         };
-        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } traceParent } activity)
-        {
-            headers[MessageHeaders.TraceParent] = traceParent;
-            if (!string.IsNullOrEmpty(activity.TraceStateString))
-            {
-                headers[MessageHeaders.TraceState] = activity.TraceStateString;
-            }
-        }
+        TraceContextHeaders.AddCurrent(headers);
 
         return headers;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Messaging.CommandTypes;
 using Messaging.Store.Outbox;
 using MessageHeaders = Messaging.Contracts.MessageHeaders;
@@ -117,14 +116,7 @@ internal sealed partial class CommandScheduler(
             .Where(h => h.Key.StartsWith("Messaging-", StringComparison.Ordinal))
             .ToDictionary(h => h.Key, h => h.Value, StringComparer.Ordinal);
         headers[MessageHeaders.Attempt] = attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } traceParent } activity)
-        {
-            headers[MessageHeaders.TraceParent] = traceParent;
-            if (!string.IsNullOrEmpty(activity.TraceStateString))
-            {
-                headers[MessageHeaders.TraceState] = activity.TraceStateString;
-            }
-        }
+        TraceContextHeaders.AddCurrent(headers);
 
         return headers;
     }

@@ -65,6 +65,8 @@ public sealed class CommandsOptionsTests
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(configuration);
+        // AddCommandsApi signs direct publishes: its key is required, whatever these tests configure.
+        builder.Configuration.AddInMemoryCollection([new("Messaging:SigningKeys:0", Messaging.Testing.ServicesFixture.MessageSigningKey)]);
         builder.AddBuiltInCommandTypes();
         builder.AddCommandsApi();
         using var services = builder.Services.BuildServiceProvider();

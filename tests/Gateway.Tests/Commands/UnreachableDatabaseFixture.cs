@@ -18,6 +18,7 @@ public sealed class UnreachableDatabaseFixture : IAsyncDisposable
                 ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Port=1;Database=messaging;Username=messaging;Password=messaging;Timeout=2",
                 ["Auth:SigningKeys:0"] = GatewayHost.TestSigningKey,
                 ["Auth:SecretPeppers:" + GatewayHost.TestSecretPepperId] = GatewayHost.TestSecretPepper,
+                ["Messaging:SigningKeys:0"] = Messaging.Testing.ServicesFixture.MessageSigningKey,
                 ["Outbox:Relay:Enabled"] = "false",
                 ["Commands:Fallback:DirectPublish"] = "false",
                 // The postgres breaker this host opens is shared through Redis: keep it to this fixture.

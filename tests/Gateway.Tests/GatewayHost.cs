@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Serialization;
+using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
 using Messaging.Store.Audit;
 using Messaging.Store.DeadLetters;
@@ -8,6 +9,7 @@ using Messaging.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace Messaging.Gateway.Tests;
@@ -22,8 +24,8 @@ namespace Messaging.Gateway.Tests;
 /// </summary>
 public class GatewayHost : ServicesFixture
 {
-    /// <summary>The only signing key of the host (at least 32 bytes; not the development key).</summary>
-    public const string TestSigningKey = "gateway-tests-signing-key-not-a-secret-0123456789";
+    /// <summary>The only token signing key of the host (base64 of 44 bytes; not the development key).</summary>
+    public const string TestSigningKey = "Z2F0ZXdheS10ZXN0cy10b2tlbi1zaWduaW5nLWtleS1ub3QtYS1zZWNyZXQ=";
 
     /// <summary>The only client-secret pepper of the host (<c>Auth:SecretPeppers:test</c>; base64 of 32 bytes, not the development one).</summary>
     public const string TestSecretPepper = "Z2F0ZXdheS10ZXN0cy1zZWNyZXQtcGVwcGVyLTAxMjM=";
@@ -79,10 +81,28 @@ public class GatewayHost : ServicesFixture
         });
     }
 
+    /// <summary>
+    /// Removes what a gateway reads from PostgreSQL before it serves (the schema migration, the first read of the
+    /// revoked clients), for a host that must start with its PostgreSQL unreachable. Such a host starts with an empty
+    /// revocation list, which a real gateway never does (it does not start without the list).
+    /// </summary>
+    public static void RemoveStartupDatabaseReads(IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        foreach (var name in new[] { "SchemaMigrationHostedService", "RevokedClientsRefresher" })
+        {
+            services.Remove(services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name == name));
+        }
+    }
+
     /// <summary>Extra configuration of the host for derived fixtures (services, endpoints).</summary>
     protected virtual void ConfigureWebHost(IWebHostBuilder builder)
     {
     }
+
+    /// <summary>The revocation list's refresher of a host (tests wait on its <c>NextAttempt</c>).</summary>
+    internal static RevokedClientsRefresher RevocationRefresher(IServiceProvider services) =>
+        services.GetServices<IHostedService>().OfType<RevokedClientsRefresher>().Single();
 
     /// <summary>A client for the in-memory host, without credentials.</summary>
     public HttpClient CreateClient() => Factory.CreateClient();

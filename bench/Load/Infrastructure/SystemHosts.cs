@@ -10,7 +10,7 @@ namespace Messaging.Load.Infrastructure;
 /// </summary>
 internal static class SystemHosts
 {
-    public const string SigningKey = "load-tool-signing-key-0123456789-abcdefghijklmnopqrst";
+    public const string SigningKey = "bG9hZC10b29sLXRva2VuLXNpZ25pbmcta2V5LTAxMjM0NTY3ODlhYmNkZWY=";
 
     /// <summary>The key the load tool's processes sign their internal messages with (base64 of 32 bytes; not a secret).</summary>
     public const string MessageSigningKey = "bG9hZC10b29sLW1lc3NhZ2Uta2V5LTAxMjM0NTY3ODk=";

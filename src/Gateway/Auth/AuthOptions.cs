@@ -12,16 +12,24 @@ public sealed class AuthOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Auth";
 
+    /// <summary>The longest <see cref="TokenLifetime"/> allowed, and the longest <c>exp - iat</c> a token may have.</summary>
+    /// <remarks>
+    /// Validation refuses tokens above this absolute maximum rather than above the current <see cref="TokenLifetime"/>,
+    /// so shortening the setting does not void tokens already issued; it also bounds how long the revocation list
+    /// must remember a client (<see cref="RevokedClients"/>).
+    /// </remarks>
+    public static readonly TimeSpan MaxTokenLifetime = TimeSpan.FromHours(1);
+
     /// <summary>
-    /// HMAC keys for access tokens: the first signs, all verify (rotation: put the new key first and keep the
-    /// old one second until the tokens it signed have expired). Required; at least 32 bytes (UTF-8) each.
-    /// Outside Development the key from <c>appsettings.Development.json</c> is refused.
+    /// HMAC-SHA256 keys for access tokens, each base64 of at least 32 random bytes (256 bits): the first signs, all
+    /// verify (rotation: put the new key first and keep the old one second until the tokens it signed have expired).
+    /// Required. Outside Development the key from <c>appsettings.Development.json</c> is refused.
     /// </summary>
     public List<string> SigningKeys { get; set; } = [];
 
-    /// <summary>How long an access token is valid.</summary>
+    /// <summary>How long an access token is valid; at most <see cref="MaxTokenLifetime"/> (1 hour).</summary>
     /// <value>The default value is 15 minutes.</value>
-    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00", ErrorMessage = "Auth:TokenLifetime must be between {1} and {2}.")]
+    [Range(typeof(TimeSpan), "00:01:00", "01:00:00", ErrorMessage = "Auth:TokenLifetime must be between {1} and {2}.")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Tolerated clock difference when validating token lifetimes.</summary>

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Messaging.Gateway.Clients;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -9,9 +10,12 @@ namespace Messaging.Gateway.Auth;
 internal static class AuthServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds bearer authentication with the gateway's JWTs (<see cref="BearerTokenHandler"/>, problem+json 401/403), the <c>commands</c>, <c>admin</c> and <c>operator</c> policies,
+    /// Adds the framework's JwtBearer scheme over the gateway's JWTs (<see cref="AccessTokenValidation"/>; revoked
+    /// clients refused and problem+json 401/403 through <see cref="BearerEvents"/>), the revocation list and its
+    /// refresher, the <c>commands</c>, <c>admin</c> and <c>operator</c> policies,
     /// <see cref="AuthOptions"/> validated at start, the client store and the token endpoint's handler.
-    /// Needs the <c>NpgsqlDataSource</c> from <c>AddMessagingPostgres()</c>.
+    /// Needs the <c>NpgsqlDataSource</c> from <c>AddMessagingPostgres()</c> (called before, so that the schema
+    /// migration runs before the first read of the revocation list).
     /// </summary>
     public static WebApplicationBuilder AddGatewayAuth(this WebApplicationBuilder builder)
     {
@@ -22,27 +26,26 @@ internal static class AuthServiceCollectionExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         builder.Services.AddSingleton<SigningKeyRing>();
-        builder.Services.AddSingleton(sp =>
-        {
-            var auth = sp.GetRequiredService<IOptionsMonitor<AuthOptions>>();
-            return new ValidatedTokenCache(sp.GetRequiredService<SigningKeyRing>(), sp.GetRequiredService<TimeProvider>(), () => auth.CurrentValue.ClockSkew)
-            {
-                MapInboundClaims = false,
-            };
-        });
         builder.Services.AddSingleton<AccessTokenIssuer>();
         builder.AddGatewayClients();
         builder.Services.AddSingleton<ClientCredentialsTokenHandler>();
 
-        // Our own bearer scheme over the token cache (BearerTokenHandler): what JwtBearerHandler decided, without its
-        // per-request option copies, event contexts and logger.
-        builder.Services.AddSingleton<BearerTokenValidator>();
-        builder.Services.AddTransient<BearerTokenHandler>();
-        builder.Services.AddAuthentication(options =>
-        {
-            options.DefaultScheme = BearerTokenHandler.SchemeName;
-            options.AddScheme<BearerTokenHandler>(BearerTokenHandler.SchemeName, displayName: null);
-        });
+        builder.Services.AddSingleton<RevokedClients>();
+        builder.Services.AddHostedService<RevokedClientsRefresher>();
+        builder.Services.AddSingleton<BearerEvents>();
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptionsMonitor<AuthOptions>, SigningKeyRing, TimeProvider>((jwt, auth, keys, time) =>
+            {
+                // Claim types as issued (client_id, tenant, scope), not mapped to the WS-* URIs.
+                jwt.MapInboundClaims = false;
+                // Nothing reads the raw token back from the authentication properties (GetTokenAsync): not saving it
+                // spares a dictionary per request and keeps the bearer token out of the request's state.
+                jwt.SaveToken = false;
+                jwt.TimeProvider = time;
+                jwt.EventsType = typeof(BearerEvents);
+                jwt.TokenValidationParameters = AccessTokenValidation.Parameters(keys, auth, time);
+            });
 
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(GatewayClaims.CommandsScope, p => p.RequireAuthenticatedUser().RequireAssertion(c => HasScope(c.User, GatewayClaims.CommandsScope)))

@@ -279,7 +279,7 @@ internal sealed partial class ClientCredentialsTokenHandler(
     private static JsonHttpResult<OAuthError> InvalidClient(HttpContext context)
     {
         // The same answer for an unknown client, a revoked one and a wrong secret.
-        context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{BearerProblemResponses.Realm}\"";
+        context.Response.Headers.WWWAuthenticate = $"Basic realm=\"{BearerEvents.Realm}\"";
         return Error(StatusCodes.Status401Unauthorized, "invalid_client", "Client authentication failed.");
     }
 

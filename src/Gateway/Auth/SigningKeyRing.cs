@@ -1,4 +1,4 @@
-using System.Text;
+using Messaging.Resilience.Signing;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -34,9 +34,11 @@ internal sealed class SigningKeyRing(IOptionsMonitor<AuthOptions> options)
     /// <summary>The key that signs new tokens.</summary>
     public SymmetricSecurityKey Signing => Current[0];
 
-    /// <summary>Builds the keys of <paramref name="options"/> (no caching).</summary>
+    /// <summary>Builds the keys of <paramref name="options"/> (no caching): the bytes each base64 key stands for.</summary>
+    /// <remarks>Options are validated at start (<see cref="AuthOptionsValidator"/>), so every key decodes.</remarks>
     public static SymmetricSecurityKey[] Build(AuthOptions options) =>
-        [.. options.SigningKeys.Select(key => new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key)))];
+        [.. options.SigningKeys.Select(key => new SymmetricSecurityKey(MessageSigner.Decode(key)
+            ?? throw new InvalidOperationException("An Auth:SigningKeys entry is not valid base64.")))];
 
     private sealed record Snapshot(AuthOptions Options, SymmetricSecurityKey[] Keys);
 }

@@ -1,3 +1,4 @@
+using Messaging.Gateway.Auth;
 using Messaging.Store.Audit;
 using Npgsql;
 
@@ -144,7 +145,8 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
     }
 
     /// <summary>
-    /// Revokes a client: it can obtain no more tokens (tokens already issued stay valid until they expire).
+    /// Revokes a client: it can obtain no more tokens, and its tokens already issued are refused by every gateway
+    /// within a refresh of <see cref="RevokedClients"/> (<c>revoked_at</c> and <c>tokens_valid_after</c> are set).
     /// Revoking twice keeps the first revocation time. Audited in the same transaction.
     /// </summary>
     /// <returns>When the client was revoked, or <see langword="null"/> for an unknown id.</returns>
@@ -158,7 +160,8 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
         DateTimeOffset revokedAt;
         string tenant;
         await using (var command = new NpgsqlCommand(
-            "UPDATE clients SET revoked_at = COALESCE(revoked_at, @now) WHERE client_id = @id RETURNING revoked_at, tenant", connection, transaction))
+            "UPDATE clients SET revoked_at = COALESCE(revoked_at, @now), tokens_valid_after = GREATEST(tokens_valid_after, COALESCE(revoked_at, @now)) "
+            + "WHERE client_id = @id RETURNING revoked_at, tenant", connection, transaction))
         {
             command.Parameters.AddWithValue("id", clientId);
             command.Parameters.AddWithValue("now", now);
@@ -175,6 +178,28 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
         await AuditTrail.AppendAsync(transaction, record, now, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return revokedAt;
+    }
+
+    /// <summary>
+    /// The clients revoked, or with a <c>tokens_valid_after</c>, at or after <paramref name="since"/>: those whose
+    /// tokens may still be within their lifetime and must be refused (<see cref="RevokedClients"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<ClientRevocation>> ListRevocationsAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT client_id, revoked_at, tokens_valid_after FROM clients WHERE revoked_at >= @since OR tokens_valid_after >= @since");
+        command.Parameters.AddWithValue("since", since);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var revocations = new List<ClientRevocation>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            revocations.Add(new ClientRevocation(
+                reader.GetString(0),
+                reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1),
+                reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+
+        return revocations;
     }
 
     private static RegisteredClient ReadClient(NpgsqlDataReader reader) => new(

@@ -15,7 +15,7 @@ namespace Messaging.Gateway.Tests.Auth;
 
 public sealed class BearerAuthenticationTests(AuthProbeHost host) : IClassFixture<AuthProbeHost>
 {
-    private const string NewSigningKey = "gateway-tests-rotated-signing-key-0123456789abcdef";
+    private const string NewSigningKey = "Z2F0ZXdheS10ZXN0cy1yb3RhdGVkLXRva2VuLXNpZ25pbmcta2V5LTAxMjM=";
 
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
@@ -155,7 +155,7 @@ public sealed class BearerAuthenticationTests(AuthProbeHost host) : IClassFixtur
         Assert.Equal("/api/auth/token", (token as RouteEndpoint)?.RoutePattern.RawText);
     }
 
-    private static SymmetricSecurityKey TestKey => new(Encoding.UTF8.GetBytes(GatewayHost.TestSigningKey));
+    private static SymmetricSecurityKey TestKey => new(ForgedTokens.TestKey);
 
     private static string Sign(SecurityKey key, DateTime issuedAt) => new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
     {

@@ -6,8 +6,8 @@ namespace Messaging.Gateway.Tests.Auth;
 
 public sealed class SigningKeyRingTests
 {
-    private const string FirstKey = "first-signing-key-0123456789-abcdefghijklmnop";
-    private const string SecondKey = "second-signing-key-0123456789-abcdefghijklmno";
+    private const string FirstKey = "Zmlyc3QtdG9rZW4tc2lnbmluZy1rZXktMDEyMzQ1Njc4OS1hYmNkZWZnaA==";
+    private const string SecondKey = "c2Vjb25kLXRva2VuLXNpZ25pbmcta2V5LTAxMjM0NTY3ODktYWJjZGVmZw==";
 
     [Fact]
     public void Current_ForTheSameOptions_ReturnsTheSameKeyObjects()
@@ -23,6 +23,14 @@ public sealed class SigningKeyRingTests
     }
 
     [Fact]
+    public void Current_HoldsTheBytesTheBase64KeysStandFor()
+    {
+        var ring = new SigningKeyRing(new SwitchableMonitor(new AuthOptions { SigningKeys = [FirstKey] }));
+
+        Assert.Equal(Convert.FromBase64String(FirstKey), ring.Signing.Key);
+    }
+
+    [Fact]
     public void Current_AfterTheOptionsChange_HoldsTheNewKeysInConfigurationOrder()
     {
         var monitor = new SwitchableMonitor(new AuthOptions { SigningKeys = [FirstKey] });
@@ -33,8 +41,8 @@ public sealed class SigningKeyRingTests
         var after = ring.Current;
 
         Assert.NotSame(before, after);
-        Assert.Equal(SecondKey, System.Text.Encoding.UTF8.GetString(after[0].Key));
-        Assert.Equal(FirstKey, System.Text.Encoding.UTF8.GetString(after[1].Key));
+        Assert.Equal(SecondKey, Convert.ToBase64String(after[0].Key));
+        Assert.Equal(FirstKey, Convert.ToBase64String(after[1].Key));
         Assert.Same(after[0], ring.Signing);
     }
 

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.Hosting;
 
 namespace Messaging.Gateway.Tests.Commands;
 
@@ -25,12 +24,8 @@ public sealed class UnreachableDatabaseFixture : IAsyncDisposable
                 // The postgres breaker this host opens is shared through Redis: keep it to this fixture.
                 ["Redis:KeyPrefix"] = "t" + Guid.NewGuid().ToString("N")[..12] + ":",
             },
-            builder => builder.ConfigureTestServices(services =>
-            {
-                // Without a database the schema cannot be applied; the API itself must cope.
-                var migration = services.Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name == "SchemaMigrationHostedService");
-                services.Remove(migration);
-            }));
+            // Without a database the schema cannot be applied nor the revoked clients read; the API itself must cope.
+            builder => builder.ConfigureTestServices(GatewayHost.RemoveStartupDatabaseReads));
     }
 
     internal WebApplicationFactory<Program> Factory { get; }

@@ -21,7 +21,7 @@ namespace Messaging.Testing.Harness;
 public class SystemFixture : ServicesFixture
 {
     /// <summary>The gateway's token signing key in these systems.</summary>
-    public const string SigningKey = "system-tests-signing-key-0123456789-abcdefghijklmnop";
+    public const string SigningKey = "c3lzdGVtLXRlc3RzLXRva2VuLXNpZ25pbmcta2V5LTAxMjM0NTY3ODlhYg==";
 
     /// <summary>The client-secret pepper of the gateway and its CLI (<c>Auth:SecretPeppers:system</c>; base64 of 32 bytes).</summary>
     public const string SecretPepper = "c3lzdGVtLXRlc3RzLXNlY3JldC1wZXBwZXItMDEyMzQ=";

@@ -63,4 +63,24 @@ public sealed class ProblemDetailsTests
         var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
         Assert.True(problem.TryGetProperty("traceId", out _));
     }
+
+    [Theory]
+    [InlineData("text/html")]
+    [InlineData("text/html, application/json;q=0")]
+    [InlineData("image/png")]
+    public async Task ABodyThatDoesNotBind_WithAnAcceptExcludingJson_IsStillAProblemJson(string accept)
+    {
+        await using var app = await TestApplication.StartAsync(
+            configureApp: a => a.MapGet("/items", (int limit) => TypedResults.Ok(limit)));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/items?limit=abc", UriKind.Relative));
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+
+        var response = await app.Client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).RootElement;
+        Assert.Equal(400, problem.GetProperty("status").GetInt32());
+        Assert.Matches("^[0-9a-f]{32}$", problem.GetProperty("traceId").GetString());
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -14,13 +15,16 @@ public static class ProblemDetailsExtensions
     /// Adds <c>AddProblemDetails</c> with a customizer that puts <c>traceId</c> (the W3C trace id of the
     /// request) on every problem and strips exception details: for a problem written because of an exception
     /// the title, type and detail become the generic 500 text and the developer exception page's
-    /// <c>exception</c> member is removed, in every environment.
+    /// <c>exception</c> member is removed, in every environment. A request whose <c>Accept</c> excludes JSON still gets
+    /// its problem as <c>application/problem+json</c> (<see cref="ProblemJsonFallbackWriter"/>), never the framework's
+    /// <c>text/plain</c> fallback.
     /// </summary>
     public static TBuilder AddDefaultProblemDetails<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Customize);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IProblemDetailsWriter, ProblemJsonFallbackWriter>());
         return builder;
     }
 

@@ -1,9 +1,7 @@
 using System.Collections.Frozen;
+using Messaging.Gateway.Clients;
 
 namespace Messaging.Gateway.Auth;
-
-/// <summary>A client whose tokens are cut off: revoked, or with tokens issued before a moment refused.</summary>
-internal sealed record ClientRevocation(string ClientId, DateTimeOffset? RevokedAt, DateTimeOffset? TokensValidAfter);
 
 /// <summary>
 /// The clients whose tokens this gateway refuses although they are signed and within their lifetime: those revoked

@@ -1,4 +1,3 @@
-using Messaging.Gateway.Auth;
 using Messaging.Store.Audit;
 using Npgsql;
 
@@ -146,7 +145,7 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
 
     /// <summary>
     /// Revokes a client: it can obtain no more tokens, and its tokens already issued are refused by every gateway
-    /// within a refresh of <see cref="RevokedClients"/> (<c>revoked_at</c> and <c>tokens_valid_after</c> are set).
+    /// within a refresh of <c>Auth/RevokedClients</c> (<c>revoked_at</c> and <c>tokens_valid_after</c> are set).
     /// Revoking twice keeps the first revocation time. Audited in the same transaction.
     /// </summary>
     /// <returns>When the client was revoked, or <see langword="null"/> for an unknown id.</returns>
@@ -182,7 +181,7 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
 
     /// <summary>
     /// The clients revoked, or with a <c>tokens_valid_after</c>, at or after <paramref name="since"/>: those whose
-    /// tokens may still be within their lifetime and must be refused (<see cref="RevokedClients"/>).
+    /// tokens may still be within their lifetime and must be refused (<c>Auth/RevokedClients</c>).
     /// </summary>
     public async Task<IReadOnlyList<ClientRevocation>> ListRevocationsAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {

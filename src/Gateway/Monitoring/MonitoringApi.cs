@@ -32,14 +32,16 @@ internal static partial class MonitoringApi
         group.MapGet("/audit", GetAuditAsync).WithName("ListAuditRecords")
             .WithSummary("Audited actions, newest first (a tenant admin: those that touched its tenant)")
             .ProducesProblem(StatusCodes.Status403Forbidden);
-        group.MapPost("/breakers/{name}/isolate", (string name, ClaimsPrincipal user, SharedBreakerStates breakers, AuditTrail audit, ILoggerFactory logs, CancellationToken ct) =>
-            ControlAsync(name, BreakerAction.Isolate, OperationsCaller.From(user), breakers, audit, logs, ct)).WithName("IsolateBreaker")
+        group.MapPost("/breakers/{name}/isolate", (string name, ClaimsPrincipal user, SharedBreakerStates breakers, AuditTrail audit, ILoggerFactory logs,
+            TimeProvider timeProvider, CancellationToken ct) =>
+            ControlAsync(name, BreakerAction.Isolate, OperationsCaller.From(user), breakers, audit, logs, timeProvider, ct)).WithName("IsolateBreaker")
             .RequireAuthorization(GatewayClaims.OperatorScope)
             .WithSummary("Hold a breaker open across the fleet until it is reset (scope operator)")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
-        group.MapPost("/breakers/{name}/reset", (string name, ClaimsPrincipal user, SharedBreakerStates breakers, AuditTrail audit, ILoggerFactory logs, CancellationToken ct) =>
-            ControlAsync(name, BreakerAction.Reset, OperationsCaller.From(user), breakers, audit, logs, ct)).WithName("ResetBreaker")
+        group.MapPost("/breakers/{name}/reset", (string name, ClaimsPrincipal user, SharedBreakerStates breakers, AuditTrail audit, ILoggerFactory logs,
+            TimeProvider timeProvider, CancellationToken ct) =>
+            ControlAsync(name, BreakerAction.Reset, OperationsCaller.From(user), breakers, audit, logs, timeProvider, ct)).WithName("ResetBreaker")
             .RequireAuthorization(GatewayClaims.OperatorScope)
             .WithSummary("Close a breaker across the fleet (scope operator)")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -105,7 +107,7 @@ internal static partial class MonitoringApi
 
     private static async Task<Results<Ok<BreakerView>, ProblemHttpResult>> ControlAsync(
         string name, BreakerAction action, OperationsCaller caller, SharedBreakerStates breakers, AuditTrail audit, ILoggerFactory logs,
-        CancellationToken cancellationToken)
+        TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         // Refused by name, before anything is read: whether this process has built the breaker yet does not matter.
         var auditAction = action == BreakerAction.Isolate ? AuditActions.BreakerIsolate : AuditActions.BreakerReset;
@@ -123,9 +125,10 @@ internal static partial class MonitoringApi
 
         await breakers.ControlAsync(name, action, cancellationToken);
         await AuditAsync(new AuditRecord(caller.Actor, auditAction, name, Tenant: null, AuditActions.Succeeded), audit, logs, cancellationToken);
+        // The state asked for, as of now: a breaker that lives in other processes (a worker's provider breaker) is applied
+        // there once they receive the control message, and the fleet view read here would still show the state before it.
         var state = action == BreakerAction.Isolate ? BreakerState.Isolated : BreakerState.Closed;
-        var current = (await breakers.FleetSnapshotAsync(cancellationToken)).FirstOrDefault(b => b.Name == name);
-        return TypedResults.Ok(new BreakerView(name, ToWire(current?.State ?? state), current?.Since ?? DateTimeOffset.MinValue));
+        return TypedResults.Ok(new BreakerView(name, ToWire(state), timeProvider.GetUtcNow()));
     }
 
     /// <summary>

@@ -73,7 +73,7 @@ internal static class DeadLettersApi
                 extensions: new Dictionary<string, object?> { ["commandStatus"] = status });
         }
 
-        if (commandTypes.TryGet(type, out var descriptor) && await ProviderDownAsync(descriptor, breakers, cancellationToken) is { } down)
+        if (commandTypes.TryGet(type, out var descriptor) && ProviderDown(descriptor, await breakers.FleetSnapshotAsync(cancellationToken)) is { } down)
         {
             return down;
         }
@@ -119,9 +119,11 @@ internal static class DeadLettersApi
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "'from' must be before 'to'.");
         }
 
+        // One read of the fleet's breakers (Redis) for every matching type, not one per type.
+        var fleet = await breakers.FleetSnapshotAsync(cancellationToken);
         foreach (var command in commandTypes.All.Where(c => request.Type is null || string.Equals(c.TypeName, request.Type, StringComparison.Ordinal)))
         {
-            if (await ProviderDownAsync(command, breakers, cancellationToken) is { } down)
+            if (ProviderDown(command, fleet) is { } down)
             {
                 await audit.AppendAsync(new AuditRecord(caller.Actor, AuditActions.DeadLettersRedrive, "dead-letters", tenant, AuditActions.Refused,
                     new { request.Type, request.From, request.To, ProviderDown = command.Provider }), cancellationToken);
@@ -135,10 +137,9 @@ internal static class DeadLettersApi
         return TypedResults.Accepted("/api/monitoring/dead-letters", new RedriveAccepted(result.Redriven, result.Skipped));
     }
 
-    private static async Task<ProblemHttpResult?> ProviderDownAsync(CommandDescriptor descriptor, SharedBreakerStates breakers, CancellationToken cancellationToken)
+    private static ProblemHttpResult? ProviderDown(CommandDescriptor descriptor, IReadOnlyList<BreakerSnapshot> fleet)
     {
-        var endpoints = (await breakers.FleetSnapshotAsync(cancellationToken))
-            .Where(b => b.Name.StartsWith(descriptor.Provider + "@", StringComparison.Ordinal)).ToList();
+        var endpoints = fleet.Where(b => b.Name.StartsWith(descriptor.Provider + "@", StringComparison.Ordinal)).ToList();
         if (endpoints.Count == 0 || endpoints.Any(b => b.State is BreakerState.Closed or BreakerState.HalfOpen))
         {
             return null;

@@ -81,6 +81,17 @@ public sealed class RouteFuzzerTests(GenerousLoopbackGateway generous, LoopbackK
                 reset.EnsureSuccessStatusCode();
             }
 
+            if (status is >= 200 and < 300 && request.Operation.PathTemplate.EndsWith("/redrive", StringComparison.Ordinal))
+            {
+                // A redrive uses the world's dead letters up; put them back, so that later redrives can succeed too.
+                await using var restore = dataSource.CreateCommand(
+                    "UPDATE dead_letters SET redriven_at = NULL, redriven_by = NULL WHERE command_id = ANY(@ids); "
+                    + "UPDATE commands SET status = 'DeadLettered' WHERE id = ANY(@ids)");
+                restore.Parameters.AddWithValue("ids", world.CommandIds.ToArray());
+                await restore.ExecuteNonQueryAsync(Ct);
+                before = await FingerprintAsync(dataSource);
+            }
+
             var after = await FingerprintAsync(dataSource);
             var changed = Tables.Where((_, i) => before[i] != after[i]).ToList();
             before = after;

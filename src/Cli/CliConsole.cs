@@ -24,7 +24,7 @@ internal static class ExitCodes
     /// <summary>Wrong usage: a missing or invalid option or argument.</summary>
     public const int Usage = 2;
 
-    /// <summary><c>--wait</c>: the command ended Failed, DeadLettered or Expired.</summary>
+    /// <summary><c>--wait</c>: the command ended Failed, DeadLettered, Expired or Cancelled.</summary>
     public const int CommandNotSucceeded = 3;
 
     /// <summary><c>--wait</c>: the command did not end within the wait timeout.</summary>

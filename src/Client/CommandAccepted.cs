@@ -9,7 +9,7 @@ public sealed record CommandAccepted
     /// <summary>The command type.</summary>
     public required string Type { get; init; }
 
-    /// <summary>The status at acceptance (<see cref="CommandStatus.Accepted"/>).</summary>
+    /// <summary>The status at acceptance: <see cref="CommandStatus.Accepted"/>, or <see cref="CommandStatus.Scheduled"/> with a <c>NotBefore</c> still to come.</summary>
     public required CommandStatus Status { get; init; }
 
     /// <summary>Where to read its status, relative to the gateway.</summary>

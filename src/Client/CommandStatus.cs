@@ -25,7 +25,7 @@ public enum CommandStatus
     /// <summary>The provider refused it (a business refusal); not retried.</summary>
     Failed,
 
-    /// <summary>A delayed retry or deferral is pending.</summary>
+    /// <summary>Waiting for its time: a <c>Not-Before</c> that has not come, a delayed retry or a deferral.</summary>
     Scheduled,
 
     /// <summary>Stored in the dead-letter store; an operator can redrive it.</summary>
@@ -33,6 +33,9 @@ public enum CommandStatus
 
     /// <summary>Its deadline passed before it could be executed.</summary>
     Expired,
+
+    /// <summary>Its client cancelled it before an attempt started (<c>CancelAsync</c>); no further attempt is made.</summary>
+    Cancelled,
 }
 
 /// <summary>The body of <c>GET /api/command-types</c>.</summary>

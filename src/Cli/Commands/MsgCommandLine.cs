@@ -14,7 +14,7 @@ internal static class MsgCommandLine
             """
             msg: publish commands to the messaging gateway and operate it.
             Exit codes: 0 done, 1 the gateway refused or could not be reached, 2 wrong usage,
-            3 (--wait) the command ended Failed, DeadLettered or Expired, 4 (--wait) it did not end in time.
+            3 (--wait) the command ended Failed, DeadLettered, Expired or Cancelled, 4 (--wait) it did not end in time.
             """)
         {
             GatewayConnection.GatewayOption,

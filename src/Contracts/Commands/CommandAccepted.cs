@@ -8,7 +8,7 @@ namespace Messaging.Contracts.Commands;
 /// </summary>
 /// <param name="Id">The command id.</param>
 /// <param name="Type">The command type.</param>
-/// <param name="Status">Always <c>Accepted</c>.</param>
+/// <param name="Status"><c>Accepted</c>, or <c>Scheduled</c> for a command that waits for its <c>Not-Before</c>.</param>
 /// <param name="StatusUrl">Where to read its status.</param>
 /// <param name="AcceptedVia">
 /// Which durable path took the command: <c>outbox</c> (committed in PostgreSQL) or <c>direct</c> (PostgreSQL

@@ -18,7 +18,7 @@ public enum CommandStatus
     /// <summary>The provider refused it (a business refusal); not retried.</summary>
     Failed,
 
-    /// <summary>A delayed retry or deferral is pending.</summary>
+    /// <summary>Waiting for its time: a <c>Not-Before</c> that has not come, a delayed retry or a deferral.</summary>
     Scheduled,
 
     /// <summary>Stored in the dead-letter store; can be redriven.</summary>
@@ -26,4 +26,7 @@ public enum CommandStatus
 
     /// <summary>Its deadline passed before it could be executed.</summary>
     Expired,
+
+    /// <summary>Its client cancelled it before an attempt started; no further attempt is made.</summary>
+    Cancelled,
 }

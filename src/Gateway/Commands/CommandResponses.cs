@@ -7,7 +7,8 @@ namespace Messaging.Gateway.Commands;
 /// <summary>
 /// One command as <c>GET /api/commands/{id}</c> and the list show it. <c>stale: true</c> (with the
 /// <c>Age</c> and <c>Warning: 110</c> headers) marks a status served from the gateway's short cache while
-/// PostgreSQL was unavailable; the field is absent otherwise.
+/// PostgreSQL was unavailable; the field is absent otherwise. <c>notBefore</c> is present for a command accepted with a
+/// <c>Not-Before</c>.
 /// </summary>
 internal sealed record CommandView(
     Guid Id,
@@ -19,7 +20,8 @@ internal sealed record CommandView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Deadline,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Result,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CommandErrorView? Error,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Stale = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Stale = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NotBefore = null);
 
 /// <summary>Why a command failed, in words safe to show to its client.</summary>
 internal sealed record CommandErrorView(string Code, string Message);

@@ -21,6 +21,7 @@ namespace Messaging.Gateway.Commands;
 /// <param name="Deadline">When the command expires.</param>
 /// <param name="Now">The acceptance time (microsecond precision, as Postgres stores it).</param>
 /// <param name="Idempotency">The caller's idempotency key, if any, with the request hash and retention.</param>
+/// <param name="NotBefore">When it may run (<c>Not-Before</c>), or null to run it at once.</param>
 internal sealed record NewCommand(
     Guid Id,
     string Tenant,
@@ -30,21 +31,26 @@ internal sealed record NewCommand(
     string Payload,
     DateTimeOffset Deadline,
     DateTimeOffset Now,
-    IdempotencyRequest? Idempotency);
+    IdempotencyRequest? Idempotency,
+    DateTimeOffset? NotBefore = null)
+{
+    /// <summary>The status it is stored with, and answered in the 202: <c>Scheduled</c> while it waits for its <c>Not-Before</c>.</summary>
+    public CommandStatus InitialStatus => NotBefore is { } notBefore && notBefore > Now ? CommandStatus.Scheduled : CommandStatus.Accepted;
+}
 
 /// <summary>The idempotency part of a submission.</summary>
 /// <param name="Key">The <c>Idempotency-Key</c> header.</param>
-/// <param name="RequestHash">SHA-256 over the type, the timeout header and the normalised body.</param>
+/// <param name="RequestHash">SHA-256 over the type, the timeout header, the normalised body and, when given, the <c>Not-Before</c>.</param>
 /// <param name="ExpiresAt">Until when the key is remembered.</param>
 internal sealed record IdempotencyRequest(string Key, byte[] RequestHash, DateTimeOffset ExpiresAt)
 {
     /// <summary>
     /// The hash that tells "the same request again" from "another request with the same key": the type,
-    /// the <c>Command-Timeout</c> (as a number, empty when absent) and the normalised payload, each
-    /// separated by a NUL byte so no two different triples hash the same input.
+    /// the <c>Command-Timeout</c> (as a number, empty when absent), the normalised payload and the <c>Not-Before</c>
+    /// (only when given, so keys stored before it existed still replay), separated by NUL bytes.
     /// </summary>
-    public static byte[] HashOf(string typeName, int? timeoutSeconds, string payload) =>
-        CommandRows.RequestHash(typeName, timeoutSeconds, payload);
+    public static byte[] HashOf(string typeName, int? timeoutSeconds, string payload, DateTimeOffset? notBefore = null) =>
+        CommandRows.RequestHash(typeName, timeoutSeconds, payload, notBefore);
 }
 
 /// <summary>What became of a submission.</summary>
@@ -61,6 +67,9 @@ internal abstract record SubmitOutcome
 
     /// <summary>Another request with the key is being processed right now.</summary>
     public sealed record KeyInFlight : SubmitOutcome;
+
+    /// <summary>A batch item that was fine, left unwritten because another item of its batch was refused.</summary>
+    public sealed record NotWritten : SubmitOutcome;
 
     /// <summary>No durable path could take the command (PostgreSQL and RabbitMQ, or Redis for a keyed one); nothing was accepted.</summary>
     public sealed record Unavailable(TimeSpan RetryAfter) : SubmitOutcome;
@@ -88,7 +97,7 @@ internal sealed partial class CommandStore(
     internal static readonly JsonSerializerOptions StoredJson = CommandRows.StoredJson;
 
     private const string ViewColumns =
-        "id, type, status, attempts, created_at, updated_at, deadline, result::text, error_code, error_message";
+        "id, type, status, attempts, created_at, updated_at, deadline, result::text, error_code, error_message, not_before";
 
     /// <summary>
     /// Stores a command, its idempotency record and its outbox row in one transaction, then wakes the
@@ -112,6 +121,43 @@ internal sealed partial class CommandStore(
         return await Postgres.ExecuteAsync(static (state, ct) => state.Store.SubmitOnceAsync(state.Command, ct), (Store: this, Command: command),
             cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Stores a batch request's items in one transaction, all or none (<see cref="GroupCommitWriter.WriteAllOrNoneAsync"/>);
+    /// one outcome per item, in order. A key used while PostgreSQL was down (held in Redis until a worker records it)
+    /// answers as the fallback would: in flight, reused, or its first answer; such an item is not written again.
+    /// </summary>
+    public async ValueTask<SubmitOutcome[]> SubmitBatchAsync(IReadOnlyList<NewCommand> commands, CancellationToken cancellationToken)
+    {
+        var toWrite = new List<NewCommand>(commands.Count);
+        var outcomes = new SubmitOutcome?[commands.Count];
+        for (var i = 0; i < commands.Count; i++)
+        {
+            outcomes[i] = await FallbackOutcomeAsync(commands[i], cancellationToken).ConfigureAwait(false);
+            if (outcomes[i] is null)
+            {
+                toWrite.Add(commands[i]);
+            }
+        }
+
+        if (outcomes.Any(o => o is SubmitOutcome.KeyInFlight or SubmitOutcome.KeyReused))
+        {
+            return [.. outcomes.Select(o => o ?? new SubmitOutcome.NotWritten())];
+        }
+
+        var written = toWrite.Count == 0 ? [] : await groupCommit.WriteAllOrNoneAsync(toWrite, cancellationToken).ConfigureAwait(false);
+        var next = 0;
+        return [.. outcomes.Select(o => o ?? written[next++])];
+    }
+
+    /// <summary>
+    /// Cancels a command of <paramref name="tenant"/> that no attempt has started (<see cref="CommandLedger.CancelAsync"/>)
+    /// and reads it back: whether this call cancelled it, and the command as it is now (null when it does not exist or
+    /// belongs to another tenant). Run again by the pipeline after a lost acknowledgement, it finds the command cancelled.
+    /// </summary>
+    public ValueTask<(bool Cancelled, CommandView? View)> CancelAsync(string tenant, Guid id, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Postgres.ExecuteAsync(static (state, ct) => state.Store.CancelOnceAsync(state.Tenant, state.Id, state.Now, ct),
+            (Store: this, Tenant: tenant, Id: id, Now: now), cancellationToken);
 
     /// <summary>One command of a tenant, or null when it does not exist or belongs to another tenant.</summary>
     public ValueTask<CommandView?> GetAsync(string tenant, Guid id, CancellationToken cancellationToken) =>
@@ -146,7 +192,7 @@ internal sealed partial class CommandStore(
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
-        var response = new CommandAccepted(command.Id, command.Descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(command.Id),
+        var response = new CommandAccepted(command.Id, command.Descriptor.TypeName, command.InitialStatus, CommandAccepted.StatusUrlFor(command.Id),
             CommandAccepted.ViaOutbox);
         if (command.Idempotency is { } idempotency)
         {
@@ -197,6 +243,36 @@ internal sealed partial class CommandStore(
         return new SubmitOutcome.Created(response);
     }
 
+    // A batch item's key used while PostgreSQL was down: its outcome without writing it, or null to write it.
+    private async ValueTask<SubmitOutcome?> FallbackOutcomeAsync(NewCommand command, CancellationToken cancellationToken)
+    {
+        if (command.Idempotency is not { } idempotency)
+        {
+            return null;
+        }
+
+        FallbackKeyEntry? entry;
+        try
+        {
+            entry = await fallbackKeys.FindAsync(command.Tenant, idempotency.Key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex))
+        {
+            // Without Redis the fallback could not have accepted a keyed command either.
+            return null;
+        }
+
+        if (entry is null || !string.Equals(entry.Tenant, command.Tenant, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return entry.Pending ? new SubmitOutcome.KeyInFlight()
+            : !string.Equals(entry.RequestHash, Convert.ToBase64String(idempotency.RequestHash), StringComparison.Ordinal) ? new SubmitOutcome.KeyReused()
+            : new SubmitOutcome.Replayed(new CommandAccepted(entry.CommandId, entry.Type, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(entry.CommandId),
+                CommandAccepted.ViaDirect));
+    }
+
     private async Task<SubmitOutcome?> ReconcileFallbackKeyAsync(
         NpgsqlTransaction transaction, NewCommand command, IdempotencyRequest idempotency, CancellationToken cancellationToken)
     {
@@ -239,6 +315,12 @@ internal sealed partial class CommandStore(
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         Log.FallbackKeyReconciled(logger, entry.CommandId, command.Tenant);
         return new SubmitOutcome.Replayed(response);
+    }
+
+    private async ValueTask<(bool Cancelled, CommandView? View)> CancelOnceAsync(string tenant, Guid id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var cancelled = await CommandLedger.CancelAsync(dataSource, id, tenant, now, cancellationToken).ConfigureAwait(false);
+        return (cancelled, await GetOnceAsync(tenant, id, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>One command of a tenant, or null when it does not exist or belongs to another tenant.</summary>
@@ -302,7 +384,8 @@ internal sealed partial class CommandStore(
     internal static long IdempotencyLockKey(string tenant, string key) => CommandRows.IdempotencyLockKey(tenant, key);
 
     internal static CommandRow ToRow(NewCommand command) => new(
-        command.Id, command.Tenant, command.ClientId, command.Descriptor.TypeName, command.Payload, command.Idempotency?.Key, command.Deadline, command.Now);
+        command.Id, command.Tenant, command.ClientId, command.Descriptor.TypeName, command.Payload, command.Idempotency?.Key, command.Deadline, command.Now,
+        command.NotBefore);
 
     private static CommandView ReadView(NpgsqlDataReader reader)
     {
@@ -326,7 +409,8 @@ internal sealed partial class CommandStore(
             reader.GetFieldValue<DateTimeOffset>(5),
             reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
             result,
-            error);
+            error,
+            NotBefore: reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10));
     }
 
     private static partial class Log

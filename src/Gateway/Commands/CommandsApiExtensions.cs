@@ -48,6 +48,6 @@ internal static class CommandsApiExtensions
 
 /// <summary>The routes of the commands API, for conventions.</summary>
 /// <param name="All">Every route under <c>/api/commands</c>.</param>
-/// <param name="Accept"><c>POST /api/commands/{type}</c>: authenticate, validate, accept durably.</param>
-/// <param name="Reads"><c>GET /api/commands/{id}</c> and <c>GET /api/commands</c>.</param>
-internal sealed record CommandsRoutes(RouteGroupBuilder All, RouteHandlerBuilder Accept, RouteGroupBuilder Reads);
+/// <param name="Accept"><c>POST /api/commands/{type}</c> and <c>POST /api/commands/batch</c>: authenticate, validate, accept durably.</param>
+/// <param name="Reads"><c>GET /api/commands/{id}</c>, <c>GET /api/commands</c> and <c>POST /api/commands/{id}/cancel</c> (one short statement).</param>
+internal sealed record CommandsRoutes(RouteGroupBuilder All, RouteGroupBuilder Accept, RouteGroupBuilder Reads);

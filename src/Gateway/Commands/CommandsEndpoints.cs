@@ -26,12 +26,19 @@ internal static partial class CommandsEndpoints
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     public const string CommandTimeoutHeader = "Command-Timeout";
     public const string IdempotentReplayedHeader = "Idempotent-Replayed";
+    public const string NotBeforeHeader = "Not-Before";
 
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
 
     private const int MaxIdempotencyKeyLength = 255;
     private const int MaxTimeoutSeconds = 86_400;
+
+    /// <summary>How far ahead a <c>Not-Before</c> may be.</summary>
+    internal static readonly TimeSpan MaxNotBeforeAhead = TimeSpan.FromDays(30);
+
+    /// <summary>How far in the past a <c>Not-Before</c> may be (clocks differ); such a command runs at once.</summary>
+    internal static readonly TimeSpan NotBeforeClockSkew = TimeSpan.FromMinutes(5);
 
     // What a client should wait before retrying while PostgreSQL cannot be reached.
     private const int UnavailableRetryAfterSeconds = 5;
@@ -41,16 +48,29 @@ internal static partial class CommandsEndpoints
         // The answers of the door (401, 403, 429, 503) are derived from the routes' metadata in the OpenAPI document.
         var group = endpoints.MapGroup("/api/commands").RequireAuthorization(GatewayClaims.CommandsScope).WithTags("Commands");
         // 404 (unknown type) is left out: the OpenAPI document has one literal path per type instead of this route.
-        var accept = group.MapPost("/{type}", SubmitAsync).WithName("SubmitCommand")
+        var accepts = group.MapGroup("");
+        accepts.MapPost("/{type}", SubmitAsync).WithName("SubmitCommand")
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        accepts.MapPost("/batch", SubmitBatchAsync).WithName("SubmitCommandBatch")
+            .WithSummary("Submit 1 to 100 commands at once: all are stored in one transaction, or none")
+            .Accepts<CommandBatchRequest>("application/json")
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         var reads = group.MapGroup("");
+        reads.MapPost("/{id}/cancel", CancelAsync).WithName("CancelCommand")
+            .WithSummary("Cancel a command no attempt has started (Accepted, Dispatched or Scheduled)")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         reads.MapGet("/{id}", GetAsync).WithName("GetCommand").WithSummary("A command's status, result or error (404 for unknown ids and other tenants' ids)")
             .ProducesProblem(StatusCodes.Status404NotFound);
         reads.MapGet("", ListAsync).WithName("ListCommands").WithSummary("The tenant's commands, newest first");
-        return new CommandsRoutes(group, accept, reads);
+        return new CommandsRoutes(group, accepts, reads);
     }
 
     internal static async Task<Results<Accepted<CommandAccepted>, ValidationProblem, ProblemHttpResult, ForbidHttpResult>> SubmitAsync(
@@ -87,6 +107,9 @@ internal static partial class CommandsEndpoints
         var headerErrors = new ValidationErrors();
         var idempotencyKey = ReadIdempotencyKey(request, headerErrors);
         var timeoutSeconds = ReadCommandTimeout(request, headerErrors);
+        var current = options.CurrentValue;
+        var now = TruncateToMicroseconds(timeProvider.GetUtcNow());
+        var notBefore = ReadNotBefore(request, now, headerErrors);
         if (headerErrors.Count > 0)
         {
             return TypedResults.ValidationProblem(headerErrors.ToDictionary(), title: "Invalid request headers");
@@ -113,22 +136,7 @@ internal static partial class CommandsEndpoints
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
-        var commandRequest = read.Request!;
-        var current = options.CurrentValue;
-        var now = TruncateToMicroseconds(timeProvider.GetUtcNow());
-        var payload = JsonSerializer.Serialize(commandRequest, commandRequest.GetType(), CommandStore.StoredJson);
-        var command = new NewCommand(
-            Guid.CreateVersion7(now),
-            tenant,
-            clientId,
-            descriptor,
-            commandRequest,
-            payload,
-            Deadline: now + (timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : typeOptions.Get(descriptor.TypeName).DefaultTimeout),
-            now,
-            idempotencyKey is null
-                ? null
-                : new IdempotencyRequest(idempotencyKey, IdempotencyRequest.HashOf(descriptor.TypeName, timeoutSeconds, payload), now + current.IdempotencyRetention));
+        var command = NewCommandOf(read.Request!, descriptor, tenant, clientId, idempotencyKey, timeoutSeconds, notBefore, now, typeOptions, current);
 
         SubmitOutcome outcome;
         using (var storeTimeout = new CancellationTokenSource(fallback.Options.StoreTimeout, timeProvider))
@@ -141,9 +149,12 @@ internal static partial class CommandsEndpoints
             catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex)
                 || (ex is OperationCanceledException && storeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
             {
-                // PostgreSQL cannot take it: the next durable path is RabbitMQ itself (or 503 when that is down too).
+                // PostgreSQL cannot take it: the next durable path is RabbitMQ itself (or 503 when that is down too). Not for a
+                // command that must wait for its Not-Before: a message on the queue would run at once.
                 Log.DatabaseUnavailable(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), ex.GetType().Name);
-                outcome = await fallback.SubmitAsync(command, cancellationToken).ConfigureAwait(false);
+                outcome = notBefore is null
+                    ? await fallback.SubmitAsync(command, cancellationToken).ConfigureAwait(false)
+                    : new SubmitOutcome.Unavailable(TimeSpan.FromSeconds(UnavailableRetryAfterSeconds));
             }
         }
 
@@ -168,6 +179,78 @@ internal static partial class CommandsEndpoints
                 return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Request in progress",
                     detail: "A request with this Idempotency-Key is still being processed. Retry later to get its response.");
         }
+    }
+
+    /// <summary>
+    /// A checked request as the store takes it: a fresh id, the deadline (the <c>Command-Timeout</c> or the type's default,
+    /// counted from the <c>Not-Before</c> when that is later than now) and the idempotency record.
+    /// </summary>
+    private static NewCommand NewCommandOf(CommandRequest request, CommandDescriptor descriptor, string tenant, string clientId, string? idempotencyKey,
+        int? timeoutSeconds, DateTimeOffset? notBefore, DateTimeOffset now, IOptionsMonitor<CommandTypeOptions> typeOptions, CommandsOptions options)
+    {
+        var payload = JsonSerializer.Serialize(request, request.GetType(), CommandStore.StoredJson);
+        var start = notBefore is { } due && due > now ? due : now;
+        return new NewCommand(
+            Guid.CreateVersion7(now),
+            tenant,
+            clientId,
+            descriptor,
+            request,
+            payload,
+            Deadline: start + (timeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : typeOptions.Get(descriptor.TypeName).DefaultTimeout),
+            now,
+            idempotencyKey is null
+                ? null
+                : new IdempotencyRequest(idempotencyKey, IdempotencyRequest.HashOf(descriptor.TypeName, timeoutSeconds, payload, notBefore),
+                    now + options.IdempotencyRetention),
+            notBefore);
+    }
+
+    internal static async Task<Results<Accepted<CommandView>, ProblemHttpResult, ForbidHttpResult>> CancelAsync(
+        string id, HttpContext context, CommandStore store, CommandStatusCache cache, TimeProvider timeProvider, CommandMetrics metrics,
+        ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        if (!TryGetCaller(context.User, out var tenant, out _))
+        {
+            return TypedResults.Forbid();
+        }
+
+        // Malformed ids, unknown ids and other tenants' ids get the very same answer, as for reads.
+        if (!Guid.TryParse(id, out var commandId))
+        {
+            return CommandNotFound();
+        }
+
+        (bool Cancelled, CommandView? View) outcome;
+        try
+        {
+            outcome = await store.CancelAsync(tenant, commandId, TruncateToMicroseconds(timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (DependencyUnavailable.IsPostgresUnavailable(ex))
+        {
+            return Unavailable(context, loggerFactory, ex);
+        }
+
+        if (outcome.View is not { } view)
+        {
+            return CommandNotFound();
+        }
+
+        cache.Put(tenant, view);
+        if (outcome.Cancelled)
+        {
+            metrics.Completed(view.Type, CommandOutcome.Cancelled, view.Id);
+            Log.CommandCancelled(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), view.Id, tenant);
+        }
+
+        // Cancelled now or before: the same answer, so a client may retry its cancel.
+        return view.Status == CommandStatus.Cancelled
+            ? TypedResults.Accepted(CommandAccepted.StatusUrlFor(view.Id), view)
+            : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Command cannot be cancelled",
+                detail: view.Status == CommandStatus.Processing
+                    ? "An attempt of this command is running; it can no longer be cancelled."
+                    : $"This command has ended ({view.Status}); it can no longer be cancelled.",
+                extensions: new Dictionary<string, object?> { ["status"] = view.Status.ToString() });
     }
 
     internal static async Task<Results<Ok<CommandView>, ProblemHttpResult, ForbidHttpResult>> GetAsync(
@@ -352,7 +435,7 @@ internal static partial class CommandsEndpoints
         }
 
         var key = values.Count == 1 ? values[0] : null;
-        if (key is null || key.Length is 0 or > MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~'))
+        if (!IsValidIdempotencyKey(key))
         {
             errors.Add(IdempotencyKeyHeader, $"The Idempotency-Key must be 1 to {MaxIdempotencyKeyLength} visible ASCII characters, given once.");
             return null;
@@ -360,6 +443,10 @@ internal static partial class CommandsEndpoints
 
         return key;
     }
+
+    /// <summary>1–255 visible ASCII characters (0x21–0x7E).</summary>
+    private static bool IsValidIdempotencyKey([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? key) =>
+        key is { Length: > 0 and <= MaxIdempotencyKeyLength } && !key.Any(c => c is < '!' or > '~');
 
     /// <summary>Whole seconds from 1 to 86400, given once.</summary>
     private static int? ReadCommandTimeout(HttpRequest request, ValidationErrors errors)
@@ -379,6 +466,72 @@ internal static partial class CommandsEndpoints
 
         return seconds;
     }
+
+    /// <summary>An RFC 3339 time with an offset, given once (see <see cref="TryParseNotBefore"/>).</summary>
+    private static DateTimeOffset? ReadNotBefore(HttpRequest request, DateTimeOffset now, ValidationErrors errors)
+    {
+        if (!request.Headers.TryGetValue(NotBeforeHeader, out var values))
+        {
+            return null;
+        }
+
+        if (values.Count != 1)
+        {
+            errors.Add(NotBeforeHeader, "Give the Not-Before once.");
+            return null;
+        }
+
+        if (!TryParseNotBefore(values[0], now, out var notBefore, out var error))
+        {
+            errors.Add(NotBeforeHeader, error);
+            return null;
+        }
+
+        return notBefore;
+    }
+
+    /// <summary>
+    /// A <c>Not-Before</c>: an RFC 3339 date-time with <c>Z</c> or an offset (for example <c>2026-12-08T09:00:00Z</c>), at
+    /// most <see cref="MaxNotBeforeAhead"/> ahead of <paramref name="now"/> and not more than
+    /// <see cref="NotBeforeClockSkew"/> behind it. Fractions beyond the 7 digits .NET keeps are cut; the result is in UTC,
+    /// cut to microseconds as PostgreSQL stores it.
+    /// </summary>
+    internal static bool TryParseNotBefore(string? value, DateTimeOffset now, out DateTimeOffset notBefore, out string error)
+    {
+        notBefore = default;
+        var match = value is { Length: <= 64 } ? Rfc3339DateTime().Match(value) : null;
+        if (match is not { Success: true }
+            || !DateTimeOffset.TryParseExact(
+                match.Groups["fraction"].Length > 8 ? value!.Remove(match.Groups["fraction"].Index + 8, match.Groups["fraction"].Length - 8) : value,
+                ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK"], CultureInfo.InvariantCulture,
+                DateTimeStyles.AdjustToUniversal, out var parsed))
+        {
+            error = "The Not-Before must be an RFC 3339 date-time with Z or an offset, for example 2026-12-08T09:00:00Z.";
+            return false;
+        }
+
+        parsed = TruncateToMicroseconds(parsed);
+        if (parsed > now + MaxNotBeforeAhead)
+        {
+            error = $"The Not-Before may be at most {MaxNotBeforeAhead.TotalDays:0} days ahead.";
+            return false;
+        }
+
+        if (parsed < now - NotBeforeClockSkew)
+        {
+            error = $"The Not-Before is in the past (more than {NotBeforeClockSkew.TotalMinutes:0} minutes ago).";
+            return false;
+        }
+
+        notBefore = parsed;
+        error = "";
+        return true;
+    }
+
+    // 'T' in upper or lower case, as RFC 3339 allows; the fraction's dot is kept in the group for the cut above.
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?<fraction>\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex Rfc3339DateTime();
 
     /// <summary>Reads the whole body, or returns null as soon as it is longer than <paramref name="limit"/>.</summary>
     internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
@@ -445,6 +598,10 @@ internal static partial class CommandsEndpoints
         [LoggerMessage(EventId = 2104, EventName = "CommandsDatabaseUnavailable", Level = LogLevel.Warning,
             Message = "PostgreSQL is unavailable for the commands API ({FailureKind})")]
         public static partial void DatabaseUnavailable(ILogger logger, string failureKind);
+
+        [LoggerMessage(EventId = 2107, EventName = "CommandCancelled", Level = LogLevel.Information,
+            Message = "Command {CommandId} of tenant {Tenant} was cancelled by its client")]
+        public static partial void CommandCancelled(ILogger logger, Guid commandId, string tenant);
 
         [LoggerMessage(EventId = 2106, EventName = "StaleCommandStatusServed", Level = LogLevel.Information,
             Message = "PostgreSQL is unavailable: served the cached status of command {CommandId}, {AgeSeconds} s old, marked stale")]

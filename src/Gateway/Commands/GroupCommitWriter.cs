@@ -57,6 +57,32 @@ internal sealed partial class GroupCommitWriter(
         return await pending.Outcome.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Writes <paramref name="commands"/> (a batch request's items, checked already) in one transaction of their own,
+    /// all or none, through the <c>postgres</c> pipeline; never through the shared queue, whose failed groups are written
+    /// again one submission at a time. Keys are claimed as for single submissions: an item whose key stands for the same
+    /// request gets <see cref="SubmitOutcome.Replayed"/>; when any item's key is in flight or was used for another
+    /// request, nothing is written and the outcomes say which. Returns one outcome per item, in order.
+    /// </summary>
+    public async ValueTask<SubmitOutcome[]> WriteAllOrNoneAsync(IReadOnlyList<NewCommand> commands, CancellationToken cancellationToken)
+    {
+        var batch = new Pending[commands.Count];
+        for (var i = 0; i < batch.Length; i++)
+        {
+            batch[i] = Pending.Create(commands[i], cancellationToken);
+        }
+
+        var outcomes = await pipelines.GetPipeline(DependencyNames.Postgres).ExecuteAsync(
+            static (state, ct) => new ValueTask<SubmitOutcome[]>(state.Writer.WriteOnceAsync(state.Batch, allOrNone: true, ct)),
+            (Writer: this, Batch: batch), cancellationToken).ConfigureAwait(false);
+        if (outcomes.Any(o => o is SubmitOutcome.Created))
+        {
+            outboxSignal.Notify();
+        }
+
+        return outcomes;
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _running = true;
@@ -179,7 +205,7 @@ internal sealed partial class GroupCommitWriter(
             return;
         }
 
-        Complete(live, await WriteOnceAsync(live, cancellationToken).ConfigureAwait(false));
+        Complete(live, await WriteOnceAsync(live, allOrNone: false, cancellationToken).ConfigureAwait(false));
     }
 
     private void Complete(IReadOnlyList<Pending> batch, SubmitOutcome[] outcomes)
@@ -203,7 +229,8 @@ internal sealed partial class GroupCommitWriter(
         }
     }
 
-    private async Task<SubmitOutcome[]> WriteOnceAsync(IReadOnlyList<Pending> batch, CancellationToken cancellationToken)
+    // With allOrNone, a key in flight or reused anywhere writes nothing (the transaction is rolled back unused).
+    private async Task<SubmitOutcome[]> WriteOnceAsync(IReadOnlyList<Pending> batch, bool allOrNone, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -250,6 +277,11 @@ internal sealed partial class GroupCommitWriter(
             }
         }
 
+        if (allOrNone && outcomes.Any(o => o is SubmitOutcome.KeyInFlight or SubmitOutcome.KeyReused))
+        {
+            return [.. outcomes.Select(o => o is SubmitOutcome.Created ? new SubmitOutcome.NotWritten() : o)];
+        }
+
         if (toInsert.Count > 0)
         {
             // One statement object (the ledger's) per batch in flight, reused: its typed parameters keep their resolved types and the
@@ -287,7 +319,7 @@ internal sealed partial class GroupCommitWriter(
         public CancellationToken CancellationToken { get; } = cancellationToken;
 
         public CommandAccepted Response { get; } =
-            new(command.Id, command.Descriptor.TypeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(command.Id), CommandAccepted.ViaOutbox);
+            new(command.Id, command.Descriptor.TypeName, command.InitialStatus, CommandAccepted.StatusUrlFor(command.Id), CommandAccepted.ViaOutbox);
 
         public TaskCompletionSource<SubmitOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

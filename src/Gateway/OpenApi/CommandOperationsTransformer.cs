@@ -23,7 +23,7 @@ internal sealed class CommandOperationsTransformer(CommandTypeSchemas schemas) :
     private static readonly Dictionary<string, string> Answers = new(StringComparer.Ordinal)
     {
         ["400"] = "Not a JSON object of this type (unknown or duplicate properties, numbers in strings, comments), invalid fields "
-            + "(errors: one entry per field), or invalid Idempotency-Key / Command-Timeout headers (errors names the header).",
+            + "(errors: one entry per field), or invalid Idempotency-Key / Command-Timeout / Not-Before headers (errors names the header).",
         ["409"] = "A request with this Idempotency-Key is still being processed; retry later to get its answer.",
         ["413"] = $"The body is larger than {CommandsEndpoints.MaxBodyBytes} bytes.",
         ["415"] = "The body is not Content-Type: application/json (UTF-8).",
@@ -92,11 +92,22 @@ internal sealed class CommandOperationsTransformer(CommandTypeSchemas schemas) :
             Description = "Seconds the command may take (its deadline), 1 to 86400; without it the type's default timeout applies.",
             Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "86400" },
         });
+        submit.Parameters.Add(new OpenApiParameter
+        {
+            Name = CommandsEndpoints.NotBeforeHeader,
+            In = ParameterLocation.Header,
+            Description = "Run the command no earlier than this RFC 3339 date-time (with Z or an offset), at most 30 days ahead and not more "
+                + "than 5 minutes in the past. The command is stored Scheduled (the 202 says so) and published when it is due, within the "
+                + "relay's poll interval (1 s by default); its deadline counts from this time. While PostgreSQL is unavailable such a "
+                + "command is refused with 503 (no direct publish). Part of the Idempotency-Key's request when given.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
+        });
 
         submit.Responses ??= [];
         if (submit.Responses.GetValueOrDefault("202") is OpenApiResponse accepted)
         {
-            accepted.Description = "Accepted: stored durably (acceptedVia outbox) or confirmed by the broker (acceptedVia direct).";
+            accepted.Description = "Accepted: stored durably (acceptedVia outbox) or confirmed by the broker (acceptedVia direct); status is "
+                + "Scheduled for a command with a Not-Before still to come.";
             accepted.Headers ??= new Dictionary<string, IOpenApiHeader>(StringComparer.Ordinal);
             accepted.Headers["Location"] = GatewayOpenApi.Header("The command's status URL, /api/commands/{id}.");
             accepted.Headers[CommandsEndpoints.IdempotentReplayedHeader] = GatewayOpenApi.Header(

@@ -28,6 +28,7 @@ internal static class GatewayRateLimitingExtensions
         builder.Services.AddSingleton<IpRateLimiter>();
         builder.Services.AddSingleton<FailedSecretLimiter>();
         builder.Services.AddSingleton<LegacySecretCheckLimiter>();
+        builder.Services.AddSingleton<TenantPermits>();
         builder.Services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

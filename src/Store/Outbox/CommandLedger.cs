@@ -12,7 +12,8 @@ namespace Messaging.Store.Outbox;
 /// the workers' status store, scheduler and fallbacks, the dead-letter store and the relay) call it. The transitions:
 /// accepted (<see cref="InsertCommandAsync"/>, or a group commit's <see cref="AcceptBatch"/>), recorded after a direct
 /// publish (<see cref="InsertCommandIfAbsentAsync"/>), <c>Dispatched</c> (<see cref="AddMarkDispatched"/>),
-/// <c>Processing</c> (<see cref="StartAttemptAsync"/>), <c>Scheduled</c> (<see cref="ScheduleAsync"/>), the terminal
+/// <c>Processing</c> (<see cref="StartAttemptAsync"/>), <c>Scheduled</c> (<see cref="ScheduleAsync"/>, or accepted with a
+/// <c>Not-Before</c>), <c>Cancelled</c> by its client (<see cref="CancelAsync"/>), the terminal
 /// statuses (<see cref="CompleteAsync"/>, <see cref="ExpireAsync"/>, <see cref="DeadLetterAsync"/>: one statement and
 /// one guard for all three), back to <c>Accepted</c> on a redrive (<see cref="AddRedrive"/>), and a fallback's result
 /// (<see cref="SetResultAsync"/>). The row shapes (the command row, the outbox message and its headers) come from
@@ -39,14 +40,18 @@ public static class CommandLedger
     private static readonly string[] OutcomeStatuses =
         [.. TerminalStatuses.Where(s => s != nameof(CommandStatus.DeadLettered))];
 
-    private const string CommandColumns = "id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at";
+    /// <summary>The statuses a client may cancel from: no attempt is running, and none will start after the cancel.</summary>
+    private static readonly string[] CancellableStatuses =
+        [nameof(CommandStatus.Accepted), nameof(CommandStatus.Dispatched), nameof(CommandStatus.Scheduled)];
+
+    private const string CommandColumns = "id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at, not_before";
     private const string KeyColumns = "tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at";
     private const string OutboxColumns = "command_id, destination, message_type, body, headers, not_before, created_at, kind";
 
     private const string InsertCommandSql =
         $"""
         INSERT INTO commands ({CommandColumns})
-        VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now)
+        VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now, @not_before)
         """;
 
     // The one statement that writes a terminal status. The result is replaced only by a completion (a refusal clears it):
@@ -129,10 +134,13 @@ public static class CommandLedger
         return new IdempotencyClaim.Free();
     }
 
-    /// <summary>Inserts the <c>commands</c> row with status <c>Accepted</c> and no attempts yet.</summary>
+    /// <summary>
+    /// Inserts the <c>commands</c> row with no attempts yet: <c>Accepted</c>, or <c>Scheduled</c> when it waits for its
+    /// <see cref="CommandRow.NotBefore"/>.
+    /// </summary>
     public static async Task InsertCommandAsync(NpgsqlTransaction transaction, CommandRow row, CancellationToken cancellationToken)
     {
-        await using var insert = CommandIn(transaction, InsertCommandSql, row, CommandStatus.Accepted);
+        await using var insert = CommandIn(transaction, InsertCommandSql, row, row.IsScheduled ? CommandStatus.Scheduled : CommandStatus.Accepted);
         await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -251,6 +259,27 @@ public static class CommandLedger
         command.Parameters.AddWithValue("now", now);
         command.Parameters.AddWithValue("terminal", TerminalStatuses);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int attempts ? attempts : null;
+    }
+
+    /// <summary>
+    /// Sets <c>Cancelled</c> on a command of <paramref name="tenant"/> that no attempt has started: <c>Accepted</c>,
+    /// <c>Dispatched</c> or <c>Scheduled</c>. One conditional statement, run alone: it and the worker's claim
+    /// (<see cref="StartAttemptAsync"/>, which refuses a terminal command) take the same row lock and each re-checks its
+    /// condition on the row the other committed, so exactly one of them applies. Returns whether it did.
+    /// </summary>
+    public static async Task<bool> CancelAsync(NpgsqlDataSource dataSource, Guid commandId, string tenant, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE commands
+            SET status = 'Cancelled', error_code = 'cancelled', error_message = 'Cancelled by its client before an attempt started.', updated_at = @now
+            WHERE id = @id AND tenant = @tenant AND status = ANY (@cancellable)
+            """);
+        command.Parameters.AddWithValue("id", commandId);
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("cancellable", CancellableStatuses);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
     }
 
     /// <summary>
@@ -373,6 +402,7 @@ public static class CommandLedger
         insert.Parameters.AddWithValue("idempotency_key", NpgsqlDbType.Text, (object?)row.IdempotencyKey ?? DBNull.Value);
         insert.Parameters.AddWithValue("deadline", row.Deadline);
         insert.Parameters.AddWithValue("now", row.Now);
+        insert.Parameters.AddWithValue("not_before", NpgsqlDbType.TimestampTz, row.IsScheduled ? row.NotBefore!.Value : (object)DBNull.Value);
         return insert;
     }
 
@@ -409,7 +439,9 @@ public static class CommandLedger
             ),
             inserted AS (
                 INSERT INTO commands ({CommandColumns})
-                SELECT id, tenant, client_id, type, 'Accepted', 0, payload::jsonb, idempotency_key, deadline, now, now FROM input ORDER BY ord
+                SELECT id, tenant, client_id, type, CASE WHEN not_before > now THEN 'Scheduled' ELSE 'Accepted' END, 0, payload::jsonb,
+                       idempotency_key, deadline, now, now, CASE WHEN not_before > now THEN not_before END
+                FROM input ORDER BY ord
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id
             ),

@@ -9,6 +9,10 @@ namespace Messaging.Store.Outbox;
 /// <param name="IdempotencyKey">The caller's idempotency key, if any.</param>
 /// <param name="Deadline">When the command expires.</param>
 /// <param name="Now">The acceptance time (microsecond precision, as PostgreSQL stores it).</param>
+/// <param name="NotBefore">
+/// When the command may run, if later than <paramref name="Now"/> (a <c>Not-Before</c>): the command is stored
+/// <c>Scheduled</c> and its outbox row is due then. Null runs it at once.
+/// </param>
 public sealed record CommandRow(
     Guid Id,
     string Tenant,
@@ -17,4 +21,12 @@ public sealed record CommandRow(
     string Payload,
     string? IdempotencyKey,
     DateTimeOffset Deadline,
-    DateTimeOffset Now);
+    DateTimeOffset Now,
+    DateTimeOffset? NotBefore = null)
+{
+    /// <summary>Whether the command waits for a <see cref="NotBefore"/> after its acceptance.</summary>
+    public bool IsScheduled => NotBefore is { } notBefore && notBefore > Now;
+
+    /// <summary>When its first outbox row is due: <see cref="NotBefore"/>, or at once.</summary>
+    public DateTimeOffset DueAt => IsScheduled ? NotBefore!.Value : Now;
+}

@@ -27,12 +27,15 @@ public static class CommandRows
     /// <summary>
     /// The hash that tells "the same request again" from "another request with the same key": the type,
     /// the timeout in seconds (empty when absent) and the normalised payload, each separated by a NUL
-    /// byte so no two different triples hash the same input.
+    /// byte so no two different triples hash the same input. Parts added later (<paramref name="notBefore"/>)
+    /// join the input only when present, so a key stored before they existed still matches its request.
     /// </summary>
-    public static byte[] RequestHash(string typeName, int? timeoutSeconds, string payload)
+    public static byte[] RequestHash(string typeName, int? timeoutSeconds, string payload, DateTimeOffset? notBefore = null)
     {
-        var input = Encoding.UTF8.GetBytes($"{typeName}\0{timeoutSeconds?.ToString(CultureInfo.InvariantCulture)}\0{payload}");
-        return SHA256.HashData(input);
+        var input = notBefore is { } due
+            ? $"{typeName}\0{timeoutSeconds?.ToString(CultureInfo.InvariantCulture)}\0{payload}\0not-before={due.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)}"
+            : $"{typeName}\0{timeoutSeconds?.ToString(CultureInfo.InvariantCulture)}\0{payload}";
+        return SHA256.HashData(Encoding.UTF8.GetBytes(input));
     }
 
     /// <summary>The advisory lock key for an idempotency key: the first 8 bytes of SHA-256 over a prefix, the tenant and the key.</summary>
@@ -85,7 +88,7 @@ public static class CommandRows
             descriptor.MessageType.FullName!,
             JsonSerializer.Serialize(message, message.GetType(), StoredJson),
             headers,
-            NotBefore: row.Now);
+            NotBefore: row.DueAt);
     }
 
     /// <summary>A time as PostgreSQL stores it (microseconds), so what is returned equals what is read back.</summary>

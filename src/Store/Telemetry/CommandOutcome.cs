@@ -17,4 +17,7 @@ public enum CommandOutcome
 
     /// <summary>Its deadline passed before it could be executed.</summary>
     Expired,
+
+    /// <summary>Its client cancelled it before an attempt started.</summary>
+    Cancelled,
 }

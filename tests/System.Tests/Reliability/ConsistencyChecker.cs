@@ -17,7 +17,7 @@ namespace Messaging.System.Tests.Reliability;
 /// </summary>
 public sealed class ConsistencyChecker(SystemFixture system, string token)
 {
-    private static readonly string[] TerminalStatuses = ["Succeeded", "Failed", "DeadLettered", "Expired"];
+    private static readonly string[] TerminalStatuses = ["Succeeded", "Failed", "DeadLettered", "Expired", "Cancelled"];
     private readonly HashSet<string> _effectsBefore = new(StringComparer.Ordinal);
 
     /// <summary>Remembers the provider effects that exist before the scenario, so only the scenario's own count.</summary>

@@ -324,7 +324,7 @@ public class SystemFixture : ServicesFixture
             {
                 last = await response.Content.ReadFromJsonAsync<JsonElement>();
                 var current = last.GetProperty("status").GetString();
-                if (current == status || current is "Succeeded" or "Failed" or "DeadLettered" or "Expired")
+                if (current == status || current is "Succeeded" or "Failed" or "DeadLettered" or "Expired" or "Cancelled")
                 {
                     return last;
                 }

@@ -56,7 +56,6 @@ internal static partial class CommandsEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         accepts.MapPost("/batch", SubmitBatchAsync).WithName("SubmitCommandBatch")
             .WithSummary("Submit 1 to 100 commands at once: all are stored in one transaction, or none")
-            .Accepts<CommandBatchRequest>("application/json")
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -250,7 +249,7 @@ internal static partial class CommandsEndpoints
                 detail: view.Status == CommandStatus.Processing
                     ? "An attempt of this command is running; it can no longer be cancelled."
                     : $"This command has ended ({view.Status}); it can no longer be cancelled.",
-                extensions: new Dictionary<string, object?> { ["status"] = view.Status.ToString() });
+                extensions: new Dictionary<string, object?> { ["commandStatus"] = view.Status.ToString() });
     }
 
     internal static async Task<Results<Ok<CommandView>, ProblemHttpResult, ForbidHttpResult>> GetAsync(

@@ -13,11 +13,14 @@ namespace Messaging.Gateway.OpenApi;
 /// <c>POST /api/commands/{type}</c> is one route, but each type has its own body: this replaces the route's operation
 /// with one literal path per accepted type (<c>/api/commands/payments.charge</c>, …) whose request body is that type's
 /// schema (the one <c>GET /api/command-types</c> serves, under <c>components/schemas/&lt;type&gt;</c>), with the
-/// route's answers and the <c>Idempotency-Key</c> and <c>Command-Timeout</c> headers. The generic path is left out.
+/// route's answers and the <c>Idempotency-Key</c>, <c>Command-Timeout</c> and <c>Not-Before</c> headers. The generic path is
+/// left out. The batch route's body is described here too: its items are a union over the same types, told apart by
+/// <c>type</c>, each with that type's schema as its <c>body</c>.
 /// </summary>
 internal sealed class CommandOperationsTransformer(CommandTypeSchemas schemas) : IOpenApiDocumentTransformer
 {
     private const string SubmitPath = "/api/commands/{type}";
+    private const string BatchPath = "/api/commands/batch";
 
     /// <summary>What each refusal of a submit means; nothing is stored or sent for any of them.</summary>
     private static readonly Dictionary<string, string> Answers = new(StringComparer.Ordinal)
@@ -41,6 +44,11 @@ internal sealed class CommandOperationsTransformer(CommandTypeSchemas schemas) :
 
         Describe(submit);
         document.Components ??= new OpenApiComponents();
+        if (document.Paths.GetValueOrDefault(BatchPath)?.Operations?.GetValueOrDefault(HttpMethod.Post) is { } batch)
+        {
+            DescribeBatch(batch, document);
+        }
+
         document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal);
         var operationIds = new HashSet<string>(StringComparer.Ordinal);
         foreach (var type in schemas.Accepted)
@@ -122,6 +130,91 @@ internal sealed class CommandOperationsTransformer(CommandTypeSchemas schemas) :
             }
         }
     }
+
+    /// <summary>
+    /// <c>{items: [...]}</c>, 1 to 100 items, each one of the accepted types: <c>type</c> its name (a constant), <c>body</c>
+    /// its schema, and the single submit's headers as optional fields. Called after the types' schemas are in the components.
+    /// </summary>
+    private void DescribeBatch(OpenApiOperation batch, OpenApiDocument document)
+    {
+        var itemKinds = new List<IOpenApiSchema>();
+        foreach (var type in schemas.Accepted)
+        {
+            var name = type.Descriptor.TypeName;
+            itemKinds.Add(new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Required = new HashSet<string>(StringComparer.Ordinal) { "type", "body" },
+                AdditionalPropertiesAllowed = false,
+                Properties = new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal)
+                {
+                    ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Const = name },
+                    ["body"] = new OpenApiSchemaReference(name, document),
+                    ["idempotencyKey"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.String, MinLength = 1, MaxLength = 255, Pattern = "^[!-~]+$",
+                        Description = "As the Idempotency-Key header; unique within the batch.",
+                    },
+                    ["notBefore"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time", Description = "As the Not-Before header." },
+                    ["timeout"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "86400", Description = "As the Command-Timeout header, in seconds.",
+                    },
+                },
+            });
+        }
+
+        batch.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = $"1 to {CommandsEndpoints.MaxBatchItems} commands, at most {CommandsEndpoints.MaxBatchBodyBytes} bytes of UTF-8 JSON "
+                + $"({CommandsEndpoints.MaxBodyBytes} bytes per body); unknown properties are refused.",
+            Content = new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal)
+            {
+                ["application/json"] = new()
+                {
+                    Schema = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.Object,
+                        Required = new HashSet<string>(StringComparer.Ordinal) { "items" },
+                        AdditionalPropertiesAllowed = false,
+                        Properties = new Dictionary<string, IOpenApiSchema>(StringComparer.Ordinal)
+                        {
+                            ["items"] = new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Array,
+                                MinItems = 1,
+                                MaxItems = CommandsEndpoints.MaxBatchItems,
+                                Items = new OpenApiSchema { OneOf = itemKinds },
+                            },
+                        },
+                    },
+                },
+            },
+        };
+
+        batch.Responses ??= [];
+        foreach (var (status, description) in BatchAnswers)
+        {
+            if (batch.Responses.GetValueOrDefault(status) is OpenApiResponse response)
+            {
+                response.Description = description;
+            }
+        }
+    }
+
+    /// <summary>What each answer of a batch means; nothing of the batch is stored for any refusal.</summary>
+    private static readonly Dictionary<string, string> BatchAnswers = new(StringComparer.Ordinal)
+    {
+        ["202"] = "Every item stored (or, for an item whose idempotencyKey was used before for the same request, its first answer: replayed true); "
+            + "items in the request's order.",
+        ["400"] = "Not a batch (Invalid JSON), 0 or more than 100 items, or failing items: errors keyed items[index].field and failedItems "
+            + "listing their indexes. Nothing is stored.",
+        ["409"] = "The idempotencyKey of the items in failedItems is still being processed by another request; nothing is stored.",
+        ["413"] = $"The body is larger than {CommandsEndpoints.MaxBatchBodyBytes} bytes.",
+        ["415"] = "The body is not Content-Type: application/json (UTF-8).",
+        ["422"] = "The idempotencyKey of the items in failedItems was used for a different request; nothing is stored.",
+    };
 
     /// <summary>The schema as an OpenAPI 3.1 schema object, read by Microsoft.OpenApi's reader from the served JSON.</summary>
     private static OpenApiSchema ToOpenApiSchema(AcceptedCommandType type, OpenApiDocument document)

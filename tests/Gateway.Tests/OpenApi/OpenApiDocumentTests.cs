@@ -28,10 +28,13 @@ public sealed class OpenApiDocumentTests(CommandTypesGateway fixture) : IClassFi
     {
         var (document, _, _) = await ReadDocumentAsync();
 
-        var submitPaths = document.Paths.Keys.Where(p => p.StartsWith("/api/commands/", StringComparison.Ordinal) && !p.Contains('{', StringComparison.Ordinal));
+        var submitPaths = document.Paths.Keys.Where(p => p.StartsWith("/api/commands/", StringComparison.Ordinal) && !p.Contains('{', StringComparison.Ordinal)
+            && p != "/api/commands/batch");
         Assert.Equal(fixture.AcceptedTypes.Select(t => "/api/commands/" + t).Order(StringComparer.Ordinal), submitPaths.Order(StringComparer.Ordinal));
         Assert.DoesNotContain("/api/commands/{type}", document.Paths.Keys);
         Assert.Contains("/api/commands/{id}", document.Paths.Keys);
+        Assert.Contains("/api/commands/{id}/cancel", document.Paths.Keys);
+        Assert.Contains("/api/commands/batch", document.Paths.Keys);
         Assert.Contains("/api/command-types", document.Paths.Keys);
     }
 
@@ -52,12 +55,35 @@ public sealed class OpenApiDocumentTests(CommandTypesGateway fixture) : IClassFi
             Assert.Equal(SubmitAnswers.Order(StringComparer.Ordinal), operation.Responses!.Keys.Order(StringComparer.Ordinal));
             Assert.True(operation.Responses["202"].Content!.ContainsKey("application/json"));
             Assert.All(SubmitAnswers.Where(s => s != "202"), s => Assert.True(operation.Responses[s].Content!.ContainsKey("application/problem+json"), $"{type} {s}"));
-            Assert.Equal(["Idempotency-Key", "Command-Timeout"], operation.Parameters!.Where(p => p.In == ParameterLocation.Header).Select(p => p.Name));
+            Assert.Equal(["Idempotency-Key", "Command-Timeout", "Not-Before"], operation.Parameters!.Where(p => p.In == ParameterLocation.Header).Select(p => p.Name));
             Assert.Equal("commands", Assert.Single(Assert.Single(operation.Security!).Values.Single()));
         }
 
         Assert.Equal(fixture.AcceptedTypes.Count,
-            document.Paths.Values.SelectMany(p => p.Operations!.Values).Select(o => o.OperationId).Where(id => id!.StartsWith("Submit", StringComparison.Ordinal)).Distinct().Count());
+            document.Paths.Values.SelectMany(p => p.Operations!.Values).Select(o => o.OperationId)
+                .Where(id => id!.StartsWith("Submit", StringComparison.Ordinal) && id != "SubmitCommandBatch").Distinct().Count());
+    }
+
+    [Fact]
+    public async Task BatchOperation_ItemsAreAUnionOverTheTypes_EachWithItsTypesSchemaAsBody()
+    {
+        var (document, _, _) = await ReadDocumentAsync();
+
+        var operation = document.Paths["/api/commands/batch"].Operations![HttpMethod.Post];
+        var body = operation.RequestBody!.Content!["application/json"].Schema!;
+        Assert.Equal(["items"], body.Required!);
+        var items = body.Properties!["items"];
+        Assert.Equal((1, 100), (items.MinItems, items.MaxItems));
+        var kinds = items.Items!.OneOf!;
+        Assert.Equal(fixture.AcceptedTypes.Order(StringComparer.Ordinal),
+            kinds.Select(k => k.Properties!["type"].Const!).Order(StringComparer.Ordinal));
+        Assert.All(kinds, kind =>
+        {
+            Assert.Equal(kind.Properties!["type"].Const, Assert.IsType<OpenApiSchemaReference>(kind.Properties["body"]).Reference.Id);
+            Assert.False(kind.AdditionalPropertiesAllowed);
+        });
+        Assert.True(operation.Responses!["202"].Content!.ContainsKey("application/json"));
+        Assert.All(["400", "409", "413", "415", "422"], s => Assert.True(operation.Responses[s].Content!.ContainsKey("application/problem+json"), s));
     }
 
     [Fact]

@@ -25,9 +25,20 @@ internal sealed record FuzzCaller(string Name, string? Authorization)
 }
 
 /// <summary>Values that exist in the gateway under test, so that generated requests also reach the success paths.</summary>
+/// <param name="Tenant">The tenant whose commands and dead letters exist.</param>
+/// <param name="CommandIds">Every command id the generators use: dead-lettered ones, cancellable ones and one unknown.</param>
+/// <param name="DeadLetteredIds">The commands with a dead letter (redrivable).</param>
+/// <param name="CancellableIds">The commands no attempt has started (cancellable).</param>
+/// <param name="BreakerNames">The gateway's breakers, and one that does not exist.</param>
+/// <param name="ClientId">An API client of <paramref name="Tenant"/>.</param>
+/// <param name="ClientSecret">Its secret.</param>
+/// <param name="CallersByScope">A token of each scope.</param>
+/// <param name="Strangers">Callers without a valid token.</param>
 internal sealed record FuzzWorld(
     string Tenant,
     IReadOnlyList<Guid> CommandIds,
+    IReadOnlyList<Guid> DeadLetteredIds,
+    IReadOnlyList<Guid> CancellableIds,
     IReadOnlyList<string> BreakerNames,
     string ClientId,
     string ClientSecret,
@@ -84,7 +95,7 @@ internal sealed class OpenApiRequests(JsonElement document, FuzzWorld world)
     private static readonly string[] RawJunkSegments = ["%2F..%2F", "%ZZ", "..", "%E2%82%AC", "a%20b", "%C0%AF", ";x=1", "%25", "x:y"];
     private static readonly string[] UnicodeText = ["ключ", "😀", "日本語", "ﬁ", "\u200B", "é"];
     private static readonly string[] UnknownQueries = ["unknown=1", "limit=1&limit=2", "%ZZ=1", "a[b]=c", "=", "&&&", "tenant=", "x=" + new string('q', 1500)];
-    private static readonly string[] CommandStatuses = ["Accepted", "Dispatched", "Processing", "Succeeded", "Failed", "Scheduled", "DeadLettered", "Expired", "accepted", "Nope"];
+    private static readonly string[] CommandStatuses = ["Accepted", "Dispatched", "Processing", "Succeeded", "Failed", "Scheduled", "DeadLettered", "Expired", "Cancelled", "accepted", "Nope"];
     // Type names as filter values (the types' own submit routes come from the document).
     private static readonly string[] CommandTypes = ["payments.charge", "notifications.send", "nope", "PAYMENTS.CHARGE"];
 
@@ -98,6 +109,35 @@ internal sealed class OpenApiRequests(JsonElement document, FuzzWorld world)
         (6, Alphanumeric),
         (1, Gen.OneOf(UnicodeText)),
         (1, Gen.OneOf("", " ", "null", "0", "-1", "<script>", "' OR 1=1 --", "%s%n", "\\u0000")));
+
+    /// <summary>A time a Not-Before accepts (a little in the past to 30 days ahead), or one just outside or malformed.</summary>
+    private static readonly Gen<string> NotBefore = Gen.Frequency(
+        (4, Gen.Int[-4, 60 * 24 * 29].Select(minutes => DateTimeOffset.UtcNow.AddMinutes(minutes).ToString("O", CultureInfo.InvariantCulture))),
+        (1, Gen.OneOf(-10, 60 * 24 * 31).Select(minutes => DateTimeOffset.UtcNow.AddMinutes(minutes).ToString("O", CultureInfo.InvariantCulture))),
+        (1, Gen.OneOf("2031-05-04T12:00:00", "tomorrow", "2031-05-04 12:00:00Z", "")));
+
+    /// <summary>1 to 3 valid charges, some with a key from a small pool (replays) or a Not-Before.</summary>
+    private static readonly Gen<byte[]> KnownGoodBatch =
+        (from key in Gen.Frequency((2, Gen.Const((string?)null)), (1, Gen.Int[1, 4].Select(n => (string?)("fuzz-batch-key-" + n.ToString(CultureInfo.InvariantCulture)))))
+         from notBefore in Gen.Frequency((3, Gen.Const((string?)null)), (1, NotBefore.Select(v => (string?)v)))
+         select new JsonObject
+         {
+             ["type"] = "payments.charge",
+             ["body"] = new JsonObject { ["amount"] = 12.5m, ["currency"] = "EUR", ["customerId"] = "cus_fuzz" },
+             ["idempotencyKey"] = key,
+             ["notBefore"] = notBefore,
+         }).Array[1, 3].Select(items =>
+         {
+             foreach (var item in items)
+             {
+                 foreach (var empty in item.Where(p => p.Value is null).Select(p => p.Key).ToList())
+                 {
+                     item.Remove(empty);
+                 }
+             }
+
+             return Encoding.UTF8.GetBytes(new JsonObject { ["items"] = new JsonArray([.. items]) }.ToJsonString());
+         });
 
     /// <summary>Requests spread evenly over the document's operations.</summary>
     public Gen<FuzzRequest> All() => Gen.OneOf([.. Operations(document).Select(Request)]);
@@ -230,6 +270,7 @@ internal sealed class OpenApiRequests(JsonElement document, FuzzWorld world)
                 // A small pool of keys, so that replays (the first answer again) and conflicts (422) happen too.
                 "Idempotency-Key" => Gen.Frequency((3, Gen.Int[1, 6].Select(n => "fuzz-key-" + n.ToString(CultureInfo.InvariantCulture))), (1, Gen.OneOf(BadAsciiIdempotencyKeys))),
                 "Command-Timeout" => Gen.Frequency((3, ParameterValue(parameter)), (1, Gen.OneOf(MalformedInputs.BadTimeouts))),
+                "Not-Before" => Gen.Frequency((3, NotBefore), (1, ParameterValue(parameter))),
                 _ => ParameterValue(parameter),
             };
             headers = from list in headers
@@ -280,7 +321,9 @@ internal sealed class OpenApiRequests(JsonElement document, FuzzWorld world)
                    select ((string?)contentType, (byte[]?)Encoding.UTF8.GetBytes(form));
         }
 
-        return from text in JsonBody(schema)
+        // A batch is accepted only when every item's body is valid, which generated items rarely all are: mix in known-good ones.
+        var json = operation.PathTemplate == "/api/commands/batch" ? Gen.Frequency((3, JsonBody(schema)), (1, KnownGoodBatch)) : JsonBody(schema);
+        return from text in json
                from contentType in Gen.Frequency(
                    (8, Gen.Const("application/json")),
                    (1, Gen.Const("application/json; charset=utf-8")),
@@ -355,6 +398,13 @@ internal sealed class OpenApiRequests(JsonElement document, FuzzWorld world)
             return Gen.OneOf([.. oneOf.EnumerateArray().Select(s => Instance(s, name, depth + 1))]);
         }
 
+        if (schema.TryGetProperty("const", out var constant))
+        {
+            // A union told apart by a constant (the batch's item kinds): mostly the constant, so the rest of the kind applies.
+            var raw = constant.GetRawText();
+            return Gen.Frequency((6, Gen.Const(raw).Select(text => JsonNode.Parse(text))), (1, Text.Select(t => (JsonNode?)JsonValue.Create(t))));
+        }
+
         var types = Types(schema);
         if (types.Count == 0 && schema.TryGetProperty("properties", out _))
         {
@@ -427,6 +477,8 @@ internal sealed class OpenApiRequests(JsonElement document, FuzzWorld world)
         "postalCode" => Strings("10115", "SW1A 1AA", "!!"),
         "tenant" => Strings(world.Tenant, "operators", "someone-else"),
         "type" => Strings(CommandTypes),
+        "notBefore" => NotBefore.Select(v => (JsonNode?)JsonValue.Create(v)),
+        "idempotencyKey" => Gen.Int[1, 6].Select(n => (JsonNode?)JsonValue.Create("fuzz-item-key-" + n.ToString(CultureInfo.InvariantCulture))),
         _ => null,
     };
 

@@ -87,7 +87,17 @@ public sealed class RouteFuzzerTests(GenerousLoopbackGateway generous, LoopbackK
                 await using var restore = dataSource.CreateCommand(
                     "UPDATE dead_letters SET redriven_at = NULL, redriven_by = NULL WHERE command_id = ANY(@ids); "
                     + "UPDATE commands SET status = 'DeadLettered' WHERE id = ANY(@ids)");
-                restore.Parameters.AddWithValue("ids", world.CommandIds.ToArray());
+                restore.Parameters.AddWithValue("ids", world.DeadLetteredIds.ToArray());
+                await restore.ExecuteNonQueryAsync(Ct);
+                before = await FingerprintAsync(dataSource);
+            }
+
+            if (status is >= 200 and < 300 && request.Operation.PathTemplate.EndsWith("/cancel", StringComparison.Ordinal))
+            {
+                // A cancel ends the world's cancellable commands; make them cancellable again for later cancels.
+                await using var restore = dataSource.CreateCommand(
+                    "UPDATE commands SET status = 'Accepted', error_code = NULL, error_message = NULL WHERE id = ANY(@ids)");
+                restore.Parameters.AddWithValue("ids", world.CancellableIds.ToArray());
                 await restore.ExecuteNonQueryAsync(Ct);
                 before = await FingerprintAsync(dataSource);
             }
@@ -151,7 +161,18 @@ public sealed class RouteFuzzerTests(GenerousLoopbackGateway generous, LoopbackK
         using var operatorClient = Authorized(gateway, callers[GatewayClaims.OperatorScope]);
         var overview = await operatorClient.GetFromJsonAsync<JsonElement>("api/monitoring/overview", Ct);
         var breakers = overview.GetProperty("breakers").EnumerateArray().Select(b => b.GetProperty("name").GetString()!).Append("no-such-breaker").ToList();
-        return new FuzzWorld(tenant, [.. letters, Guid.NewGuid()], breakers, clientId, secret, callers, strangers);
+
+        // Commands no attempt has started (the relay is off here): what a cancel succeeds on.
+        using var commandsClient = Authorized(gateway, callers[GatewayClaims.CommandsScope]);
+        var cancellable = new List<Guid>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var submitted = await commandsClient.PostAsync("api/commands/payments.charge",
+                new StringContent("""{"amount":1.5,"currency":"EUR","customerId":"cus_fuzz"}""", System.Text.Encoding.UTF8, "application/json"), Ct);
+            cancellable.Add((await submitted.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid());
+        }
+
+        return new FuzzWorld(tenant, [.. letters, .. cancellable, Guid.NewGuid()], letters, cancellable, breakers, clientId, secret, callers, strangers);
     }
 
     private static HttpClient Authorized(LoopbackKestrelGateway gateway, FuzzCaller caller)

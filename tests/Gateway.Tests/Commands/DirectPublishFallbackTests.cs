@@ -52,6 +52,36 @@ public sealed class DirectPublishFallbackTests(FallbackGateway fixture) : IClass
     }
 
     [Fact]
+    public async Task NotBeforeAndBatches_WhenPostgresIsDown_Are503_AndNothingIsPublished()
+    {
+        // A message on the queue would run at once (no Not-Before) and one by one (no all-or-none): no direct publish for them.
+        using var client = fixture.ClientFor("tenant-direct-scheduled");
+        using var scheduled = CommandRequestsFor.Post("payments.charge", CommandRequestsFor.Charge);
+        scheduled.Headers.TryAddWithoutValidation("Not-Before", DateTimeOffset.UtcNow.AddHours(1).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        using var batch = new HttpRequestMessage(HttpMethod.Post, "/api/commands/batch")
+        {
+            Content = new StringContent($$"""{"items":[{"type":"payments.charge","body":{{CommandRequestsFor.Charge}}}]}""", Encoding.UTF8, "application/json"),
+        };
+        fixture.Postgres.Cut();
+        try
+        {
+            using var scheduledResponse = await client.SendAsync(scheduled, Ct);
+            using var batchResponse = await client.SendAsync(batch, Ct);
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, scheduledResponse.StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, batchResponse.StatusCode);
+            Assert.True(scheduledResponse.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+            Assert.True(batchResponse.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+            Assert.DoesNotContain(await fixture.DrainAsync("payments.charge"),
+                m => FallbackGateway.HeaderText(m.BasicProperties.Headers!, "Messaging-Tenant") == "tenant-direct-scheduled");
+        }
+        finally
+        {
+            fixture.Postgres.Restore();
+        }
+    }
+
+    [Fact]
     public async Task Submit_SameKeyTwiceWhilePostgresIsDown_ReturnsTheSameCommandAndPublishesOnce()
     {
         using var client = fixture.ClientFor("tenant-direct-key");

@@ -6,7 +6,7 @@ public sealed class UnavailableDatabaseTests(UnreachableDatabaseFixture fixture)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public static TheoryData<string> Requests => ["submit", "submit with key", "get", "list"];
+    public static TheoryData<string> Requests => ["submit", "submit with key", "get", "list", "cancel", "batch"];
 
     [Theory]
     [MemberData(nameof(Requests))]
@@ -18,6 +18,12 @@ public sealed class UnavailableDatabaseTests(UnreachableDatabaseFixture fixture)
             "submit" => CommandRequestsFor.Post("payments.charge", CommandRequestsFor.Charge),
             "submit with key" => CommandRequestsFor.Post("payments.charge", CommandRequestsFor.Charge, "offline-key"),
             "get" => new HttpRequestMessage(HttpMethod.Get, $"/api/commands/{Guid.NewGuid()}"),
+            "cancel" => new HttpRequestMessage(HttpMethod.Post, $"/api/commands/{Guid.NewGuid()}/cancel"),
+            "batch" => new HttpRequestMessage(HttpMethod.Post, "/api/commands/batch")
+            {
+                Content = new StringContent($$"""{"items":[{"type":"payments.charge","body":{{CommandRequestsFor.Charge}}}]}""",
+                    System.Text.Encoding.UTF8, "application/json"),
+            },
             _ => new HttpRequestMessage(HttpMethod.Get, "/api/commands?limit=5"),
         };
 

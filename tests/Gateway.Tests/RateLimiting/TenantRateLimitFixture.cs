@@ -8,5 +8,7 @@ public sealed class TenantRateLimitFixture : RateLimitedGateway
         ["RateLimiting:Tenants:Tiers:bronze:PermitLimit"] = "3",
         ["RateLimiting:Tenants:Tiers:bronze:Window"] = "01:00:00",
         ["RateLimiting:Tenants:Assignments:tenant-bronze"] = "bronze",
+        ["RateLimiting:Tenants:Assignments:tenant-bronze-batch"] = "bronze",
+        ["RateLimiting:Tenants:Assignments:tenant-bronze-batch-big"] = "bronze",
     };
 }

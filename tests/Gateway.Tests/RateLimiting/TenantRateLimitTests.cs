@@ -40,6 +40,42 @@ public sealed class TenantRateLimitTests(TenantRateLimitFixture gateway) : IClas
         responses.ForEach(r => r.Dispose());
     }
 
+    private static async Task<HttpResponseMessage> SubmitBatchAsync(HttpClient http, int items)
+    {
+        var batch = "{\"items\":[" + string.Join(",", Enumerable.Repeat($$"""{"type":"payments.charge","body":{{Charge}}}""", items)) + "]}";
+        using var content = new StringContent(batch, Encoding.UTF8, "application/json");
+        return await http.PostAsync("/api/commands/batch", content, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task Batch_CountsEachItemAgainstTheTenantsLimit_AndARefusedBatchStoresNothing()
+    {
+        // Bronze: 3 per hour. Two items take two permits; the next two-item batch finds one left and is refused whole.
+        using var http = gateway.ClientFor(gateway.Factory, "tenant-bronze-batch");
+
+        using var first = await SubmitBatchAsync(http, 2);
+        using var second = await SubmitBatchAsync(http, 2);
+
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        Assert.Equal("\"tenant\";q=3;w=3600", Assert.Single(second.Headers.GetValues("RateLimit-Policy")));
+        Assert.NotNull(second.Headers.RetryAfter?.Delta);
+        Assert.Equal("application/problem+json", second.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(2, await gateway.CountCommandsAsync("tenant-bronze-batch"));
+    }
+
+    [Fact]
+    public async Task Batch_LargerThanTheTenantsBurst_Is400_AndStoresNothing()
+    {
+        using var http = gateway.ClientFor(gateway.Factory, "tenant-bronze-batch-big");
+
+        using var response = await SubmitBatchAsync(http, 4);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("at most 3 commands at once", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal(0, await gateway.CountCommandsAsync("tenant-bronze-batch-big"));
+    }
+
     [Fact]
     public async Task OtherTenants_KeepTheirOwnLimit()
     {

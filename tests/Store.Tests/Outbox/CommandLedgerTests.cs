@@ -128,6 +128,86 @@ public sealed class CommandLedgerTests : IAsyncLifetime
         Assert.Equal("Succeeded", (await ReadAsync(succeeded)).Status);
     }
 
+    [Fact]
+    public async Task CancelAndAWorkersClaim_Racing_NeverBothApply()
+    {
+        // Many rounds of the two conditional updates at once, on fresh commands (Accepted, and a Scheduled retry whose
+        // next attempt a worker claims): exactly one applies each time, and the row says which.
+        var (cancels, starts) = (0, 0);
+        for (var round = 0; round < 200; round++)
+        {
+            var id = await AcceptAsync();
+            var attempt = 1;
+            if (round % 2 == 1)
+            {
+                Assert.True(await InTransactionAsync(tx => CommandLedger.ScheduleAsync(tx, id, "tenant-a", 1, "provider_unavailable", "retry", failed: true, Now, Ct)));
+                attempt = 2;
+            }
+
+            using var start = new Barrier(2);
+            var cancel = Task.Run(async () =>
+            {
+                start.SignalAndWait(Ct);
+                return await CommandLedger.CancelAsync(_dataSource, id, "tenant-a", Now, Ct);
+            }, Ct);
+            var claim = Task.Run(async () =>
+            {
+                start.SignalAndWait(Ct);
+                return await CommandLedger.StartAttemptAsync(_dataSource, id, attempt, Now, Ct);
+            }, Ct);
+            var (cancelled, claimed) = (await cancel, await claim);
+
+            Assert.True(cancelled ^ claimed is not null, $"round {round}: cancelled {cancelled}, claimed {claimed}");
+            var row = await ReadAsync(id);
+            Assert.Equal(cancelled ? "Cancelled" : "Processing", row.Status);
+            Assert.Equal(cancelled ? attempt - 1 : attempt, row.Attempts);
+            (cancels, starts) = cancelled ? (cancels + 1, starts) : (cancels, starts + 1);
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"cancel won {cancels} times, the worker's claim {starts} times");
+    }
+
+    [Theory]
+    [InlineData("Processing")]
+    [InlineData("Succeeded")]
+    [InlineData("DeadLettered")]
+    [InlineData("Expired")]
+    public async Task Cancel_OfACommandAnAttemptStartedOrThatEnded_ChangesNothing(string status)
+    {
+        var id = await AcceptAsync();
+        await ScalarAsync<int>($"UPDATE commands SET status = '{status}' WHERE id = '{id}' RETURNING 1");
+
+        Assert.False(await CommandLedger.CancelAsync(_dataSource, id, "tenant-a", Now.AddSeconds(1), Ct));
+        Assert.Equal(status, (await ReadAsync(id)).Status);
+    }
+
+    [Fact]
+    public async Task Cancel_OfAnotherTenantsCommand_ChangesNothing_AndACancelledCommandIsNeverStarted()
+    {
+        var id = await AcceptAsync();
+
+        Assert.False(await CommandLedger.CancelAsync(_dataSource, id, "tenant-b", Now, Ct));
+        Assert.True(await CommandLedger.CancelAsync(_dataSource, id, "tenant-a", Now, Ct));
+        Assert.Null(await CommandLedger.StartAttemptAsync(_dataSource, id, 1, Now, Ct));
+        Assert.False(await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded: true, "{}", null, null, Now, Ct));
+        Assert.False(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "late", Now, Ct)));
+        var row = await ReadAsync(id);
+        Assert.Equal(("Cancelled", "cancelled"), (row.Status, row.ErrorCode));
+    }
+
+    [Fact]
+    public async Task ACommandWithANotBeforeAhead_IsInsertedScheduled_WithItsTime()
+    {
+        var id = Guid.CreateVersion7();
+        var notBefore = Now.AddHours(2);
+
+        await InTransactionAsync(tx => CommandLedger.InsertCommandAsync(tx,
+            new CommandRow(id, "tenant-a", "client-a", "payments.charge", "{}", null, notBefore.AddMinutes(5), Now, notBefore), Ct));
+
+        Assert.Equal("Scheduled", (await ReadAsync(id)).Status);
+        Assert.Equal(notBefore.UtcDateTime, await ScalarAsync<DateTime>($"SELECT not_before FROM commands WHERE id = '{id}'"));
+    }
+
     private async Task<Guid> AcceptAsync()
     {
         var id = Guid.CreateVersion7();

@@ -208,6 +208,22 @@ public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixtu
         Assert.Equal("Failed", (await host.ReadCommandAsync(id))!.Status);
     }
 
+    [Theory]
+    [InlineData(1)] // a first delivery
+    [InlineData(2)] // a delayed retry whose command was cancelled while it waited
+    public async Task ChargePayment_ForACancelledCommand_IsAckedWithoutProviderCall_AndStaysCancelled(int attempt)
+    {
+        var id = Guid.NewGuid();
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InAMinute, status: "Cancelled");
+
+        await host.SendAsync(Charge(id), ChargePayment.TypeName, InAMinute, attempt: attempt);
+        await host.Consumed.WaitForAsync(id, 1);
+
+        Assert.Empty(host.Providers.Requests(ProviderStub.ChargesPath, id));
+        var row = (await host.ReadCommandAsync(id))!;
+        Assert.Equal(("Cancelled", 0), (row.Status, row.Attempts));
+    }
+
     [Fact]
     public async Task Message_ForUnknownCommand_IsAckedWithoutProviderCall()
     {

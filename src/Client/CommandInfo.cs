@@ -24,8 +24,11 @@ public sealed record CommandInfo
     /// <summary>When its status last changed.</summary>
     public DateTimeOffset UpdatedAt { get; init; }
 
-    /// <summary>When it expires, if it has a deadline.</summary>
+    /// <summary>When it expires, if it has a deadline (counted from <see cref="NotBefore"/> when it has one).</summary>
     public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>Not executed before this time: the <see cref="SendOptions.NotBefore"/> it was sent with; null when it had none.</summary>
+    public DateTimeOffset? NotBefore { get; init; }
 
     /// <summary>The provider's result, once <see cref="CommandStatus.Succeeded"/>.</summary>
     public JsonElement? Result { get; init; }

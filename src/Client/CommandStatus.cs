@@ -44,11 +44,12 @@ internal sealed record CommandTypeList(IReadOnlyList<CommandTypeInfo> Items);
 /// <summary>Reads statuses by name; a name this client does not know becomes <see cref="CommandStatus.Unknown"/>.</summary>
 internal sealed class CommandStatusJsonConverter : JsonConverter<CommandStatus>
 {
+    /// <summary>A status by name; <see cref="CommandStatus.Unknown"/> for a name this client does not know.</summary>
+    public static CommandStatus Parse(string? name) =>
+        Enum.TryParse<CommandStatus>(name, ignoreCase: true, out var status) && status != CommandStatus.Unknown ? status : CommandStatus.Unknown;
+
     public override CommandStatus Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.TokenType == JsonTokenType.String && Enum.TryParse<CommandStatus>(reader.GetString(), ignoreCase: true, out var status)
-            && status != CommandStatus.Unknown
-            ? status
-            : CommandStatus.Unknown;
+        reader.TokenType == JsonTokenType.String ? Parse(reader.GetString()) : CommandStatus.Unknown;
 
     public override void Write(Utf8JsonWriter writer, CommandStatus value, JsonSerializerOptions options)
     {

@@ -45,6 +45,8 @@ internal static class GatewayResponses
     {
         string? type = null, title = null, detail = null, errorCode = null, traceId = null;
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var failedItems = new List<int>();
+        CommandStatus? commandStatus = null;
         try
         {
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
@@ -66,6 +68,18 @@ internal static class GatewayResponses
                             : [field.Value.ToString()];
                     }
                 }
+
+                if (root.TryGetProperty("failedItems", out var failed) && failed.ValueKind == JsonValueKind.Array)
+                {
+                    failedItems.AddRange(failed.EnumerateArray().Where(i => i.ValueKind == JsonValueKind.Number && i.TryGetInt32(out _)).Select(i => i.GetInt32()));
+                }
+
+                // The command's status is an extension named like the problem's own status (the HTTP code, a number):
+                // the string one is the command's, wherever it stands.
+                commandStatus = root.EnumerateObject()
+                    .Where(p => p.NameEquals("status") && p.Value.ValueKind == JsonValueKind.String)
+                    .Select(p => (CommandStatus?)CommandStatusJsonConverter.Parse(p.Value.GetString()))
+                    .LastOrDefault();
             }
         }
         catch (JsonException)
@@ -82,7 +96,8 @@ internal static class GatewayResponses
         var explanation = detail ?? (missingScope is null ? null : $"this call needs scope {missingScope}, which the access token does not carry.");
         var message = $"The gateway answered {status} ({summary})"
             + (explanation is null ? "." : $": {explanation}")
-            + (errors.Count == 0 ? "" : " " + string.Join(" ", errors.SelectMany(e => e.Value.Select(m => $"[{e.Key}] {m}"))));
+            + (errors.Count == 0 ? "" : " " + string.Join(" ", errors.SelectMany(e => e.Value.Select(m => $"[{e.Key}] {m}"))))
+            + (failedItems.Count == 0 ? "" : $" [failedItems] {string.Join(", ", failedItems)}");
         return new MessagingClientException(message)
         {
             StatusCode = response.StatusCode,
@@ -92,6 +107,8 @@ internal static class GatewayResponses
             ErrorCode = errorCode,
             TraceId = traceId,
             Errors = errors,
+            FailedItems = failedItems,
+            CommandStatus = commandStatus,
             RetryAfter = RetryAfterOf(response.Headers.RetryAfter, timeProvider),
             RequiredScope = missingScope,
         };

@@ -20,16 +20,18 @@ namespace Messaging.Client;
 /// <para>Retries: a call is retried only when it is safe and may help: connection failures, 503 and
 /// 429, waiting as long as <c>Retry-After</c> asks, otherwise with exponential backoff and jitter. No
 /// other answer is retried: a 4xx needs a change to the request. A send keeps one <c>Idempotency-Key</c>
-/// over all its retries, so a retry after a lost answer gets the first answer again and never creates a
-/// second command.</para>
+/// over all its retries (a batch one per item), so a retry after a lost answer gets the first answer again and
+/// never creates a second command. A cancel is safe to repeat: a cancelled command answers the same.</para>
 /// </remarks>
 public sealed partial class MessagingClient
 {
+    /// <summary>The most commands the gateway takes in one batch (<see cref="SendBatchAsync"/>).</summary>
+    public const int MaxBatchSize = 100;
+
     private const string IdempotencyKeyHeader = "Idempotency-Key";
     private const string CommandTimeoutHeader = "Command-Timeout";
     private const string IdempotentReplayedHeader = "Idempotent-Replayed";
-    private const int MaxIdempotencyKeyLength = 255;
-    private const int MaxTimeoutSeconds = 86_400;
+    private const string NotBeforeHeader = "Not-Before";
 
     // The scopes the operations API needs, named in a 403's message (the gateway's forbidden answer does not name them).
     private const string OperationsScopes = "admin or operator";
@@ -55,7 +57,7 @@ public sealed partial class MessagingClient
     /// <summary>Sends a command and returns once the gateway has stored it (202).</summary>
     /// <typeparam name="TCommand">The request type; its <see cref="ICommandRequest.CommandType"/> picks the URL.</typeparam>
     /// <param name="command">The command's fields.</param>
-    /// <param name="options">An idempotency key and a timeout, both optional.</param>
+    /// <param name="options">An idempotency key, a timeout and a not-before, all optional.</param>
     /// <param name="cancellationToken">Stops waiting (the command may still have been stored: send again with the same key to find out).</param>
     /// <returns>The accepted command, with <see cref="CommandAccepted.Replayed"/> set when the key had been used for the same request.</returns>
     /// <exception cref="MessagingClientException">The gateway refused the command (400, 401, 403, 404, 409, 413, 422) or stayed unavailable through the retries.</exception>
@@ -70,7 +72,7 @@ public sealed partial class MessagingClient
     /// <summary>Sends a command given as JSON, for types this client has no request record for (or tools that take JSON as input).</summary>
     /// <param name="commandType">The type name, for example <c>payments.charge</c>.</param>
     /// <param name="payload">The body, a JSON object of the type's fields.</param>
-    /// <param name="options">An idempotency key and a timeout, both optional.</param>
+    /// <param name="options">An idempotency key, a timeout and a not-before, all optional.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <inheritdoc cref="SendAsync{TCommand}(TCommand, SendOptions?, CancellationToken)" path="/returns"/>
     /// <inheritdoc cref="SendAsync{TCommand}(TCommand, SendOptions?, CancellationToken)" path="/exception"/>
@@ -83,6 +85,75 @@ public sealed partial class MessagingClient
         }
 
         return SendBodyAsync(commandType, JsonSerializer.SerializeToUtf8Bytes(payload), options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends 1 to <see cref="MaxBatchSize"/> commands in one request (<c>POST /api/commands/batch</c>); the gateway checks
+    /// them all first and stores them all in one transaction, or none.
+    /// </summary>
+    /// <param name="items">The commands, made with <see cref="CommandBatchItem.For{TCommand}"/> or <see cref="CommandBatchItem.FromJson"/>.</param>
+    /// <param name="cancellationToken">Stops waiting (the batch may still have been stored: send the same keys again to find out).</param>
+    /// <returns>The accepted commands in the order of <paramref name="items"/>, each with its key and whether it was replayed.</returns>
+    /// <remarks>
+    /// Each item without an idempotency key gets a new one for this call, kept over its retries, so a batch retried after
+    /// a lost answer is answered with its first answer (every item <see cref="CommandAccepted.Replayed"/>) and creates
+    /// nothing twice. Every item counts against the tenant's rate limit. There is no fallback while the gateway's
+    /// database is down: the call is retried on 503 like any other, then fails.
+    /// </remarks>
+    /// <exception cref="MessagingClientException">
+    /// The gateway refused the batch, so nothing of it was stored: 400 (<see cref="MessagingClientException.Errors"/>
+    /// keyed <c>items[3].body.amount</c>, <c>items[1].type</c>, ...), 409 (an item's key is in flight) or 422 (an item's
+    /// key was used for another request), each naming the items in <see cref="MessagingClientException.FailedItems"/>;
+    /// 413, 415; or it stayed unavailable through the retries.
+    /// </exception>
+    /// <exception cref="ArgumentException">No item, more than <see cref="MaxBatchSize"/>, or a null item.</exception>
+    public async Task<CommandBatchAccepted> SendBatchAsync(IReadOnlyList<CommandBatchItem> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        if (items.Count is 0 or > MaxBatchSize)
+        {
+            throw new ArgumentException($"A batch has 1 to {MaxBatchSize} items.", nameof(items));
+        }
+
+        if (items.Any(item => item is null))
+        {
+            throw new ArgumentException("A batch item is null.", nameof(items));
+        }
+
+        // One key per item and logical send, made before the first attempt and reused by every retry.
+        var keys = items.Select(item => SendOptionsWire.KeyOf(item.Options)).ToArray();
+        var body = JsonSerializer.SerializeToUtf8Bytes(new CommandBatchRequest([.. items.Select((item, i) => new CommandBatchRequestItem(
+            item.Type, item.Body, keys[i], SendOptionsWire.NotBeforeOf(item.Options), SendOptionsWire.TimeoutSecondsOf(item.Options)))]), GatewayResponses.Json);
+        using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Post, "api/commands/batch") { Content = JsonContent(body) },
+            cancellationToken).ConfigureAwait(false);
+        var accepted = await GatewayResponses.ReadAsync<CommandBatchAccepted>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
+        if (accepted.Items.Count != items.Count)
+        {
+            throw new MessagingClientException($"The gateway answered {accepted.Items.Count} items to a batch of {items.Count}.") { StatusCode = response.StatusCode };
+        }
+
+        return new CommandBatchAccepted { Items = [.. accepted.Items.Select((item, i) => item with { IdempotencyKey = keys[i] })] };
+    }
+
+    /// <summary>
+    /// Cancels a command no attempt has started yet (<see cref="CommandStatus.Accepted"/>, <see cref="CommandStatus.Dispatched"/>
+    /// or <see cref="CommandStatus.Scheduled"/>; <c>POST /api/commands/{id}/cancel</c>): it becomes
+    /// <see cref="CommandStatus.Cancelled"/> and is never executed. Cancelling a cancelled command answers the same, so the
+    /// call is retried like a read.
+    /// </summary>
+    /// <param name="commandId">The command id.</param>
+    /// <param name="cancellationToken">Stops waiting (the cancel may still have happened: call again to find out).</param>
+    /// <returns>The command's status, <see cref="CommandStatus.Cancelled"/>, with the error code <c>cancelled</c>.</returns>
+    /// <exception cref="MessagingClientException">
+    /// 409 when it can no longer be cancelled: an attempt is running or it has ended
+    /// (<see cref="MessagingClientException.CommandStatus"/> says which status it is in); 404 for an unknown id (or
+    /// another tenant's); or the gateway stayed unavailable.
+    /// </exception>
+    public async Task<CommandInfo> CancelAsync(Guid commandId, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Post, $"api/commands/{commandId}/cancel"), cancellationToken)
+            .ConfigureAwait(false);
+        return await GatewayResponses.ReadAsync<CommandInfo>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Reads a command's status (<c>GET /api/commands/{id}</c>).</summary>
@@ -266,23 +337,10 @@ public sealed partial class MessagingClient
 
     private async Task<CommandAccepted> SendBodyAsync(string commandType, byte[] body, SendOptions? options, CancellationToken cancellationToken)
     {
-        // One key per logical send, made before the first attempt and reused by every retry.
-        var key = options?.IdempotencyKey ?? Guid.NewGuid().ToString("N");
-        if (key.Length is 0 or > MaxIdempotencyKeyLength || key.Any(c => c is < '!' or > '~'))
-        {
-            throw new ArgumentException($"The idempotency key must be 1 to {MaxIdempotencyKeyLength} visible ASCII characters.", nameof(options));
-        }
-
-        string? timeoutSeconds = null;
-        if (options?.Timeout is { } timeout)
-        {
-            if (timeout.Ticks % TimeSpan.TicksPerSecond != 0 || timeout.TotalSeconds is < 1 or > MaxTimeoutSeconds)
-            {
-                throw new ArgumentException($"The timeout must be whole seconds from 1 to {MaxTimeoutSeconds}.", nameof(options));
-            }
-
-            timeoutSeconds = ((long)timeout.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        }
+        SendOptionsWire.Validate(options, nameof(options));
+        var key = SendOptionsWire.KeyOf(options);
+        var timeoutSeconds = SendOptionsWire.TimeoutSecondsOf(options)?.ToString(CultureInfo.InvariantCulture);
+        var notBefore = SendOptionsWire.NotBeforeOf(options);
 
         var path = "api/commands/" + Uri.EscapeDataString(commandType);
         using var response = await SendWithRetriesAsync(() =>
@@ -292,6 +350,11 @@ public sealed partial class MessagingClient
             if (timeoutSeconds is not null)
             {
                 request.Headers.TryAddWithoutValidation(CommandTimeoutHeader, timeoutSeconds);
+            }
+
+            if (notBefore is not null)
+            {
+                request.Headers.TryAddWithoutValidation(NotBeforeHeader, notBefore);
             }
 
             return request;

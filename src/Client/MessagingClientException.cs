@@ -42,8 +42,21 @@ public sealed class MessagingClientException : Exception
     /// <summary>The OAuth error code of a token request (<c>invalid_client</c>, <c>temporarily_unavailable</c>).</summary>
     public string? ErrorCode { get; init; }
 
-    /// <summary>Validation messages per field, for a 400.</summary>
+    /// <summary>Validation messages per field, for a 400 (for a batch keyed by item: <c>items[3].body.amount</c>).</summary>
     public IReadOnlyDictionary<string, string[]> Errors { get; init; } = new Dictionary<string, string[]>();
+
+    /// <summary>
+    /// For a refused batch (400, 409, 422): the indexes of the items that failed, in ascending order; nothing of the batch
+    /// was stored. Empty for any other failure.
+    /// </summary>
+    public IReadOnlyList<int> FailedItems { get; init; } = [];
+
+    /// <summary>
+    /// For a 409 of <see cref="MessagingClient.CancelAsync"/>: the status the command is in, which is why it can no longer
+    /// be cancelled (<see cref="Client.CommandStatus.Processing"/> while an attempt runs, or the status it ended in). Null
+    /// for any other failure.
+    /// </summary>
+    public CommandStatus? CommandStatus { get; init; }
 
     /// <summary>The gateway's trace id of the failed request, for support.</summary>
     public string? TraceId { get; init; }

@@ -1,6 +1,6 @@
 namespace Messaging.Client;
 
-/// <summary>How one command is sent.</summary>
+/// <summary>How one command is sent (by <see cref="MessagingClient.SendAsync{TCommand}"/>, or as one item of a batch).</summary>
 public sealed record SendOptions
 {
     /// <summary>
@@ -12,7 +12,14 @@ public sealed record SendOptions
 
     /// <summary>
     /// The <c>Command-Timeout</c>: how long the command may take end to end, whole seconds from 1 second to
-    /// 1 day. The gateway's default for the type applies when absent.
+    /// 1 day. The gateway's default for the type applies when absent. With <see cref="NotBefore"/> it counts from then.
     /// </summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// The <c>Not-Before</c>: the command is not executed before this time (sent as RFC 3339 in UTC). The gateway accepts
+    /// up to 30 days ahead and up to 5 minutes in the past (clocks differ; such a command runs at once). A command whose
+    /// time is still to come is accepted as <see cref="CommandStatus.Scheduled"/>. Null runs it as soon as possible.
+    /// </summary>
+    public DateTimeOffset? NotBefore { get; init; }
 }

@@ -9,7 +9,11 @@ internal static class MsgTool
     public static string AssemblyPath { get; } =
         Path.Combine(RepositoryPaths.Root, "src", "Cli", "bin", RepositoryPaths.Configuration, "net10.0", "Messaging.Cli.dll");
 
-    public static async Task<MsgResult> RunAsync(IReadOnlyDictionary<string, string?> environment, params string[] args)
+    public static Task<MsgResult> RunAsync(IReadOnlyDictionary<string, string?> environment, params string[] args) =>
+        RunWithInputAsync(environment, "", args);
+
+    /// <summary>Runs the tool with <paramref name="input"/> on its standard input.</summary>
+    public static async Task<MsgResult> RunWithInputAsync(IReadOnlyDictionary<string, string?> environment, string input, params string[] args)
     {
         Assert.True(File.Exists(AssemblyPath), $"{AssemblyPath} is missing: build the solution first.");
         var info = new ProcessStartInfo("dotnet", [AssemblyPath, .. args])
@@ -30,9 +34,10 @@ internal static class MsgTool
         }
 
         using var process = Process.Start(info)!;
-        process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(input);
+        process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await process.WaitForExitAsync(timeout.Token);
         return new MsgResult(process.ExitCode, await output, await error);

@@ -75,6 +75,170 @@ public sealed class MsgToolTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task PublishWithNotBefore_IsScheduled_CancelShowsItCancelled_AndCancellingAgainAnswersTheSame()
+    {
+        var environment = await EnvironmentAsync();
+        var notBefore = DateTimeOffset.UtcNow.AddHours(1);
+        var rfc3339 = notBefore.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+        var published = await MsgTool.RunAsync(environment,
+            "publish", "payments.charge", "--data", """{"amount":3.5,"currency":"EUR","customerId":"cus_msg_later"}""", "--not-before", rfc3339, "--json");
+        Assert.True(published.ExitCode == 0, published.ToString());
+        using var accepted = JsonDocument.Parse(published.Output);
+        Assert.Equal("Scheduled", accepted.RootElement.GetProperty("status").GetString());
+        var id = accepted.RootElement.GetProperty("id").GetString()!;
+
+        var cancel = await MsgTool.RunAsync(environment, "cancel", id);
+        var again = await MsgTool.RunAsync(environment, "cancel", id, "--json");
+
+        Assert.True(cancel.ExitCode == 0, cancel.ToString());
+        Assert.Matches($@"(?m)^id +{id}$", cancel.Output);
+        Assert.Matches(@"(?m)^status +Cancelled$", cancel.Output);
+        Assert.Matches($@"(?m)^not before +{Regex.Escape(rfc3339.Replace('T', ' '))}$", cancel.Output);
+        Assert.Matches(@"(?m)^error +cancelled: ", cancel.Output);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        using var document = JsonDocument.Parse(again.Output);
+        Assert.Equal("Cancelled", document.RootElement.GetProperty("status").GetString());
+        Assert.Equal(DateTimeOffset.Parse(rfc3339, System.Globalization.CultureInfo.InvariantCulture), document.RootElement.GetProperty("notBefore").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task Cancel_OfASucceededCommand_ExitsOne_SayingItsStatus_AndOfAnUnknownOne_SayingNotFound()
+    {
+        var environment = await EnvironmentAsync();
+        var published = await MsgTool.RunAsync(environment,
+            "publish", "payments.charge", "--data", """{"amount":2,"currency":"EUR","customerId":"cus_msg_done"}""", "--wait", "--wait-timeout", "60");
+        Assert.True(published.ExitCode == 0, published.ToString());
+        var id = published.Output.Split(' ', '\n')[2].Trim();
+        var unknown = Guid.CreateVersion7();
+
+        var ended = await MsgTool.RunAsync(environment, "cancel", id);
+        var missing = await MsgTool.RunAsync(environment, "cancel", unknown.ToString());
+
+        Assert.Equal(1, ended.ExitCode);
+        Assert.Equal("", ended.Output);
+        Assert.Equal($"msg: command {id} is Succeeded and can no longer be cancelled (409)", Assert.Single(ended.ErrorLines));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal($"msg: command {unknown} not found (404): unknown id, or another tenant's command", Assert.Single(missing.ErrorLines));
+    }
+
+    [Fact]
+    public async Task PublishBatch_OfMoreThan100Lines_GoesAsRequestsOfAtMost100_PrintsALinePerCommand_AndAgainReplaysThem()
+    {
+        var environment = await EnvironmentAsync();
+        var prefix = "msg-batch-" + Guid.NewGuid().ToString("N") + "-";
+        var notBefore = DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var own = DateTimeOffset.UtcNow.AddHours(2).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        // 105 commands on lines 1-106 (line 51 is blank); the first has a Not-Before of its own.
+        var lines = Enumerable.Range(1, 105).Select(n =>
+            $$"""{"type":"notifications.send","body":{"channel":"email","to":"batch{{n}}@example.org","body":"Hello"},"idempotencyKey":"{{prefix}}{{n}}"{{(n == 1 ? $",\"notBefore\":\"{own}\"" : "")}}}""").ToList();
+        lines.Insert(50, "");
+        var file = Path.Combine(Path.GetTempPath(), $"msg-{Guid.NewGuid():N}.jsonl");
+        await File.WriteAllLinesAsync(file, lines, TestContext.Current.CancellationToken);
+        try
+        {
+            var first = await MsgTool.RunAsync(environment, "publish", "--batch", file, "--not-before", notBefore);
+            var again = await MsgTool.RunAsync(environment, "publish", "--batch", file, "--not-before", notBefore, "--json");
+
+            Assert.True(first.ExitCode == 0, first.ToString());
+            var printed = first.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(105, printed.Length);
+            var expectedLines = Enumerable.Range(1, 106).Where(n => n != 51).ToList();
+            for (var i = 0; i < printed.Length; i++)
+            {
+                var command = i + 1;
+                Assert.Matches($@"^Scheduled notifications\.send [0-9a-f-]{{36}} \(line {expectedLines[i]}, key {Regex.Escape(prefix)}{command}\)$", printed[i]);
+            }
+
+            const string OfTheBatch = "FROM commands WHERE tenant = @tenant AND idempotency_key LIKE @prefix";
+            var parameters = new (string, object)[] { ("tenant", Tenant), ("prefix", prefix + "%") };
+            Assert.Equal(105, await system.CountAsync($"SELECT count(*) {OfTheBatch}", parameters));
+            Assert.Equal(2, await system.CountAsync($"SELECT count(DISTINCT created_at) {OfTheBatch}", parameters));
+            Assert.Equal(1, await system.CountAsync($"SELECT count(*) {OfTheBatch} AND not_before = @own",
+                [.. parameters, ("own", DateTimeOffset.Parse(own, System.Globalization.CultureInfo.InvariantCulture))]));
+
+            Assert.True(again.ExitCode == 0, again.ToString());
+            using var document = JsonDocument.Parse(again.Output);
+            var items = document.RootElement.GetProperty("items").EnumerateArray().ToList();
+            Assert.Equal(105, items.Count);
+            Assert.All(items, item => Assert.True(item.GetProperty("replayed").GetBoolean()));
+            Assert.Equal(printed.Select(line => line.Split(' ')[2]), items.Select(item => item.GetProperty("id").GetString()));
+            Assert.Equal(105, await system.CountAsync($"SELECT count(*) {OfTheBatch}", parameters));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task PublishBatch_FromStandardInput_WithBadLines_NamesEachByItsNumber_AndSendsNothing()
+    {
+        var key = "msg-bad-lines-" + Guid.NewGuid().ToString("N");
+        var input = string.Join('\n',
+            $$"""{"type":"payments.charge","body":{"amount":1,"currency":"EUR","customerId":"cus_1"},"idempotencyKey":"{{key}}"}""",
+            "",
+            "{not json",
+            """{"type":"payments.charge"}""",
+            """{"type":"payments.charge","body":{},"timeout":0}""",
+            """{"type":"payments.charge","body":{},"notBefore":"2030-01-01 09:00"}""",
+            """{"type":"payments.charge","body":{},"priority":1}""",
+            $$"""{"type":"payments.charge","body":{},"idempotencyKey":"{{key}}"}""");
+
+        var result = await MsgTool.RunWithInputAsync(await EnvironmentAsync(), input, "publish", "--batch", "-");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Output);
+        Assert.Equal(6, result.ErrorLines.Length);
+        Assert.StartsWith("msg: --batch line 3: not valid JSON", result.ErrorLines[0], StringComparison.Ordinal);
+        Assert.StartsWith("msg: --batch line 4: body is missing", result.ErrorLines[1], StringComparison.Ordinal);
+        Assert.Equal("msg: --batch line 5: timeout must be whole seconds from 1 to 86400", result.ErrorLines[2]);
+        Assert.StartsWith("msg: --batch line 6: notBefore must be an RFC 3339 time with Z or an offset", result.ErrorLines[3], StringComparison.Ordinal);
+        Assert.StartsWith("msg: --batch line 7: unknown property 'priority'", result.ErrorLines[4], StringComparison.Ordinal);
+        Assert.Equal($"msg: --batch line 8: idempotencyKey '{key}' is also on line 1", result.ErrorLines[5]);
+        Assert.Equal(0, await StoredWithKeyAsync(key));
+    }
+
+    [Fact]
+    public async Task PublishBatch_ThatTheGatewayRefuses_NamesTheFailingLines_AndStoresNone()
+    {
+        var key = "msg-refused-" + Guid.NewGuid().ToString("N");
+        var input = string.Join('\n',
+            $$"""{"type":"payments.charge","body":{"amount":1,"currency":"EUR","customerId":"cus_1"},"idempotencyKey":"{{key}}"}""",
+            "",
+            """{"type":"payments.charge","body":{"amount":-1,"currency":"EUR","customerId":"cus_1"}}""",
+            """{"type":"no.such-type","body":{}}""",
+            "");
+
+        var result = await MsgTool.RunWithInputAsync(await EnvironmentAsync(), input, "publish", "--batch", "@-");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("", result.Output);
+        Assert.Equal(3, result.ErrorLines.Length);
+        Assert.StartsWith("msg: --batch line 3: body.amount: ", result.ErrorLines[0], StringComparison.Ordinal);
+        Assert.StartsWith("msg: --batch line 4: type: There is no command type 'no.such-type'", result.ErrorLines[1], StringComparison.Ordinal);
+        Assert.Equal("msg: the gateway answered 400 (Invalid batch items): nothing of lines 1-4 was stored", result.ErrorLines[2]);
+        Assert.Equal(0, await StoredWithKeyAsync(key));
+    }
+
+    [Theory]
+    [InlineData("msg: publish needs a command type and --data (or --batch with a file of commands) (see msg --help)", "publish")]
+    [InlineData("msg: publish needs a command type and --data (or --batch with a file of commands) (see msg --help)", "publish", "payments.charge")]
+    [InlineData("msg: --batch takes each command's type, body and key from its file: leave out the type, --data, --idempotency-key and --wait (see msg --help)",
+        "publish", "payments.charge", "--batch", "commands.jsonl")]
+    [InlineData("msg: --batch takes each command's type, body and key from its file: leave out the type, --data, --idempotency-key and --wait (see msg --help)",
+        "publish", "--batch", "commands.jsonl", "--wait")]
+    [InlineData("msg: --not-before must be an RFC 3339 time with Z or an offset, for example 2026-12-08T09:00:00Z (see msg --help)",
+        "publish", "payments.charge", "--data", "{}", "--not-before", "2026-12-08T09:00:00")]
+    public async Task Publish_WithoutWhatItNeeds_OrWithBatchAndASingleCommandsOptions_ExitsTwo(string error, params string[] args)
+    {
+        var result = await MsgTool.RunAsync(new Dictionary<string, string?>(), args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(error, Assert.Single(result.ErrorLines));
+    }
+
+    [Fact]
     public async Task Types_ListsEveryTypeWithProviderAndDefaultTimeout_AndItsJsonHasTheSchemas()
     {
         var environment = await EnvironmentAsync();
@@ -104,6 +268,7 @@ public sealed class MsgToolTests(SystemFixture system)
         Assert.True(result.ExitCode == 0, result.ToString());
         var help = Regex.Replace(result.Output, @"\s+", " ");
         Assert.Contains("for example payments.charge or notifications.send; msg types lists the gateway's types", help, StringComparison.Ordinal);
+        Assert.Contains("More than 100 lines go as several requests of at most 100, each stored all or none", help, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -260,6 +425,10 @@ public sealed class MsgToolTests(SystemFixture system)
         Assert.Equal(1, other.ExitCode);
         Assert.StartsWith("msg: The gateway answered 403 (Forbidden)", Assert.Single(other.ErrorLines), StringComparison.Ordinal);
     }
+
+    /// <summary>How many commands of the tool's tenant have this idempotency key (0 or 1).</summary>
+    private Task<long> StoredWithKeyAsync(string key) =>
+        system.CountAsync("SELECT count(*) FROM commands WHERE tenant = @tenant AND idempotency_key = @key", ("tenant", Tenant), ("key", key));
 
     /// <summary>A payments.charge of the tool's tenant that the workers dead-lettered (stored the way they store it).</summary>
     private async Task<Guid> DeadLetteredCommandAsync()

@@ -5,7 +5,7 @@ namespace Messaging.Client.Tests;
 
 /// <summary>
 /// Sits in the client's handler chain and records what goes over the wire: the idempotency key of every
-/// send attempt, the tokens the gateway issued, the token and status of every API call, and connection
+/// single send attempt (a batch's are in its body), the tokens the gateway issued, the token and status of every API call, and connection
 /// failures. Optionally turns the first send's answer into a lost answer (after a callback that may, for
 /// example, restart the gateway): the gateway committed, the client never hears of it.
 /// </summary>
@@ -27,12 +27,14 @@ internal sealed class AttemptRecorder(Func<HttpResponseMessage, CancellationToke
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var isSend = request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.StartsWith("/api/commands/", StringComparison.Ordinal);
-        if (isSend)
+        // A send: POST /api/commands/{type} (its key in the header) or /api/commands/batch (the keys in the body).
+        var path = request.RequestUri!.AbsolutePath;
+        var isSend = request.Method == HttpMethod.Post && path.StartsWith("/api/commands/", StringComparison.Ordinal) && path.Count(c => c == '/') == 3;
+        if (isSend && request.Headers.TryGetValues("Idempotency-Key", out var key))
         {
             lock (_lock)
             {
-                Keys.Add(request.Headers.GetValues("Idempotency-Key").Single());
+                Keys.Add(key.Single());
             }
         }
 

@@ -27,6 +27,7 @@ internal static class MsgCommandLine
         root.Subcommands.Add(PublishCommand.Create(console));
         root.Subcommands.Add(TypesCommand.Create(console));
         root.Subcommands.Add(StatusCommands.CreateStatus(console));
+        root.Subcommands.Add(StatusCommands.CreateCancel(console));
         root.Subcommands.Add(StatusCommands.CreateList(console));
         root.Subcommands.Add(QueuesCommand.Create(console));
         root.Subcommands.Add(DeadLettersCommand.Create(console));

@@ -6,7 +6,10 @@ using Messaging.Client;
 
 namespace Messaging.Cli.Commands;
 
-/// <summary><c>msg publish &lt;type&gt; --data &lt;json|@file&gt; [--idempotency-key K] [--timeout S] [--wait]</c>.</summary>
+/// <summary>
+/// <c>msg publish &lt;type&gt; --data &lt;json|@file&gt; [--idempotency-key K] [--timeout S] [--not-before T] [--wait]</c>, and
+/// <c>msg publish --batch &lt;file.jsonl|-&gt; [--timeout S] [--not-before T]</c> (see <see cref="PublishBatch"/>).
+/// </summary>
 internal static class PublishCommand
 {
     public static Command Create(CliConsole console)
@@ -15,14 +18,37 @@ internal static class PublishCommand
         var type = new Argument<string>("type")
         {
             Description = "The command type, for example payments.charge or notifications.send; msg types lists the gateway's types",
+            Arity = ArgumentArity.ZeroOrOne,
         };
         var data = new Option<string>("--data", "-d")
         {
             Description = "The command as JSON, @file to read it from a file, or @- to read standard input",
-            Required = true,
         };
         var key = new Option<string>("--idempotency-key", "-k") { Description = "The Idempotency-Key (default: a new key; retries reuse it)" };
         var timeout = new Option<int?>("--timeout") { Description = "Command-Timeout in seconds (1-86400): how long the command may take" };
+        var notBefore = new Option<DateTimeOffset?>("--not-before")
+        {
+            Description = $"Not-Before: do not run the command before this time, {Rfc3339.Expected} (at most 30 days ahead)",
+            HelpName = "time",
+            CustomParser = result =>
+            {
+                if (Rfc3339.TryParse(result.Tokens.Single().Value, out var time))
+                {
+                    return time;
+                }
+
+                result.AddError($"--not-before must be {Rfc3339.Expected}");
+                return null;
+            },
+        };
+        var batch = new Option<string>("--batch")
+        {
+            Description = $"Send the commands of a JSON Lines file (- for standard input) instead of one, one {PublishBatch.LineShape} per line; "
+                + "--timeout and --not-before apply to lines without their own. "
+                + $"More than {MessagingClient.MaxBatchSize} lines go as several requests of at most {MessagingClient.MaxBatchSize}, each stored all or none; "
+                + "give every line an idempotencyKey to make sending the file again safe",
+            HelpName = "file",
+        };
         var wait = new Option<bool>("--wait", "-w") { Description = "Wait until the command ends, showing progress; exit 3 unless it succeeded" };
         var waitTimeout = new Option<int>("--wait-timeout")
         {
@@ -30,20 +56,44 @@ internal static class PublishCommand
             DefaultValueFactory = _ => 120,
         };
 
-        var command = new Command("publish", "Send a command to the gateway (msg types lists the types it accepts)") { type, data, key, timeout, wait, waitTimeout };
+        var command = new Command("publish", "Send a command, or a batch of commands, to the gateway (msg types lists the types it accepts)")
+        {
+            type, data, key, timeout, notBefore, batch, wait, waitTimeout,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(batch) is null)
+            {
+                if (result.GetResult(type) is null || result.GetResult(data) is null)
+                {
+                    result.AddError("publish needs a command type and --data (or --batch with a file of commands)");
+                }
+            }
+            else if (result.GetResult(type) is not null || new Option[] { data, key, wait }.Any(option => result.GetResult(option) is not null))
+            {
+                result.AddError("--batch takes each command's type, body and key from its file: leave out the type, --data, --idempotency-key and --wait");
+            }
+        });
         command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
-            var payload = await ReadPayloadAsync(parse.GetValue(data)!, cancellationToken).ConfigureAwait(false);
             var options = new SendOptions
             {
                 IdempotencyKey = parse.GetValue(key),
                 Timeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                NotBefore = parse.GetValue(notBefore),
             };
             if (options.Timeout is { TotalSeconds: < 1 or > 86_400 })
             {
                 throw new CliException("--timeout must be from 1 to 86400 seconds", ExitCodes.Usage);
             }
 
+            if (parse.GetValue(batch) is { } file)
+            {
+                var lines = await ReadAllAsync(file, "--batch", cancellationToken).ConfigureAwait(false);
+                return await PublishBatch.RunAsync(console, parse, client, lines, options, cancellationToken).ConfigureAwait(false);
+            }
+
+            var payload = await ReadPayloadAsync(parse.GetValue(data)!, cancellationToken).ConfigureAwait(false);
             var accepted = await client.SendAsync(parse.GetValue(type)!, payload, options, cancellationToken).ConfigureAwait(false);
             var json = parse.GetValue(JsonOutput.Option);
             if (!parse.GetValue(wait))
@@ -100,27 +150,26 @@ internal static class PublishCommand
         return command;
     }
 
+    /// <summary>The text of a file, or of standard input for <c>-</c> (a leading <c>@</c>, as in <c>--data @file</c>, is allowed).</summary>
+    private static async Task<string> ReadAllAsync(string source, string option, CancellationToken cancellationToken)
+    {
+        var path = source.StartsWith('@') ? source[1..] : source;
+        if (path == "-")
+        {
+            return await Console.In.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new CliException($"{option}: file '{path}' not found", ExitCodes.Usage);
+        }
+
+        return await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+    }
+
     private static async Task<JsonElement> ReadPayloadAsync(string data, CancellationToken cancellationToken)
     {
-        string text;
-        if (data == "@-")
-        {
-            text = await Console.In.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else if (data.StartsWith('@'))
-        {
-            var path = data[1..];
-            if (!File.Exists(path))
-            {
-                throw new CliException($"--data: file '{path}' not found", ExitCodes.Usage);
-            }
-
-            text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            text = data;
-        }
+        var text = data.StartsWith('@') ? await ReadAllAsync(data, "--data", cancellationToken).ConfigureAwait(false) : data;
 
         try
         {

@@ -1,34 +1,34 @@
 using System.CommandLine;
+using System.Net;
 using Messaging.Cli.Output;
 using Messaging.Client;
 
 namespace Messaging.Cli.Commands;
 
-/// <summary><c>msg status &lt;id&gt;</c> and <c>msg list [--status S] [--type T] [--limit N] [--cursor C]</c>.</summary>
+/// <summary>
+/// <c>msg status &lt;id&gt;</c>, <c>msg cancel &lt;id&gt;</c> and <c>msg list [--status S] [--type T] [--limit N] [--cursor C]</c>.
+/// </summary>
 internal static class StatusCommands
 {
-    public static Command CreateStatus(CliConsole console)
-    {
-        var id = new Argument<Guid>("id") { Description = "The command id" };
-        var command = new Command("status", "Show one command's status") { id };
-        command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
-        {
-            var commandId = parse.GetValue(id);
-            CommandInfo info;
-            try
-            {
-                info = await client.GetStatusAsync(commandId, cancellationToken).ConfigureAwait(false);
-            }
-            catch (MessagingClientException ex) when (ex.StatusCode == System.Net.HttpStatusCode.NotFound)
-            {
-                throw new CliException($"command {commandId} not found (404): unknown id, or another tenant's command");
-            }
+    public static Command CreateStatus(CliConsole console) =>
+        CreateOneCommand(console, "status", "Show one command's status", (client, id, cancellationToken) => client.GetStatusAsync(id, cancellationToken));
 
-            JsonOutput.Print(parse, console.Out, info, WriteDetails);
-            return ExitCodes.Success;
-        }));
-        return command;
-    }
+    public static Command CreateCancel(CliConsole console) =>
+        CreateOneCommand(console, "cancel",
+            "Cancel a command no attempt has started (Accepted, Dispatched or Scheduled) and show its status; cancelling it again answers the same",
+            async (client, id, cancellationToken) =>
+            {
+                try
+                {
+                    return await client.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+                }
+                catch (MessagingClientException ex) when (ex.StatusCode == HttpStatusCode.Conflict)
+                {
+                    throw new CliException(ex.CommandStatus is { } current
+                        ? $"command {id} is {current} and can no longer be cancelled (409)"
+                        : $"command {id} not cancelled (409): {ex.ProblemDetail ?? ex.ProblemTitle}");
+                }
+            });
 
     public static Command CreateList(CliConsole console)
     {
@@ -63,6 +63,30 @@ internal static class StatusCommands
         return command;
     }
 
+    /// <summary>A command that acts on one command by id and shows its status document, as <c>msg status</c> does.</summary>
+    private static Command CreateOneCommand(CliConsole console, string name, string description, Func<MessagingClient, Guid, CancellationToken, Task<CommandInfo>> call)
+    {
+        var id = new Argument<Guid>("id") { Description = "The command id" };
+        var command = new Command(name, description) { id };
+        command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
+        {
+            var commandId = parse.GetValue(id);
+            CommandInfo info;
+            try
+            {
+                info = await call(client, commandId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MessagingClientException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+            {
+                throw new CliException($"command {commandId} not found (404): unknown id, or another tenant's command");
+            }
+
+            JsonOutput.Print(parse, console.Out, info, WriteDetails);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
     public static void WriteList(TextWriter writer, IReadOnlyList<CommandInfo> items)
     {
         if (items.Count == 0)
@@ -90,6 +114,11 @@ internal static class StatusCommands
             .Add("created", Cells.Time(info.CreatedAt))
             .Add("updated", Cells.Time(info.UpdatedAt))
             .Add("deadline", Cells.Time(info.Deadline));
+        if (info.NotBefore is not null)
+        {
+            table.Add("not before", Cells.Time(info.NotBefore));
+        }
+
         if (info.Result is not null)
         {
             table.Add("result", JsonOutput.Inline(info.Result));

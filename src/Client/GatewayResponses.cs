@@ -74,12 +74,11 @@ internal static class GatewayResponses
                     failedItems.AddRange(failed.EnumerateArray().Where(i => i.ValueKind == JsonValueKind.Number && i.TryGetInt32(out _)).Select(i => i.GetInt32()));
                 }
 
-                // The command's status is an extension named like the problem's own status (the HTTP code, a number):
-                // the string one is the command's, wherever it stands.
-                commandStatus = root.EnumerateObject()
-                    .Where(p => p.NameEquals("status") && p.Value.ValueKind == JsonValueKind.String)
-                    .Select(p => (CommandStatus?)CommandStatusJsonConverter.Parse(p.Value.GetString()))
-                    .LastOrDefault();
+                // A refused cancel names the command's current status (the problem's own status is the HTTP code).
+                if (root.TryGetProperty("commandStatus", out var current) && current.ValueKind == JsonValueKind.String)
+                {
+                    commandStatus = CommandStatusJsonConverter.Parse(current.GetString());
+                }
             }
         }
         catch (JsonException)

@@ -63,11 +63,11 @@ public sealed class CancelAndScheduleTests
         Assert.Equal(new DateTimeOffset(2030, 1, 1, 2, 0, 0, TimeSpan.Zero), info.Deadline);
     }
 
-    // ASP.NET Core writes the extension after the problem's own "status" (the HTTP code), so the body has the name twice.
+    // The command's status is the extension commandStatus, apart from the problem's own status (the HTTP code).
     [Theory]
-    [InlineData("""{"title":"Command cannot be cancelled","status":409,"detail":"An attempt of this command is running.","status":"Processing"}""", CommandStatus.Processing)]
-    [InlineData("""{"status":"Succeeded","title":"Command cannot be cancelled","status":409}""", CommandStatus.Succeeded)]
-    [InlineData("""{"title":"Command cannot be cancelled","status":409,"status":"Parked"}""", CommandStatus.Unknown)]
+    [InlineData("""{"title":"Command cannot be cancelled","status":409,"detail":"An attempt of this command is running.","commandStatus":"Processing"}""", CommandStatus.Processing)]
+    [InlineData("""{"commandStatus":"Succeeded","title":"Command cannot be cancelled","status":409}""", CommandStatus.Succeeded)]
+    [InlineData("""{"title":"Command cannot be cancelled","status":409,"commandStatus":"Parked"}""", CommandStatus.Unknown)]
     public async Task Cancel_Answered409_FailsWithTheCommandsStatus_WithoutARetry(string problem, CommandStatus status)
     {
         var (gateway, _) = Recording(_ => StubGateway.Json(HttpStatusCode.Conflict, problem, "application/problem+json"));

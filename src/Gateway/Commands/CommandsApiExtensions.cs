@@ -1,6 +1,7 @@
 using Messaging.Resilience.Signing;
 using Messaging.Store.Outbox;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Messaging.Gateway.Commands;
 
@@ -22,6 +23,8 @@ internal static class CommandsApiExtensions
             .Bind(builder.Configuration.GetSection(CommandsOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        // Checked where the retention job registers its options (AddOutboxRelay): commands outlive their keys.
+        builder.Services.AddSingleton<IValidateOptions<RetentionOptions>, RetentionOptionsValidator>();
         builder.AddOutbox(); // OutboxWriter and OutboxSignal, unless the relay registered them already
         builder.Services.AddGroupCommit(builder.Configuration);
         builder.Services.AddSingleton<CommandStore>();

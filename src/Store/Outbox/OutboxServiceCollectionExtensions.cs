@@ -41,8 +41,9 @@ public static class OutboxServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Adds the retention job (section <c>Outbox:Cleanup</c>) that deletes sent outbox rows and inbox rows older
-    /// than the retention, in batches. Requires PostgreSQL. <see cref="AddOutboxRelay"/> calls it; calling it
+    /// Adds the retention job (sections <c>Outbox:Cleanup</c> and <c>Retention</c>) that deletes, in batches, sent
+    /// outbox rows and inbox rows, terminal commands, redriven dead letters and audit records older than their
+    /// retention, and expired idempotency keys. Requires PostgreSQL. <see cref="AddOutboxRelay"/> calls it; calling it
     /// more than once is harmless.
     /// </summary>
     public static IHostApplicationBuilder AddOutboxCleanup(this IHostApplicationBuilder builder)
@@ -58,6 +59,10 @@ public static class OutboxServiceCollectionExtensions
             .Bind(builder.Configuration.GetSection(OutboxCleanupOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddOptions<RetentionOptions>()
+            .Bind(builder.Configuration.GetSection(RetentionOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddCommandMetrics();
         builder.Services.AddSingleton<OutboxCleanup>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutboxCleanup>());
@@ -66,7 +71,7 @@ public static class OutboxServiceCollectionExtensions
 
     /// <summary>
     /// Adds the outbox and the relay that delivers it (section <c>Outbox:Relay</c>) and the retention job
-    /// (<see cref="AddOutboxCleanup"/>, section <c>Outbox:Cleanup</c>). Requires the bus
+    /// (<see cref="AddOutboxCleanup"/>, sections <c>Outbox:Cleanup</c> and <c>Retention</c>). Requires the bus
     /// (<see cref="MessagingBusExtensions.AddMessagingBus"/>) and PostgreSQL.
     /// </summary>
     public static IHostApplicationBuilder AddOutboxRelay(this IHostApplicationBuilder builder)

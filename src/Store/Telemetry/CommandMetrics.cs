@@ -13,7 +13,7 @@ namespace Messaging.Store.Telemetry;
 /// <item><c>messaging.outbox.publish.duration</c> (histogram, seconds): an outbox row due → the broker's confirm,
 /// tags <c>messaging.outbox.kind</c> (command | event) and <c>messaging.destination.name</c>.</item>
 /// <item><c>messaging.outbox.cleaned</c> (counter, rows): rows deleted by the retention job, tag
-/// <c>messaging.table</c> = outbox | inbox.</item>
+/// <c>messaging.table</c> = outbox | inbox | commands | dead_letters | audit | idempotency_keys.</item>
 /// <item><c>messaging.fallbacks</c> (counter): fallbacks run for dead-lettered commands, tags type and
 /// <c>messaging.fallback.result</c> = completed | failed.</item>
 /// </list>
@@ -41,7 +41,7 @@ public sealed class CommandMetrics
         _publish = meter.CreateHistogram("messaging.outbox.publish.duration", "s", "Time from an outbox row being due to the broker's publisher confirm.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = PublishBuckets });
         _fallbacks = meter.CreateCounter<long>("messaging.fallbacks", "{fallback}", "Fallback actions run for dead-lettered commands.");
-        _cleaned = meter.CreateCounter<long>("messaging.outbox.cleaned", "{row}", "Sent outbox rows and inbox rows deleted by the retention job.");
+        _cleaned = meter.CreateCounter<long>("messaging.outbox.cleaned", "{row}", "Rows deleted by the retention job, by table.");
     }
 
     /// <summary>Counts a command the gateway accepted (committed, 202).</summary>
@@ -86,7 +86,8 @@ public sealed class CommandMetrics
     public void FallbackTaken(string commandType, bool completed) =>
         _fallbacks.Add(1, Type(commandType), new KeyValuePair<string, object?>("messaging.fallback.result", completed ? "completed" : "failed"));
 
-    /// <summary>Counts <paramref name="rows"/> deleted from <paramref name="table"/> (<c>outbox</c> or <c>inbox</c>) by the retention job.</summary>
+    /// <summary>Counts <paramref name="rows"/> deleted from <paramref name="table"/> (<c>outbox</c>, <c>inbox</c>, <c>commands</c>,
+    /// <c>dead_letters</c>, <c>audit</c> or <c>idempotency_keys</c>) by the retention job.</summary>
     public void Cleaned(string table, long rows) =>
         _cleaned.Add(rows, new KeyValuePair<string, object?>("messaging.table", table));
 

@@ -1,6 +1,7 @@
 using Messaging.CommandTypes.BuiltIn;
 using Messaging.CommandTypes;
 using Messaging.Gateway.Commands;
+using Messaging.Store.Outbox;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -51,6 +52,26 @@ public sealed class CommandsOptionsTests
         Assert.Contains(named, exception.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("1.00:00:00", "2.00:00:00")]
+    [InlineData("29.23:59:59", "30.00:00:00")]
+    public void RetentionOfCommands_ShorterThanIdempotencyRetention_FailsNamingBothKeys(string commands, string keys)
+    {
+        var exception = Assert.Throws<OptionsValidationException>(
+            () => Resolve(new() { ["Retention:Commands"] = commands, ["Commands:IdempotencyRetention"] = keys }));
+
+        Assert.Contains("Retention:Commands", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("Commands:IdempotencyRetention", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RetentionOfCommands_AsLongAsIdempotencyRetention_IsAccepted()
+    {
+        var (options, _) = Resolve(new() { ["Retention:Commands"] = "2.00:00:00", ["Commands:IdempotencyRetention"] = "2.00:00:00" });
+
+        Assert.Equal(TimeSpan.FromDays(2), options.IdempotencyRetention);
+    }
+
     [Fact]
     public void Registry_EveryBuiltInType_IsAcceptedByTheGateway()
     {
@@ -68,6 +89,7 @@ public sealed class CommandsOptionsTests
         builder.Configuration["Messaging:SigningKeys:0"] = Messaging.Testing.ServicesFixture.MessageSigningKey; // the direct publisher's, validated at start too
         builder.AddBuiltInCommandTypes();
         builder.AddCommandsApi();
+        builder.AddOutboxCleanup(); // as AddOutboxRelay does in the gateway: its Retention options are checked against Commands
         using var services = builder.Services.BuildServiceProvider();
         services.GetRequiredService<IStartupValidator>().Validate();
         return (services.GetRequiredService<IOptions<CommandsOptions>>().Value, services.GetRequiredService<IOptionsMonitor<CommandTypeOptions>>());

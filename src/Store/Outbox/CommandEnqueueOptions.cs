@@ -21,4 +21,10 @@ public sealed record CommandEnqueueOptions
 
     /// <summary>An absolute deadline instead of <see cref="Timeout"/>.</summary>
     public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>
+    /// Run the command no earlier than this (as the HTTP API's <c>Not-Before</c>, at most 30 days ahead): it is stored
+    /// <c>Scheduled</c> and published when it is due, and a <see cref="Timeout"/> counts from it. Null runs it at once.
+    /// </summary>
+    public DateTimeOffset? NotBefore { get; init; }
 }

@@ -22,6 +22,7 @@ public sealed class CommandOutbox
     private const int MaxIdempotencyKeyLength = 255;
     private static readonly TimeSpan MinTimeout = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
+    private static readonly TimeSpan MaxNotBeforeAhead = TimeSpan.FromDays(30);
 
     private readonly OutboxWriter _writer;
     private readonly TimeProvider _timeProvider;
@@ -86,15 +87,23 @@ public sealed class CommandOutbox
         Validate(options);
         var settings = _options.CurrentValue;
         var now = CommandRows.TruncateToMicroseconds(_timeProvider.GetUtcNow());
-        var deadline = options.Deadline ?? now + (options.Timeout ?? settings.DefaultTimeout);
+        var notBefore = options.NotBefore is { } due ? CommandRows.TruncateToMicroseconds(due.ToUniversalTime()) : (DateTimeOffset?)null;
+        if (notBefore > now + MaxNotBeforeAhead)
+        {
+            throw new ArgumentException($"NotBefore may be at most {MaxNotBeforeAhead.TotalDays:0} days ahead.", nameof(options));
+        }
+
+        var start = notBefore > now ? notBefore.Value : now;
+        var deadline = options.Deadline ?? start + (options.Timeout ?? settings.DefaultTimeout);
         var payload = CommandRows.PayloadOf(command);
-        var row = new CommandRow(command.CommandId, command.Tenant, options.ClientId, descriptor.TypeName, payload, options.IdempotencyKey, deadline, now);
+        var row = new CommandRow(command.CommandId, command.Tenant, options.ClientId, descriptor.TypeName, payload, options.IdempotencyKey, deadline, now,
+            notBefore);
 
         byte[]? requestHash = null;
         if (options.IdempotencyKey is { } key)
         {
             int? timeoutSeconds = options.Timeout is { } timeout ? (int)timeout.TotalSeconds : null;
-            requestHash = CommandRows.RequestHash(descriptor.TypeName, timeoutSeconds, payload);
+            requestHash = CommandRows.RequestHash(descriptor.TypeName, timeoutSeconds, payload, notBefore);
             var claim = await CommandLedger.ClaimIdempotencyKeyAsync(transaction, command.Tenant, key, now, wait: true, cancellationToken).ConfigureAwait(false);
             switch (claim)
             {
@@ -109,7 +118,8 @@ public sealed class CommandOutbox
         if (options.IdempotencyKey is { } storedKey)
         {
             // The same 202 body the HTTP API stores, so a later HTTP request with this key replays it.
-            var response = CommandRows.AcceptedResponseJson(row.Id, descriptor.TypeName, CommandAccepted.ViaOutbox);
+            var response = CommandRows.AcceptedResponseJson(row.Id, descriptor.TypeName, CommandAccepted.ViaOutbox,
+                row.IsScheduled ? CommandStatus.Scheduled : CommandStatus.Accepted);
             await CommandLedger.InsertIdempotencyKeyAsync(transaction, row, storedKey, requestHash!, 202, response, now + settings.IdempotencyRetention, cancellationToken)
                 .ConfigureAwait(false);
         }

@@ -49,10 +49,10 @@ public static class CommandRows
 
     /// <summary>
     /// The 202 body the gateway answers (and stores for idempotent replays) for a command accepted through
-    /// <paramref name="acceptedVia"/> (<c>outbox</c> or <c>direct</c>).
+    /// <paramref name="acceptedVia"/> (<c>outbox</c> or <c>direct</c>), with its <paramref name="status"/> at acceptance.
     /// </summary>
-    public static string AcceptedResponseJson(Guid id, string typeName, string acceptedVia) =>
-        JsonSerializer.Serialize(new CommandAccepted(id, typeName, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(id), acceptedVia), StoredJson);
+    public static string AcceptedResponseJson(Guid id, string typeName, string acceptedVia, CommandStatus status = CommandStatus.Accepted) =>
+        JsonSerializer.Serialize(new CommandAccepted(id, typeName, status, CommandAccepted.StatusUrlFor(id), acceptedVia), StoredJson);
 
     /// <summary>The request fields as the HTTP API stores them: the message without its envelope (id and tenant).</summary>
     public static string PayloadOf(ICommandMessage command)

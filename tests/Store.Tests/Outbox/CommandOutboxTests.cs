@@ -82,6 +82,46 @@ public sealed class CommandOutboxTests(SystemFixture system) : IClassFixture<Sys
         Assert.Equal(1, await system.Providers.EffectsForKeyAsync("payments", command.CommandId.ToString()));
     }
 
+    [Fact]
+    public async Task Enqueue_WithANotBefore_IsStoredScheduled_AndRunsWhenDue()
+    {
+        var (outbox, dataSource) = await CreateAsync();
+        await using var _ = dataSource;
+        var orderId = Guid.NewGuid();
+        var command = Charge(orderId);
+        var notBefore = DateTimeOffset.UtcNow.AddSeconds(2);
+        var options = new CommandEnqueueOptions { ClientId = "order-service", NotBefore = notBefore, Timeout = TimeSpan.FromMinutes(10) };
+
+        await using (var connection = await dataSource.OpenConnectionAsync(Ct))
+        await using (var transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await outbox.EnqueueAsync(transaction, command, options, Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        var token = await system.TokenAsync(Tenant);
+        Assert.Equal("Scheduled", await system.CommandStatusAsync(token, command.CommandId.ToString()));
+        var final = await system.WaitForStatusAsync(token, command.CommandId.ToString(), "Succeeded", TimeSpan.FromSeconds(60));
+        Assert.Equal("Succeeded", final.GetProperty("status").GetString());
+        var stored = CommandRowsTime(notBefore);
+        Assert.Equal(stored, final.GetProperty("notBefore").GetDateTimeOffset());
+        Assert.Equal(stored + TimeSpan.FromMinutes(10), final.GetProperty("deadline").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task Enqueue_WithANotBeforeMoreThan30DaysAhead_IsRefused()
+    {
+        var (outbox, dataSource) = await CreateAsync();
+        await using var _ = dataSource;
+        await using var connection = await dataSource.OpenConnectionAsync(Ct);
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => outbox.EnqueueAsync(transaction, Charge(Guid.NewGuid()),
+            new CommandEnqueueOptions { ClientId = "order-service", NotBefore = DateTimeOffset.UtcNow.AddDays(31) }, Ct));
+    }
+
+    private static DateTimeOffset CommandRowsTime(DateTimeOffset value) => CommandRows.TruncateToMicroseconds(value);
+
     private static ChargePayment Charge(Guid orderId) => new()
     {
         CommandId = Guid.CreateVersion7(),

@@ -7,8 +7,8 @@ namespace Messaging.Store.Telemetry;
 /// the Prometheus exporter turns dots into underscores and adds unit and <c>_total</c> suffixes):
 /// <list type="bullet">
 /// <item><c>messaging.commands</c> (counter; Prometheus <c>messaging_commands_total</c>): one per command and outcome,
-/// tags <c>messaging.command.type</c> and <c>messaging.command.outcome</c> = accepted | succeeded | failed | dead_lettered | expired.
-/// The gateway counts <c>accepted</c>; the workers count the terminal outcomes.</item>
+/// tags <c>messaging.command.type</c> and <c>messaging.command.outcome</c> = accepted | succeeded | failed | dead_lettered | expired | cancelled.
+/// The gateway counts <c>accepted</c> and <c>cancelled</c>; the workers count the other terminal outcomes.</item>
 /// <item><c>messaging.command.duration</c> (histogram, seconds): accepted → terminal, tags type and outcome.</item>
 /// <item><c>messaging.outbox.publish.duration</c> (histogram, seconds): an outbox row due → the broker's confirm,
 /// tags <c>messaging.outbox.kind</c> (command | event) and <c>messaging.destination.name</c>.</item>
@@ -118,6 +118,7 @@ public sealed class CommandMetrics
         CommandOutcome.Succeeded => "succeeded",
         CommandOutcome.Failed => "failed",
         CommandOutcome.DeadLettered => "dead_lettered",
+        CommandOutcome.Cancelled => "cancelled",
         _ => "expired",
     });
 }

@@ -46,6 +46,24 @@ public sealed class CommandMetricsTests
         Assert.Equal("succeeded", latency.Tags[CommandTelemetry.Outcome]);
     }
 
+    [Theory]
+    [InlineData(CommandOutcome.Succeeded, "succeeded")]
+    [InlineData(CommandOutcome.Failed, "failed")]
+    [InlineData(CommandOutcome.DeadLettered, "dead_lettered")]
+    [InlineData(CommandOutcome.Expired, "expired")]
+    [InlineData(CommandOutcome.Cancelled, "cancelled")]
+    public void EveryTerminalOutcome_HasItsOwnTag(CommandOutcome outcome, string tag)
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meterFactory = services.GetRequiredService<IMeterFactory>();
+        var metrics = new CommandMetrics(meterFactory, new FakeTimeProvider(Start));
+        using var commands = new MetricCollector<long>(meterFactory, CommandTelemetry.MeterName, "messaging.commands");
+
+        metrics.Completed("payments.charge", outcome, Guid.CreateVersion7(Start));
+
+        Assert.Equal(tag, Assert.Single(commands.GetMeasurementSnapshot()).Tags[CommandTelemetry.Outcome]);
+    }
+
     [Fact]
     public void Published_RecordsTheLagFromDueToConfirm_ByKindAndDestination()
     {

@@ -427,6 +427,8 @@ internal sealed class OpenApiRequests(JsonElement document, FuzzWorld world)
         "postalCode" => Strings("10115", "SW1A 1AA", "!!"),
         "tenant" => Strings(world.Tenant, "operators", "someone-else"),
         "type" => Strings(CommandTypes),
+        // A redrive's fresh deadline: mostly within the 30 days allowed, sometimes past or beyond them.
+        "deadline" => Gen.Int[-2, 35].Select(days => (JsonNode?)JsonValue.Create(DateTimeOffset.UtcNow.AddDays(days).AddMinutes(1).ToString("O", CultureInfo.InvariantCulture))),
         _ => null,
     };
 

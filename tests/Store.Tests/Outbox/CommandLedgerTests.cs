@@ -108,7 +108,7 @@ public sealed class CommandLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ARedrive_ReturnsOnlyADeadLetteredCommandToAccepted()
+    public async Task ARedrive_ReturnsOnlyADeadLetteredCommandToAccepted_WithItsFreshDeadline()
     {
         var deadLettered = await AcceptAsync();
         var succeeded = await AcceptAsync();
@@ -118,14 +118,16 @@ public sealed class CommandLedgerTests : IAsyncLifetime
         await using (var connection = await _dataSource.OpenConnectionAsync(Ct))
         {
             await using var batch = new NpgsqlBatch(connection);
-            CommandLedger.AddRedrive(batch, deadLettered, Now.AddMinutes(1));
-            CommandLedger.AddRedrive(batch, succeeded, Now.AddMinutes(1));
+            CommandLedger.AddRedrive(batch, deadLettered, Now.AddHours(3), Now.AddMinutes(1));
+            CommandLedger.AddRedrive(batch, succeeded, Now.AddHours(3), Now.AddMinutes(1));
             await batch.ExecuteNonQueryAsync(Ct);
         }
 
         var redriven = await ReadAsync(deadLettered);
         Assert.Equal(("Accepted", 0, null, null), (redriven.Status, redriven.Attempts, redriven.ErrorCode, redriven.ErrorMessage));
+        Assert.Equal(Now.AddHours(3).UtcDateTime, await ScalarAsync<DateTime>($"SELECT deadline FROM commands WHERE id = '{deadLettered}'"));
         Assert.Equal("Succeeded", (await ReadAsync(succeeded)).Status);
+        Assert.Equal(Now.AddMinutes(5).UtcDateTime, await ScalarAsync<DateTime>($"SELECT deadline FROM commands WHERE id = '{succeeded}'"));
     }
 
     private async Task<Guid> AcceptAsync()

@@ -2,9 +2,6 @@ using Messaging.Contracts;
 using Messaging.Store.Audit;
 using Messaging.Store.DeadLetters;
 using Messaging.Store.Outbox;
-using Messaging.Store.Persistence;
-using Messaging.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
@@ -12,24 +9,19 @@ namespace Messaging.Store.Tests.DeadLetters;
 
 public sealed class DeadLetterStoreTests : IAsyncLifetime
 {
-    private readonly ServicesFixture _services = new();
+    private readonly MigratedDatabase _database = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero));
-    private NpgsqlDataSource _dataSource = null!;
     private DeadLetterStore _store = null!;
+
+    private NpgsqlDataSource DataSource => _database.DataSource;
 
     public async ValueTask InitializeAsync()
     {
-        await _services.InitializeAsync();
-        _dataSource = NpgsqlDataSource.Create(_services.PostgresConnectionString);
-        await new SchemaMigrator(_dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync(TestContext.Current.CancellationToken);
-        _store = new DeadLetterStore(_dataSource, new OutboxWriter(_time), Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, _time);
+        await _database.InitializeAsync();
+        _store = new DeadLetterStore(DataSource, new OutboxWriter(_time), Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, _time);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _dataSource.DisposeAsync();
-        await _services.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 
     [Fact]
     public async Task Record_StoresTheLetterWhole_AndMarksTheCommandDeadLettered()
@@ -224,7 +216,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
 
     private async Task RecordAsync(DeadLetter letter)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using var connection = await DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
         await _store.RecordAsync(transaction, letter, TestContext.Current.CancellationToken);
         await transaction.CommitAsync(TestContext.Current.CancellationToken);
@@ -233,7 +225,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
     private async Task<Guid> InsertCommandAsync(string tenant, string status, DateTimeOffset? deadline = null)
     {
         var id = Guid.NewGuid();
-        await using var command = _dataSource.CreateCommand(
+        await using var command = DataSource.CreateCommand(
             "INSERT INTO commands (id, tenant, client_id, type, status, payload, deadline, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', @status, '{}', @deadline, now(), now())");
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("tenant", tenant);
@@ -245,7 +237,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
 
     private async Task<T> ScalarAsync<T>(string sql)
     {
-        await using var command = _dataSource.CreateCommand(sql);
+        await using var command = DataSource.CreateCommand(sql);
         return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 }

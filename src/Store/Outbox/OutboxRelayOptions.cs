@@ -19,7 +19,7 @@ public sealed class OutboxRelayOptions
 
     /// <summary>
     /// The share of each pass's batch claimed newest-due first; the rest is claimed in due order, oldest first. When
-    /// thousands of rows come due at the same moment (scheduled commands, delayed retries, a bulk redrive), the burst
+    /// thousands of rows come due at the same moment (scheduled commands, delayed retries after an outage), the burst
     /// drains from its oldest end while a command written meanwhile goes out with the next pass instead of waiting
     /// behind the whole burst. Rows in between wait for the oldest end, so the backlog always moves on. 0 claims in due
     /// order only (first due, first out across the whole backlog). With a batch of 1 the passes take the oldest and the

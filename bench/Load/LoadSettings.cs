@@ -8,21 +8,22 @@ internal sealed record LoadSettings
     public const string Usage =
         """
         usage: dotnet run -c Release --project bench/Load -- <scenario> [options]
-          scenarios: accept, relay, consume, end-to-end, limiter, backlog
-          --concurrency N      concurrent clients (default 64); relay/backlog: the relay's batch and B2's publishes in flight (default 100); consume: prefetch (default 8)
+          scenarios: accept, relay, consume, end-to-end, limiter, backlog, burst
+          --concurrency N      concurrent clients (default 64); relay/backlog/burst: the relay's batch and B2's publishes in flight (default 100); consume: prefetch (default 8)
           --duration 20s       measured time per target (ms, s or m; default 20s), after --warmup (default 5s)
-          --rate R             open-model arrival rate per second (default: 50 % of the first target's (ours) closed-loop maximum, the same for every target; relay: 50 % of its drain rate)
+          --rate R             open-model arrival rate per second (default: 50 % of the first target's (ours) closed-loop maximum, the same for every target; relay: 50 % of its drain rate;
+                               burst: fresh rows per second while the burst drains, default 20)
           --payload BYTES      request body size (default 256)
-          --messages N         messages for relay, consume and backlog (defaults 20000, 20000, 100000)
+          --messages N         messages for relay, consume, backlog and burst (defaults 20000, 20000, 100000, 20000)
           --group-commit on|off  the gateway's group commit (accept, end-to-end; default on)
           --relay on|off       the gateway's outbox relay during accept (default on)
           --closed-loop on|off end-to-end: the closed-loop phase (default on); off runs only the constant rate, which needs --rate
-          --warm-relay N       relay, backlog: drain N rows through a first relay host in this process (unmeasured, its own database) before
+          --warm-relay N       relay, backlog, burst: drain N rows through a first relay host in this process (unmeasured, its own database) before
                                the measured one starts, so the measured drain runs jitted code as a long-running gateway does (default 0)
           --rounds N           consume: drain N backlogs of --messages one after the other under the same workers (default 1)
           --repeat N           run the whole scenario N times in a row (1–20, default 1); the table then ends with the medians over the
                                repeats of each target's rate, CPU per operation and ratio (each ratio against ours of the same repeat)
-          --only a,b           run only these targets (ours, b1, b2, b3, b4, p1, mt; gateway in backlog)
+          --only a,b           run only these targets (ours, b1, b2, b3, b4, p1, mt; gateway in backlog; before in burst)
         """;
 
     public required string Scenario { get; init; }
@@ -86,7 +87,7 @@ internal sealed record LoadSettings
             described["relay"] = Relay ? "on" : "off";
         }
 
-        if (Scenario is "relay" or "backlog" && WarmRelay > 0)
+        if (Scenario is "relay" or "backlog" or "burst" && WarmRelay > 0)
         {
             described["warm relay"] = WarmRelay.ToString(CultureInfo.InvariantCulture);
         }
@@ -108,7 +109,7 @@ internal sealed record LoadSettings
     {
         settings = null!;
         error = "";
-        string[] scenarios = ["accept", "relay", "consume", "end-to-end", "limiter", "backlog"];
+        string[] scenarios = ["accept", "relay", "consume", "end-to-end", "limiter", "backlog", "burst"];
         if (args.Length == 0 || !scenarios.Contains(args[0]))
         {
             error = args.Length == 0 ? "no scenario given" : $"unknown scenario '{args[0]}'";

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -266,15 +267,26 @@ public sealed partial class MessagingClient
         ControlBreakerAsync(name, "reset", cancellationToken);
 
     /// <summary>
-    /// Sends one dead-lettered command of the caller's tenant back through the outbox, once
+    /// Sends one dead-lettered command of the caller's tenant back through the outbox, once, with a fresh deadline
     /// (<c>POST /api/commands/{id}/redrive</c>, scope <c>commands</c>).
     /// </summary>
+    /// <param name="id">The command.</param>
+    /// <param name="deadline">
+    /// Its new deadline (in the future, at most 30 days ahead); when null the gateway gives it its type's default timeout
+    /// from now (and the request has no body, as before).
+    /// </param>
+    /// <param name="cancellationToken">Stops the call.</param>
     /// <exception cref="MessagingClientException">
-    /// 404 for an unknown command; 409 when it is not dead-lettered, was redriven already, or its provider's breakers are all open.
+    /// 400 for a deadline that has passed or lies too far ahead; 404 for an unknown command; 409 when it is not
+    /// dead-lettered, was redriven already, or its provider's breakers are all open.
     /// </exception>
-    public async Task<DeadLetterRedriveResult> RedriveCommandAsync(Guid id, CancellationToken cancellationToken = default)
+    public async Task<DeadLetterRedriveResult> RedriveCommandAsync(Guid id, DateTimeOffset? deadline = null, CancellationToken cancellationToken = default)
     {
-        using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Post, $"api/commands/{id}/redrive"), cancellationToken).ConfigureAwait(false);
+        var body = deadline is null ? null : RedriveBody(new JsonObject(), deadline);
+        using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Post, $"api/commands/{id}/redrive")
+        {
+            Content = body is null ? null : JsonContent(body),
+        }, cancellationToken).ConfigureAwait(false);
         return await GatewayResponses.ReadAsync<DeadLetterRedriveResult>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
     }
 
@@ -305,18 +317,35 @@ public sealed partial class MessagingClient
     /// spaced out by the gateway (<c>POST /api/monitoring/dead-letters/redrive</c>, audited): scope <c>admin</c> redrives
     /// the token's own tenant's, scope <c>operator</c> any tenant's (or every tenant's without <see cref="DeadLetterFilter.Tenant"/>).
     /// </summary>
+    /// <param name="filter">Which dead letters.</param>
+    /// <param name="deadline">
+    /// The new deadline of every redriven command (in the future, at most 30 days ahead); when null the gateway gives
+    /// each its type's default timeout from when it is sent again.
+    /// </param>
+    /// <param name="cancellationToken">Stops the call.</param>
     /// <exception cref="MessagingClientException">
-    /// 400 for an invalid filter; 403 for a tenant admin naming another tenant; 409 while the provider's breakers are all open.
+    /// 400 for an invalid filter or deadline; 403 for a tenant admin naming another tenant; 409 while the provider's breakers are all open.
     /// </exception>
-    public async Task<DeadLetterRedriveResult> RedriveDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
+    public async Task<DeadLetterRedriveResult> RedriveDeadLettersAsync(DeadLetterFilter filter, DateTimeOffset? deadline = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        var body = JsonSerializer.SerializeToUtf8Bytes(filter, GatewayResponses.Json);
+        var body = RedriveBody(JsonSerializer.SerializeToNode(filter, GatewayResponses.Json)!.AsObject(), deadline);
         using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Post, "api/monitoring/dead-letters/redrive")
         {
             Content = JsonContent(body),
         }, cancellationToken).ConfigureAwait(false);
         return await GatewayResponses.ReadAsync<DeadLetterRedriveResult>(response, _timeProvider, cancellationToken, OperationsScopes).ConfigureAwait(false);
+    }
+
+    /// <summary>A redrive request's body: <paramref name="body"/> with the deadline, when there is one.</summary>
+    private static byte[] RedriveBody(JsonObject body, DateTimeOffset? deadline)
+    {
+        if (deadline is { } at)
+        {
+            body["deadline"] = JsonValue.Create(at);
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(body, GatewayResponses.Json);
     }
 
     private static void AddParameter(List<string> parameters, string name, string? value)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Messaging.Store.DeadLetters;
@@ -324,13 +325,14 @@ public sealed class MsgToolTests(SystemFixture system)
     }
 
     [Fact]
-    public async Task DeadLetters_ListShowsAStoredDeadLetter_RedriveByIdRunsItAgain_AndASecondRedriveIsRefused()
+    public async Task DeadLetters_ListShowsAStoredDeadLetter_RedriveByIdWithADeadlineRunsItAgain_AndASecondRedriveIsRefused()
     {
         var environment = await EnvironmentAsync();
         var id = await DeadLetteredCommandAsync();
+        var deadline = CommandRows.TruncateToMicroseconds(DateTimeOffset.UtcNow.AddDays(2));
 
         var list = await MsgTool.RunAsync(environment, "dead-letters", "list", "--tenant", Tenant, "--json");
-        var redrive = await MsgTool.RunAsync(environment, "dead-letters", "redrive", "--id", id.ToString());
+        var redrive = await MsgTool.RunAsync(environment, "dead-letters", "redrive", "--id", id.ToString(), "--deadline", deadline.ToString("O", CultureInfo.InvariantCulture));
         var again = await MsgTool.RunAsync(environment, "dead-letters", "redrive", "--id", id.ToString());
 
         Assert.True(list.ExitCode == 0, list.ToString());
@@ -344,8 +346,23 @@ public sealed class MsgToolTests(SystemFixture system)
         Assert.Equal("redriven 1, skipped 0 (unreadable)", redrive.Output.Trim());
         Assert.Equal(1, again.ExitCode);
         Assert.StartsWith("msg: not redriven (409): ", Assert.Single(again.ErrorLines), StringComparison.Ordinal);
+        // Its old deadline had passed: with the fresh one it runs instead of ending Expired.
         var status = await system.WaitForStatusAsync(await system.TokenAsync(Tenant), id.ToString(), "Succeeded", TimeSpan.FromSeconds(60));
         Assert.Equal("Succeeded", status.GetProperty("status").GetString());
+        Assert.Equal(1, await system.CountAsync("SELECT count(*) FROM commands WHERE id = @id AND deadline = @deadline", ("id", id), ("deadline", deadline)));
+    }
+
+    [Fact]
+    public async Task DeadLettersRedrive_WithADeadlineThatPassed_ExitsOne_WithTheGatewaysReason_AndRedrivesNothing()
+    {
+        var environment = await EnvironmentAsync();
+        var id = await DeadLetteredCommandAsync();
+
+        var result = await MsgTool.RunAsync(environment, "dead-letters", "redrive", "--id", id.ToString(), "--deadline", "2020-01-01T00:00:00Z");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("msg: not redriven (400): 'deadline' must be in the future and at most 30 days ahead; nothing was redriven.", Assert.Single(result.ErrorLines));
+        Assert.Equal(0, await system.CountAsync("SELECT count(*) FROM outbox WHERE command_id = @id", ("id", id)));
     }
 
     [Fact]
@@ -430,16 +447,21 @@ public sealed class MsgToolTests(SystemFixture system)
     private Task<long> StoredWithKeyAsync(string key) =>
         system.CountAsync("SELECT count(*) FROM commands WHERE tenant = @tenant AND idempotency_key = @key", ("tenant", Tenant), ("key", key));
 
-    /// <summary>A payments.charge of the tool's tenant that the workers dead-lettered (stored the way they store it).</summary>
+    /// <summary>
+    /// A payments.charge of the tool's tenant that the workers dead-lettered (stored the way they store it), an old one:
+    /// its deadline, on the row and in the letter's headers, passed a day ago.
+    /// </summary>
     private async Task<Guid> DeadLetteredCommandAsync()
     {
         var id = Guid.CreateVersion7();
+        var passed = CommandRows.TruncateToMicroseconds(DateTimeOffset.UtcNow.AddDays(-1));
         await using var dataSource = NpgsqlDataSource.Create(system.PostgresConnectionString);
         await using (var insert = dataSource.CreateCommand(
-            "INSERT INTO commands (id, tenant, client_id, type, status, payload, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', 'Processing', '{}', now(), now())"))
+            "INSERT INTO commands (id, tenant, client_id, type, status, payload, deadline, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', 'Processing', '{}', @deadline, now(), now())"))
         {
             insert.Parameters.AddWithValue("id", id);
             insert.Parameters.AddWithValue("tenant", Tenant);
+            insert.Parameters.AddWithValue("deadline", passed);
             await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
         }
 
@@ -448,7 +470,8 @@ public sealed class MsgToolTests(SystemFixture system)
         await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
         var body = $$"""{"commandId":"{{id}}","tenant":"{{Tenant}}","amount":7.5,"currency":"EUR","customerId":"cus_redrive"}""";
         await store.RecordAsync(transaction, new DeadLetter(id, Tenant, "payments.charge", body,
-            new Dictionary<string, string> { ["Messaging-Tenant"] = Tenant }, 5, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
+            new Dictionary<string, string> { ["Messaging-Tenant"] = Tenant, ["Messaging-Deadline"] = CommandRows.HeaderInstant(passed) }, 5,
+            DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
             "HttpRequestException", "provider unavailable", "retries-exhausted"), TestContext.Current.CancellationToken);
         await transaction.CommitAsync(TestContext.Current.CancellationToken);
         return id;

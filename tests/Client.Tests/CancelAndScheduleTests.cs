@@ -86,7 +86,7 @@ public sealed class CancelAndScheduleTests
     {
         var (gateway, _) = Recording(_ => StubGateway.Problem(HttpStatusCode.Conflict, "Not redriven"));
 
-        var error = await Assert.ThrowsAsync<MessagingClientException>(() => gateway.CreateClient().RedriveCommandAsync(Guid.Parse(Id), Ct));
+        var error = await Assert.ThrowsAsync<MessagingClientException>(() => gateway.CreateClient().RedriveCommandAsync(Guid.Parse(Id), cancellationToken: Ct));
 
         Assert.Null(error.CommandStatus);
         Assert.Empty(error.FailedItems);

@@ -89,6 +89,65 @@ public sealed class OperationsTests
         Assert.EndsWith(Reason, error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RedriveCommand_WithoutADeadline_SendsNoBody_AsBefore_AndWithOne_SendsItAsTheBody()
+    {
+        var (gateway, paths, bodies) = AcceptingRedrives("""{"redriven":1,"skipped":0}""");
+        var client = gateway.CreateClient();
+        var id = Guid.Parse("0196a1c2-0000-7000-8000-000000000042");
+
+        var plain = await client.RedriveCommandAsync(id, cancellationToken: Ct);
+        var fresh = await client.RedriveCommandAsync(id, new DateTimeOffset(2030, 1, 2, 9, 0, 0, TimeSpan.FromHours(1)), Ct);
+
+        Assert.Equal([$"/api/commands/{id}/redrive", $"/api/commands/{id}/redrive"], paths);
+        Assert.Equal([null, """{"deadline":"2030-01-02T09:00:00+01:00"}"""], bodies);
+        Assert.Equal(1, plain.Redriven);
+        Assert.Equal(1, fresh.Redriven);
+    }
+
+    [Fact]
+    public async Task RedriveDeadLetters_SendsTheFilter_AndTheDeadlineWhenGiven()
+    {
+        var (gateway, paths, bodies) = AcceptingRedrives("""{"redriven":3,"skipped":1}""");
+        var client = gateway.CreateClient();
+        var filter = new DeadLetterFilter { Type = "payments.charge", Limit = 5 };
+
+        await client.RedriveDeadLettersAsync(filter, cancellationToken: Ct);
+        var result = await client.RedriveDeadLettersAsync(filter, new DateTimeOffset(2030, 1, 3, 0, 0, 0, TimeSpan.Zero), Ct);
+
+        Assert.All(paths, path => Assert.Equal("/api/monitoring/dead-letters/redrive", path));
+        Assert.Equal(["""{"type":"payments.charge","limit":5}""", """{"type":"payments.charge","limit":5,"deadline":"2030-01-03T00:00:00+00:00"}"""], bodies);
+        Assert.Equal((3, 1), (result.Redriven, result.Skipped));
+    }
+
+    [Fact]
+    public async Task RedriveCommand_WithADeadlineTheGatewayRefuses_Fails400_WithItsDetail_WithoutARetry()
+    {
+        const string Detail = "'deadline' must be in the future and at most 30 days ahead; nothing was redriven.";
+        var (gateway, _) = Answering(_ => StubGateway.Json(HttpStatusCode.BadRequest,
+            $$"""{"title":"Invalid deadline.","status":400,"detail":"{{Detail}}"}""", "application/problem+json"));
+
+        var error = await Assert.ThrowsAsync<MessagingClientException>(() =>
+            gateway.CreateClient().RedriveCommandAsync(Guid.NewGuid(), new DateTimeOffset(2029, 1, 1, 0, 0, 0, TimeSpan.Zero), Ct));
+
+        Assert.Single(gateway.Calls);
+        Assert.Equal(HttpStatusCode.BadRequest, error.StatusCode);
+        Assert.Equal(Detail, error.ProblemDetail);
+        Assert.False(error.IsTransient);
+    }
+
+    /// <summary>A stub that answers every call 202 with <paramref name="answer"/>, with the path and the body (null for none) of each call.</summary>
+    private static (StubGateway Gateway, List<string> Paths, List<string?> Bodies) AcceptingRedrives(string answer)
+    {
+        var bodies = new List<string?>();
+        var (gateway, paths) = Answering(request =>
+        {
+            bodies.Add(request.Content?.ReadAsStringAsync().GetAwaiter().GetResult());
+            return StubGateway.Json(HttpStatusCode.Accepted, answer);
+        });
+        return (gateway, paths, bodies);
+    }
+
     /// <summary>A stub whose API calls get <paramref name="answer"/>, with the path and query of each call.</summary>
     private static (StubGateway Gateway, List<string> Paths) Answering(Func<HttpRequestMessage, HttpResponseMessage> answer)
     {

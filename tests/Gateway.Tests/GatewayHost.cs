@@ -5,6 +5,7 @@ using Messaging.Gateway.Auth;
 using Messaging.Gateway.Clients;
 using Messaging.Store.Audit;
 using Messaging.Store.DeadLetters;
+using Messaging.Store.Outbox;
 using Messaging.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -37,6 +38,9 @@ public class GatewayHost : ServicesFixture
     public const string EnvironmentName = "Testing";
 
     private WebApplicationFactory<Program>? _factory;
+
+    /// <summary>The deadline of a seeded dead letter's command: it passed a day before the fixture started.</summary>
+    private static readonly DateTimeOffset PassedDeadline = CommandRows.TruncateToMicroseconds(DateTimeOffset.UtcNow.AddDays(-1));
 
     /// <summary>The factory behind the host; <c>Factory.WithWebHostBuilder(...)</c> derives variants.</summary>
     public WebApplicationFactory<Program> Factory => _factory ?? throw new InvalidOperationException("The GatewayHost has not been initialized.");
@@ -116,16 +120,20 @@ public class GatewayHost : ServicesFixture
         return client;
     }
 
-    /// <summary>A <c>payments.charge</c> command of <paramref name="tenant"/>, dead-lettered through the real dead-letter store.</summary>
+    /// <summary>
+    /// A <c>payments.charge</c> command of <paramref name="tenant"/>, dead-lettered through the real dead-letter store: an
+    /// old one, whose deadline (on the row and in the letter's headers) passed a day ago.
+    /// </summary>
     public async Task<Guid> SeedDeadLetterAsync(string tenant)
     {
         var id = Guid.NewGuid();
         var dataSource = Services.GetRequiredService<NpgsqlDataSource>();
         await using (var insert = dataSource.CreateCommand(
-            "INSERT INTO commands (id, tenant, client_id, type, status, payload, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', 'Processing', '{}', now(), now())"))
+            "INSERT INTO commands (id, tenant, client_id, type, status, payload, deadline, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', 'Processing', '{}', @deadline, now(), now())"))
         {
             insert.Parameters.AddWithValue("id", id);
             insert.Parameters.AddWithValue("tenant", tenant);
+            insert.Parameters.AddWithValue("deadline", PassedDeadline);
             await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
         }
 
@@ -134,10 +142,29 @@ public class GatewayHost : ServicesFixture
         await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
         var body = $$"""{"commandId":"{{id}}","tenant":"{{tenant}}","amount":5,"currency":"EUR","customerId":"cus_1"}""";
         await store.RecordAsync(transaction, new DeadLetter(id, tenant, "payments.charge", body,
-            new Dictionary<string, string> { ["Messaging-Tenant"] = tenant }, 5, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
+            new Dictionary<string, string> { ["Messaging-Tenant"] = tenant, ["Messaging-Deadline"] = CommandRows.HeaderInstant(PassedDeadline) },
+            5, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
             "HttpRequestException", "provider unavailable", "retries-exhausted"), TestContext.Current.CancellationToken);
         await transaction.CommitAsync(TestContext.Current.CancellationToken);
         return id;
+    }
+
+    /// <summary>
+    /// A command's stored deadline and the one its newest outbox message carries in <c>Messaging-Deadline</c> (null when
+    /// it has no outbox message).
+    /// </summary>
+    public async Task<(DateTimeOffset? Stored, DateTimeOffset? Sent)> DeadlinesAsync(Guid id)
+    {
+        await using var command = Services.GetRequiredService<NpgsqlDataSource>().CreateCommand(
+            """
+            SELECT c.deadline,
+                   (SELECT (o.headers->>'Messaging-Deadline')::timestamptz FROM outbox o WHERE o.command_id = c.id ORDER BY o.id DESC LIMIT 1)
+            FROM commands c WHERE c.id = @id
+            """);
+        command.Parameters.AddWithValue("id", id);
+        await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        Assert.True(await reader.ReadAsync(TestContext.Current.CancellationToken));
+        return (reader.IsDBNull(0) ? null : reader.GetFieldValue<DateTimeOffset>(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1));
     }
 
     /// <summary>How many outbox rows a command has (a redrive adds one).</summary>

@@ -49,7 +49,7 @@ public sealed class DeadLetterTests(FaultsSystem system) : IClassFixture<FaultsS
     }
 
     [Fact]
-    public async Task ARedriveAfterTheProviderRecovers_BringsTheCommandToSucceeded_WithOneEffect()
+    public async Task ARedriveAfterTheProviderRecovers_OfALetterWhoseDeadlinePassed_BringsTheCommandToSucceeded_WithOneEffect()
     {
         var token = await system.TokenAsync(Tenant);
         string id;
@@ -64,11 +64,21 @@ public sealed class DeadLetterTests(FaultsSystem system) : IClassFixture<FaultsS
             await system.Providers.ClearFaultsAsync();
         }
 
+        // An old dead letter: its deadline (on the row and in the message it keeps) passed long ago. The redrive gives it
+        // a fresh one, the type's default, instead of sending it back only to end Expired.
+        Assert.Equal(1, await system.CountAsync(
+            """
+            WITH aged AS (UPDATE commands SET deadline = now() - interval '1 day' WHERE id = @id RETURNING id),
+                 letter AS (UPDATE dead_letters SET headers = headers || jsonb_build_object('Messaging-Deadline', now() - interval '1 day')
+                            WHERE command_id = @id)
+            SELECT count(*) FROM aged
+            """, ("id", Guid.Parse(id))));
         using var redrive = await system.Http.SendAsync(system.Request(HttpMethod.Post, $"api/commands/{id}/redrive", token), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Accepted, redrive.StatusCode);
         var status = await system.WaitForStatusAsync(token, id, "Succeeded", TimeSpan.FromSeconds(60));
 
         Assert.Equal("Succeeded", status.GetProperty("status").GetString());
+        Assert.Equal(1, await system.CountAsync("SELECT count(*) FROM commands WHERE id = @id AND deadline > now() + interval '50 minutes'", ("id", Guid.Parse(id))));
         Assert.Equal(1, status.GetProperty("attempts").GetInt32());
         Assert.Equal(1, await system.Providers.EffectsForKeyAsync("payments", id));
         using var again = await system.Http.SendAsync(system.Request(HttpMethod.Post, $"api/commands/{id}/redrive", token), TestContext.Current.CancellationToken);

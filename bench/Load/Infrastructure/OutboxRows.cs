@@ -17,8 +17,11 @@ internal static class OutboxRows
         CommandId = id, Tenant = "load", Channel = "email", To = "load@example.org", Subject = "Load", Body = Payloads.Body(payloadBytes),
     }, new JsonSerializerOptions(JsonSerializerDefaults.Web));
 
-    /// <summary>Inserts <paramref name="count"/> pending rows in chunks (a backlog).</summary>
-    public static async Task InsertBacklogAsync(string postgres, int count, int payloadBytes)
+    /// <summary>
+    /// Inserts <paramref name="count"/> pending rows in chunks (a backlog), due now or, with <paramref name="due"/>, all at
+    /// that moment (a burst of scheduled rows).
+    /// </summary>
+    public static async Task InsertBacklogAsync(string postgres, int count, int payloadBytes, DateTimeOffset? due = null)
     {
         var template = Body(Guid.Empty, payloadBytes);
         await using var connection = new NpgsqlConnection(postgres);
@@ -28,7 +31,8 @@ internal static class OutboxRows
             await using var insert = new NpgsqlCommand(
                 """
                 INSERT INTO outbox (command_id, destination, message_type, body, headers, not_before, created_at, kind)
-                SELECT g.id, @destination, @message_type, jsonb_set(@body::jsonb, '{commandId}', to_jsonb(g.id::text)), @headers::jsonb, now(), now(), 'command'
+                SELECT g.id, @destination, @message_type, jsonb_set(@body::jsonb, '{commandId}', to_jsonb(g.id::text)), @headers::jsonb,
+                       coalesce(@due, now()), now(), 'command'
                 FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, @n)) AS g
                 """, connection);
             insert.Parameters.AddWithValue("destination", SendNotification.TypeName);
@@ -36,6 +40,7 @@ internal static class OutboxRows
             insert.Parameters.AddWithValue("body", template);
             insert.Parameters.AddWithValue("headers", Headers);
             insert.Parameters.AddWithValue("n", Math.Min(10_000, count - done));
+            insert.Parameters.Add(new NpgsqlParameter("due", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = (object?)due ?? DBNull.Value });
             await insert.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
     }

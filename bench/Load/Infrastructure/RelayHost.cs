@@ -1,4 +1,6 @@
 using System.Globalization;
+using Messaging.CommandTypes.BuiltIn;
+using Messaging.Contracts.Notifications;
 using Messaging.Store.Bus;
 using Messaging.Store.Outbox;
 using Messaging.Store.Persistence;
@@ -11,6 +13,8 @@ namespace Messaging.Load.Infrastructure;
 /// <summary>The product's outbox relay (and writer) in this process, wired as the gateway wires them.</summary>
 internal sealed class RelayHost : IAsyncDisposable
 {
+    private static readonly Dictionary<string, string> Headers = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(OutboxRows.Headers)!;
+
     private readonly IHost _host;
 
     private RelayHost(IHost host) => _host = host;
@@ -21,7 +25,9 @@ internal sealed class RelayHost : IAsyncDisposable
 
     public NpgsqlDataSource DataSource => _host.Services.GetRequiredService<NpgsqlDataSource>();
 
-    public static async Task<RelayHost> StartAsync(string postgres, string rabbitMq, BenchServices services, int batchSize)
+    /// <summary>Starts a relay with batch <paramref name="batchSize"/> and any other <c>Outbox:Relay</c> settings in <paramref name="relaySettings"/>.</summary>
+    public static async Task<RelayHost> StartAsync(string postgres, string rabbitMq, BenchServices services, int batchSize,
+        IReadOnlyDictionary<string, string>? relaySettings = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production", DisableDefaults = false });
         builder.Logging.ClearProviders();
@@ -34,6 +40,8 @@ internal sealed class RelayHost : IAsyncDisposable
             ["Messaging:SigningKeys:0"] = SystemHosts.MessageSigningKey,
             ["Outbox:Relay:BatchSize"] = batchSize.ToString(CultureInfo.InvariantCulture),
         });
+        builder.Configuration.AddInMemoryCollection(relaySettings?.Select(s => KeyValuePair.Create($"Outbox:Relay:{s.Key}", (string?)s.Value)) ?? []);
+        builder.AddBuiltInCommandTypes(); // the relay publishes to the queues of the registered types, as in the gateway
         builder.AddMessagingPostgres();
         builder.AddMessagingRedis();
         builder.AddInfrastructurePipelines();
@@ -66,6 +74,22 @@ internal sealed class RelayHost : IAsyncDisposable
         }
 
         Console.WriteLine($"warm-up: {rows} rows drained by a first relay in {watch.Elapsed.TotalSeconds:0.0} s (not measured)");
+    }
+
+    /// <summary>
+    /// Writes one command row in a transaction of its own through <see cref="OutboxWriter"/> and signals the relay, as the
+    /// gateway does after a commit.
+    /// </summary>
+    public async ValueTask<bool> WriteRowAsync(int payload, CancellationToken cancellationToken)
+    {
+        var id = Guid.CreateVersion7();
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await Writer.EnqueueAsync(transaction, new OutboxMessage(id, SendNotification.TypeName, typeof(SendNotification).FullName!,
+            OutboxRows.Body(id, payload), Headers, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Signal.Notify();
+        return true;
     }
 
     public async ValueTask DisposeAsync()

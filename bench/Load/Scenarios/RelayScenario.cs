@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Messaging.Contracts.Notifications;
 using Messaging.Load.Baselines;
 using Messaging.Load.Infrastructure;
 using Messaging.Store.Outbox;
@@ -53,7 +52,7 @@ internal static class RelayScenario
             rate ??= Math.Max(1, Math.Round(drainRate / 2));
 
             var after = await OutboxRows.MaxIdAsync(relay.DataSource).ConfigureAwait(false);
-            var load = await LoadRunner.OpenModelAsync(rate.Value, TimeSpan.Zero, settings.Duration, ct => WriteRowAsync(relay, settings.Payload, ct))
+            var load = await LoadRunner.OpenModelAsync(rate.Value, TimeSpan.Zero, settings.Duration, ct => relay.WriteRowAsync(settings.Payload, ct))
                 .ConfigureAwait(false);
             watch.Restart();
             while (await OutboxRows.PendingAsync(relay.DataSource).ConfigureAwait(false) > 0 && watch.Elapsed < TimeSpan.FromMinutes(1))
@@ -111,18 +110,4 @@ internal static class RelayScenario
             window.Release();
         }
     }
-
-    private static async ValueTask<bool> WriteRowAsync(RelayHost relay, int payload, CancellationToken cancellationToken)
-    {
-        var id = Guid.CreateVersion7();
-        await using var connection = await relay.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await relay.Writer.EnqueueAsync(transaction, new OutboxMessage(id, SendNotification.TypeName, typeof(SendNotification).FullName!,
-            OutboxRows.Body(id, payload), Headers, DateTimeOffset.UtcNow), cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        relay.Signal.Notify();
-        return true;
-    }
-
-    private static readonly Dictionary<string, string> Headers = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(OutboxRows.Headers)!;
 }

@@ -11,6 +11,7 @@ internal static class ScenarioRunner
         "accept" => AcceptScenario.RunAsync(settings, report),
         "relay" => RelayScenario.RunAsync(settings, report),
         "backlog" => BacklogScenario.RunAsync(settings, report),
+        "burst" => BurstScenario.RunAsync(settings, report),
         "consume" => ConsumeScenario.RunAsync(settings, report),
         "end-to-end" => EndToEndScenario.RunAsync(settings, report),
         "limiter" => LimiterScenario.RunAsync(settings, report),

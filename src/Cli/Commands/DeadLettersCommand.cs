@@ -8,7 +8,7 @@ namespace Messaging.Cli.Commands;
 
 /// <summary>
 /// <c>msg dead-letters list</c> (stored dead letters and the totals) and <c>msg dead-letters redrive</c>
-/// (one command with <c>--id</c>, or in bulk by type, tenant and time).
+/// (one command with <c>--id</c>, or in bulk by type, tenant and time; <c>--deadline</c> gives them a new deadline).
 /// </summary>
 internal static class DeadLettersCommand
 {
@@ -94,8 +94,15 @@ internal static class DeadLettersCommand
     private static Command CreateRedrive(CliConsole console)
     {
         var id = new Option<Guid?>("--id") { Description = "Redrive this one dead-lettered command of your tenant (scope commands)" };
+        var deadline = new Option<DateTimeOffset?>("--deadline")
+        {
+            Description = "The redriven commands' new deadline (ISO 8601 with offset, in the future, at most 30 days ahead); default: each type's default timeout from when it is sent again",
+        };
         var filter = new FilterOptions();
-        var command = new Command("redrive", "Send dead letters back through the outbox, each once: one with --id, or in bulk by filter (scope admin: your tenant's; operator: any tenant's)") { id };
+        var command = new Command("redrive", "Send dead letters back through the outbox, each once, with a fresh deadline: one with --id, or in bulk by filter (scope admin: your tenant's; operator: any tenant's)")
+        {
+            id, deadline,
+        };
         filter.AddTo(command);
         command.SetAction(CommandActions.Action(console, async (parse, client, cancellationToken) =>
         {
@@ -110,8 +117,8 @@ internal static class DeadLettersCommand
             try
             {
                 result = commandId is { } one
-                    ? await client.RedriveCommandAsync(one, cancellationToken).ConfigureAwait(false)
-                    : await client.RedriveDeadLettersAsync(bulk, cancellationToken).ConfigureAwait(false);
+                    ? await client.RedriveCommandAsync(one, parse.GetValue(deadline), cancellationToken).ConfigureAwait(false)
+                    : await client.RedriveDeadLettersAsync(bulk, parse.GetValue(deadline), cancellationToken).ConfigureAwait(false);
             }
             catch (MessagingClientException ex) when (IsMissingRoute(ex))
             {
@@ -122,9 +129,9 @@ internal static class DeadLettersCommand
             {
                 throw new CliException($"command {commandId} not found (404): unknown id, or another tenant's command");
             }
-            catch (MessagingClientException ex) when (ex.StatusCode == HttpStatusCode.Conflict)
+            catch (MessagingClientException ex) when (ex.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.BadRequest)
             {
-                throw new CliException($"not redriven (409): {ex.ProblemTitle ?? ex.Message}");
+                throw new CliException($"not redriven ({(int)ex.StatusCode!}): {ex.ProblemDetail ?? ex.ProblemTitle ?? ex.Message}");
             }
 
             if (parse.GetValue(JsonOutput.Option))

@@ -16,7 +16,8 @@ namespace Messaging.Gateway.DeadLetters;
 /// (<c>POST /api/monitoring/dead-letters/redrive</c>), and the list of dead letters: scope admin for the token's own
 /// tenant, scope operator for every tenant (and the letters without one).
 /// A redrive is refused while every endpoint of the command's provider has its breaker open: the
-/// commands would only come back.
+/// commands would only come back. Every redriven command gets a fresh deadline (<see cref="RedriveDeadline"/>): the
+/// request's <c>deadline</c>, or its type's default timeout.
 /// </summary>
 internal static class DeadLettersApi
 {
@@ -26,7 +27,8 @@ internal static class DeadLettersApi
             .RequireAuthorization(GatewayClaims.CommandsScope)
             .WithName("RedriveCommand")
             .WithTags("Commands")
-            .WithSummary("Send a dead-lettered command of the tenant back through the outbox, once")
+            .WithSummary("Send a dead-lettered command of the tenant back through the outbox, once, with a fresh deadline")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithResilience("commands");
@@ -42,8 +44,14 @@ internal static class DeadLettersApi
     }
 
     private static async Task<Results<Accepted<RedriveAccepted>, ProblemHttpResult>> RedriveOneAsync(
-        string id, ClaimsPrincipal user, CommandTypeRegistry commandTypes, DeadLetterStore store, SharedBreakerStates breakers, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        string id, RedriveRequest? request, ClaimsPrincipal user, CommandTypeRegistry commandTypes, DeadLetterStore store, SharedBreakerStates breakers,
+        NpgsqlDataSource dataSource, [AsParameters] FreshDeadlines deadlines, CancellationToken cancellationToken)
     {
+        if (!deadlines.TryGet(request?.Deadline, out var deadline, out var invalid))
+        {
+            return invalid;
+        }
+
         var tenant = user.FindFirstValue(GatewayClaims.Tenant);
         if (!Guid.TryParse(id, out var commandId) || tenant is null)
         {
@@ -79,7 +87,7 @@ internal static class DeadLettersApi
         }
 
         var actor = new AuditActor(user.FindFirstValue(GatewayClaims.ClientId) ?? "unknown", tenant);
-        var result = await store.RedriveAsync(new DeadLetterFilter(CommandId: commandId, Tenant: tenant), actor, 1, TimeSpan.Zero, cancellationToken);
+        var result = await store.RedriveAsync(new DeadLetterFilter(CommandId: commandId, Tenant: tenant), actor, 1, TimeSpan.Zero, deadline, cancellationToken);
         return result.Redriven == 1
             ? TypedResults.Accepted($"/api/commands/{commandId}", new RedriveAccepted(1, 0))
             : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The command has already been redriven.");
@@ -100,7 +108,7 @@ internal static class DeadLettersApi
 
     private static async Task<Results<Accepted<RedriveAccepted>, ProblemHttpResult>> RedriveBulkAsync(
         BulkRedriveRequest request, ClaimsPrincipal user, CommandTypeRegistry commandTypes, DeadLetterStore store, SharedBreakerStates breakers, AuditTrail audit,
-        IOptions<RedriveOptions> options, CancellationToken cancellationToken)
+        IOptions<RedriveOptions> options, [AsParameters] FreshDeadlines deadlines, CancellationToken cancellationToken)
     {
         // A tenant admin redrives its own tenant's dead letters; only an operator redrives across tenants.
         var caller = OperationsCaller.From(user);
@@ -119,6 +127,11 @@ internal static class DeadLettersApi
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "'from' must be before 'to'.");
         }
 
+        if (!deadlines.TryGet(request.Deadline, out var deadline, out var invalid))
+        {
+            return invalid;
+        }
+
         // One read of the fleet's breakers (Redis) for every matching type, not one per type.
         var fleet = await breakers.FleetSnapshotAsync(cancellationToken);
         foreach (var command in commandTypes.All.Where(c => request.Type is null || string.Equals(c.TypeName, request.Type, StringComparison.Ordinal)))
@@ -133,7 +146,7 @@ internal static class DeadLettersApi
 
         var limit = Math.Clamp(request.Limit ?? options.Value.MaxPerRequest, 1, options.Value.MaxPerRequest);
         var result = await store.RedriveAsync(new DeadLetterFilter(null, request.Type, tenant, request.From, request.To),
-            caller.Actor, limit, options.Value.Spacing, cancellationToken);
+            caller.Actor, limit, options.Value.Spacing, deadline, cancellationToken);
         return TypedResults.Accepted("/api/monitoring/dead-letters", new RedriveAccepted(result.Redriven, result.Skipped));
     }
 
@@ -153,8 +166,25 @@ internal static class DeadLettersApi
     private static ProblemHttpResult NotFound() => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Command not found");
 }
 
-/// <summary>The body of a bulk redrive request; every field narrows it.</summary>
-internal sealed record BulkRedriveRequest(string? Type, string? Tenant, DateTimeOffset? From, DateTimeOffset? To, int? Limit);
+/// <summary>The body of a bulk redrive request, every field optional: all but <c>deadline</c> narrow it.</summary>
+/// <param name="Type">Only dead letters of this command type.</param>
+/// <param name="Tenant">Only this tenant's (an operator's choice; a tenant admin may name only its own).</param>
+/// <param name="From">Only dead letters stored at or after this time.</param>
+/// <param name="To">Only dead letters stored before this time.</param>
+/// <param name="Limit">At most this many (held to <c>DeadLetters:Redrive:MaxPerRequest</c>).</param>
+/// <param name="Deadline">
+/// The fresh deadline of every redriven command (RFC 3339, in the future, at most 30 days ahead); without it, each
+/// command's type's default timeout from when it is sent again.
+/// </param>
+internal sealed record BulkRedriveRequest(
+    string? Type = null, string? Tenant = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int? Limit = null, DateTimeOffset? Deadline = null);
+
+/// <summary>The optional body of a single redrive (existing clients send none).</summary>
+/// <param name="Deadline">
+/// The command's fresh deadline (RFC 3339, in the future, at most 30 days ahead); without it, its type's default
+/// timeout from now.
+/// </param>
+internal sealed record RedriveRequest(DateTimeOffset? Deadline = null);
 
 /// <summary>How many dead letters were put back on the path, and how many could not be (unreadable).</summary>
 internal sealed record RedriveAccepted(int Redriven, int Skipped);

@@ -119,13 +119,16 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
     /// <summary>
     /// Puts up to <paramref name="limit"/> waiting dead letters matching <paramref name="filter"/> back on
     /// the path: an outbox row each (attempts start again at 1; rows are spaced by <paramref name="spacing"/>
-    /// so a bulk redrive does not flood the provider), their command back to <c>Accepted</c>, the dead
-    /// letter marked redriven, and one audit record (<see cref="AuditTrail"/>), all in one transaction.
+    /// so a bulk redrive does not flood the provider), their command back to <c>Accepted</c> with a fresh
+    /// <paramref name="deadline"/> (on the row and in the message's header alike), the dead letter marked redriven,
+    /// and one audit record (<see cref="AuditTrail"/>), all in one transaction.
     /// </summary>
-    public async Task<RedriveResult> RedriveAsync(DeadLetterFilter filter, AuditActor actor, int limit, TimeSpan spacing, CancellationToken cancellationToken)
+    public async Task<RedriveResult> RedriveAsync(DeadLetterFilter filter, AuditActor actor, int limit, TimeSpan spacing, RedriveDeadline deadline,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(filter);
         ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(deadline);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var claimed = new List<(long Id, Guid? CommandId, string? Tenant, string? Type, string Body, string Headers)>();
@@ -162,18 +165,21 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
             }
 
             // Only the command's own headers go back on the path: transport, fault and broker headers
-            // (x-death, MT-Fault-*) stay with the dead letter.
+            // (x-death, MT-Fault-*) stay with the dead letter. The old deadline is replaced: it has often passed.
+            var due = now + (spacing * redriven);
+            var fresh = deadline.For(descriptor.TypeName, due);
             var headers = (JsonSerializer.Deserialize<Dictionary<string, string>>(letter.Headers) ?? [])
                 .Where(h => RedrivenHeaders.Contains(h.Key))
                 .ToDictionary(h => h.Key, h => h.Value, StringComparer.Ordinal);
             headers[MessageHeaders.Attempt] = "1";
             headers[MessageHeaders.CommandType] = descriptor.TypeName;
+            headers[MessageHeaders.Deadline] = CommandRows.HeaderInstant(fresh);
             if (letter.Tenant is { } tenant)
             {
                 headers[MessageHeaders.Tenant] = tenant;
             }
             await outbox.EnqueueAsync(transaction, new OutboxMessage(commandId, descriptor.QueueName, descriptor.MessageType.FullName!,
-                letter.Body, headers, now + (spacing * redriven)), cancellationToken).ConfigureAwait(false);
+                letter.Body, headers, due), cancellationToken).ConfigureAwait(false);
             // The letter marked redriven and its command back to Accepted, in one round trip.
             await using var update = new NpgsqlBatch(connection, transaction);
             var mark = new NpgsqlBatchCommand("UPDATE dead_letters SET redriven_at = @now, redriven_by = @actor WHERE id = @id");
@@ -181,7 +187,7 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
             mark.Parameters.AddWithValue("actor", actor.ClientId);
             mark.Parameters.AddWithValue("id", letter.Id);
             update.BatchCommands.Add(mark);
-            CommandLedger.AddRedrive(update, commandId, now);
+            CommandLedger.AddRedrive(update, commandId, fresh, now);
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             redriven++;
             if (letter.Tenant is { } touched)
@@ -194,14 +200,14 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
         var tenantOfRecord = filter.Tenant ?? (filter.CommandId is not null && byTenant.Count == 1 ? byTenant.Keys.Single() : null);
         var record = new AuditRecord(actor, filter.CommandId is null ? AuditActions.DeadLettersRedrive : AuditActions.CommandRedrive,
             filter.CommandId?.ToString() ?? "dead-letters", tenantOfRecord, AuditActions.Succeeded,
-            new { filter.Type, filter.From, filter.To, Limit = limit, Redriven = redriven, Skipped = skipped });
+            new { filter.Type, filter.From, filter.To, Limit = limit, Deadline = deadline.Instant, Redriven = redriven, Skipped = skipped });
         await AuditTrail.AppendAsync(transaction, record, now, cancellationToken).ConfigureAwait(false);
         if (filter.Tenant is null && filter.CommandId is null)
         {
             // A redrive across tenants is also recorded for each tenant it touched, so that tenant's admins see it too.
             foreach (var (tenant, count) in byTenant)
             {
-                await AuditTrail.AppendAsync(transaction, record with { Tenant = tenant, Detail = new { filter.Type, filter.From, filter.To, Redriven = count, AcrossTenants = true } },
+                await AuditTrail.AppendAsync(transaction, record with { Tenant = tenant, Detail = new { filter.Type, filter.From, filter.To, Deadline = deadline.Instant, Redriven = count, AcrossTenants = true } },
                     now, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -17,4 +17,9 @@ public sealed class RedriveOptions
     /// <value>The default value is 20 milliseconds (50 per second).</value>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan Spacing { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>How far ahead a redrive request's <c>deadline</c> may lie (a later one is refused with 400).</summary>
+    /// <value>The default value is 30 days.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
+    public TimeSpan MaxDeadlineAhead { get; set; } = TimeSpan.FromDays(30);
 }

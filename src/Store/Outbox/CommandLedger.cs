@@ -347,18 +347,19 @@ public static class CommandLedger
     }
 
     /// <summary>
-    /// Adds to <paramref name="batch"/> the return of a dead-lettered command to <c>Accepted</c> with no attempts and no
-    /// error (a redrive; its outbox row is written with <see cref="InsertOutboxAsync"/>). A command no longer
-    /// <c>DeadLettered</c> is left as it is.
+    /// Adds to <paramref name="batch"/> the return of a dead-lettered command to <c>Accepted</c> with no attempts, no
+    /// error and the fresh <paramref name="deadline"/> (a redrive; its outbox row, written with
+    /// <see cref="InsertOutboxAsync"/>, carries the same deadline). A command no longer <c>DeadLettered</c> is left as it is.
     /// </summary>
-    public static void AddRedrive(NpgsqlBatch batch, Guid commandId, DateTimeOffset now)
+    public static void AddRedrive(NpgsqlBatch batch, Guid commandId, DateTimeOffset deadline, DateTimeOffset now)
     {
         var command = new NpgsqlBatchCommand(
             """
-            UPDATE commands SET status = 'Accepted', attempts = 0, error_code = NULL, error_message = NULL, updated_at = @now
+            UPDATE commands SET status = 'Accepted', attempts = 0, error_code = NULL, error_message = NULL, deadline = @deadline, updated_at = @now
             WHERE id = @command_id AND status = 'DeadLettered'
             """);
         command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("deadline", deadline);
         command.Parameters.AddWithValue("command_id", commandId);
         batch.BatchCommands.Add(command);
     }

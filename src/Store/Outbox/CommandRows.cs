@@ -76,7 +76,7 @@ public static class CommandRows
             [MessageHeaders.Tenant] = row.Tenant,
             [MessageHeaders.Client] = row.ClientId,
             [MessageHeaders.CommandType] = descriptor.TypeName,
-            [MessageHeaders.Deadline] = row.Deadline.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+            [MessageHeaders.Deadline] = HeaderInstant(row.Deadline),
             [MessageHeaders.Attempt] = "1",
         };
 
@@ -90,6 +90,9 @@ public static class CommandRows
             headers,
             NotBefore: row.DueAt);
     }
+
+    /// <summary>An instant as message headers carry it (<c>Messaging-Deadline</c>): ISO 8601 in UTC.</summary>
+    public static string HeaderInstant(DateTimeOffset value) => value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
     /// <summary>A time as PostgreSQL stores it (microseconds), so what is returned equals what is read back.</summary>
     public static DateTimeOffset TruncateToMicroseconds(DateTimeOffset value) =>

@@ -11,7 +11,8 @@ namespace Messaging.Store.Outbox;
 
 /// <summary>
 /// Delivers committed outbox rows to RabbitMQ. Each pass claims due rows with <c>FOR UPDATE SKIP LOCKED</c>
-/// (<see cref="OutboxClaims"/>: several relays share the work without publishing a row twice in the normal case),
+/// (<see cref="OutboxClaims"/>: several relays share the work without publishing a row twice in the normal case), from
+/// both ends of the due order (the oldest, and <see cref="OutboxRelayOptions.NewestShare"/> of the batch newest first),
 /// publishes them with publisher confirms, and marks a row sent only after its confirm, in the same transaction that
 /// held the claim. A crash between the confirm and the commit publishes the row again later: the workers' inbox absorbs
 /// that duplicate. Commands go out on the relay's own RabbitMQ channel with the mandatory flag, as the message
@@ -36,6 +37,7 @@ internal sealed partial class OutboxRelay(
 
     private readonly OutboxSignal _backlog = new();
     private long _completedPasses;
+    private long _claims;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -121,7 +123,8 @@ internal sealed partial class OutboxRelay(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var rows = await OutboxClaims.ClaimAsync(transaction, current.BatchSize, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var (oldest, newest) = OutboxClaims.Split(current.BatchSize, current.NewestShare, Interlocked.Increment(ref _claims) - 1);
+        var rows = await OutboxClaims.ClaimAsync(transaction, oldest, newest, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (rows.Count == 0)
         {
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

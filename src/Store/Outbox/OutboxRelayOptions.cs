@@ -18,6 +18,18 @@ public sealed class OutboxRelayOptions
     public int BatchSize { get; set; } = 100;
 
     /// <summary>
+    /// The share of each pass's batch claimed newest-due first; the rest is claimed in due order, oldest first. When
+    /// thousands of rows come due at the same moment (scheduled commands, delayed retries after an outage), the burst
+    /// drains from its oldest end while a command written meanwhile goes out with the next pass instead of waiting
+    /// behind the whole burst. Rows in between wait for the oldest end, so the backlog always moves on. 0 claims in due
+    /// order only (first due, first out across the whole backlog). With a batch of 1 the passes take the oldest and the
+    /// newest row in turn.
+    /// </summary>
+    /// <value>The default value is 0.5.</value>
+    [Range(0.0, 0.9)]
+    public double NewestShare { get; set; } = 0.5;
+
+    /// <summary>
     /// Passes run at once by this process's relay (read at start). Two overlap one pass's database work (claim, mark,
     /// commit) with the other's publishes; rows are never claimed twice (<c>FOR UPDATE SKIP LOCKED</c>).
     /// </summary>

@@ -113,6 +113,24 @@ public sealed class OpenApiDocumentTests(CommandTypesGateway fixture) : IClassFi
     }
 
     [Fact]
+    public async Task RedriveOperations_TakeAnOptionalDeadline_AndDocumentTheir400()
+    {
+        var (document, _, raw) = await ReadDocumentAsync();
+
+        var single = document.Paths["/api/commands/{id}/redrive"].Operations![HttpMethod.Post];
+        var bulk = document.Paths["/api/monitoring/dead-letters/redrive"].Operations![HttpMethod.Post];
+        Assert.False(single.RequestBody!.Required); // existing clients send no body
+        Assert.All([single, bulk], operation => Assert.True(operation.Responses!["400"].Content!.ContainsKey("application/problem+json")));
+        foreach (var name in new[] { "RedriveRequest", "BulkRedriveRequest" })
+        {
+            var schema = raw["components"]!["schemas"]![name]!;
+            Assert.Null(schema["required"]); // every field is optional
+            Assert.Equal("date-time", schema["properties"]!["deadline"]!["format"]!.GetValue<string>());
+            Assert.Contains("30 days", schema["properties"]!["deadline"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task TokenOperation_DocumentsTheForm_AndItsOAuthErrors()
     {
         var (document, _, _) = await ReadDocumentAsync();

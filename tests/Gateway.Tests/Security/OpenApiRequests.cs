@@ -479,6 +479,8 @@ internal sealed class OpenApiRequests(JsonElement document, FuzzWorld world)
         "type" => Strings(CommandTypes),
         "notBefore" => NotBefore.Select(v => (JsonNode?)JsonValue.Create(v)),
         "idempotencyKey" => Gen.Int[1, 6].Select(n => (JsonNode?)JsonValue.Create("fuzz-item-key-" + n.ToString(CultureInfo.InvariantCulture))),
+        // A redrive's fresh deadline: mostly within the 30 days allowed, sometimes past or beyond them.
+        "deadline" => Gen.Int[-2, 35].Select(days => (JsonNode?)JsonValue.Create(DateTimeOffset.UtcNow.AddDays(days).AddMinutes(1).ToString("O", CultureInfo.InvariantCulture))),
         _ => null,
     };
 

@@ -2,9 +2,6 @@ using Messaging.Contracts;
 using Messaging.Store.Audit;
 using Messaging.Store.DeadLetters;
 using Messaging.Store.Outbox;
-using Messaging.Store.Persistence;
-using Messaging.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 
@@ -12,24 +9,19 @@ namespace Messaging.Store.Tests.DeadLetters;
 
 public sealed class DeadLetterStoreTests : IAsyncLifetime
 {
-    private readonly ServicesFixture _services = new();
+    private readonly MigratedDatabase _database = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero));
-    private NpgsqlDataSource _dataSource = null!;
     private DeadLetterStore _store = null!;
+
+    private NpgsqlDataSource DataSource => _database.DataSource;
 
     public async ValueTask InitializeAsync()
     {
-        await _services.InitializeAsync();
-        _dataSource = NpgsqlDataSource.Create(_services.PostgresConnectionString);
-        await new SchemaMigrator(_dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync(TestContext.Current.CancellationToken);
-        _store = new DeadLetterStore(_dataSource, new OutboxWriter(_time), Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, _time);
+        await _database.InitializeAsync();
+        _store = new DeadLetterStore(DataSource, new OutboxWriter(_time), Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, _time);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _dataSource.DisposeAsync();
-        await _services.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 
     [Fact]
     public async Task Record_StoresTheLetterWhole_AndMarksTheCommandDeadLettered()
@@ -62,8 +54,8 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         var id = await InsertCommandAsync("tenant-a", "Processing");
         await RecordAsync(Letter(id, "tenant-a"));
 
-        var first = await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), Operator, 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
-        var second = await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), Operator, 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+        var first = await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), Operator, 10, TimeSpan.Zero, TypeDefault, TestContext.Current.CancellationToken);
+        var second = await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), Operator, 10, TimeSpan.Zero, TypeDefault, TestContext.Current.CancellationToken);
 
         Assert.Equal(new RedriveResult(1, 0), first);
         Assert.Equal(new RedriveResult(0, 0), second);
@@ -90,14 +82,69 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         };
         await RecordAsync(Letter(id, "tenant-a") with { Headers = headers });
 
-        await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), Operator, 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+        await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), Operator, 10, TimeSpan.Zero, TypeDefault, TestContext.Current.CancellationToken);
 
         var sent = await ScalarAsync<string>($"SELECT headers::text FROM outbox WHERE command_id = '{id}'");
         var redriven = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(sent)!;
-        Assert.Equal(["Messaging-Attempt", "Messaging-Client", "Messaging-Command-Type", "Messaging-Tenant"], redriven.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["Messaging-Attempt", "Messaging-Client", "Messaging-Command-Type", "Messaging-Deadline", "Messaging-Tenant"],
+            redriven.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("1", redriven[MessageHeaders.Attempt]);
         Assert.Equal("tenant-a", redriven[MessageHeaders.Tenant]);
         Assert.Equal("payments.charge", redriven[MessageHeaders.CommandType]);
+    }
+
+    [Fact]
+    public async Task Redrive_OfAnOldDeadLetterWhoseDeadlinePassed_GivesTheTypesDefaultDeadline_OnTheRowAndInTheMessage()
+    {
+        var old = _time.GetUtcNow().AddDays(-3);
+        var id = await InsertCommandAsync("tenant-a", "Processing", deadline: old);
+        await RecordAsync(Letter(id, "tenant-a") with
+        {
+            Headers = new Dictionary<string, string> { [MessageHeaders.Tenant] = "tenant-a", [MessageHeaders.Deadline] = CommandRows.HeaderInstant(old) },
+        });
+
+        var result = await _store.RedriveAsync(new DeadLetterFilter(CommandId: id), Operator, 1, TimeSpan.Zero,
+            RedriveDeadline.TypeDefault(type => type == "payments.charge" ? TimeSpan.FromMinutes(90) : TimeSpan.FromDays(1)), TestContext.Current.CancellationToken);
+
+        var fresh = _time.GetUtcNow().AddMinutes(90);
+        Assert.Equal(new RedriveResult(1, 0), result);
+        Assert.Equal(fresh.UtcDateTime, await ScalarAsync<DateTime>($"SELECT deadline FROM commands WHERE id = '{id}'"));
+        Assert.Equal(CommandRows.HeaderInstant(fresh), await ScalarAsync<string>($"SELECT headers->>'{MessageHeaders.Deadline}' FROM outbox WHERE command_id = '{id}'"));
+        // The audit record says the type's default applied (no deadline in the request).
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, (await AuditDetailAsync(id)).GetProperty("deadline").ValueKind);
+    }
+
+    [Fact]
+    public async Task BulkRedrive_WithADeadline_GivesEveryCommandThatDeadline_AndWithout_EachItsDueTimePlusTheTypesDefault()
+    {
+        var given = new List<Guid>();
+        var defaulted = new List<Guid>();
+        foreach (var (tenant, ids) in new[] { ("tenant-given", given), ("tenant-given", given), ("tenant-default", defaulted), ("tenant-default", defaulted) })
+        {
+            var id = await InsertCommandAsync(tenant, "Processing", deadline: _time.GetUtcNow().AddHours(-1));
+            ids.Add(id);
+            await RecordAsync(Letter(id, tenant));
+        }
+
+        var deadline = _time.GetUtcNow().AddDays(2).AddTicks(1234567); // sub-microsecond ticks: stored as PostgreSQL keeps them
+        await _store.RedriveAsync(new DeadLetterFilter(Tenant: "tenant-given"), Operator, 10, TimeSpan.FromSeconds(1),
+            RedriveDeadline.At(deadline), TestContext.Current.CancellationToken);
+        await _store.RedriveAsync(new DeadLetterFilter(Tenant: "tenant-default"), Operator, 10, TimeSpan.FromSeconds(1),
+            RedriveDeadline.TypeDefault(_ => TimeSpan.FromHours(1)), TestContext.Current.CancellationToken);
+
+        var stored = CommandRows.TruncateToMicroseconds(deadline);
+        foreach (var id in given)
+        {
+            Assert.Equal(stored.UtcDateTime, await ScalarAsync<DateTime>($"SELECT deadline FROM commands WHERE id = '{id}'"));
+            Assert.Equal(CommandRows.HeaderInstant(stored), await ScalarAsync<string>($"SELECT headers->>'{MessageHeaders.Deadline}' FROM outbox WHERE command_id = '{id}'"));
+        }
+
+        // Spaced by a second, each one's deadline counts from when it is due.
+        Assert.Equal([_time.GetUtcNow().AddHours(1).UtcDateTime, _time.GetUtcNow().AddHours(1).AddSeconds(1).UtcDateTime],
+            await Task.WhenAll(defaulted.Select(id => ScalarAsync<DateTime>($"SELECT deadline FROM commands WHERE id = '{id}'"))));
+        Assert.Equal(0L, await ScalarAsync<long>(
+            $"SELECT count(*) FROM outbox o JOIN commands c ON c.id = o.command_id WHERE (o.headers->>'{MessageHeaders.Deadline}')::timestamptz <> c.deadline"));
+        Assert.Equal(stored, (await AuditDetailAsync(null, "tenant-given")).GetProperty("deadline").GetDateTimeOffset());
     }
 
     [Fact]
@@ -115,7 +162,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         await RecordAsync(Letter(other, "tenant-other"));
 
         var result = await _store.RedriveAsync(new DeadLetterFilter(Type: "payments.charge", Tenant: "tenant-bulk"), Operator, 100,
-            TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
+            TimeSpan.FromMilliseconds(100), TypeDefault, TestContext.Current.CancellationToken);
 
         Assert.Equal(3, result.Redriven);
         Assert.Equal("DeadLettered", await ScalarAsync<string>($"SELECT status FROM commands WHERE id = '{other}'"));
@@ -131,7 +178,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
             await RecordAsync(Letter(id, tenant));
         }
 
-        var result = await _store.RedriveAsync(new DeadLetterFilter(), Operator, 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+        var result = await _store.RedriveAsync(new DeadLetterFilter(), Operator, 10, TimeSpan.Zero, TypeDefault, TestContext.Current.CancellationToken);
 
         Assert.Equal(3, result.Redriven);
         Assert.Equal("3", await ScalarAsync<string>("SELECT detail->>'redriven' FROM audit WHERE action = 'dead-letters.redrive' AND tenant IS NULL"));
@@ -145,7 +192,7 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
         await RecordAsync(new DeadLetter(null, null, null, "\u0001not json", new Dictionary<string, string>(), 1,
             _time.GetUtcNow(), _time.GetUtcNow(), "SerializationException", "unreadable body", "poison"));
 
-        var result = await _store.RedriveAsync(new DeadLetterFilter(), Operator, 10, TimeSpan.Zero, TestContext.Current.CancellationToken);
+        var result = await _store.RedriveAsync(new DeadLetterFilter(), Operator, 10, TimeSpan.Zero, TypeDefault, TestContext.Current.CancellationToken);
 
         Assert.Equal(new RedriveResult(0, 1), result);
         Assert.Single(await _store.ListAsync(new DeadLetterFilter(), includeRedriven: false, 10, TestContext.Current.CancellationToken));
@@ -153,33 +200,44 @@ public sealed class DeadLetterStoreTests : IAsyncLifetime
 
     private static readonly AuditActor Operator = new("cli_ops", "operators");
 
+    private static readonly RedriveDeadline TypeDefault = RedriveDeadline.TypeDefault(_ => TimeSpan.FromHours(1));
+
+    private async Task<System.Text.Json.JsonElement> AuditDetailAsync(Guid? commandId, string? tenant = null)
+    {
+        var detail = await ScalarAsync<string>(commandId is { } id
+            ? $"SELECT detail::text FROM audit WHERE target = '{id}' ORDER BY id DESC LIMIT 1"
+            : $"SELECT detail::text FROM audit WHERE tenant = '{tenant}' ORDER BY id DESC LIMIT 1");
+        return System.Text.Json.JsonDocument.Parse(detail).RootElement.Clone();
+    }
+
     private DeadLetter Letter(Guid id, string tenant) => new(id, tenant, "payments.charge", "{\"amount\":5}",
         new Dictionary<string, string> { [MessageHeaders.Tenant] = tenant, [MessageHeaders.Attempt] = "5" }, 5,
         _time.GetUtcNow().AddMinutes(-10), _time.GetUtcNow(), "HttpRequestException", "provider unavailable after 5 attempts", "retries-exhausted");
 
     private async Task RecordAsync(DeadLetter letter)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using var connection = await DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
         await _store.RecordAsync(transaction, letter, TestContext.Current.CancellationToken);
         await transaction.CommitAsync(TestContext.Current.CancellationToken);
     }
 
-    private async Task<Guid> InsertCommandAsync(string tenant, string status)
+    private async Task<Guid> InsertCommandAsync(string tenant, string status, DateTimeOffset? deadline = null)
     {
         var id = Guid.NewGuid();
-        await using var command = _dataSource.CreateCommand(
-            "INSERT INTO commands (id, tenant, client_id, type, status, payload, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', @status, '{}', now(), now())");
+        await using var command = DataSource.CreateCommand(
+            "INSERT INTO commands (id, tenant, client_id, type, status, payload, deadline, created_at, updated_at) VALUES (@id, @tenant, 'cli', 'payments.charge', @status, '{}', @deadline, now(), now())");
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("tenant", tenant);
         command.Parameters.AddWithValue("status", status);
+        command.Parameters.AddWithValue("deadline", (object?)deadline ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
         return id;
     }
 
     private async Task<T> ScalarAsync<T>(string sql)
     {
-        await using var command = _dataSource.CreateCommand(sql);
+        await using var command = DataSource.CreateCommand(sql);
         return (T)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))!;
     }
 }

@@ -1,8 +1,5 @@
 using Messaging.Contracts.Commands;
 using Messaging.Store.Outbox;
-using Messaging.Store.Persistence;
-using Messaging.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Messaging.Store.Tests.Outbox;
@@ -11,31 +8,23 @@ namespace Messaging.Store.Tests.Outbox;
 public sealed class CommandLedgerTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
-    private readonly ServicesFixture _services = new();
-    private NpgsqlDataSource _dataSource = null!;
+    private readonly MigratedDatabase _database = new();
+
+    private NpgsqlDataSource DataSource => _database.DataSource;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        await _services.InitializeAsync();
-        _dataSource = NpgsqlDataSource.Create(_services.PostgresConnectionString);
-        await new SchemaMigrator(_dataSource, NullLogger<SchemaMigrator>.Instance).MigrateAsync(Ct);
-    }
+    public ValueTask InitializeAsync() => _database.InitializeAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        await _dataSource.DisposeAsync();
-        await _services.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 
     [Fact]
     public async Task ASecondCompletion_ReturnsFalse_AndLeavesTheFirstOutcome()
     {
         var id = await AcceptAsync();
 
-        var first = await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded: true, """{"charge":"ch_1"}""", null, null, Now, Ct);
-        var second = await CommandLedger.CompleteAsync(_dataSource, id, "worker-b", succeeded: false, null, "card_declined", "declined", Now.AddSeconds(1), Ct);
+        var first = await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: true, """{"charge":"ch_1"}""", null, null, Now, Ct);
+        var second = await CommandLedger.CompleteAsync(DataSource, id, "worker-b", succeeded: false, null, "card_declined", "declined", Now.AddSeconds(1), Ct);
 
         Assert.True(first);
         Assert.False(second);
@@ -51,7 +40,7 @@ public sealed class CommandLedgerTests : IAsyncLifetime
         var id = await AcceptAsync();
         await InTransactionAsync(tx => CommandLedger.SetResultAsync(tx, id, """{"fallback":true}""", Ct));
 
-        Assert.True(await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded: false, null, "card_declined", "declined", Now, Ct));
+        Assert.True(await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: false, null, "card_declined", "declined", Now, Ct));
 
         var row = await ReadAsync(id);
         Assert.Equal(("Failed", null, "card_declined", "declined"), (row.Status, row.Result, row.ErrorCode, row.ErrorMessage));
@@ -64,12 +53,12 @@ public sealed class CommandLedgerTests : IAsyncLifetime
     public async Task ACompletedCommand_IsNeverExpiredStartedScheduledOrDeadLettered(bool succeeded)
     {
         var id = await AcceptAsync();
-        Assert.True(await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded, succeeded ? "{}" : null,
+        Assert.True(await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded, succeeded ? "{}" : null,
             succeeded ? null : "card_declined", succeeded ? null : "declined", Now, Ct));
         var completed = await ReadAsync(id);
 
-        Assert.False(await CommandLedger.ExpireAsync(_dataSource, id, "deadline_exceeded", "too late", Now.AddSeconds(1), Ct));
-        Assert.Null(await CommandLedger.StartAttemptAsync(_dataSource, id, 2, Now.AddSeconds(1), Ct));
+        Assert.False(await CommandLedger.ExpireAsync(DataSource, id, "deadline_exceeded", "too late", Now.AddSeconds(1), Ct));
+        Assert.Null(await CommandLedger.StartAttemptAsync(DataSource, id, 2, Now.AddSeconds(1), Ct));
         Assert.False(await InTransactionAsync(tx => CommandLedger.ScheduleAsync(tx, id, "tenant-a", 1, "provider_unavailable", "later", failed: true,
             Now.AddSeconds(1), Ct)));
         Assert.False(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "a late duplicate failed", Now.AddSeconds(1), Ct)));
@@ -81,9 +70,9 @@ public sealed class CommandLedgerTests : IAsyncLifetime
     public async Task AnExpiredCommand_KeepsItsStatus_AgainstACompletionOrADeadLetter()
     {
         var id = await AcceptAsync();
-        Assert.True(await CommandLedger.ExpireAsync(_dataSource, id, "deadline_exceeded", "too late", Now, Ct));
+        Assert.True(await CommandLedger.ExpireAsync(DataSource, id, "deadline_exceeded", "too late", Now, Ct));
 
-        Assert.False(await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded: true, "{}", null, null, Now.AddSeconds(1), Ct));
+        Assert.False(await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: true, "{}", null, null, Now.AddSeconds(1), Ct));
         Assert.False(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "poison", Now.AddSeconds(1), Ct)));
 
         var row = await ReadAsync(id);
@@ -99,8 +88,8 @@ public sealed class CommandLedgerTests : IAsyncLifetime
         await InTransactionAsync(tx => CommandLedger.SetResultAsync(tx, id, """{"fallback":true}""", Ct));
 
         Assert.True(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "delivery limit", Now.AddSeconds(1), Ct)));
-        Assert.False(await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded: true, "{}", null, null, Now.AddSeconds(2), Ct));
-        Assert.False(await CommandLedger.ExpireAsync(_dataSource, id, "deadline_exceeded", "too late", Now.AddSeconds(2), Ct));
+        Assert.False(await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: true, "{}", null, null, Now.AddSeconds(2), Ct));
+        Assert.False(await CommandLedger.ExpireAsync(DataSource, id, "deadline_exceeded", "too late", Now.AddSeconds(2), Ct));
 
         var row = await ReadAsync(id);
         Assert.Equal(("DeadLettered", """{"fallback": true}""", "dead_lettered", "delivery limit"), (row.Status, row.Result, row.ErrorCode, row.ErrorMessage));
@@ -108,24 +97,26 @@ public sealed class CommandLedgerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ARedrive_ReturnsOnlyADeadLetteredCommandToAccepted()
+    public async Task ARedrive_ReturnsOnlyADeadLetteredCommandToAccepted_WithItsFreshDeadline()
     {
         var deadLettered = await AcceptAsync();
         var succeeded = await AcceptAsync();
         Assert.True(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, deadLettered, "retries exhausted", Now, Ct)));
-        Assert.True(await CommandLedger.CompleteAsync(_dataSource, succeeded, "worker-a", succeeded: true, "{}", null, null, Now, Ct));
+        Assert.True(await CommandLedger.CompleteAsync(DataSource, succeeded, "worker-a", succeeded: true, "{}", null, null, Now, Ct));
 
-        await using (var connection = await _dataSource.OpenConnectionAsync(Ct))
+        await using (var connection = await DataSource.OpenConnectionAsync(Ct))
         {
             await using var batch = new NpgsqlBatch(connection);
-            CommandLedger.AddRedrive(batch, deadLettered, Now.AddMinutes(1));
-            CommandLedger.AddRedrive(batch, succeeded, Now.AddMinutes(1));
+            CommandLedger.AddRedrive(batch, deadLettered, Now.AddHours(3), Now.AddMinutes(1));
+            CommandLedger.AddRedrive(batch, succeeded, Now.AddHours(3), Now.AddMinutes(1));
             await batch.ExecuteNonQueryAsync(Ct);
         }
 
         var redriven = await ReadAsync(deadLettered);
         Assert.Equal(("Accepted", 0, null, null), (redriven.Status, redriven.Attempts, redriven.ErrorCode, redriven.ErrorMessage));
+        Assert.Equal(Now.AddHours(3).UtcDateTime, await ScalarAsync<DateTime>($"SELECT deadline FROM commands WHERE id = '{deadLettered}'"));
         Assert.Equal("Succeeded", (await ReadAsync(succeeded)).Status);
+        Assert.Equal(Now.AddMinutes(5).UtcDateTime, await ScalarAsync<DateTime>($"SELECT deadline FROM commands WHERE id = '{succeeded}'"));
     }
 
     [Fact]
@@ -148,12 +139,12 @@ public sealed class CommandLedgerTests : IAsyncLifetime
             var cancel = Task.Run(async () =>
             {
                 start.SignalAndWait(Ct);
-                return await CommandLedger.CancelAsync(_dataSource, id, "tenant-a", Now, Ct);
+                return await CommandLedger.CancelAsync(DataSource, id, "tenant-a", Now, Ct);
             }, Ct);
             var claim = Task.Run(async () =>
             {
                 start.SignalAndWait(Ct);
-                return await CommandLedger.StartAttemptAsync(_dataSource, id, attempt, Now, Ct);
+                return await CommandLedger.StartAttemptAsync(DataSource, id, attempt, Now, Ct);
             }, Ct);
             var (cancelled, claimed) = (await cancel, await claim);
 
@@ -177,7 +168,7 @@ public sealed class CommandLedgerTests : IAsyncLifetime
         var id = await AcceptAsync();
         await ScalarAsync<int>($"UPDATE commands SET status = '{status}' WHERE id = '{id}' RETURNING 1");
 
-        Assert.False(await CommandLedger.CancelAsync(_dataSource, id, "tenant-a", Now.AddSeconds(1), Ct));
+        Assert.False(await CommandLedger.CancelAsync(DataSource, id, "tenant-a", Now.AddSeconds(1), Ct));
         Assert.Equal(status, (await ReadAsync(id)).Status);
     }
 
@@ -186,10 +177,10 @@ public sealed class CommandLedgerTests : IAsyncLifetime
     {
         var id = await AcceptAsync();
 
-        Assert.False(await CommandLedger.CancelAsync(_dataSource, id, "tenant-b", Now, Ct));
-        Assert.True(await CommandLedger.CancelAsync(_dataSource, id, "tenant-a", Now, Ct));
-        Assert.Null(await CommandLedger.StartAttemptAsync(_dataSource, id, 1, Now, Ct));
-        Assert.False(await CommandLedger.CompleteAsync(_dataSource, id, "worker-a", succeeded: true, "{}", null, null, Now, Ct));
+        Assert.False(await CommandLedger.CancelAsync(DataSource, id, "tenant-b", Now, Ct));
+        Assert.True(await CommandLedger.CancelAsync(DataSource, id, "tenant-a", Now, Ct));
+        Assert.Null(await CommandLedger.StartAttemptAsync(DataSource, id, 1, Now, Ct));
+        Assert.False(await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: true, "{}", null, null, Now, Ct));
         Assert.False(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "late", Now, Ct)));
         var row = await ReadAsync(id);
         Assert.Equal(("Cancelled", "cancelled"), (row.Status, row.ErrorCode));
@@ -226,7 +217,7 @@ public sealed class CommandLedgerTests : IAsyncLifetime
 
     private async Task<T> InTransactionAsync<T>(Func<NpgsqlTransaction, Task<T>> write)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(Ct);
+        await using var connection = await DataSource.OpenConnectionAsync(Ct);
         await using var transaction = await connection.BeginTransactionAsync(Ct);
         var result = await write(transaction);
         await transaction.CommitAsync(Ct);
@@ -235,7 +226,7 @@ public sealed class CommandLedgerTests : IAsyncLifetime
 
     private async Task<StoredRow> ReadAsync(Guid id)
     {
-        await using var command = _dataSource.CreateCommand(
+        await using var command = DataSource.CreateCommand(
             "SELECT status, attempts, result::text, error_code, error_message, updated_at FROM commands WHERE id = @id");
         command.Parameters.AddWithValue("id", id);
         await using var reader = await command.ExecuteReaderAsync(Ct);
@@ -246,7 +237,7 @@ public sealed class CommandLedgerTests : IAsyncLifetime
 
     private async Task<T> ScalarAsync<T>(string sql)
     {
-        await using var command = _dataSource.CreateCommand(sql);
+        await using var command = DataSource.CreateCommand(sql);
         return (T)(await command.ExecuteScalarAsync(Ct))!;
     }
 

@@ -100,6 +100,23 @@ public sealed class OutboxRelayTests : IAsyncLifetime
         Assert.Equal(ids.Order(), messages.Select(m => Guid.Parse(m.MessageId)).Order());
     }
 
+    [Fact]
+    public async Task Relay_AfterABurstOfRowsDueAtOnce_PublishesARowWrittenAfterIt_InItsFirstPass_WithTheBurstsOldest()
+    {
+        // No background passes: the test runs them one at a time.
+        using var host = await StartHostAsync(relays: 1, configure: c => c["Outbox:Relay:Enabled"] = "false");
+        var relay = host.Services.GetServices<IHostedService>().OfType<OutboxRelay>().Single();
+        var burst = await WriteRowsAsync(host, 30, notBefore: DateTimeOffset.UtcNow.AddSeconds(-10));
+        var fresh = Assert.Single(await WriteRowsAsync(host, 1));
+
+        var pass = await relay.RelayBatchAsync(new OutboxRelayOptions { BatchSize = 10 }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(10, pass.Published);
+        var messages = await ReceiveAsync(ChargePayment.TypeName, expected: 10);
+        // Half the batch from each end of the due order: the burst's five oldest rows, then its four newest and the fresh row.
+        Assert.Equal([.. burst.Take(5), .. burst.TakeLast(4), fresh], messages.Select(m => Guid.Parse(m.MessageId)));
+    }
+
     [Theory]
     [InlineData(0, 10, 10)]     // the pass began at this instant: wait the whole linger
     [InlineData(4, 10, 6)]      // 4 ms ago: the rest

@@ -142,6 +142,9 @@ internal sealed class OpenApiRequests(JsonElement document, FuzzWorld world)
     /// <summary>Requests spread evenly over the document's operations.</summary>
     public Gen<FuzzRequest> All() => Gen.OneOf([.. Operations(document).Select(Request)]);
 
+    /// <summary>Requests for one operation only.</summary>
+    public Gen<FuzzRequest> For(FuzzOperation operation) => Request(operation);
+
     /// <summary>The operations of the document, one per path and method.</summary>
     public static IReadOnlyList<FuzzOperation> Operations(JsonElement document)
     {

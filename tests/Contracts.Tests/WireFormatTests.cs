@@ -36,6 +36,7 @@ public sealed class WireFormatTests
     [InlineData(CommandStatus.Failed, true)]
     [InlineData(CommandStatus.DeadLettered, true)]
     [InlineData(CommandStatus.Expired, true)]
+    [InlineData(CommandStatus.Cancelled, true)]
     [InlineData(CommandStatus.Accepted, false)]
     [InlineData(CommandStatus.Dispatched, false)]
     [InlineData(CommandStatus.Processing, false)]
@@ -45,6 +46,6 @@ public sealed class WireFormatTests
     [Fact]
     public void StatusNames_AreStable() =>
         Assert.Equal(
-            ["Accepted", "Dispatched", "Processing", "Succeeded", "Failed", "Scheduled", "DeadLettered", "Expired"],
+            ["Accepted", "Dispatched", "Processing", "Succeeded", "Failed", "Scheduled", "DeadLettered", "Expired", "Cancelled"],
             Enum.GetNames<CommandStatus>());
 }

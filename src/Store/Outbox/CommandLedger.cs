@@ -44,14 +44,15 @@ public static class CommandLedger
     private static readonly string[] CancellableStatuses =
         [nameof(CommandStatus.Accepted), nameof(CommandStatus.Dispatched), nameof(CommandStatus.Scheduled)];
 
-    private const string CommandColumns = "id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at, not_before";
+    private const string CommandColumns =
+        "id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at, not_before, callback_url";
     private const string KeyColumns = "tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at";
     private const string OutboxColumns = "command_id, destination, message_type, body, headers, not_before, created_at, kind";
 
     private const string InsertCommandSql =
         $"""
         INSERT INTO commands ({CommandColumns})
-        VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now, @not_before)
+        VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now, @not_before, @callback_url)
         """;
 
     // The one statement that writes a terminal status. The result is replaced only by a completion (a refusal clears it):
@@ -404,6 +405,7 @@ public static class CommandLedger
         insert.Parameters.AddWithValue("deadline", row.Deadline);
         insert.Parameters.AddWithValue("now", row.Now);
         insert.Parameters.AddWithValue("not_before", NpgsqlDbType.TimestampTz, row.IsScheduled ? row.NotBefore!.Value : (object)DBNull.Value);
+        insert.Parameters.AddWithValue("callback_url", NpgsqlDbType.Text, (object?)row.CallbackUrl ?? DBNull.Value);
         return insert;
     }
 
@@ -434,14 +436,14 @@ public static class CommandLedger
             $"""
             WITH input AS (
                 SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
-                                     $12, $13, $14, $15, $16) WITH ORDINALITY
+                                     $12, $13, $14, $15, $16, $18) WITH ORDINALITY
                     AS t(id, tenant, client_id, type, payload, idempotency_key, deadline, now, request_hash, response_body, expires_at,
-                         destination, message_type, body, headers, not_before, ord)
+                         destination, message_type, body, headers, not_before, callback_url, ord)
             ),
             inserted AS (
                 INSERT INTO commands ({CommandColumns})
                 SELECT id, tenant, client_id, type, CASE WHEN not_before > now THEN 'Scheduled' ELSE 'Accepted' END, 0, payload::jsonb,
-                       idempotency_key, deadline, now, now, CASE WHEN not_before > now THEN not_before END
+                       idempotency_key, deadline, now, now, CASE WHEN not_before > now THEN not_before END, callback_url
                 FROM input ORDER BY ord
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id
@@ -474,6 +476,7 @@ public static class CommandLedger
         private readonly NpgsqlParameter<string[]> _headers = Positional<string[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
         private readonly NpgsqlParameter<DateTimeOffset[]> _notBefores = Positional<DateTimeOffset[]>(NpgsqlDbType.Array | NpgsqlDbType.TimestampTz);
         private readonly NpgsqlParameter<DateTimeOffset> _createdAt = Positional<DateTimeOffset>(NpgsqlDbType.TimestampTz);
+        private readonly NpgsqlParameter<string?[]> _callbackUrls = Positional<string?[]>(NpgsqlDbType.Array | NpgsqlDbType.Text);
 
         public AcceptBatch()
         {
@@ -495,6 +498,7 @@ public static class CommandLedger
             Command.Parameters.Add(_headers);
             Command.Parameters.Add(_notBefores);
             Command.Parameters.Add(_createdAt);
+            Command.Parameters.Add(_callbackUrls);
         }
 
         /// <summary>The statement; attach it to the batch's connection and transaction after <see cref="Fill"/>.</summary>
@@ -521,6 +525,7 @@ public static class CommandLedger
             var bodies = new string[count];
             var headers = new string[count];
             var notBefores = new DateTimeOffset[count];
+            var callbackUrls = new string?[count];
             for (var i = 0; i < count; i++)
             {
                 var accepted = rows[i];
@@ -541,6 +546,7 @@ public static class CommandLedger
                 bodies[i] = message.Body;
                 headers[i] = JsonSerializer.Serialize(message.Headers);
                 notBefores[i] = message.NotBefore;
+                callbackUrls[i] = row.CallbackUrl;
             }
 
             _ids.TypedValue = ids;
@@ -560,6 +566,7 @@ public static class CommandLedger
             _headers.TypedValue = headers;
             _notBefores.TypedValue = notBefores;
             _createdAt.TypedValue = createdAt;
+            _callbackUrls.TypedValue = callbackUrls;
         }
 
         /// <summary>Detaches the statement from its connection and lets go of the batch's rows before it is reused.</summary>
@@ -583,6 +590,7 @@ public static class CommandLedger
             _bodies.TypedValue = null;
             _headers.TypedValue = null;
             _notBefores.TypedValue = null;
+            _callbackUrls.TypedValue = null;
         }
 
         private static NpgsqlParameter<T> Positional<T>(NpgsqlDbType type) => new() { NpgsqlDbType = type };

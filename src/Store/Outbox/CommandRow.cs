@@ -13,6 +13,9 @@ namespace Messaging.Store.Outbox;
 /// When the command may run, if later than <paramref name="Now"/> (a <c>Not-Before</c>): the command is stored
 /// <c>Scheduled</c> and its outbox row is due then. Null runs it at once.
 /// </param>
+/// <param name="CallbackUrl">
+/// Where the signed event goes when the command ends (a checked <c>Callback-Url</c>, normalised), or null for none.
+/// </param>
 public sealed record CommandRow(
     Guid Id,
     string Tenant,
@@ -22,7 +25,8 @@ public sealed record CommandRow(
     string? IdempotencyKey,
     DateTimeOffset Deadline,
     DateTimeOffset Now,
-    DateTimeOffset? NotBefore = null)
+    DateTimeOffset? NotBefore = null,
+    string? CallbackUrl = null)
 {
     /// <summary>Whether the command waits for a <see cref="NotBefore"/> after its acceptance.</summary>
     public bool IsScheduled => NotBefore is { } notBefore && notBefore > Now;

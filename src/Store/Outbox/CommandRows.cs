@@ -27,15 +27,27 @@ public static class CommandRows
     /// <summary>
     /// The hash that tells "the same request again" from "another request with the same key": the type,
     /// the timeout in seconds (empty when absent) and the normalised payload, each separated by a NUL
-    /// byte so no two different triples hash the same input. Parts added later (<paramref name="notBefore"/>)
-    /// join the input only when present, so a key stored before they existed still matches its request.
+    /// byte so no two different triples hash the same input. Parts added later (<paramref name="notBefore"/>,
+    /// then <paramref name="callbackUrl"/>) join the input only when present, each with its own label, so a key
+    /// stored before they existed still matches its request.
     /// </summary>
-    public static byte[] RequestHash(string typeName, int? timeoutSeconds, string payload, DateTimeOffset? notBefore = null)
+    public static byte[] RequestHash(string typeName, int? timeoutSeconds, string payload, DateTimeOffset? notBefore = null, string? callbackUrl = null)
     {
-        var input = notBefore is { } due
-            ? $"{typeName}\0{timeoutSeconds?.ToString(CultureInfo.InvariantCulture)}\0{payload}\0not-before={due.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)}"
-            : $"{typeName}\0{timeoutSeconds?.ToString(CultureInfo.InvariantCulture)}\0{payload}";
-        return SHA256.HashData(Encoding.UTF8.GetBytes(input));
+        var input = new StringBuilder(typeName.Length + payload.Length + 64)
+            .Append(typeName).Append('\0')
+            .Append(timeoutSeconds?.ToString(CultureInfo.InvariantCulture)).Append('\0')
+            .Append(payload);
+        if (notBefore is { } due)
+        {
+            input.Append("\0not-before=").Append(due.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        }
+
+        if (callbackUrl is not null)
+        {
+            input.Append("\0callback-url=").Append(callbackUrl);
+        }
+
+        return SHA256.HashData(Encoding.UTF8.GetBytes(input.ToString()));
     }
 
     /// <summary>The advisory lock key for an idempotency key: the first 8 bytes of SHA-256 over a prefix, the tenant and the key.</summary>

@@ -199,6 +199,46 @@ public sealed class CommandLedgerTests : IAsyncLifetime
         Assert.Equal(notBefore.UtcDateTime, await ScalarAsync<DateTime>($"SELECT not_before FROM commands WHERE id = '{id}'"));
     }
 
+    [Fact]
+    public async Task ACallbackUrl_IsStoredWithTheCommand_ByTheSingleInsertAndByTheGroupCommit()
+    {
+        const string url = "https://hooks.example.com/done";
+        var single = Guid.CreateVersion7();
+        var grouped = Guid.CreateVersion7();
+        var plain = Guid.CreateVersion7();
+        await InTransactionAsync(tx => CommandLedger.InsertCommandAsync(tx,
+            new CommandRow(single, "tenant-a", "client-a", "payments.charge", "{}", null, Now.AddMinutes(5), Now, CallbackUrl: url), Ct));
+        var batch = new CommandLedger.AcceptBatch();
+        batch.Fill([Accepted(grouped, url), Accepted(plain, null)], Now);
+        await InTransactionAsync(async tx =>
+        {
+            batch.Command.Connection = tx.Connection;
+            batch.Command.Transaction = tx;
+            await batch.Command.ExecuteNonQueryAsync(Ct);
+        });
+        batch.Release();
+
+        Assert.Equal(url, await ScalarAsync<string>($"SELECT callback_url FROM commands WHERE id = '{single}'"));
+        Assert.Equal(url, await ScalarAsync<string>($"SELECT callback_url FROM commands WHERE id = '{grouped}'"));
+        Assert.Equal(1L, await ScalarAsync<long>($"SELECT count(*) FROM commands WHERE id = '{plain}' AND callback_url IS NULL"));
+    }
+
+    private static BatchedAccept Accepted(Guid id, string? callbackUrl)
+    {
+        var row = new CommandRow(id, "tenant-a", "client-a", "payments.charge", "{}", null, Now.AddMinutes(5), Now, CallbackUrl: callbackUrl);
+        return new BatchedAccept(row, new OutboxMessage(id, "payments.charge", "Messaging.Contracts.Payments.ChargePayment", "{}",
+            new Dictionary<string, string>(StringComparer.Ordinal), Now));
+    }
+
+    private sealed record BatchedAccept(CommandRow Row, OutboxMessage Message) : IBatchedAccept
+    {
+        public byte[]? RequestHash => null;
+
+        public DateTimeOffset? KeyExpiresAt => null;
+
+        public string? StoredResponse() => null;
+    }
+
     private async Task<Guid> AcceptAsync()
     {
         var id = Guid.CreateVersion7();

@@ -21,7 +21,8 @@ internal sealed record CommandBatchRequest(IReadOnlyList<CommandBatchItem>? Item
 /// <param name="IdempotencyKey">As the <c>Idempotency-Key</c> header; unique within the batch.</param>
 /// <param name="NotBefore">As the <c>Not-Before</c> header.</param>
 /// <param name="Timeout">As the <c>Command-Timeout</c> header, in seconds.</param>
-internal sealed record CommandBatchItem(string? Type, JsonElement? Body, string? IdempotencyKey, string? NotBefore, int? Timeout);
+/// <param name="CallbackUrl">As the <c>Callback-Url</c> header.</param>
+internal sealed record CommandBatchItem(string? Type, JsonElement? Body, string? IdempotencyKey, string? NotBefore, int? Timeout, string? CallbackUrl = null);
 
 /// <summary>The 202 body of a batch: one entry per item, in the request's order.</summary>
 internal sealed record CommandBatchAccepted(IReadOnlyList<CommandBatchItemAccepted> Items);
@@ -63,6 +64,7 @@ internal static partial class CommandsEndpoints
         CommandStore store,
         CommandFallback fallback,
         TenantPermits permits,
+        CallbackUrls callbackUrls,
         IOptionsMonitor<CommandsOptions> options,
         TimeProvider timeProvider,
         CommandMetrics metrics,
@@ -132,9 +134,10 @@ internal static partial class CommandsEndpoints
         var keys = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < items.Count; i++)
         {
-            if (ReadItem(items[i], $"items[{i}]", now, commandTypes, context.RequestServices, keys, errors) is { } item)
+            if (ReadItem(items[i], $"items[{i}]", now, tenant, commandTypes, callbackUrls, context.RequestServices, keys, errors) is { } item)
             {
-                commands.Add(NewCommandOf(item.Request, item.Descriptor, tenant, clientId, item.Key, item.Timeout, item.NotBefore, now, typeOptions, current));
+                commands.Add(NewCommandOf(item.Request, item.Descriptor, tenant, clientId, item.Key, item.Timeout, item.NotBefore, item.CallbackUrl, now,
+                    typeOptions, current));
             }
             else
             {
@@ -200,8 +203,8 @@ internal static partial class CommandsEndpoints
     }
 
     /// <summary>One item, checked as a single submit checks its path, headers and body; null (with errors) when it fails.</summary>
-    private static BatchItem? ReadItem(CommandBatchItem item, string prefix, DateTimeOffset now, CommandTypeRegistry commandTypes, IServiceProvider services,
-        HashSet<string> keys, ValidationErrors errors)
+    private static BatchItem? ReadItem(CommandBatchItem item, string prefix, DateTimeOffset now, string tenant, CommandTypeRegistry commandTypes,
+        CallbackUrls callbackUrls, IServiceProvider services, HashSet<string> keys, ValidationErrors errors)
     {
         var before = errors.Count;
         CommandDescriptor? descriptor = null;
@@ -234,6 +237,16 @@ internal static partial class CommandsEndpoints
             else
             {
                 errors.Add($"{prefix}.notBefore", error.Replace("The Not-Before", "The notBefore", StringComparison.Ordinal));
+            }
+        }
+
+        string? callbackUrl = null;
+        if (item.CallbackUrl is { } callbackText)
+        {
+            callbackUrl = callbackUrls.Check(callbackText, tenant, out var error);
+            if (callbackUrl is null)
+            {
+                errors.Add($"{prefix}.callbackUrl", error);
             }
         }
 
@@ -277,7 +290,7 @@ internal static partial class CommandsEndpoints
         }
 
         return errors.Count == before && descriptor is not null && request is not null
-            ? new BatchItem(descriptor, request, item.IdempotencyKey, item.Timeout, notBefore)
+            ? new BatchItem(descriptor, request, item.IdempotencyKey, item.Timeout, notBefore, callbackUrl)
             : null;
     }
 
@@ -286,7 +299,8 @@ internal static partial class CommandsEndpoints
         [.. outcomes.Select((outcome, index) => (outcome, index)).Where(o => o.outcome is TOutcome).Select(o => o.index)];
 
     /// <summary>A checked item.</summary>
-    private sealed record BatchItem(CommandDescriptor Descriptor, CommandRequest Request, string? Key, int? Timeout, DateTimeOffset? NotBefore);
+    private sealed record BatchItem(CommandDescriptor Descriptor, CommandRequest Request, string? Key, int? Timeout, DateTimeOffset? NotBefore,
+        string? CallbackUrl);
 
     private static partial class Log
     {

@@ -22,6 +22,7 @@ namespace Messaging.Gateway.Commands;
 /// <param name="Now">The acceptance time (microsecond precision, as Postgres stores it).</param>
 /// <param name="Idempotency">The caller's idempotency key, if any, with the request hash and retention.</param>
 /// <param name="NotBefore">When it may run (<c>Not-Before</c>), or null to run it at once.</param>
+/// <param name="CallbackUrl">Where its completion callback goes (a checked, normalised <c>Callback-Url</c>), or null for none.</param>
 internal sealed record NewCommand(
     Guid Id,
     string Tenant,
@@ -32,7 +33,8 @@ internal sealed record NewCommand(
     DateTimeOffset Deadline,
     DateTimeOffset Now,
     IdempotencyRequest? Idempotency,
-    DateTimeOffset? NotBefore = null)
+    DateTimeOffset? NotBefore = null,
+    string? CallbackUrl = null)
 {
     /// <summary>The status it is stored with, and answered in the 202: <c>Scheduled</c> while it waits for its <c>Not-Before</c>.</summary>
     public CommandStatus InitialStatus => NotBefore is { } notBefore && notBefore > Now ? CommandStatus.Scheduled : CommandStatus.Accepted;
@@ -40,17 +42,19 @@ internal sealed record NewCommand(
 
 /// <summary>The idempotency part of a submission.</summary>
 /// <param name="Key">The <c>Idempotency-Key</c> header.</param>
-/// <param name="RequestHash">SHA-256 over the type, the timeout header, the normalised body and, when given, the <c>Not-Before</c>.</param>
+/// <param name="RequestHash">
+/// SHA-256 over the type, the timeout header, the normalised body and, when given, the <c>Not-Before</c> and the <c>Callback-Url</c>.
+/// </param>
 /// <param name="ExpiresAt">Until when the key is remembered.</param>
 internal sealed record IdempotencyRequest(string Key, byte[] RequestHash, DateTimeOffset ExpiresAt)
 {
     /// <summary>
     /// The hash that tells "the same request again" from "another request with the same key": the type,
-    /// the <c>Command-Timeout</c> (as a number, empty when absent), the normalised payload and the <c>Not-Before</c>
-    /// (only when given, so keys stored before it existed still replay), separated by NUL bytes.
+    /// the <c>Command-Timeout</c> (as a number, empty when absent), the normalised payload, the <c>Not-Before</c> and the
+    /// <c>Callback-Url</c> (each only when given, so keys stored before they existed still replay), separated by NUL bytes.
     /// </summary>
-    public static byte[] HashOf(string typeName, int? timeoutSeconds, string payload, DateTimeOffset? notBefore = null) =>
-        CommandRows.RequestHash(typeName, timeoutSeconds, payload, notBefore);
+    public static byte[] HashOf(string typeName, int? timeoutSeconds, string payload, DateTimeOffset? notBefore = null, string? callbackUrl = null) =>
+        CommandRows.RequestHash(typeName, timeoutSeconds, payload, notBefore, callbackUrl);
 }
 
 /// <summary>What became of a submission.</summary>
@@ -385,7 +389,7 @@ internal sealed partial class CommandStore(
 
     internal static CommandRow ToRow(NewCommand command) => new(
         command.Id, command.Tenant, command.ClientId, command.Descriptor.TypeName, command.Payload, command.Idempotency?.Key, command.Deadline, command.Now,
-        command.NotBefore);
+        command.NotBefore, command.CallbackUrl);
 
     private static CommandView ReadView(NpgsqlDataReader reader)
     {

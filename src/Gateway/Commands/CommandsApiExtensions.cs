@@ -39,7 +39,34 @@ internal static class CommandsApiExtensions
         builder.Services.AddSingleton<DirectCommandPublisher>();
         builder.Services.AddSingleton<CommandStatusCache>();
         builder.Services.AddSingleton<CommandFallback>();
+        builder.AddCallbackOrigins();
         return builder;
+    }
+
+    /// <summary>
+    /// Binds <see cref="CallbackOriginsOptions"/> from <c>Tenants:&lt;tenant&gt;:CallbackOrigins</c> (a section per tenant, so
+    /// not a plain <c>Bind</c>), validated on start and read again on change, and the check that uses it.
+    /// </summary>
+    private static void AddCallbackOrigins(this IHostApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(CallbackOriginsOptions.SectionName);
+        builder.Services.AddOptions<CallbackOriginsOptions>()
+            .Configure(options =>
+            {
+                foreach (var tenant in section.GetChildren())
+                {
+                    var origins = tenant.GetSection(CallbackOriginsOptions.OriginsKey).GetChildren().Select(o => o.Value ?? "").ToList();
+                    if (origins.Count > 0)
+                    {
+                        options.Tenants[tenant.Key] = origins;
+                    }
+                }
+            })
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<CallbackOriginsOptions>>(
+            new ConfigurationChangeTokenSource<CallbackOriginsOptions>(section));
+        builder.Services.AddSingleton<IValidateOptions<CallbackOriginsOptions>, CallbackOriginsOptionsValidator>();
+        builder.Services.AddSingleton<CallbackUrls>();
     }
 
     /// <summary>

@@ -27,6 +27,7 @@ internal static partial class CommandsEndpoints
     public const string CommandTimeoutHeader = "Command-Timeout";
     public const string IdempotentReplayedHeader = "Idempotent-Replayed";
     public const string NotBeforeHeader = "Not-Before";
+    public const string CallbackUrlHeader = "Callback-Url";
 
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
@@ -79,6 +80,7 @@ internal static partial class CommandsEndpoints
         IOptionsMonitor<CommandTypeOptions> typeOptions,
         CommandStore store,
         CommandFallback fallback,
+        CallbackUrls callbackUrls,
         IOptionsMonitor<CommandsOptions> options,
         TimeProvider timeProvider,
         CommandMetrics metrics,
@@ -109,6 +111,7 @@ internal static partial class CommandsEndpoints
         var current = options.CurrentValue;
         var now = TruncateToMicroseconds(timeProvider.GetUtcNow());
         var notBefore = ReadNotBefore(request, now, headerErrors);
+        var callbackUrl = ReadCallbackUrl(request, tenant, callbackUrls, headerErrors);
         if (headerErrors.Count > 0)
         {
             return TypedResults.ValidationProblem(headerErrors.ToDictionary(), title: "Invalid request headers");
@@ -135,7 +138,8 @@ internal static partial class CommandsEndpoints
             return TypedResults.ValidationProblem(errors.ToDictionary());
         }
 
-        var command = NewCommandOf(read.Request!, descriptor, tenant, clientId, idempotencyKey, timeoutSeconds, notBefore, now, typeOptions, current);
+        var command = NewCommandOf(read.Request!, descriptor, tenant, clientId, idempotencyKey, timeoutSeconds, notBefore, callbackUrl, now, typeOptions,
+            current);
 
         SubmitOutcome outcome;
         using (var storeTimeout = new CancellationTokenSource(fallback.Options.StoreTimeout, timeProvider))
@@ -149,9 +153,10 @@ internal static partial class CommandsEndpoints
                 || (ex is OperationCanceledException && storeTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
             {
                 // PostgreSQL cannot take it: the next durable path is RabbitMQ itself (or 503 when that is down too). Not for a
-                // command that must wait for its Not-Before: a message on the queue would run at once.
+                // command that must wait for its Not-Before (a message on the queue would run at once), nor for one with a
+                // Callback-Url: its callback is queued with its terminal status, on a row the direct path does not write.
                 Log.DatabaseUnavailable(loggerFactory.CreateLogger(typeof(CommandsEndpoints)), ex.GetType().Name);
-                outcome = notBefore is null
+                outcome = notBefore is null && callbackUrl is null
                     ? await fallback.SubmitAsync(command, cancellationToken).ConfigureAwait(false)
                     : new SubmitOutcome.Unavailable(TimeSpan.FromSeconds(UnavailableRetryAfterSeconds));
             }
@@ -182,10 +187,11 @@ internal static partial class CommandsEndpoints
 
     /// <summary>
     /// A checked request as the store takes it: a fresh id, the deadline (the <c>Command-Timeout</c> or the type's default,
-    /// counted from the <c>Not-Before</c> when that is later than now) and the idempotency record.
+    /// counted from the <c>Not-Before</c> when that is later than now), the callback URL and the idempotency record.
     /// </summary>
     private static NewCommand NewCommandOf(CommandRequest request, CommandDescriptor descriptor, string tenant, string clientId, string? idempotencyKey,
-        int? timeoutSeconds, DateTimeOffset? notBefore, DateTimeOffset now, IOptionsMonitor<CommandTypeOptions> typeOptions, CommandsOptions options)
+        int? timeoutSeconds, DateTimeOffset? notBefore, string? callbackUrl, DateTimeOffset now, IOptionsMonitor<CommandTypeOptions> typeOptions,
+        CommandsOptions options)
     {
         var payload = JsonSerializer.Serialize(request, request.GetType(), CommandStore.StoredJson);
         var start = notBefore is { } due && due > now ? due : now;
@@ -200,9 +206,10 @@ internal static partial class CommandsEndpoints
             now,
             idempotencyKey is null
                 ? null
-                : new IdempotencyRequest(idempotencyKey, IdempotencyRequest.HashOf(descriptor.TypeName, timeoutSeconds, payload, notBefore),
+                : new IdempotencyRequest(idempotencyKey, IdempotencyRequest.HashOf(descriptor.TypeName, timeoutSeconds, payload, notBefore, callbackUrl),
                     now + options.IdempotencyRetention),
-            notBefore);
+            notBefore,
+            callbackUrl);
     }
 
     internal static async Task<Results<Accepted<CommandView>, ProblemHttpResult, ForbidHttpResult>> CancelAsync(
@@ -464,6 +471,29 @@ internal static partial class CommandsEndpoints
         }
 
         return seconds;
+    }
+
+    /// <summary>A callback URL the caller's tenant may call back, given once (see <see cref="CallbackUrls.Check"/>); normalised.</summary>
+    private static string? ReadCallbackUrl(HttpRequest request, string tenant, CallbackUrls callbackUrls, ValidationErrors errors)
+    {
+        if (!request.Headers.TryGetValue(CallbackUrlHeader, out var values))
+        {
+            return null;
+        }
+
+        if (values.Count != 1 || values[0] is not { } value)
+        {
+            errors.Add(CallbackUrlHeader, "Give the Callback-Url once.");
+            return null;
+        }
+
+        var url = callbackUrls.Check(value, tenant, out var error);
+        if (url is null)
+        {
+            errors.Add(CallbackUrlHeader, error);
+        }
+
+        return url;
     }
 
     /// <summary>An RFC 3339 time with an offset, given once (see <see cref="TryParseNotBefore"/>).</summary>

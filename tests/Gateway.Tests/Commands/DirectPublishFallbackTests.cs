@@ -52,12 +52,15 @@ public sealed class DirectPublishFallbackTests(FallbackGateway fixture) : IClass
     }
 
     [Fact]
-    public async Task NotBeforeAndBatches_WhenPostgresIsDown_Are503_AndNothingIsPublished()
+    public async Task NotBeforeCallbacksAndBatches_WhenPostgresIsDown_Are503_AndNothingIsPublished()
     {
-        // A message on the queue would run at once (no Not-Before) and one by one (no all-or-none): no direct publish for them.
-        using var client = fixture.ClientFor("tenant-direct-scheduled");
+        // A message on the queue would run at once (no Not-Before), without its callback (queued with the terminal status, on the
+        // row the direct path does not write) and one by one (no all-or-none): no direct publish for them.
+        using var client = fixture.ClientFor(FallbackGateway.CallbackTenant);
         using var scheduled = CommandRequestsFor.Post("payments.charge", CommandRequestsFor.Charge);
         scheduled.Headers.TryAddWithoutValidation("Not-Before", DateTimeOffset.UtcNow.AddHours(1).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        using var withCallback = CommandRequestsFor.Post("payments.charge", CommandRequestsFor.Charge);
+        withCallback.Headers.TryAddWithoutValidation("Callback-Url", "https://hooks.example.com/done");
         using var batch = new HttpRequestMessage(HttpMethod.Post, "/api/commands/batch")
         {
             Content = new StringContent($$"""{"items":[{"type":"payments.charge","body":{{CommandRequestsFor.Charge}}}]}""", Encoding.UTF8, "application/json"),
@@ -66,14 +69,17 @@ public sealed class DirectPublishFallbackTests(FallbackGateway fixture) : IClass
         try
         {
             using var scheduledResponse = await client.SendAsync(scheduled, Ct);
+            using var callbackResponse = await client.SendAsync(withCallback, Ct);
             using var batchResponse = await client.SendAsync(batch, Ct);
 
             Assert.Equal(HttpStatusCode.ServiceUnavailable, scheduledResponse.StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, callbackResponse.StatusCode);
+            Assert.True(callbackResponse.Headers.RetryAfter?.Delta > TimeSpan.Zero);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, batchResponse.StatusCode);
             Assert.True(scheduledResponse.Headers.RetryAfter?.Delta > TimeSpan.Zero);
             Assert.True(batchResponse.Headers.RetryAfter?.Delta > TimeSpan.Zero);
             Assert.DoesNotContain(await fixture.DrainAsync("payments.charge"),
-                m => FallbackGateway.HeaderText(m.BasicProperties.Headers!, "Messaging-Tenant") == "tenant-direct-scheduled");
+                m => FallbackGateway.HeaderText(m.BasicProperties.Headers!, "Messaging-Tenant") == FallbackGateway.CallbackTenant);
         }
         finally
         {

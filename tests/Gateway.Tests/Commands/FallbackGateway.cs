@@ -23,6 +23,9 @@ public class FallbackGateway : GatewayHost
     /// <summary>The proxy in front of RabbitMQ.</summary>
     public TcpProxy Rabbit => _rabbit ?? throw new InvalidOperationException("Not initialized.");
 
+    /// <summary>The tenant whose callbacks may go to <c>https://hooks.example.com</c>.</summary>
+    public const string CallbackTenant = "tenant-direct-scheduled";
+
     /// <summary>How long the direct publish waits for a confirm.</summary>
     protected virtual string PublishTimeout => "00:00:03";
 
@@ -37,6 +40,7 @@ public class FallbackGateway : GatewayHost
         configuration["ConnectionStrings:RabbitMq"] = new UriBuilder(rabbit) { Port = Rabbit.Port }.Uri.ToString();
         configuration["Outbox:Relay:Enabled"] = "false";
         configuration["Commands:Fallback:PublishTimeout"] = PublishTimeout;
+        configuration[$"Tenants:{CallbackTenant}:CallbackOrigins:0"] = "https://hooks.example.com";
         return configuration;
     }
 

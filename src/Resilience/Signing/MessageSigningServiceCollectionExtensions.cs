@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Messaging.Resilience.Signing;
 
-/// <summary>Registers the message signer.</summary>
+/// <summary>Registers the message signer and the callback secrets' protector.</summary>
 public static class MessageSigningServiceCollectionExtensions
 {
     /// <summary>
@@ -22,6 +22,24 @@ public static class MessageSigningServiceCollectionExtensions
         services.AddOptions<MessageSigningOptions>().BindConfiguration(MessageSigningOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessageSigningOptions>, MessageSigningOptionsValidator>());
         services.AddSingleton<MessageSigner>();
+        return services;
+    }
+
+    /// <summary>
+    /// Adds <see cref="CallbackSecretProtector"/> with <see cref="CallbackSecretKeysOptions"/> bound to section <c>Callbacks</c>
+    /// and validated at start (no keys is valid: then no callback secret can be made or read). Safe to call more than once.
+    /// </summary>
+    public static IServiceCollection AddCallbackSecretProtection(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(CallbackSecretProtector)))
+        {
+            return services;
+        }
+
+        services.AddOptions<CallbackSecretKeysOptions>().BindConfiguration(CallbackSecretKeysOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CallbackSecretKeysOptions>, CallbackSecretKeysOptionsValidator>());
+        services.AddSingleton<CallbackSecretProtector>();
         return services;
     }
 }

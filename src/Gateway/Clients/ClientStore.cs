@@ -1,3 +1,4 @@
+using Messaging.Resilience.Signing;
 using Messaging.Store.Audit;
 using Npgsql;
 
@@ -13,11 +14,14 @@ internal sealed record RegisteredClient(string ClientId, string Tenant, IReadOnl
 /// <summary>A client with its stored secret hash, for authentication only.</summary>
 internal sealed record ClientCredential(RegisteredClient Client, string SecretHash);
 
-/// <summary>A newly added client and its secret, which is never stored and never shown again.</summary>
-internal sealed record NewClient(RegisteredClient Client, string Secret);
+/// <summary>
+/// A newly added client and its secret, which is never stored and never shown again; with its callback signing secret (stored
+/// encrypted, shown this once) when callback secret keys are configured, and its default callback URL, if any.
+/// </summary>
+internal sealed record NewClient(RegisteredClient Client, string Secret, string? CallbackSecret = null, string? CallbackUrl = null);
 
 /// <summary>The API clients in PostgreSQL (table <c>clients</c>), with plain SQL.</summary>
-internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHasher hasher, TimeProvider timeProvider)
+internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHasher hasher, CallbackSecretProtector callbackSecrets, TimeProvider timeProvider)
 {
     /// <summary>The longest accepted tenant name.</summary>
     public const int MaxTenantLength = 64;
@@ -29,11 +33,17 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
         && char.IsAsciiLetterOrDigit(tenant[0])
         && tenant.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
-    /// <summary>Adds a client with a new id and secret, and its audit record in the same transaction.</summary>
+    /// <summary>
+    /// Adds a client with a new id and secret, and its audit record in the same transaction; with a callback signing secret
+    /// when callback secret keys are configured (<see cref="CallbackSecretProtector.CanProtect"/>), and the default
+    /// <paramref name="callbackUrl"/> (already checked against the tenant's origins), which needs them.
+    /// </summary>
     /// <exception cref="ArgumentException">
-    /// The tenant is invalid, a scope is empty or unknown, or the operator tenant and scope are not given together.
+    /// The tenant is invalid, a scope is empty or unknown, the operator tenant and scope are not given together, or a callback
+    /// URL is given while no callback secret key is configured.
     /// </exception>
-    public async Task<NewClient> AddAsync(string tenant, IReadOnlyCollection<string> scopes, AuditActor actor, CancellationToken cancellationToken)
+    public async Task<NewClient> AddAsync(string tenant, IReadOnlyCollection<string> scopes, AuditActor actor, CancellationToken cancellationToken,
+        string? callbackUrl = null)
     {
         ArgumentNullException.ThrowIfNull(actor);
         if (!IsValidTenant(tenant))
@@ -53,25 +63,138 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
             throw new ArgumentException(mismatch, nameof(scopes));
         }
 
+        if (callbackUrl is not null && !callbackSecrets.CanProtect)
+        {
+            throw new ArgumentException("A callback URL needs a callback signing secret, and none can be stored: configure "
+                + "Callbacks:SecretKeys:<id> (base64 of at least 32 random bytes) and Callbacks:CurrentSecretKey.", nameof(callbackUrl));
+        }
+
         var secret = ClientCredentials.NewSecret();
         var client = new RegisteredClient(ClientCredentials.NewClientId(), tenant, distinctScopes, timeProvider.GetUtcNow(), RevokedAt: null);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var command = new NpgsqlCommand(
-            "INSERT INTO clients (client_id, tenant, scopes, secret_hash, created_at) VALUES (@id, @tenant, @scopes, @hash, @created)", connection, transaction))
+            """
+            INSERT INTO clients (client_id, tenant, scopes, secret_hash, created_at, callback_url)
+            VALUES (@id, @tenant, @scopes, @hash, @created, @callback_url)
+            """, connection, transaction))
         {
             command.Parameters.AddWithValue("id", client.ClientId);
             command.Parameters.AddWithValue("tenant", client.Tenant);
             command.Parameters.AddWithValue("scopes", distinctScopes);
             command.Parameters.AddWithValue("hash", hasher.Hash(secret));
             command.Parameters.AddWithValue("created", client.CreatedAt);
+            command.Parameters.AddWithValue("callback_url", NpgsqlTypes.NpgsqlDbType.Text, (object?)callbackUrl ?? DBNull.Value);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var record = new AuditRecord(actor, AuditActions.ClientAdd, client.ClientId, client.Tenant, AuditActions.Succeeded, new { Scopes = distinctScopes });
+        var callbackSecret = callbackSecrets.CanProtect ? CallbackSecretProtector.NewSecret() : null;
+        if (callbackSecret is not null)
+        {
+            await InsertCallbackSecretAsync(transaction, client.ClientId, callbackSecret, client.CreatedAt, cancellationToken).ConfigureAwait(false);
+        }
+
+        var record = new AuditRecord(actor, AuditActions.ClientAdd, client.ClientId, client.Tenant, AuditActions.Succeeded,
+            new { Scopes = distinctScopes, CallbackUrl = callbackUrl });
         await AuditTrail.AppendAsync(transaction, record, client.CreatedAt, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new NewClient(client, secret);
+        return new NewClient(client, secret, callbackSecret, callbackUrl);
+    }
+
+    /// <summary>
+    /// Gives a client that is not revoked a new callback signing secret (returned, shown once, stored encrypted) and lets its
+    /// current one sign for <paramref name="grace"/> more (a secret already retiring keeps the earlier of its end and that);
+    /// one transaction with its audit record. Returns null for an unknown or revoked client.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No callback secret key is configured.</exception>
+    public async Task<(string Secret, DateTimeOffset PreviousRetiresAt)?> RotateCallbackSecretAsync(string clientId, TimeSpan grace, AuditActor actor,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentOutOfRangeException.ThrowIfLessThan(grace, TimeSpan.Zero);
+        if (!callbackSecrets.CanProtect)
+        {
+            throw new InvalidOperationException("No callback secret key is configured: set Callbacks:SecretKeys:<id> (base64 of at least 32 random "
+                + "bytes) and Callbacks:CurrentSecretKey.");
+        }
+
+        var now = timeProvider.GetUtcNow();
+        var retiresAt = now + grace;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        string tenant;
+        await using (var select = new NpgsqlCommand(
+            "SELECT tenant FROM clients WHERE client_id = @id AND revoked_at IS NULL FOR UPDATE", connection, transaction))
+        {
+            select.Parameters.AddWithValue("id", clientId);
+            if (await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not string found)
+            {
+                return null;
+            }
+
+            tenant = found;
+        }
+
+        await using (var retire = new NpgsqlCommand(
+            """
+            UPDATE client_callback_secrets SET retires_at = LEAST(coalesce(retires_at, 'infinity'), @retires_at)
+            WHERE client_id = @id AND (retires_at IS NULL OR retires_at > @now)
+            """, connection, transaction))
+        {
+            retire.Parameters.AddWithValue("id", clientId);
+            retire.Parameters.AddWithValue("retires_at", retiresAt);
+            retire.Parameters.AddWithValue("now", now);
+            await retire.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var secret = CallbackSecretProtector.NewSecret();
+        await InsertCallbackSecretAsync(transaction, clientId, secret, now, cancellationToken).ConfigureAwait(false);
+        var record = new AuditRecord(actor, AuditActions.ClientRotateCallbackSecret, clientId, tenant, AuditActions.Succeeded,
+            new { PreviousRetiresAt = retiresAt });
+        await AuditTrail.AppendAsync(transaction, record, now, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return (secret, retiresAt);
+    }
+
+    /// <summary>
+    /// The callback signing secrets of a client that sign at <paramref name="at"/>: the current one first, then those still in
+    /// their grace period, decrypted.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> CallbackSecretsAsync(string clientId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT key_id, ciphertext FROM client_callback_secrets
+            WHERE client_id = @id AND (retires_at IS NULL OR retires_at > @at)
+            ORDER BY retires_at DESC NULLS FIRST, created_at DESC
+            """);
+        command.Parameters.AddWithValue("id", clientId);
+        command.Parameters.AddWithValue("at", at);
+        var secrets = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            secrets.Add(callbackSecrets.Unprotect(new ProtectedCallbackSecret(reader.GetString(0), reader.GetFieldValue<byte[]>(1)), clientId));
+        }
+
+        return secrets;
+    }
+
+    private async Task InsertCallbackSecretAsync(NpgsqlTransaction transaction, string clientId, string secret, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var stored = callbackSecrets.Protect(secret, clientId);
+        await using var insert = new NpgsqlCommand(
+            """
+            INSERT INTO client_callback_secrets (client_id, secret_id, key_id, ciphertext, created_at)
+            VALUES (@id, @secret_id, @key_id, @ciphertext, @now)
+            """, transaction.Connection, transaction);
+        insert.Parameters.AddWithValue("id", clientId);
+        insert.Parameters.AddWithValue("secret_id", "cbs_" + Guid.CreateVersion7(now).ToString("N"));
+        insert.Parameters.AddWithValue("key_id", stored.KeyId);
+        insert.Parameters.AddWithValue("ciphertext", stored.Ciphertext);
+        insert.Parameters.AddWithValue("now", now);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using Messaging.Gateway.Commands;
 using Messaging.Resilience.Classification;
 using Messaging.Store.Audit;
 using Messaging.Store.Persistence;
@@ -7,11 +10,12 @@ using Microsoft.Extensions.Options;
 namespace Messaging.Gateway.Clients;
 
 /// <summary>
-/// <c>clients add --tenant T --scopes "commands admin"</c>, <c>clients add --operator</c>, <c>clients list</c>,
-/// <c>clients revoke ID</c>: client
+/// <c>clients add --tenant T --scopes "commands admin" [--callback-url URL]</c>, <c>clients add --operator</c>, <c>clients list</c>,
+/// <c>clients revoke ID</c>, <c>clients rotate-callback-secret ID [--grace 24h]</c>: client
 /// management from the gateway's own executable, with the gateway's configuration
-/// (<c>ConnectionStrings:Postgres</c>, <c>Auth:SecretPeppers</c>, <c>Auth:CurrentSecretPepper</c>). Applies the schema migrations first.
-/// Adding and revoking are audited with the actor <c>local:&lt;user name&gt;</c>.
+/// (<c>ConnectionStrings:Postgres</c>, <c>Auth:SecretPeppers</c>, <c>Auth:CurrentSecretPepper</c>, <c>Callbacks:SecretKeys</c>,
+/// <c>Callbacks:CurrentSecretKey</c>, <c>Tenants:&lt;tenant&gt;:CallbackOrigins</c>). Applies the schema migrations first.
+/// Adding, revoking and rotating are audited with the actor <c>local:&lt;user name&gt;</c>.
 /// Output is JSON on stdout; diagnostics go to stderr. Exit codes: 0 ok, 1 failure, 2 usage error.
 /// </summary>
 internal static class ClientsCommandLine
@@ -23,13 +27,19 @@ internal static class ClientsCommandLine
     public const string Usage = """
         Usage:
           clients add --tenant <tenant> --scopes "<scope> [<scope>...]"   add a tenant's client; prints its secret once
+                      [--callback-url <url>]                             (and its callback signing secret, once; the URL is its
+                                                                         default callback, on Tenants:<tenant>:CallbackOrigins)
           clients add --operator                                         add an operator client (scope operator, tenant operators)
           clients list                                                   list clients (never secrets)
           clients revoke <client-id>                                     revoke a client
+          clients rotate-callback-secret <client-id> [--grace <time>]    a new callback signing secret, printed once; the old
+                                                                         one signs too until the grace ends (default 24h;
+                                                                         e.g. 90m, 24h, 7d; at most 30d)
         Scopes (space- or comma-separated): commands (the tenant's commands), admin (the tenant's dead letters,
         redrives, audit and overview). Scope operator (every tenant, breakers) comes only with --operator.
         Tenants: 1-64 letters, digits, '-', '_' or '.'; 'operators' is reserved for operator clients.
-        Configuration as for the gateway: ConnectionStrings:Postgres (env ConnectionStrings__Postgres).
+        Configuration as for the gateway: ConnectionStrings:Postgres (env ConnectionStrings__Postgres); callback signing
+        secrets need Callbacks:SecretKeys:<id> and Callbacks:CurrentSecretKey.
         """;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -70,7 +80,9 @@ internal static class ClientsCommandLine
             var store = app.Services.GetRequiredService<ClientStore>();
             return command switch
             {
-                AddClient add => await AddAsync(store, add, stdout, cancellationToken).ConfigureAwait(false),
+                AddClient add => await AddAsync(store, app.Services.GetRequiredService<CallbackUrls>(), add, stdout, stderr, cancellationToken)
+                    .ConfigureAwait(false),
+                RotateCallbackSecret rotate => await RotateCallbackSecretAsync(store, rotate, stdout, stderr, cancellationToken).ConfigureAwait(false),
                 ListClients => await ListAsync(store, stdout, cancellationToken).ConfigureAwait(false),
                 RevokeClient revoke => await RevokeAsync(store, revoke, stdout, stderr, cancellationToken).ConfigureAwait(false),
                 _ => throw new InvalidOperationException($"Unhandled command {command}."),
@@ -109,14 +121,63 @@ internal static class ClientsCommandLine
         builder.Logging.AddFilter(level => level >= LogLevel.Warning);
         builder.AddMessagingPostgres();
         builder.AddGatewayClients();
+        builder.AddCallbackOrigins();
         return builder.Build();
     }
 
-    private static async Task<int> AddAsync(ClientStore store, AddClient add, TextWriter stdout, CancellationToken cancellationToken)
+    private static async Task<int> AddAsync(ClientStore store, CallbackUrls callbackUrls, AddClient add, TextWriter stdout, TextWriter stderr,
+        CancellationToken cancellationToken)
     {
-        var created = await store.AddAsync(add.Tenant, add.Scopes, Actor, cancellationToken).ConfigureAwait(false);
-        var output = new AddedClientOutput(created.Client.ClientId, created.Secret, created.Client.Tenant, created.Client.Scopes);
+        string? callbackUrl = null;
+        if (add.CallbackUrl is { } requested)
+        {
+            callbackUrl = callbackUrls.Check(requested, add.Tenant, out var error);
+            if (callbackUrl is null)
+            {
+                await stderr.WriteLineAsync($"error: --callback-url: {error}").ConfigureAwait(false);
+                return Failure;
+            }
+        }
+
+        NewClient created;
+        try
+        {
+            created = await store.AddAsync(add.Tenant, add.Scopes, Actor, cancellationToken, callbackUrl).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex) when (ex.ParamName == "callbackUrl")
+        {
+            await stderr.WriteLineAsync($"error: {OneLine(ex.Message)}").ConfigureAwait(false);
+            return Failure;
+        }
+
+        var output = new AddedClientOutput(created.Client.ClientId, created.Secret, created.Client.Tenant, created.Client.Scopes, created.CallbackSecret,
+            created.CallbackUrl);
         await stdout.WriteLineAsync(JsonSerializer.Serialize(output, Json)).ConfigureAwait(false);
+        return Success;
+    }
+
+    private static async Task<int> RotateCallbackSecretAsync(ClientStore store, RotateCallbackSecret rotate, TextWriter stdout, TextWriter stderr,
+        CancellationToken cancellationToken)
+    {
+        (string Secret, DateTimeOffset PreviousRetiresAt)? rotated;
+        try
+        {
+            rotated = await store.RotateCallbackSecretAsync(rotate.ClientId, rotate.Grace, Actor, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains("Callbacks:SecretKeys", StringComparison.Ordinal))
+        {
+            await stderr.WriteLineAsync($"error: {OneLine(ex.Message)}").ConfigureAwait(false);
+            return Failure;
+        }
+
+        if (rotated is not { } done)
+        {
+            await stderr.WriteLineAsync($"error: unknown or revoked client '{rotate.ClientId}'.").ConfigureAwait(false);
+            return Failure;
+        }
+
+        await stdout.WriteLineAsync(JsonSerializer.Serialize(new RotatedCallbackSecretOutput(rotate.ClientId, done.Secret, done.PreviousRetiresAt), Json))
+            .ConfigureAwait(false);
         return Success;
     }
 
@@ -160,6 +221,7 @@ internal static class ClientsCommandLine
             "add" => ParseAdd(rest),
             "list" => rest.Count == 0 ? new ListClients() : new Invalid($"'list' takes no arguments, got '{rest[0]}'."),
             "revoke" => rest is [var id] && !id.StartsWith('-') ? new RevokeClient(id) : new Invalid("'revoke' takes exactly one client id."),
+            "rotate-callback-secret" => ParseRotate(rest),
             var other => new Invalid($"unknown sub-command '{other}'."),
         };
     }
@@ -168,6 +230,7 @@ internal static class ClientsCommandLine
     {
         string? tenant = null;
         string? scopes = null;
+        string? callbackUrl = null;
         var asOperator = false;
         for (var i = 0; i < args.Count; i++)
         {
@@ -193,7 +256,10 @@ internal static class ClientsCommandLine
                 case "--scopes" when scopes is null:
                     scopes = value;
                     break;
-                case "--tenant" or "--scopes":
+                case "--callback-url" when callbackUrl is null:
+                    callbackUrl = value;
+                    break;
+                case "--tenant" or "--scopes" or "--callback-url":
                     return new Invalid($"option '{name}' is given twice.");
                 default:
                     return new Invalid($"unknown option '{name}' for 'add'.");
@@ -202,9 +268,10 @@ internal static class ClientsCommandLine
 
         if (asOperator)
         {
-            return tenant is null && scopes is null
+            return tenant is null && scopes is null && callbackUrl is null
                 ? new AddClient(GatewayClaims.OperatorTenant, [GatewayClaims.OperatorScope])
-                : new Invalid("'add --operator' takes no --tenant or --scopes: an operator client is in tenant 'operators' with scope 'operator'.");
+                : new Invalid("'add --operator' takes no --tenant, --scopes or --callback-url: an operator client is in tenant 'operators' with scope "
+                    + "'operator', and submits no commands.");
         }
 
         if (tenant is null || scopes is null)
@@ -229,7 +296,57 @@ internal static class ClientsCommandLine
             return new Invalid($"unknown scope '{unknown}'; scopes are: {string.Join(", ", GatewayClaims.AllScopes)}.");
         }
 
-        return ClientStore.OperatorMismatch(tenant, scopeList) is { } mismatch ? new Invalid(mismatch) : new AddClient(tenant, scopeList);
+        return ClientStore.OperatorMismatch(tenant, scopeList) is { } mismatch ? new Invalid(mismatch) : new AddClient(tenant, scopeList, callbackUrl);
+    }
+
+    /// <summary>The longest grace period of a rotated callback secret.</summary>
+    internal static readonly TimeSpan MaxGrace = TimeSpan.FromDays(30);
+
+    private static ParsedCommand ParseRotate(List<string> args)
+    {
+        if (args.Count == 0 || args[0].StartsWith('-'))
+        {
+            return new Invalid("'rotate-callback-secret' takes a client id first.");
+        }
+
+        var rest = args.Skip(1).ToList();
+        var graceText = rest switch
+        {
+            [] => "24h",
+            ["--grace", var value] => value,
+            [var option] when option.StartsWith("--grace=", StringComparison.Ordinal) => option["--grace=".Length..],
+            _ => null,
+        };
+        if (graceText is null)
+        {
+            return new Invalid($"unknown arguments for 'rotate-callback-secret': '{string.Join(' ', rest)}'.");
+        }
+
+        if (ParseDuration(graceText) is not { } grace || grace > MaxGrace)
+        {
+            return new Invalid($"--grace must be a time such as 90m, 24h or 7d (seconds s, minutes m, hours h, days d), at most {MaxGrace.TotalDays:0}d.");
+        }
+
+        return new RotateCallbackSecret(args[0], grace);
+    }
+
+    /// <summary>A whole number and a unit: <c>0s</c>, <c>90m</c>, <c>24h</c>, <c>7d</c>.</summary>
+    internal static TimeSpan? ParseDuration(string text)
+    {
+        if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount)
+            || amount > 100_000)
+        {
+            return null;
+        }
+
+        return text[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(amount),
+            'm' => TimeSpan.FromMinutes(amount),
+            'h' => TimeSpan.FromHours(amount),
+            'd' => TimeSpan.FromDays(amount),
+            _ => null,
+        };
     }
 
     internal abstract record ParsedCommand;
@@ -238,13 +355,23 @@ internal static class ClientsCommandLine
 
     internal sealed record Invalid(string Message) : ParsedCommand;
 
-    internal sealed record AddClient(string Tenant, IReadOnlyList<string> Scopes) : ParsedCommand;
+    internal sealed record AddClient(string Tenant, IReadOnlyList<string> Scopes, string? CallbackUrl = null) : ParsedCommand;
+
+    internal sealed record RotateCallbackSecret(string ClientId, TimeSpan Grace) : ParsedCommand;
 
     internal sealed record ListClients : ParsedCommand;
 
     internal sealed record RevokeClient(string ClientId) : ParsedCommand;
 
-    private sealed record AddedClientOutput(string ClientId, string ClientSecret, string Tenant, IReadOnlyList<string> Scopes);
+    private sealed record AddedClientOutput(
+        string ClientId,
+        string ClientSecret,
+        string Tenant,
+        IReadOnlyList<string> Scopes,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CallbackSecret,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CallbackUrl);
+
+    private sealed record RotatedCallbackSecretOutput(string ClientId, string CallbackSecret, DateTimeOffset PreviousSecretRetiresAt);
 
     private sealed record ListedClientOutput(string ClientId, string Tenant, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, bool Revoked, DateTimeOffset? RevokedAt);
 

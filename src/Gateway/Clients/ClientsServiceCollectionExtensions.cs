@@ -1,3 +1,4 @@
+using Messaging.Resilience.Signing;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -7,8 +8,8 @@ namespace Messaging.Gateway.Clients;
 internal static class ClientsServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="ClientStore"/> and <see cref="ClientSecretHasher"/> (<c>Auth:SecretPeppers</c>,
-    /// <c>Auth:CurrentSecretPepper</c>, validated at start).
+    /// Adds <see cref="ClientStore"/>, <see cref="ClientSecretHasher"/> (<c>Auth:SecretPeppers</c>,
+    /// <c>Auth:CurrentSecretPepper</c>, validated at start) and the callback secrets' protector (<c>Callbacks:SecretKeys</c>).
     /// Needs the <c>NpgsqlDataSource</c> from <c>AddMessagingPostgres()</c>.
     /// </summary>
     public static IHostApplicationBuilder AddGatewayClients(this IHostApplicationBuilder builder)
@@ -19,6 +20,7 @@ internal static class ClientsServiceCollectionExtensions
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ClientSecretHashingOptions>, ClientSecretHashingOptionsValidator>());
         builder.Services.TryAddSingleton<ClientSecretHasher>();
+        builder.Services.AddCallbackSecretProtection();
         builder.Services.TryAddSingleton<ClientStore>();
         return builder;
     }

@@ -45,10 +45,16 @@ internal static class CommandsApiExtensions
 
     /// <summary>
     /// Binds <see cref="CallbackOriginsOptions"/> from <c>Tenants:&lt;tenant&gt;:CallbackOrigins</c> (a section per tenant, so
-    /// not a plain <c>Bind</c>), validated on start and read again on change, and the check that uses it.
+    /// not a plain <c>Bind</c>), validated on start and read again on change, and the check that uses it. Safe to call more than
+    /// once (the API and the <c>clients</c> command line both need it).
     /// </summary>
-    private static void AddCallbackOrigins(this IHostApplicationBuilder builder)
+    internal static IHostApplicationBuilder AddCallbackOrigins(this IHostApplicationBuilder builder)
     {
+        if (builder.Services.Any(d => d.ServiceType == typeof(CallbackUrls)))
+        {
+            return builder;
+        }
+
         var section = builder.Configuration.GetSection(CallbackOriginsOptions.SectionName);
         builder.Services.AddOptions<CallbackOriginsOptions>()
             .Configure(options =>
@@ -67,6 +73,7 @@ internal static class CommandsApiExtensions
             new ConfigurationChangeTokenSource<CallbackOriginsOptions>(section));
         builder.Services.AddSingleton<IValidateOptions<CallbackOriginsOptions>, CallbackOriginsOptionsValidator>();
         builder.Services.AddSingleton<CallbackUrls>();
+        return builder;
     }
 
     /// <summary>

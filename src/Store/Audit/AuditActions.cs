@@ -15,6 +15,9 @@ public static class AuditActions
     /// <summary>A client revoked.</summary>
     public const string ClientRevoke = "client.revoke";
 
+    /// <summary>A client's callback signing secret replaced (the previous one's end of grace in the detail).</summary>
+    public const string ClientRotateCallbackSecret = "client.rotate-callback-secret";
+
     /// <summary>One dead-lettered command sent back through the outbox.</summary>
     public const string CommandRedrive = "command.redrive";
 

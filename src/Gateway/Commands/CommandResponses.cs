@@ -8,7 +8,7 @@ namespace Messaging.Gateway.Commands;
 /// One command as <c>GET /api/commands/{id}</c> and the list show it. <c>stale: true</c> (with the
 /// <c>Age</c> and <c>Warning: 110</c> headers) marks a status served from the gateway's short cache while
 /// PostgreSQL was unavailable; the field is absent otherwise. <c>notBefore</c> is present for a command accepted with a
-/// <c>Not-Before</c>.
+/// <c>Not-Before</c>, <c>callback</c> for one accepted with a <c>Callback-Url</c>.
 /// </summary>
 internal sealed record CommandView(
     Guid Id,
@@ -21,7 +21,18 @@ internal sealed record CommandView(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Result,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CommandErrorView? Error,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Stale = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NotBefore = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? NotBefore = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CallbackView? Callback = null);
+
+/// <summary>
+/// Where a command's completion callback stands: <c>Pending</c> (the command has not ended, or its event is queued),
+/// <c>Delivering</c> (an attempt failed; a retry is scheduled), <c>Delivered</c>, or <c>DeadLettered</c> (retries spent); the
+/// delivery attempts of the last event, and the last attempt's error, if any.
+/// </summary>
+internal sealed record CallbackView(
+    string State,
+    int Attempts,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? LastError);
 
 /// <summary>Why a command failed, in words safe to show to its client.</summary>
 internal sealed record CommandErrorView(string Code, string Message);

@@ -101,7 +101,8 @@ internal sealed partial class CommandStore(
     internal static readonly JsonSerializerOptions StoredJson = CommandRows.StoredJson;
 
     private const string ViewColumns =
-        "id, type, status, attempts, created_at, updated_at, deadline, result::text, error_code, error_message, not_before";
+        "id, type, status, attempts, created_at, updated_at, deadline, result::text, error_code, error_message, not_before, "
+        + "callback_url IS NOT NULL, callback_state, callback_attempts, callback_last_error";
 
     /// <summary>
     /// Stores a command, its idempotency record and its outbox row in one transaction, then wakes the
@@ -414,8 +415,14 @@ internal sealed partial class CommandStore(
             reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
             result,
             error,
-            NotBefore: reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10));
+            NotBefore: reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+            Callback: reader.GetBoolean(11)
+                ? new CallbackView(reader.IsDBNull(12) ? PendingCallback : reader.GetString(12), reader.GetInt32(13), reader.IsDBNull(14) ? null : reader.GetString(14))
+                : null);
     }
+
+    /// <summary>The state of a callback with no delivery yet.</summary>
+    internal const string PendingCallback = "Pending";
 
     private static partial class Log
     {

@@ -57,6 +57,42 @@ public sealed class CallbackUrlTests(CallbackCommandsFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task TheStatusDocument_ShowsTheCallbackState_OnlyForACommandWithACallback()
+    {
+        using var client = fixture.ClientFor(Tenant);
+        using var withCallback = await client.SendAsync(Post(CallbackCommandsFixture.Origin + "/status"), Ct);
+        using var without = await client.SendAsync(Post(null), Ct);
+        var id = await IdOfAsync(withCallback);
+
+        using (var pending = JsonDocument.Parse(await client.GetStringAsync($"/api/commands/{id}", Ct)))
+        {
+            var callback = pending.RootElement.GetProperty("callback");
+            Assert.Equal("Pending", callback.GetProperty("state").GetString());
+            Assert.Equal(0, callback.GetProperty("attempts").GetInt32());
+            Assert.False(callback.TryGetProperty("lastError", out _));
+        }
+
+        await using (var connection = await fixture.OpenDatabaseAsync())
+        await using (var update = new NpgsqlCommand(
+            "UPDATE commands SET callback_state = 'Delivering', callback_attempts = 3, callback_last_error = 'HTTP 503' WHERE id = @id", connection))
+        {
+            update.Parameters.AddWithValue("id", id);
+            await update.ExecuteNonQueryAsync(Ct);
+        }
+
+        using (var delivering = JsonDocument.Parse(await client.GetStringAsync($"/api/commands/{id}", Ct)))
+        {
+            var callback = delivering.RootElement.GetProperty("callback");
+            Assert.Equal("Delivering", callback.GetProperty("state").GetString());
+            Assert.Equal(3, callback.GetProperty("attempts").GetInt32());
+            Assert.Equal("HTTP 503", callback.GetProperty("lastError").GetString());
+        }
+
+        using var plain = JsonDocument.Parse(await client.GetStringAsync($"/api/commands/{await IdOfAsync(without)}", Ct));
+        Assert.False(plain.RootElement.TryGetProperty("callback", out _));
+    }
+
+    [Fact]
     public async Task Submit_WithoutCallbackUrl_StoresNone()
     {
         using var client = fixture.ClientFor(Tenant);

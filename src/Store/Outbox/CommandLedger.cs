@@ -49,10 +49,14 @@ public static class CommandLedger
     private const string KeyColumns = "tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at";
     private const string OutboxColumns = "command_id, destination, message_type, body, headers, not_before, created_at, kind";
 
+    // A command without a Callback-Url of its own takes its client's default (clients add --callback-url), read in the same
+    // statement (here and in AcceptBatch): the row says at acceptance where the callback goes, on every way in, the direct
+    // publish's late row included.
     private const string InsertCommandSql =
         $"""
         INSERT INTO commands ({CommandColumns})
-        VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now, @not_before, @callback_url)
+        VALUES (@id, @tenant, @client_id, @type, @status, 0, @payload, @idempotency_key, @deadline, @now, @now, @not_before,
+                coalesce(@callback_url, (SELECT callback_url FROM clients WHERE client_id = @client_id)))
         """;
 
     // The one statement that writes a terminal status. The result is replaced only by a completion (a refusal clears it):
@@ -443,7 +447,8 @@ public static class CommandLedger
             inserted AS (
                 INSERT INTO commands ({CommandColumns})
                 SELECT id, tenant, client_id, type, CASE WHEN not_before > now THEN 'Scheduled' ELSE 'Accepted' END, 0, payload::jsonb,
-                       idempotency_key, deadline, now, now, CASE WHEN not_before > now THEN not_before END, callback_url
+                       idempotency_key, deadline, now, now, CASE WHEN not_before > now THEN not_before END,
+                       coalesce(callback_url, (SELECT c.callback_url FROM clients c WHERE c.client_id = input.client_id))
                 FROM input ORDER BY ord
                 ON CONFLICT (id) DO NOTHING
                 RETURNING id

@@ -14,7 +14,8 @@ namespace Messaging.Store.Outbox;
 /// <c>Scheduled</c> and its outbox row is due then. Null runs it at once.
 /// </param>
 /// <param name="CallbackUrl">
-/// Where the signed event goes when the command ends (a checked <c>Callback-Url</c>, normalised), or null for none.
+/// Where the signed event goes when the command ends (a checked <c>Callback-Url</c>, normalised), or null for the default of
+/// <paramref name="ClientId"/> (<c>clients.callback_url</c>, read when the row is written), if it has one.
 /// </param>
 public sealed record CommandRow(
     Guid Id,

@@ -223,9 +223,48 @@ public sealed class CommandLedgerTests : IAsyncLifetime
         Assert.Equal(1L, await ScalarAsync<long>($"SELECT count(*) FROM commands WHERE id = '{plain}' AND callback_url IS NULL"));
     }
 
-    private static BatchedAccept Accepted(Guid id, string? callbackUrl)
+    [Fact]
+    public async Task ACommandWithoutACallbackUrl_TakesItsClientsDefault_OnEveryInsert()
     {
-        var row = new CommandRow(id, "tenant-a", "client-a", "payments.charge", "{}", null, Now.AddMinutes(5), Now, CallbackUrl: callbackUrl);
+        const string fallback = "https://hooks.example.com/default";
+        const string own = "https://hooks.example.com/own";
+        await InTransactionAsync(async tx =>
+        {
+            await using var insert = new NpgsqlCommand(
+                """
+                INSERT INTO clients (client_id, tenant, scopes, secret_hash, created_at, callback_url)
+                VALUES ('client-with-default', 'tenant-a', '{commands}', 'x', now(), @url)
+                """, tx.Connection, tx);
+            insert.Parameters.AddWithValue("url", fallback);
+            await insert.ExecuteNonQueryAsync(Ct);
+        });
+        var (single, singleOwn, grouped, groupedOwn) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
+        await InTransactionAsync(async tx =>
+        {
+            await CommandLedger.InsertCommandAsync(tx, new CommandRow(single, "tenant-a", "client-with-default", "payments.charge", "{}", null,
+                Now.AddMinutes(5), Now), Ct);
+            await CommandLedger.InsertCommandAsync(tx, new CommandRow(singleOwn, "tenant-a", "client-with-default", "payments.charge", "{}", null,
+                Now.AddMinutes(5), Now, CallbackUrl: own), Ct);
+        });
+        var batch = new CommandLedger.AcceptBatch();
+        batch.Fill([Accepted(grouped, null, "client-with-default"), Accepted(groupedOwn, own, "client-with-default")], Now);
+        await InTransactionAsync(async tx =>
+        {
+            batch.Command.Connection = tx.Connection;
+            batch.Command.Transaction = tx;
+            await batch.Command.ExecuteNonQueryAsync(Ct);
+        });
+        batch.Release();
+
+        Assert.Equal(fallback, await ScalarAsync<string>($"SELECT callback_url FROM commands WHERE id = '{single}'"));
+        Assert.Equal(own, await ScalarAsync<string>($"SELECT callback_url FROM commands WHERE id = '{singleOwn}'"));
+        Assert.Equal(fallback, await ScalarAsync<string>($"SELECT callback_url FROM commands WHERE id = '{grouped}'"));
+        Assert.Equal(own, await ScalarAsync<string>($"SELECT callback_url FROM commands WHERE id = '{groupedOwn}'"));
+    }
+
+    private static BatchedAccept Accepted(Guid id, string? callbackUrl, string clientId = "client-a")
+    {
+        var row = new CommandRow(id, "tenant-a", clientId, "payments.charge", "{}", null, Now.AddMinutes(5), Now, CallbackUrl: callbackUrl);
         return new BatchedAccept(row, new OutboxMessage(id, "payments.charge", "Messaging.Contracts.Payments.ChargePayment", "{}",
             new Dictionary<string, string>(StringComparer.Ordinal), Now));
     }

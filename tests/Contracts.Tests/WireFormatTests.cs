@@ -1,3 +1,4 @@
+using Messaging.Contracts.Callbacks;
 using Messaging.Contracts.Commands;
 using Messaging.Contracts.Notifications;
 using Messaging.Contracts.Payments;
@@ -13,6 +14,7 @@ public sealed class WireFormatTests
     [Theory]
     [InlineData(typeof(ChargePayment), "Messaging.Contracts.Payments.ChargePayment")]
     [InlineData(typeof(SendNotification), "Messaging.Contracts.Notifications.SendNotification")]
+    [InlineData(typeof(DeliverCallback), "Messaging.Contracts.Callbacks.DeliverCallback")]
     public void MessageTypes_KeepTheirFullNames(Type type, string fullName) => Assert.Equal(fullName, type.FullName);
 
     [Fact]
@@ -48,4 +50,14 @@ public sealed class WireFormatTests
         Assert.Equal(
             ["Accepted", "Dispatched", "Processing", "Succeeded", "Failed", "Scheduled", "DeadLettered", "Expired", "Cancelled"],
             Enum.GetNames<CommandStatus>());
+
+    [Fact]
+    public void CallbackEventTypes_AreStable_AndOnePerTerminalStatus()
+    {
+        Assert.Equal("callbacks.deliver", CallbackEventTypes.DeliveryTypeName);
+        Assert.Equal(
+            ["command.succeeded", "command.failed", "command.dead_lettered", "command.expired", "command.cancelled"],
+            Enum.GetValues<CommandStatus>().Where(s => s.IsTerminal()).Select(CallbackEventTypes.For));
+        Assert.All(Enum.GetValues<CommandStatus>().Where(s => !s.IsTerminal()), s => Assert.Null(CallbackEventTypes.For(s)));
+    }
 }

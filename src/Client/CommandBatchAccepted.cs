@@ -17,4 +17,4 @@ public sealed record CommandBatchAccepted
 internal sealed record CommandBatchRequest(IReadOnlyList<CommandBatchRequestItem> Items);
 
 /// <summary>One item of <see cref="CommandBatchRequest"/>: what a single send says in its path, headers and body.</summary>
-internal sealed record CommandBatchRequestItem(string Type, JsonElement Body, string IdempotencyKey, string? NotBefore, int? Timeout);
+internal sealed record CommandBatchRequestItem(string Type, JsonElement Body, string IdempotencyKey, string? NotBefore, int? Timeout, string? CallbackUrl);

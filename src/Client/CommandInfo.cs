@@ -42,6 +42,9 @@ public sealed record CommandInfo
     /// </summary>
     public bool Stale { get; init; }
 
+    /// <summary>Where its completion callback stands; null for a command without one.</summary>
+    public CallbackInfo? Callback { get; init; }
+
     /// <summary>Whether <see cref="Status"/> is terminal (see <see cref="CommandStatusExtensions.IsTerminal"/>).</summary>
     [JsonIgnore]
     public bool IsTerminal => Status.IsTerminal();

@@ -33,6 +33,7 @@ public sealed partial class MessagingClient
     private const string CommandTimeoutHeader = "Command-Timeout";
     private const string IdempotentReplayedHeader = "Idempotent-Replayed";
     private const string NotBeforeHeader = "Not-Before";
+    private const string CallbackUrlHeader = "Callback-Url";
 
     // The scopes the operations API needs, named in a 403's message (the gateway's forbidden answer does not name them).
     private const string OperationsScopes = "admin or operator";
@@ -124,7 +125,8 @@ public sealed partial class MessagingClient
         // One key per item and logical send, made before the first attempt and reused by every retry.
         var keys = items.Select(item => SendOptionsWire.KeyOf(item.Options)).ToArray();
         var body = JsonSerializer.SerializeToUtf8Bytes(new CommandBatchRequest([.. items.Select((item, i) => new CommandBatchRequestItem(
-            item.Type, item.Body, keys[i], SendOptionsWire.NotBeforeOf(item.Options), SendOptionsWire.TimeoutSecondsOf(item.Options)))]), GatewayResponses.Json);
+            item.Type, item.Body, keys[i], SendOptionsWire.NotBeforeOf(item.Options), SendOptionsWire.TimeoutSecondsOf(item.Options),
+            SendOptionsWire.CallbackUrlOf(item.Options)))]), GatewayResponses.Json);
         using var response = await SendWithRetriesAsync(() => new HttpRequestMessage(HttpMethod.Post, "api/commands/batch") { Content = JsonContent(body) },
             cancellationToken).ConfigureAwait(false);
         var accepted = await GatewayResponses.ReadAsync<CommandBatchAccepted>(response, _timeProvider, cancellationToken).ConfigureAwait(false);
@@ -370,6 +372,7 @@ public sealed partial class MessagingClient
         var key = SendOptionsWire.KeyOf(options);
         var timeoutSeconds = SendOptionsWire.TimeoutSecondsOf(options)?.ToString(CultureInfo.InvariantCulture);
         var notBefore = SendOptionsWire.NotBeforeOf(options);
+        var callbackUrl = SendOptionsWire.CallbackUrlOf(options);
 
         var path = "api/commands/" + Uri.EscapeDataString(commandType);
         using var response = await SendWithRetriesAsync(() =>
@@ -384,6 +387,11 @@ public sealed partial class MessagingClient
             if (notBefore is not null)
             {
                 request.Headers.TryAddWithoutValidation(NotBeforeHeader, notBefore);
+            }
+
+            if (callbackUrl is not null)
+            {
+                request.Headers.TryAddWithoutValidation(CallbackUrlHeader, callbackUrl);
             }
 
             return request;

@@ -22,4 +22,12 @@ public sealed record SendOptions
     /// time is still to come is accepted as <see cref="CommandStatus.Scheduled"/>. Null runs it as soon as possible.
     /// </summary>
     public DateTimeOffset? NotBefore { get; init; }
+
+    /// <summary>
+    /// The <c>Callback-Url</c>: where the gateway posts a signed event (Standard Webhooks) when the command ends. An absolute
+    /// https URL (http only for loopback, or in the gateway's Development and Testing environments) without user info or
+    /// fragment, whose origin the gateway's operator allows for your tenant; otherwise the send fails with 400. Null uses
+    /// your client's default callback, if it has one. Part of the idempotent request when given.
+    /// </summary>
+    public Uri? CallbackUrl { get; init; }
 }

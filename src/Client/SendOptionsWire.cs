@@ -23,6 +23,11 @@ internal static class SendOptionsWire
         {
             throw new ArgumentException($"The timeout must be whole seconds from 1 to {MaxTimeoutSeconds}.", parameterName);
         }
+
+        if (options?.CallbackUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp)))
+        {
+            throw new ArgumentException("The callback URL must be an absolute https (or http) URL.", parameterName);
+        }
     }
 
     /// <summary>The caller's key, or a new one: made once per logical send, before its first attempt, so that every retry carries it.</summary>
@@ -30,6 +35,9 @@ internal static class SendOptionsWire
 
     /// <summary>The timeout in whole seconds (validated by <see cref="Validate"/>).</summary>
     public static int? TimeoutSecondsOf(SendOptions? options) => options?.Timeout is { } timeout ? (int)timeout.TotalSeconds : null;
+
+    /// <summary>The callback URL as the <c>Callback-Url</c> header and a batch item's <c>callbackUrl</c> carry it.</summary>
+    public static string? CallbackUrlOf(SendOptions? options) => options?.CallbackUrl?.AbsoluteUri;
 
     /// <summary>RFC 3339 in UTC, with the fraction only when there is one (<c>2026-12-08T09:00:00Z</c>, <c>2026-12-08T09:00:00.25Z</c>).</summary>
     public static string? NotBeforeOf(SendOptions? options) =>

@@ -48,9 +48,10 @@ public static class CommandProviderExtensions
 
     /// <summary>
     /// The workers' part: wires every declared provider (endpoints, pipelines, HttpClient), validates their
-    /// settings on start, and checks that every registered command type's provider is declared. Call it after
-    /// the modules (it reads their registrations) and after <c>AddProviderQuotas()</c>. Every endpoint's pipeline,
-    /// and so its breaker, is built at start (<see cref="ProviderBreakersStartup"/>).
+    /// settings on start, and checks that the provider of every command type the workers execute (one with a
+    /// handler) is declared. Call it after the modules (it reads their registrations) and after
+    /// <c>AddProviderQuotas()</c>. Every endpoint's pipeline, and so its breaker, is built at start
+    /// (<see cref="ProviderBreakersStartup"/>).
     /// </summary>
     public static IHostApplicationBuilder AddCommandProviders(this IHostApplicationBuilder builder)
     {
@@ -67,7 +68,7 @@ public static class CommandProviderExtensions
 
         var providers = services.CommandProviderRegistrations();
         var undeclared = services.CommandTypeRegistrations()
-            .Where(t => t.Provider is not null && providers.All(p => p.Name != t.Provider))
+            .Where(t => t.HandlerType is not null && t.Provider is not null && providers.All(p => p.Name != t.Provider))
             .Select(t => $"{t.TypeName} uses the provider '{t.Provider}', which no module declares (AddCommandProvider).")
             .ToList();
         if (undeclared.Count > 0)

@@ -1,4 +1,3 @@
-using Messaging.Contracts.Commands;
 using Messaging.Resilience.Classification;
 using Messaging.Resilience.Pipelines;
 using Microsoft.Extensions.Hosting;
@@ -12,13 +11,15 @@ namespace Messaging.CommandTypes.Providers;
 /// breakers are open; a failover endpoint never called yet must count as one that is not.
 /// </summary>
 internal sealed class ProviderBreakersStartup(
-    ResiliencePipelineRegistry<string> registry, CommandTypeRegistry commandTypes, IServiceProvider services) : IHostedService
+    ResiliencePipelineRegistry<string> registry, IEnumerable<CommandProviderRegistration> providers, IServiceProvider services) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var provider in commandTypes.Providers)
+        // The declared providers, not every name a type uses: a type the workers do not execute (no handler) may name
+        // a provider that nothing declares.
+        foreach (var provider in providers)
         {
-            var endpoints = services.GetRequiredKeyedService<ProviderEndpoints>(provider);
+            var endpoints = services.GetRequiredKeyedService<ProviderEndpoints>(provider.Name);
             foreach (var endpoint in endpoints.All)
             {
                 registry.GetOrAddDependencyPipeline<HttpResponseMessage>(services, endpoint.PipelineName, endpoints.Provider, TransientFailures.Http);

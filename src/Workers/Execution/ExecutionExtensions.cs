@@ -19,8 +19,8 @@ internal static class ExecutionExtensions
     /// Adds <see cref="CommandStatusStore"/>, <see cref="CommandExecutor"/> with its delayed retries
     /// (<see cref="CommandScheduler"/>) and dead letters (<see cref="DeadLetterWriter"/>), and MassTransit on
     /// RabbitMQ (<c>ConnectionStrings:RabbitMq</c>, an <c>amqp://</c> URI with the virtual host as its path) with
-    /// one consumer on a breaker-aware endpoint per registered command type. Call it after the modules that
-    /// register the types (<c>AddCommandType</c>): it reads their registrations.
+    /// one consumer on a breaker-aware endpoint per registered command type with a handler. Call it after the
+    /// modules that register the types (<c>AddCommandType</c>): it reads their registrations.
     /// </summary>
     public static IHostApplicationBuilder AddCommandConsumers(this IHostApplicationBuilder builder)
     {
@@ -47,11 +47,15 @@ internal static class ExecutionExtensions
         services.AddSingleton<CommandOutcomes>();
         services.AddSingleton<CommandExecutor>();
 
+        // The topology declares every type's queue; a type without a handler (ExecutedBy) gets no consumer, so what is
+        // queued to it waits there until a release executes it (callbacks.deliver, until its delivery is built).
         builder.AddCommandTopology();
+        var executed = commandTypes.Where(t => t.HandlerType is not null).ToList();
+
         // A type with a message of its own gets its endpoint from its consumer definition; the types that share a
         // message (those declared in configuration) share one consumer, configured on an endpoint per type.
-        var owned = commandTypes.Where(t => !CommandTypeRegistry.IsShared(t.MessageType)).ToList();
-        var shared = commandTypes.Where(t => CommandTypeRegistry.IsShared(t.MessageType)).ToList();
+        var owned = executed.Where(t => !CommandTypeRegistry.IsShared(t.MessageType)).ToList();
+        var shared = executed.Where(t => CommandTypeRegistry.IsShared(t.MessageType)).ToList();
         if (shared.FirstOrDefault(t => t.MessageType != typeof(HttpCommand)) is { } other)
         {
             throw new NotSupportedException($"{other.TypeName}: {other.MessageType.Name} is a shared message type; only {nameof(HttpCommand)} (types declared in configuration) may be shared.");

@@ -1,6 +1,10 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Messaging.Contracts.Callbacks;
+using Messaging.Contracts.Commands;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Messaging.Gateway.Tests.CommandTypes;
 
@@ -51,6 +55,24 @@ public sealed class CommandTypesApiTests(CommandTypesGateway fixture) : IClassFi
         var configured = items.Single(i => i.GetProperty("name").GetString() == CommandTypesGateway.ConfiguredType).GetProperty("schema");
 
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(CommandTypesGateway.ConfiguredSchema), JsonNode.Parse(configured.GetRawText())));
+    }
+
+    [Fact]
+    public async Task CallbackDelivery_IsRegistered_ButNeitherListedNorAcceptedOverHttp()
+    {
+        using var client = fixture.ClientFor("tenant-types");
+        using var content = new StringContent("""{"subjectCommandId":"0197a6b4-0000-7000-8000-000000000002","url":"https://example.com/hooks"}""",
+            Encoding.UTF8, "application/json");
+
+        using var submit = await client.PostAsync("/api/commands/" + CallbackEventTypes.DeliveryTypeName, content, Ct);
+        var items = await ListAsync();
+
+        Assert.True(fixture.Services.GetRequiredService<CommandTypeRegistry>().TryGetExact(CallbackEventTypes.DeliveryTypeName, out _));
+        Assert.Equal(HttpStatusCode.NotFound, submit.StatusCode);
+        using var problem = JsonDocument.Parse(await submit.Content.ReadAsStringAsync(Ct));
+        var detail = problem.RootElement.GetProperty("detail").GetString()!;
+        Assert.DoesNotContain(CallbackEventTypes.DeliveryTypeName, detail[detail.IndexOf("Known types", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        Assert.DoesNotContain(CallbackEventTypes.DeliveryTypeName, items.Select(i => i.GetProperty("name").GetString()));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Messaging.Contracts.Callbacks;
 using Messaging.Gateway.Tests.CommandTypes;
 using Microsoft.OpenApi;
 using Microsoft.OpenApi.Reader;
@@ -62,6 +63,14 @@ public sealed class OpenApiDocumentTests(CommandTypesGateway fixture) : IClassFi
         Assert.Equal(fixture.AcceptedTypes.Count,
             document.Paths.Values.SelectMany(p => p.Operations!.Values).Select(o => o.OperationId)
                 .Where(id => id!.StartsWith("Submit", StringComparison.Ordinal) && id != "SubmitCommandBatch").Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Document_LeavesOutTheCallbackDelivery_WhichIsNotAcceptedOverHttp()
+    {
+        var (_, _, raw) = await ReadDocumentAsync();
+
+        Assert.DoesNotContain(CallbackEventTypes.DeliveryTypeName, raw.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Messaging.Contracts.Callbacks;
 using Messaging.Contracts.Notifications;
 using Messaging.Contracts.Payments;
 using Messaging.Resilience.Breakers;
@@ -291,5 +292,19 @@ public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixtu
 
         var queue = await channel.QueueDeclarePassiveAsync(ChargePayment.TypeName, TestContext.Current.CancellationToken);
         Assert.Equal(1u, queue.ConsumerCount);
+    }
+
+    [Fact]
+    public async Task CallbackDeliveryQueue_IsDeclaredByTheWorkers_WithoutAConsumerUntilItsDeliveryIsBuilt()
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(host.RabbitMqConnectionString) };
+        await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
+        await using var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        // Passive declarations fail with NOT_FOUND (closing the channel) when the queue or exchange is missing.
+        await channel.ExchangeDeclarePassiveAsync(CallbackEventTypes.DeliveryTypeName, TestContext.Current.CancellationToken);
+        var queue = await channel.QueueDeclarePassiveAsync(CallbackEventTypes.DeliveryTypeName, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0u, queue.ConsumerCount);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Messaging.CommandTypes;
+using Messaging.Contracts.Callbacks;
 using Messaging.Contracts.Commands;
 using Messaging.Resilience.Classification;
 using Messaging.Resilience;
@@ -353,6 +354,13 @@ internal sealed partial class CommandStore(
         {
             sql.Append(" AND type = @type");
             select.Parameters.AddWithValue("type", type);
+        }
+        else
+        {
+            // A tenant's callback deliveries are the gateway's own work, one per ending of a command with a callback:
+            // listed only when asked for by type, so they do not crowd out the commands the client submitted.
+            sql.Append(" AND type <> @delivery_type");
+            select.Parameters.AddWithValue("delivery_type", CallbackEventTypes.DeliveryTypeName);
         }
 
         if (query.After is { } after)

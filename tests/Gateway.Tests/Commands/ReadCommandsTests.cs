@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Messaging.Contracts.Callbacks;
 using Npgsql;
 
 namespace Messaging.Gateway.Tests.Commands;
@@ -161,6 +162,31 @@ public sealed class ReadCommandsTests(CommandsApiFixture fixture) : IClassFixtur
         Assert.Equal([notification], await ListIdsAsync(client, "type=notifications.send"));
         Assert.Equal([charge], await ListIdsAsync(client, "status=accepted&type=payments.charge"));
         Assert.Empty(await ListIdsAsync(client, "status=Succeeded"));
+    }
+
+    [Fact]
+    public async Task List_LeavesOutCallbackDeliveries_UnlessAskedForByType()
+    {
+        using var client = fixture.ClientFor("tenant-deliveries");
+        var charge = await SubmitAsync(client);
+        var delivery = Guid.CreateVersion7();
+        await using (var connection = await fixture.OpenDatabaseAsync())
+        {
+            await using var insert = new NpgsqlCommand(
+                """
+                INSERT INTO commands (id, tenant, client_id, type, status, payload, deadline, created_at, updated_at, callback_of)
+                VALUES (@id, 'tenant-deliveries', 'cli', @type, 'Accepted', '{}', now() + interval '25 hours', now(), now(), @subject)
+                """, connection);
+            insert.Parameters.AddWithValue("id", delivery);
+            insert.Parameters.AddWithValue("type", CallbackEventTypes.DeliveryTypeName);
+            insert.Parameters.AddWithValue("subject", charge);
+            Assert.Equal(1, await insert.ExecuteNonQueryAsync(Ct));
+        }
+
+        Assert.Equal([charge], await ListIdsAsync(client, ""));
+        Assert.Equal([charge], await ListIdsAsync(client, "status=Accepted"));
+        Assert.Equal([delivery], await ListIdsAsync(client, "type=" + CallbackEventTypes.DeliveryTypeName));
+        Assert.Equal([delivery], await ListIdsAsync(client, "status=Accepted&type=" + CallbackEventTypes.DeliveryTypeName));
     }
 
     [Theory]

@@ -190,6 +190,15 @@ public sealed class WorkersConfigurationTests
         Assert.Contains("tests.undeclared uses the provider 'nowhere', which no module declares", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Build_WithATypeWithoutAHandler_NeedsNoDeclaredProvider_AndStartsValid()
+    {
+        using var app = Build(ValidConfiguration(), builder =>
+            builder.AddCommandType<TestCommand>("tests.unexecuted").UsesProvider("nowhere"));
+
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("http://127.0.0.1:5672/")]

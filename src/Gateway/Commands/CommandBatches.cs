@@ -113,11 +113,12 @@ internal static partial class CommandsEndpoints
         }
 
         // Charged before the items are read: a batch costs its items, accepted or not.
-        if (items.Count > permits.Capacity(tenant))
+        var capacity = permits.Capacity(tenant);
+        if (items.Count > capacity)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>(StringComparer.Ordinal)
             {
-                ["items"] = [$"This tenant's rate limit grants at most {permits.Capacity(tenant)} commands at once; send fewer items per batch."],
+                ["items"] = [$"This tenant's rate limit grants at most {capacity} commands at once; send fewer items per batch."],
             }, title: "Invalid batch");
         }
 

@@ -135,16 +135,9 @@ internal sealed partial class CommandStore(
     /// </summary>
     public async ValueTask<SubmitOutcome[]> SubmitBatchAsync(IReadOnlyList<NewCommand> commands, CancellationToken cancellationToken)
     {
-        var toWrite = new List<NewCommand>(commands.Count);
-        var outcomes = new SubmitOutcome?[commands.Count];
-        for (var i = 0; i < commands.Count; i++)
-        {
-            outcomes[i] = await FallbackOutcomeAsync(commands[i], cancellationToken).ConfigureAwait(false);
-            if (outcomes[i] is null)
-            {
-                toWrite.Add(commands[i]);
-            }
-        }
+        // The keys' lookups go to Redis together (one pipelined round of requests), not one after another.
+        var outcomes = await Task.WhenAll(commands.Select(command => FallbackOutcomeAsync(command, cancellationToken))).ConfigureAwait(false);
+        var toWrite = commands.Where((_, i) => outcomes[i] is null).ToList();
 
         if (outcomes.Any(o => o is SubmitOutcome.KeyInFlight or SubmitOutcome.KeyReused))
         {
@@ -250,13 +243,27 @@ internal sealed partial class CommandStore(
     }
 
     // A batch item's key used while PostgreSQL was down: its outcome without writing it, or null to write it.
-    private async ValueTask<SubmitOutcome?> FallbackOutcomeAsync(NewCommand command, CancellationToken cancellationToken)
+    private async Task<SubmitOutcome?> FallbackOutcomeAsync(NewCommand command, CancellationToken cancellationToken)
     {
-        if (command.Idempotency is not { } idempotency)
+        if (command.Idempotency is not { } idempotency
+            || await HeldFallbackKeyAsync(command, idempotency, cancellationToken).ConfigureAwait(false) is not (var entry, var refusal))
         {
             return null;
         }
 
+        return refusal ?? new SubmitOutcome.Replayed(new CommandAccepted(entry.CommandId, entry.Type, CommandStatus.Accepted,
+            CommandAccepted.StatusUrlFor(entry.CommandId), CommandAccepted.ViaDirect));
+    }
+
+    /// <summary>
+    /// The tenant's record of <paramref name="idempotency"/>'s key in Redis, kept while PostgreSQL was down until a worker
+    /// records it, with the refusal it means for this request (in flight, or reused for another request), or null when it
+    /// stands for this same request; null when there is none (or Redis cannot say: the fallback could not have taken a
+    /// keyed command without it).
+    /// </summary>
+    private async Task<(FallbackKeyEntry Entry, SubmitOutcome? Refusal)?> HeldFallbackKeyAsync(
+        NewCommand command, IdempotencyRequest idempotency, CancellationToken cancellationToken)
+    {
         FallbackKeyEntry? entry;
         try
         {
@@ -264,7 +271,6 @@ internal sealed partial class CommandStore(
         }
         catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex))
         {
-            // Without Redis the fallback could not have accepted a keyed command either.
             return null;
         }
 
@@ -273,39 +279,23 @@ internal sealed partial class CommandStore(
             return null;
         }
 
-        return entry.Pending ? new SubmitOutcome.KeyInFlight()
+        SubmitOutcome? refusal = entry.Pending ? new SubmitOutcome.KeyInFlight()
             : !string.Equals(entry.RequestHash, Convert.ToBase64String(idempotency.RequestHash), StringComparison.Ordinal) ? new SubmitOutcome.KeyReused()
-            : new SubmitOutcome.Replayed(new CommandAccepted(entry.CommandId, entry.Type, CommandStatus.Accepted, CommandAccepted.StatusUrlFor(entry.CommandId),
-                CommandAccepted.ViaDirect));
+            : null;
+        return (entry, refusal);
     }
 
     private async Task<SubmitOutcome?> ReconcileFallbackKeyAsync(
         NpgsqlTransaction transaction, NewCommand command, IdempotencyRequest idempotency, CancellationToken cancellationToken)
     {
-        FallbackKeyEntry? entry;
-        try
-        {
-            entry = await fallbackKeys.FindAsync(command.Tenant, idempotency.Key, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (DependencyUnavailable.IsRedisFailure(ex))
-        {
-            // Without Redis the fallback could not have accepted a keyed command either.
-            return null;
-        }
-
-        if (entry is null || !string.Equals(entry.Tenant, command.Tenant, StringComparison.Ordinal))
+        if (await HeldFallbackKeyAsync(command, idempotency, cancellationToken).ConfigureAwait(false) is not (var entry, var refusal))
         {
             return null;
         }
 
-        if (entry.Pending)
+        if (refusal is not null)
         {
-            return new SubmitOutcome.KeyInFlight();
-        }
-
-        if (!string.Equals(entry.RequestHash, Convert.ToBase64String(idempotency.RequestHash), StringComparison.Ordinal))
-        {
-            return new SubmitOutcome.KeyReused();
+            return refusal;
         }
 
         // The same request again: record the directly published command (its message is already queued, so no

@@ -17,6 +17,9 @@ public sealed record DeliverCallback : ICommandMessage
     /// <inheritdoc />
     public required string Tenant { get; init; }
 
+    /// <summary>The subject's client: its callback signing secrets sign the event.</summary>
+    public required string ClientId { get; init; }
+
     /// <summary>The command whose end this event reports.</summary>
     public required Guid SubjectCommandId { get; init; }
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Messaging.Contracts;
+using Messaging.Contracts.Callbacks;
 using Messaging.Contracts.Commands;
 using Npgsql;
 using NpgsqlTypes;
@@ -22,10 +24,20 @@ namespace Messaging.Store.Outbox;
 /// <see cref="OutboxClaims"/>), and the cleanup's deletes (<see cref="OutboxCleanup"/>).
 /// </summary>
 /// <remarks>
+/// <para>
+/// Completion callbacks are queued here too: every statement that writes a terminal status of a command with a
+/// <c>callback_url</c> (<see cref="CompleteAsync"/>, <see cref="ExpireAsync"/>, <see cref="DeadLetterAsync"/>,
+/// <see cref="CancelAsync"/>) inserts, in the same statement, the event's delivery (a <c>callbacks.deliver</c> row pointing at
+/// its subject through <c>callback_of</c>) and its outbox row: the event exists if and only if the status changed. The
+/// delivery's own transitions (scheduled after a failure, ended, redriven) write its subject's <c>callback_state</c>; a
+/// delivery never has a callback of its own, and never changes its subject's status.
+/// </para>
+/// <para>
 /// Statements that belong to a caller's transaction take it (<see cref="NpgsqlTransaction"/>) and never commit; the
 /// worker's status writes are single statements run alone on the data source. Statements that share a round trip with
 /// the caller's own (the relay's mark, <see cref="OutboxClaims.MarkSentAsync"/>; the dead-letter store's redrive) are
 /// added to the caller's <see cref="NpgsqlBatch"/>.
+/// </para>
 /// </remarks>
 public static class CommandLedger
 {
@@ -44,6 +56,15 @@ public static class CommandLedger
     private static readonly string[] CancellableStatuses =
         [nameof(CommandStatus.Accepted), nameof(CommandStatus.Dispatched), nameof(CommandStatus.Scheduled)];
 
+    /// <summary>
+    /// How long a completion event may take to be delivered: the delivery's deadline, past its retries' period
+    /// (<c>Commands:Types:callbacks.deliver:Retry:MaxRetryPeriod</c>, at most a day) so that it dead-letters, and can be
+    /// redriven, rather than expires.
+    /// </summary>
+    public static readonly TimeSpan CallbackDeliveryDeadline = TimeSpan.FromHours(25);
+
+    private static readonly string CallbackMessageType = typeof(DeliverCallback).FullName!;
+
     private const string CommandColumns =
         "id, tenant, client_id, type, status, attempts, payload, idempotency_key, deadline, created_at, updated_at, not_before, callback_url";
     private const string KeyColumns = "tenant, key, request_hash, command_id, status_code, response_body, created_at, expires_at";
@@ -60,17 +81,123 @@ public static class CommandLedger
         """;
 
     // The one statement that writes a terminal status. The result is replaced only by a completion (a refusal clears it):
-    // an expiry or a dead letter keeps what a fallback may have stored.
+    // an expiry or a dead letter keeps what a fallback may have stored. The row is locked and read first (previous), so the
+    // callback CTEs know whether the status changed: a dead-lettered command dead-lettered again takes the new reason
+    // without a second event.
     private const string FinishSql =
+        $"""
+        WITH previous AS (
+            SELECT id, status FROM commands WHERE id = @id FOR UPDATE
+        ),
+        updated AS (
+            UPDATE commands c
+            SET status = @status, result = CASE WHEN @set_result THEN @result ELSE c.result END,
+                error_code = @error_code, error_message = @error_message, updated_at = @now,
+                {ResetCallbackState}
+            FROM previous p
+            WHERE c.id = p.id AND NOT (p.status = ANY (@final))
+            RETURNING {SubjectColumns}, p.status AS previous_status
+        ),
+        {QueueCallbackSql},
+        {DeliveryEndedSql}
+        """;
+
+    // A cancel: the same callback CTEs as a terminal write (a delivery's own row is not cancellable: its subject's client
+    // could stop its own event).
+    private const string CancelSql =
+        $"""
+        WITH previous AS (
+            SELECT id, status FROM commands
+            WHERE id = @id AND tenant = @tenant AND type <> '{CallbackEventTypes.DeliveryTypeName}'
+            FOR UPDATE
+        ),
+        updated AS (
+            UPDATE commands c
+            SET status = 'Cancelled', error_code = 'cancelled', error_message = 'Cancelled by its client before an attempt started.',
+                updated_at = @now,
+                {ResetCallbackState}
+            FROM previous p
+            WHERE c.id = p.id AND p.status = ANY (@cancellable)
+            RETURNING {SubjectColumns}, p.status AS previous_status
+        ),
+        {QueueCallbackSql}
+        SELECT count(*) FROM updated
+        """;
+
+    // Columns of a command that just reached a terminal status, for its event (the status document) and its delivery row.
+    private const string SubjectColumns =
+        "c.id, c.tenant, c.client_id, c.type, c.status, c.attempts, c.created_at, c.updated_at, c.deadline, c.result, c.error_code, "
+        + "c.error_message, c.not_before, c.callback_url, c.callback_of";
+
+    // A command with a callback that reaches a terminal status has a new event to deliver: its state starts again.
+    private const string ResetCallbackState =
         """
-        WITH updated AS (
-            UPDATE commands
-            SET status = @status, result = CASE WHEN @set_result THEN @result ELSE result END,
-                error_code = @error_code, error_message = @error_message, updated_at = @now
-            WHERE id = @id AND NOT (status = ANY (@final))
-            RETURNING id
+        callback_state = CASE WHEN c.callback_url IS NULL THEN c.callback_state ELSE 'Pending' END,
+                callback_attempts = CASE WHEN c.callback_url IS NULL THEN c.callback_attempts ELSE 0 END,
+                callback_last_error = CASE WHEN c.callback_url IS NULL THEN c.callback_last_error END
+        """;
+
+    // The event of a terminal status, queued by the statement that writes it (CTEs on `updated`): the delivery's own row
+    // (type callbacks.deliver, no callback_url of its own, so a delivery never produces a callback) and its outbox row. Its
+    // body is the DeliverCallback message; `data` is the status document as GET /api/commands/{id} shows it (CommandView's
+    // field names, a test compares them), times in UTC with microseconds.
+    private const string QueueCallbackSql =
+        $$"""
+        callback AS (
+            INSERT INTO commands (id, tenant, client_id, type, status, attempts, payload, deadline, created_at, updated_at, callback_of)
+            SELECT @callback_id, u.tenant, u.client_id, '{{CallbackEventTypes.DeliveryTypeName}}', 'Accepted', 0,
+                   jsonb_build_object(
+                       'clientId', u.client_id, 'subjectCommandId', u.id, 'url', u.callback_url,
+                       'eventType', CASE u.status {{EventTypeCases}} END,
+                       'occurredAt', to_char(u.updated_at AT TIME ZONE 'UTC', {{UtcInstant}}),
+                       'data', jsonb_build_object('id', u.id, 'type', u.type, 'status', u.status, 'attempts', u.attempts,
+                                                  'createdAt', to_char(u.created_at AT TIME ZONE 'UTC', {{UtcInstant}}),
+                                                  'updatedAt', to_char(u.updated_at AT TIME ZONE 'UTC', {{UtcInstant}}))
+                           || CASE WHEN u.deadline IS NULL THEN '{}' ELSE jsonb_build_object('deadline', to_char(u.deadline AT TIME ZONE 'UTC', {{UtcInstant}})) END
+                           || CASE WHEN u.result IS NULL THEN '{}' ELSE jsonb_build_object('result', u.result) END
+                           || CASE WHEN u.error_code IS NULL AND u.error_message IS NULL THEN '{}'
+                                   ELSE jsonb_build_object('error', jsonb_build_object('code', coalesce(u.error_code, ''),
+                                                                                       'message', coalesce(u.error_message, ''))) END
+                           || CASE WHEN u.not_before IS NULL THEN '{}' ELSE jsonb_build_object('notBefore', to_char(u.not_before AT TIME ZONE 'UTC', {{UtcInstant}})) END),
+                   @callback_deadline, @now, @now, u.id
+            FROM updated u
+            WHERE u.callback_url IS NOT NULL AND u.type <> '{{CallbackEventTypes.DeliveryTypeName}}' AND u.previous_status <> u.status
+            RETURNING id, tenant, client_id, payload
+        ),
+        callback_queued AS (
+            INSERT INTO outbox ({{OutboxColumns}})
+            SELECT id, '{{CallbackEventTypes.DeliveryTypeName}}', @callback_message_type,
+                   payload || jsonb_build_object('commandId', id, 'tenant', tenant),
+                   @callback_headers || jsonb_build_object('{{MessageHeaders.Tenant}}', tenant, '{{MessageHeaders.Client}}', client_id),
+                   @now, @now, 'command'
+            FROM callback
         )
         """;
+
+    // A delivery that ended (delivered, or dead-lettered when its retries are spent) shows on its subject, unless a later
+    // transition of the subject queued a newer delivery (ids are UUIDv7: a later one is greater).
+    private const string DeliveryEndedSql =
+        $"""
+        delivery_ended AS (
+            UPDATE commands s
+            SET callback_state = CASE WHEN u.status = 'Succeeded' THEN 'Delivered' ELSE 'DeadLettered' END,
+                callback_attempts = u.attempts,
+                callback_last_error = CASE WHEN u.status = 'Succeeded' THEN NULL ELSE u.error_message END
+            FROM updated u
+            WHERE s.id = u.callback_of AND {NoNewerDelivery}
+        )
+        """;
+
+    // An instant as the status document writes it: ISO 8601 in UTC with microseconds (what PostgreSQL stores).
+    private const string UtcInstant = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
+
+    private const string EventTypeCases =
+        $"WHEN 'Succeeded' THEN '{CallbackEventTypes.Succeeded}' WHEN 'Failed' THEN '{CallbackEventTypes.Failed}' "
+        + $"WHEN 'DeadLettered' THEN '{CallbackEventTypes.DeadLettered}' WHEN 'Expired' THEN '{CallbackEventTypes.Expired}' "
+        + $"WHEN 'Cancelled' THEN '{CallbackEventTypes.Cancelled}'";
+
+    private const string NoNewerDelivery =
+        "NOT EXISTS (SELECT 1 FROM commands newer WHERE newer.callback_of = s.id AND newer.id > u.id)";
 
     // Data-modifying CTEs run exactly once and in the same snapshot: the inbox row exists if and only if the update applied.
     private const string FinishWithInboxSql =
@@ -274,35 +401,41 @@ public static class CommandLedger
     /// </summary>
     public static async Task<bool> CancelAsync(NpgsqlDataSource dataSource, Guid commandId, string tenant, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            """
-            UPDATE commands
-            SET status = 'Cancelled', error_code = 'cancelled', error_message = 'Cancelled by its client before an attempt started.', updated_at = @now
-            WHERE id = @id AND tenant = @tenant AND status = ANY (@cancellable)
-            """);
+        await using var command = dataSource.CreateCommand(CancelSql);
         command.Parameters.AddWithValue("id", commandId);
         command.Parameters.AddWithValue("tenant", tenant);
         command.Parameters.AddWithValue("now", now);
         command.Parameters.AddWithValue("cancellable", CancellableStatuses);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        AddCallbackParameters(command.Parameters, now);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is > 0L;
     }
 
     /// <summary>
     /// Sets <c>Scheduled</c> within <paramref name="transaction"/> (the caller adds the outbox row that brings the
     /// command back): <paramref name="attemptsMade"/> as the attempts, the error shown meanwhile, and, when
     /// <paramref name="failed"/>, the time of the first failure if none is recorded yet. Only a command of
-    /// <paramref name="tenant"/> that is not terminal changes. Returns whether it did.
+    /// <paramref name="tenant"/> that is not terminal changes. Returns whether it did. A failed attempt of a callback
+    /// delivery shows on its subject's callback (<c>Delivering</c>, the attempts, the error).
     /// </summary>
     public static async Task<bool> ScheduleAsync(NpgsqlTransaction transaction, Guid commandId, string tenant, int attemptsMade, string errorCode,
         string errorMessage, bool failed, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var update = new NpgsqlCommand(
-            """
-            UPDATE commands
-            SET status = 'Scheduled', attempts = @attempts, error_code = @error_code, error_message = @error_message, updated_at = @now,
-                first_failure_at = CASE WHEN @failed THEN coalesce(first_failure_at, @now) ELSE first_failure_at END
-            WHERE id = @id AND tenant = @tenant AND NOT (status = ANY (@terminal))
-            RETURNING id
+            $"""
+            WITH updated AS (
+                UPDATE commands
+                SET status = 'Scheduled', attempts = @attempts, error_code = @error_code, error_message = @error_message, updated_at = @now,
+                    first_failure_at = CASE WHEN @failed THEN coalesce(first_failure_at, @now) ELSE first_failure_at END
+                WHERE id = @id AND tenant = @tenant AND NOT (status = ANY (@terminal))
+                RETURNING id, callback_of
+            ),
+            delivery_failed AS (
+                UPDATE commands s
+                SET callback_state = 'Delivering', callback_attempts = @attempts, callback_last_error = @error_message
+                FROM updated u
+                WHERE @failed AND s.id = u.callback_of AND {NoNewerDelivery}
+            )
+            SELECT id FROM updated
             """, transaction.Connection, transaction);
         update.Parameters.AddWithValue("id", commandId);
         update.Parameters.AddWithValue("tenant", tenant);
@@ -355,13 +488,22 @@ public static class CommandLedger
     /// Adds to <paramref name="batch"/> the return of a dead-lettered command to <c>Accepted</c> with no attempts, no
     /// error and the fresh <paramref name="deadline"/> (a redrive; its outbox row, written with
     /// <see cref="InsertOutboxAsync"/>, carries the same deadline). A command no longer <c>DeadLettered</c> is left as it is.
+    /// A redriven callback delivery shows its subject's callback as <c>Pending</c> again.
     /// </summary>
     public static void AddRedrive(NpgsqlBatch batch, Guid commandId, DateTimeOffset deadline, DateTimeOffset now)
     {
         var command = new NpgsqlBatchCommand(
-            """
-            UPDATE commands SET status = 'Accepted', attempts = 0, error_code = NULL, error_message = NULL, deadline = @deadline, updated_at = @now
-            WHERE id = @command_id AND status = 'DeadLettered'
+            $"""
+            WITH updated AS (
+                UPDATE commands
+                SET status = 'Accepted', attempts = 0, error_code = NULL, error_message = NULL, deadline = @deadline, updated_at = @now
+                WHERE id = @command_id AND status = 'DeadLettered'
+                RETURNING id, callback_of
+            )
+            UPDATE commands s
+            SET callback_state = 'Pending', callback_attempts = 0, callback_last_error = NULL
+            FROM updated u
+            WHERE s.id = u.callback_of AND {NoNewerDelivery}
             """);
         command.Parameters.AddWithValue("now", now);
         command.Parameters.AddWithValue("deadline", deadline);
@@ -393,7 +535,30 @@ public static class CommandLedger
         command.Parameters.Add(new NpgsqlParameter("error_message", NpgsqlDbType.Text) { Value = (object?)errorMessage ?? DBNull.Value });
         command.Parameters.AddWithValue("now", now);
         command.Parameters.AddWithValue("final", status == CommandStatus.DeadLettered ? OutcomeStatuses : TerminalStatuses);
+        AddCallbackParameters(command.Parameters, now);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is > 0L;
+    }
+
+    /// <summary>
+    /// The parameters of <see cref="QueueCallbackSql"/>: the delivery's id (a UUIDv7: the <c>webhook-id</c>, and later than
+    /// any earlier delivery of the same subject), its deadline, and its message's type and headers (the tenant and client
+    /// are the subject's, added by the statement; the trace context is the current activity's, so the delivery continues
+    /// the trace of the write that queued it). Unused when the subject has no callback.
+    /// </summary>
+    private static void AddCallbackParameters(NpgsqlParameterCollection parameters, DateTimeOffset now)
+    {
+        var deadline = now + CallbackDeliveryDeadline;
+        var headers = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [MessageHeaders.CommandType] = CallbackEventTypes.DeliveryTypeName,
+            [MessageHeaders.Deadline] = CommandRows.HeaderInstant(deadline),
+            [MessageHeaders.Attempt] = "1",
+        };
+        TraceContextHeaders.AddCurrent(headers);
+        parameters.AddWithValue("callback_id", Guid.CreateVersion7(now));
+        parameters.AddWithValue("callback_deadline", deadline);
+        parameters.AddWithValue("callback_message_type", CallbackMessageType);
+        parameters.AddWithValue("callback_headers", NpgsqlDbType.Jsonb, JsonSerializer.Serialize(headers));
     }
 
     private static NpgsqlCommand CommandIn(NpgsqlTransaction transaction, string sql, CommandRow row, CommandStatus status)

@@ -5,7 +5,7 @@ using Npgsql;
 namespace Messaging.Store.Tests.Outbox;
 
 /// <summary>The status transitions of <see cref="CommandLedger"/> on a real PostgreSQL database: above all, that a terminal status is kept.</summary>
-public sealed class CommandLedgerTests : IAsyncLifetime
+public sealed partial class CommandLedgerTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
     private readonly MigratedDatabase _database = new();

@@ -43,6 +43,12 @@ public static class MessageHeaders
     /// </summary>
     public const string Signature = "Messaging-Signature";
 
+    /// <summary>
+    /// When the command's first attempt failed (ISO 8601, UTC), set on its first delayed retry and carried by the later
+    /// ones: what <c>Commands:Types:&lt;type&gt;:Retry:MaxRetryPeriod</c> counts from. A redrive starts without it.
+    /// </summary>
+    public const string FirstFailure = "Messaging-First-Failure";
+
     /// <summary>W3C trace context restored from the outbox row.</summary>
     public const string TraceParent = "traceparent";
 

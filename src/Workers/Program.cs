@@ -3,6 +3,7 @@ using Messaging.Store.Persistence;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.RateLimiting;
 using Messaging.Resilience.Redis;
+using Messaging.Workers.Callbacks;
 using Messaging.Workers.DeadLetters;
 using Messaging.Workers.Execution;
 using Messaging.CommandTypes.Providers;
@@ -19,6 +20,7 @@ builder.AddMessagingRedis();
 builder.AddInfrastructurePipelines();
 builder.AddProviderQuotas();
 builder.AddCommandProviders(); // every declared provider: endpoints, failover, pipelines, credentials
+builder.AddCallbackDelivery(); // completion callbacks: callbacks.deliver, signed, one breaker and limit per origin
 builder.RequireSecureUrlsInProduction(builder.Services.CommandProviderRegistrations().Select(p => p.Section)); // wherever a provider is configured
 builder.AddCommandConsumers();
 builder.AddDeadLetterDrain();

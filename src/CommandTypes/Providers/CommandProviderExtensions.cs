@@ -68,7 +68,7 @@ public static class CommandProviderExtensions
 
         var providers = services.CommandProviderRegistrations();
         var undeclared = services.CommandTypeRegistrations()
-            .Where(t => t.HandlerType is not null && t.Provider is not null && providers.All(p => p.Name != t.Provider))
+            .Where(t => t.HandlerType is not null && !t.AddressedPerCommand && t.Provider is not null && providers.All(p => p.Name != t.Provider))
             .Select(t => $"{t.TypeName} uses the provider '{t.Provider}', which no module declares (AddCommandProvider).")
             .ToList();
         if (undeclared.Count > 0)

@@ -32,4 +32,18 @@ public class ProviderException(
     /// failover, the last endpoint tried refused it this way.
     /// </summary>
     public bool RejectedByBreaker => InnerException is Polly.CircuitBreaker.BrokenCircuitException;
+
+    /// <summary>
+    /// Whether no request was sent because a limit of the target itself refused it for now (the breaker or the concurrency
+    /// limit of one callback origin): the command comes back after <see cref="RetryAfter"/> as the same attempt, which does
+    /// not count. Made by <see cref="Deferral"/>.
+    /// </summary>
+    public bool IsDeferral { get; private init; }
+
+    /// <summary>
+    /// A call that was not made because the target's own limit refused it for now: the command is deferred by
+    /// <paramref name="retryAfter"/> without counting an attempt (see <see cref="IsDeferral"/>).
+    /// </summary>
+    public static ProviderException Deferral(string provider, string reason, TimeSpan retryAfter, Exception? innerException = null) =>
+        new(provider, reason, isTransient: true, innerException: innerException, retryAfter: retryAfter) { IsDeferral = true };
 }

@@ -24,7 +24,17 @@ public static class ProviderHttp
     /// timeout, and turns failures without an answer into <see cref="ProviderException"/>s. Cancellation is
     /// not a failure: it propagates, so the caller can tell a deadline from an outage.
     /// </summary>
-    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage request, string provider, ResilienceContext context)
+    /// <param name="http">The provider's client.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="provider">The provider's name, for the exception.</param>
+    /// <param name="context">The execution's context (deadline, cancellation).</param>
+    /// <param name="completion">
+    /// When the call returns: by default once the whole response body is read (and buffered up to the client's limit);
+    /// <see cref="HttpCompletionOption.ResponseHeadersRead"/> when the body is not needed (completion callbacks), so a large
+    /// one costs nothing.
+    /// </param>
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage request, string provider, ResilienceContext context,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
@@ -32,7 +42,7 @@ public static class ProviderHttp
         request.SetResilienceContext(context);
         try
         {
-            return await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            return await http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException ex)
         {

@@ -21,6 +21,14 @@ public sealed class CommandRetryOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long after the first failed attempt retries go on, if limited by time as well as by <see cref="MaxAttempts"/>: a
+    /// failure whose next attempt would come later than that dead-letters the command. Null: attempts alone limit retries.
+    /// </summary>
+    /// <value>The default value is null.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan? MaxRetryPeriod { get; set; }
+
     /// <summary>The longest delay between two attempts (before jitter).</summary>
     /// <value>The default value is 5 minutes.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]

@@ -64,6 +64,28 @@ public sealed class CommandTypeBuilder<TCommand>
         return this;
     }
 
+    /// <summary>
+    /// The handler addresses each command's requests itself (completion callbacks post to each command's URL): the provider
+    /// named by <see cref="UsesProvider"/> labels its pipelines, breakers and quota but declares no endpoints, and its breakers
+    /// (one per address) do not pause the type's endpoint, so one failing address does not hold back the others.
+    /// </summary>
+    public CommandTypeBuilder<TCommand> AddressedPerCommand()
+    {
+        Registration.AddressedPerCommand = true;
+        return this;
+    }
+
+    /// <summary>
+    /// The module's defaults for the type's options (retries, flow, fallback), applied before the type's configuration
+    /// section (<c>Commands:Types:&lt;type&gt;</c>), which overrides them key by key.
+    /// </summary>
+    public CommandTypeBuilder<TCommand> WithDefaults(Action<CommandTypeOptions> defaults)
+    {
+        ArgumentNullException.ThrowIfNull(defaults);
+        Registration.Defaults += defaults;
+        return this;
+    }
+
     /// <summary>The handler the workers run for each command (resolved per delivery).</summary>
     public CommandTypeBuilder<TCommand> ExecutedBy<THandler>()
         where THandler : class, ICommandHandler<TCommand>

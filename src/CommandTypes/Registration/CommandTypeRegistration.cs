@@ -32,6 +32,15 @@ public sealed class CommandTypeRegistration
     /// <summary>The default deadline (<c>WithDefaultTimeout</c>).</summary>
     public TimeSpan DefaultTimeout { get; internal set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Whether the handler addresses each command's requests itself (<c>AddressedPerCommand</c>, as completion callbacks
+    /// are): its provider has no declared endpoints, and its breakers, one per address, do not pause the type's endpoint.
+    /// </summary>
+    public bool AddressedPerCommand { get; internal set; }
+
+    /// <summary>The module's defaults for the type's options (<c>WithDefaults</c>), applied before <c>Commands:Types:&lt;type&gt;</c>.</summary>
+    internal Action<CommandTypeOptions>? Defaults { get; set; }
+
     /// <summary>The handler (<c>ExecutedBy</c>).</summary>
     public Type? HandlerType { get; internal set; }
 
@@ -62,5 +71,6 @@ public sealed class CommandTypeRegistration
             JsonSchema = JsonSchema,
             EventTypes = [.. _eventTypes],
             DefaultTimeout = DefaultTimeout,
+            AddressedPerCommand = AddressedPerCommand,
         };
 }

@@ -57,10 +57,28 @@ public static class CommandTypeServiceCollectionExtensions
         services.AddSingleton(registration);
 
         services.AddOptions<CommandTypeOptions>(name)
-            .Configure(options => options.DefaultTimeout = registration.DefaultTimeout)
+            .Configure(options =>
+            {
+                options.DefaultTimeout = registration.DefaultTimeout;
+                registration.Defaults?.Invoke(options);
+            })
             .Bind(builder.Configuration.GetSection($"{CommandTypeOptions.SectionName}:{configurationKey ?? name}"))
             .ValidateOnStart();
         return new CommandTypeBuilder<TCommand>(services, registration);
+    }
+
+    /// <summary>
+    /// The builder of the command type of <typeparamref name="TCommand"/>, registered earlier by another module: for a host
+    /// that adds what only it needs to a type both hosts know (the workers' handler of <c>callbacks.deliver</c>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No type with that message is registered.</exception>
+    public static CommandTypeBuilder<TCommand> CommandType<TCommand>(this IHostApplicationBuilder builder)
+        where TCommand : class, ICommandMessage
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var registration = builder.Services.CommandTypeRegistrations().SingleOrDefault(r => r.MessageType == typeof(TCommand))
+            ?? throw new InvalidOperationException($"No command type with the message {typeof(TCommand).Name} is registered.");
+        return new CommandTypeBuilder<TCommand>(builder.Services, registration);
     }
 
     /// <summary>

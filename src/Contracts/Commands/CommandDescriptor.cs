@@ -23,6 +23,13 @@ public sealed record CommandDescriptor(string TypeName, Type MessageType, string
     /// <summary>The events its fallback may publish (through the outbox, by type): the relay publishes only declared event types.</summary>
     public IReadOnlyList<Type> EventTypes { get; init; } = [];
 
+    /// <summary>
+    /// Whether the handler addresses each command's requests itself (completion callbacks): the provider has no declared
+    /// endpoints, and its breakers, one per address, do not pause the type's endpoint (one failing address must not hold
+    /// back the others).
+    /// </summary>
+    public bool AddressedPerCommand { get; init; }
+
     /// <summary>The deadline of a command submitted without <c>Command-Timeout</c>, unless <c>Commands:Types:&lt;type&gt;:DefaultTimeout</c> says otherwise.</summary>
     /// <value>The default value is 1 hour.</value>
     public TimeSpan DefaultTimeout { get; init; } = TimeSpan.FromHours(1);

@@ -156,30 +156,6 @@ internal sealed class ClientStore(NpgsqlDataSource dataSource, ClientSecretHashe
         return (secret, retiresAt);
     }
 
-    /// <summary>
-    /// The callback signing secrets of a client that sign at <paramref name="at"/>: the current one first, then those still in
-    /// their grace period, decrypted.
-    /// </summary>
-    public async Task<IReadOnlyList<string>> CallbackSecretsAsync(string clientId, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT key_id, ciphertext FROM client_callback_secrets
-            WHERE client_id = @id AND (retires_at IS NULL OR retires_at > @at)
-            ORDER BY retires_at DESC NULLS FIRST, created_at DESC
-            """);
-        command.Parameters.AddWithValue("id", clientId);
-        command.Parameters.AddWithValue("at", at);
-        var secrets = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            secrets.Add(callbackSecrets.Unprotect(new ProtectedCallbackSecret(reader.GetString(0), reader.GetFieldValue<byte[]>(1)), clientId));
-        }
-
-        return secrets;
-    }
-
     private async Task InsertCallbackSecretAsync(NpgsqlTransaction transaction, string clientId, string secret, DateTimeOffset now,
         CancellationToken cancellationToken)
     {

@@ -70,7 +70,12 @@ internal static class CommandEndpoint
     /// the execution profile, and what breaker-aware consumption watches. A provider's breakers are those
     /// of its endpoints (<c>payments@host:port</c>); an infrastructure dependency's breaker has its name.
     /// </summary>
-    public static IReadOnlyList<string> Dependencies(CommandDescriptor descriptor) => [descriptor.Provider, DependencyNames.Postgres];
+    /// <remarks>
+    /// A type addressed per command (completion callbacks) has one breaker per address: none of them pauses the endpoint,
+    /// which serves every address; the handler defers what an open one refuses.
+    /// </remarks>
+    public static IReadOnlyList<string> Dependencies(CommandDescriptor descriptor) =>
+        descriptor.AddressedPerCommand ? [DependencyNames.Postgres] : [descriptor.Provider, DependencyNames.Postgres];
 
     /// <summary>Configures an endpoint made by hand for <paramref name="descriptor"/>: queue settings as a definition sets them, the steps, then the consumer.</summary>
     public static void Configure<TMessage>(IRabbitMqReceiveEndpointConfigurator endpoint, CommandDescriptor descriptor, CommandTypeOptions options,

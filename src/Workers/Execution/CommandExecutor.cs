@@ -149,6 +149,15 @@ internal sealed partial class CommandExecutor(
         var now = timeProvider.GetUtcNow();
         var typeOptions = options.Get(descriptor.TypeName);
         var exceptionType = (ex.InnerException ?? ex).GetType().FullName;
+        if (ex.IsDeferral)
+        {
+            // No request was sent: the target's own limit (one callback origin's breaker or concurrency) refused it for now.
+            var spread = TimeSpan.FromMilliseconds(DeferralSpread.TotalMilliseconds * Random.Shared.NextDouble());
+            await scheduler.DeferAsync(delivery, $"The {ex.Provider} provider's target cannot take the call now ({ex.Reason}); the command waits.",
+                now + (ex.RetryAfter ?? typeOptions.Flow.DefaultProbeDelay) + spread, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (!ex.IsTransient)
         {
             await outcomes.DeadLetterAsync(delivery, CommandOutcomes.ConsumerFaultSource,
@@ -178,6 +187,14 @@ internal sealed partial class CommandExecutor(
         }
 
         var delay = RetrySchedule.DelayBefore(attempt + 1, typeOptions.Retry, ex.RetryAfter, Random.Shared.NextDouble());
+        if (typeOptions.Retry.MaxRetryPeriod is { } period && RetrySchedule.FirstFailure(delivery.Headers, now) + period < now + delay)
+        {
+            await outcomes.DeadLetterAsync(delivery, CommandOutcomes.RetriesExhaustedSource,
+                $"The {ex.Provider} provider failed for {period} after the first failure, on {attempt} attempts (last: {ex.Reason}).", exceptionType, attempt,
+                cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         if (!retryBudgets.For(descriptor.Provider).TryWithdrawRetry())
         {
             // The provider's retry budget is shared with the HTTP layer's retries and failover: when it is

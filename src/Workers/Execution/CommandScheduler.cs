@@ -75,6 +75,11 @@ internal sealed partial class CommandScheduler(
         }
 
         var headers = Headers(delivery, attempt);
+        if (failed)
+        {
+            headers.TryAdd(MessageHeaders.FirstFailure, CommandRows.HeaderInstant(now));
+        }
+
         var scheduled = await transactions.RunAsync(async (transaction, token) =>
         {
             if (!await CommandLedger.ScheduleAsync(transaction, delivery.CommandId, delivery.Message.Tenant, attempt - 1, error.Code, error.Message, failed, now,

@@ -1,4 +1,6 @@
+using System.Globalization;
 using Messaging.CommandTypes;
+
 namespace Messaging.Workers.Execution;
 
 /// <summary>The delay before a delayed retry: exponential backoff with jitter, or what the provider asked for.</summary>
@@ -23,4 +25,14 @@ internal static class RetrySchedule
         var ceiling = Math.Min(exponential, options.MaxDelay.TotalMilliseconds);
         return TimeSpan.FromMilliseconds(ceiling * (0.5 + (Math.Clamp(random, 0, 1) / 2)));
     }
+
+    /// <summary>
+    /// When the command's first attempt failed, as its delayed retries carry it (<c>Messaging-First-Failure</c>); for the
+    /// first failure itself (no header yet), <paramref name="now"/>.
+    /// </summary>
+    public static DateTimeOffset FirstFailure(IReadOnlyDictionary<string, string> headers, DateTimeOffset now) =>
+        headers.TryGetValue(Contracts.MessageHeaders.FirstFailure, out var value)
+        && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var first)
+            ? first
+            : now;
 }

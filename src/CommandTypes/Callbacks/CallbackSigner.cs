@@ -9,7 +9,7 @@ namespace Messaging.CommandTypes.Callbacks;
 /// <c>{webhook-id}.{webhook-timestamp}.{body}</c> with each of the client's signing secrets (<c>whsec_</c> and base64),
 /// written as <c>v1,&lt;base64&gt;</c> and space-separated, so a receiver that knows either secret of a rotation accepts it.
 /// </summary>
-internal static class CallbackSignature
+public static class CallbackSigner
 {
     /// <summary>The header with the event's id; a receiver uses it to drop a repeated delivery.</summary>
     public const string IdHeader = "webhook-id";

@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Messaging.Workers.Callbacks;
+
+/// <summary>How the workers deliver completion callbacks (section <c>Callbacks</c>, beside the secret keys).</summary>
+internal sealed class CallbackDeliveryOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Callbacks";
+
+    /// <summary>
+    /// Deliveries in flight to one origin (scheme, host and port) at a time, across this worker. A delivery beyond it is
+    /// deferred without an attempt, so a slow receiver holds at most this many of the <c>callbacks.deliver</c> endpoint's
+    /// slots (<c>Commands:Types:callbacks.deliver:Flow:ConcurrencyLimit</c>, which must be larger).
+    /// </summary>
+    /// <value>The default value is 4.</value>
+    [Range(1, 256)]
+    public int MaxConcurrencyPerOrigin { get; set; } = 4;
+
+    /// <summary>The largest response body read from a receiver (only its status counts; the body is never stored).</summary>
+    /// <value>The default value is 1 KiB.</value>
+    [Range(0, 65536)]
+    public int MaxResponseBytes { get; set; } = 1024;
+}

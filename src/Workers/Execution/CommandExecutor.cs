@@ -109,7 +109,12 @@ internal sealed partial class CommandExecutor(
             }
             catch (ProviderException ex) when (!cancellationToken.IsCancellationRequested)
             {
-                Log.ProviderCallFailed(logger, ex, commandId, commandType, attempts.Value, profile.Attempt, ex.IsTransient);
+                if (!ex.IsDeferral)
+                {
+                    // A deferral sent nothing: the scheduler logs it (CommandDeferred), without a failure's warning.
+                    Log.ProviderCallFailed(logger, ex, commandId, commandType, attempts.Value, profile.Attempt, ex.IsTransient);
+                }
+
                 await HandleFailureAsync(delivery, ex, cancellationToken).ConfigureAwait(false);
                 return;
             }

@@ -23,6 +23,9 @@ public class SystemFixture : ServicesFixture
     /// <summary>The gateway's token signing key in these systems.</summary>
     public const string SigningKey = "c3lzdGVtLXRlc3RzLXRva2VuLXNpZ25pbmcta2V5LTAxMjM0NTY3ODlhYg==";
 
+    /// <summary>The key that encrypts clients' callback signing secrets (<c>Callbacks:SecretKeys:system</c>; base64 of 32 bytes).</summary>
+    public const string CallbackSecretKey = "c3lzdGVtLXRlc3RzLWNhbGxiYWNrLXNlY3JldC1rZXk=";
+
     /// <summary>The client-secret pepper of the gateway and its CLI (<c>Auth:SecretPeppers:system</c>; base64 of 32 bytes).</summary>
     public const string SecretPepper = "c3lzdGVtLXRlc3RzLXNlY3JldC1wZXBwZXItMDEyMzQ=";
     private readonly Dictionary<string, string> _tokens = [];
@@ -130,6 +133,9 @@ public class SystemFixture : ServicesFixture
         ["ConnectionStrings__Redis"] = RedisConnectionString,
         ["Redis__KeyPrefix"] = RedisKeyPrefix,
         ["Messaging__SigningKeys__0"] = MessageSigningKey,
+        // The key ring of the clients' callback signing secrets: the gateway encrypts with it, the workers decrypt.
+        ["Callbacks__SecretKeys__system"] = CallbackSecretKey,
+        ["Callbacks__CurrentSecretKey"] = "system",
         ["Logging__LogLevel__Default"] = "Information",
         // Chattier where secrets could slip out, so the log scan (SecretLeakTests) has something to bite on.
         ["Logging__LogLevel__System.Net.Http.HttpClient"] = "Trace",
@@ -259,8 +265,15 @@ public class SystemFixture : ServicesFixture
         Assert.True(process.ExitCode == 0, $"clients add failed ({process.ExitCode}): {error}");
         var json = output[output.IndexOf('{', StringComparison.Ordinal)..];
         using var document = JsonDocument.Parse(json);
-        var credentials = new ClientCredentials(document.RootElement.GetProperty("clientId").GetString()!, document.RootElement.GetProperty("clientSecret").GetString()!);
+        var root = document.RootElement;
+        var credentials = new ClientCredentials(root.GetProperty("clientId").GetString()!, root.GetProperty("clientSecret").GetString()!,
+            root.TryGetProperty("callbackSecret", out var callbackSecret) ? callbackSecret.GetString() : null);
         SecretsUsed.Add(credentials.Secret);
+        if (credentials.CallbackSecret is { } signing)
+        {
+            SecretsUsed.Add(signing);
+        }
+
         return credentials;
     }
 
@@ -336,11 +349,16 @@ public class SystemFixture : ServicesFixture
         return last;
     }
 
-    /// <summary>Submits a command through the API and returns its id (asserting 202).</summary>
-    public async Task<string> SubmitAsync(string token, string type, string json)
+    /// <summary>Submits a command through the API and returns its id (asserting 202), with a <c>Callback-Url</c> when given.</summary>
+    public async Task<string> SubmitAsync(string token, string type, string json, Uri? callbackUrl = null)
     {
         using var request = Request(HttpMethod.Post, $"api/commands/{type}", token,
             new StringContent(json, Encoding.UTF8, "application/json"));
+        if (callbackUrl is not null)
+        {
+            request.Headers.Add("Callback-Url", callbackUrl.AbsoluteUri);
+        }
+
         using var response = await Http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"submit answered {(int)response.StatusCode}: {body}");
@@ -476,7 +494,8 @@ public class SystemFixture : ServicesFixture
         throw new InvalidOperationException($"{process.Name} did not answer {url} within 60 s:\n{process.ReadLog()}");
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free now (for a process, or a receiver a test runs).</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -295,7 +295,7 @@ public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixtu
     }
 
     [Fact]
-    public async Task CallbackDeliveryQueue_IsDeclaredByTheWorkers_WithoutAConsumerUntilItsDeliveryIsBuilt()
+    public async Task CallbackDeliveryQueue_IsDeclaredAndConsumedByTheWorkers()
     {
         var factory = new ConnectionFactory { Uri = new Uri(host.RabbitMqConnectionString) };
         await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
@@ -305,6 +305,6 @@ public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixtu
         await channel.ExchangeDeclarePassiveAsync(CallbackEventTypes.DeliveryTypeName, TestContext.Current.CancellationToken);
         var queue = await channel.QueueDeclarePassiveAsync(CallbackEventTypes.DeliveryTypeName, TestContext.Current.CancellationToken);
 
-        Assert.Equal(0u, queue.ConsumerCount);
+        Assert.Equal(1u, queue.ConsumerCount);
     }
 }

@@ -17,8 +17,4 @@ internal sealed class CallbackDeliveryOptions
     [Range(1, 256)]
     public int MaxConcurrencyPerOrigin { get; set; } = 4;
 
-    /// <summary>The largest response body read from a receiver (only its status counts; the body is never stored).</summary>
-    /// <value>The default value is 1 KiB.</value>
-    [Range(0, 65536)]
-    public int MaxResponseBytes { get; set; } = 1024;
 }

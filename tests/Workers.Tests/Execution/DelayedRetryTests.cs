@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Messaging.Contracts.Payments;
@@ -44,6 +45,7 @@ public sealed class DelayedRetryTests(WorkersHostFixture host) : IClassFixture<W
         Assert.Equal(Tenant, row.Headers["Messaging-Tenant"]);
         Assert.Equal(ChargePayment.TypeName, row.Headers["Messaging-Command-Type"]);
         Assert.Equal(deadline.UtcDateTime.ToString("O"), row.Headers["Messaging-Deadline"]);
+        Assert.InRange(DateTimeOffset.Parse(row.Headers["Messaging-First-Failure"], CultureInfo.InvariantCulture), before, after);
         // Backoff with jitter: between half the base delay and the base delay after the failure.
         Assert.InRange(row.NotBefore, before + (WorkersHostFixture.BaseDelay / 2), after + WorkersHostFixture.BaseDelay);
         using var body = JsonDocument.Parse(row.Body);
@@ -134,6 +136,50 @@ public sealed class DelayedRetryTests(WorkersHostFixture host) : IClassFixture<W
             && m.Tags["messaging.command.type"] as string == ChargePayment.TypeName);
         Assert.True(retries.GetMeasurementSnapshot().Count >= WorkersHostFixture.MaxAttempts - 1);
     }
+
+    [Fact]
+    public async Task ALaterRetry_KeepsTheTimeOfTheFirstFailure()
+    {
+        var id = Guid.NewGuid();
+        var firstFailure = DateTimeOffset.UtcNow.AddMinutes(-20);
+        host.Providers.Answer(ProviderStub.ChargesPath, id, 503, """{"error":"unavailable"}""");
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InTenMinutes);
+
+        await host.SendWithHeadersAsync(Charge(id), ChargePayment.TypeName, RetryHeaders(attempt: 2, firstFailure));
+        await host.WaitForStatusAsync(id, "Scheduled");
+
+        var row = Assert.Single(await host.OutboxRowsAsync(id));
+        Assert.Equal(("3", firstFailure.UtcDateTime.ToString("O")), (row.Headers["Messaging-Attempt"], row.Headers["Messaging-First-Failure"]));
+    }
+
+    [Fact]
+    public async Task AFailureWhoseNextAttemptWouldComeAfterTheRetryPeriod_IsDeadLettered_ThoughAttemptsAreLeft()
+    {
+        var id = Guid.NewGuid();
+        host.Providers.Answer(ProviderStub.ChargesPath, id, 503, """{"error":"unavailable"}""");
+        await host.InsertCommandAsync(id, ChargePayment.TypeName, Tenant, InTenMinutes);
+
+        await host.SendWithHeadersAsync(Charge(id), ChargePayment.TypeName,
+            RetryHeaders(attempt: 2, DateTimeOffset.UtcNow - WorkersHostFixture.RetryPeriod + TimeSpan.FromSeconds(1)));
+        var command = await host.WaitForStatusAsync(id, "DeadLettered");
+
+        Assert.Equal(2, command.Attempts);
+        Assert.True(WorkersHostFixture.MaxAttempts > 2);
+        var letter = Assert.Single(await host.DeadLettersAsync("command_id = @id", ("id", id)));
+        Assert.Equal("retries-exhausted", letter.Source);
+        Assert.Contains($"failed for {WorkersHostFixture.RetryPeriod}", letter.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(await host.OutboxRowsAsync(id), r => r.Kind == "command");
+    }
+
+    private static Dictionary<string, object?> RetryHeaders(int attempt, DateTimeOffset firstFailure) => new()
+    {
+        ["Messaging-Tenant"] = Tenant,
+        ["Messaging-Client"] = "client-1",
+        ["Messaging-Command-Type"] = ChargePayment.TypeName,
+        ["Messaging-Attempt"] = attempt,
+        ["Messaging-Deadline"] = InTenMinutes.UtcDateTime.ToString("O"),
+        ["Messaging-First-Failure"] = firstFailure.UtcDateTime.ToString("O"),
+    };
 
     [Fact]
     public async Task ChargePayment_WhenTheProviderAnswersOutsideItsContract_IsDeadLetteredAtOnce()

@@ -29,6 +29,9 @@ public class WorkersHostFixture : ServicesFixture
     /// <summary>The first delayed retry comes after 5–10 s (base delay 10 s, jittered down by up to half).</summary>
     public static readonly TimeSpan BaseDelay = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long after the first failure every type's delayed retries go on (<c>Retry:MaxRetryPeriod</c>).</summary>
+    public static readonly TimeSpan RetryPeriod = TimeSpan.FromHours(1);
+
     private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(60);
     private static readonly JsonSerializerOptions BodyJson = new(JsonSerializerDefaults.Web);
 
@@ -66,6 +69,7 @@ public class WorkersHostFixture : ServicesFixture
             configuration[$"{key}:Retry:MaxAttempts"] = MaxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
             configuration[$"{key}:Retry:BaseDelay"] = BaseDelay.ToString();
             configuration[$"{key}:Retry:MaxDelay"] = "00:01:00";
+            configuration[$"{key}:Retry:MaxRetryPeriod"] = RetryPeriod.ToString();
             configuration[$"{key}:Flow:RampStepInterval"] = "00:00:00.100";
             configuration[$"{key}:Flow:DefaultProbeDelay"] = "00:00:30";
         }

@@ -1,6 +1,6 @@
 using Messaging.Samples.CallbackReceiver;
 
-// Receives the gateway's completion callbacks (docs/api.md, "Callbacks"). Run it with the client's callback secret:
+// Receives the gateway's completion callbacks (docs/api.md, "Completion callbacks"). Run it with the client's callback secret:
 //   dotnet run --project samples/CallbackReceiver --urls http://127.0.0.1:5099 -- --Callbacks:Secrets:0=whsec_…
 // and submit commands with `Callback-Url: http://127.0.0.1:5099/callbacks` (its origin on the tenant's allow-list).
 var builder = WebApplication.CreateBuilder(args);

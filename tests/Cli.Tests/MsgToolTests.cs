@@ -37,6 +37,42 @@ public sealed class MsgToolTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task Status_OfACommandWithACallback_ShowsItsStateAttemptsAndLastError_AndItsJsonHasTheCallback()
+    {
+        var environment = await EnvironmentAsync();
+        const string LastError = "The receiver answered 503.";
+        var delivering = await StoredCommandAsync("https://hooks.example.org/done", "Delivering", 3, LastError);
+        var delivered = await StoredCommandAsync("https://hooks.example.org/done", "Delivered", 1, null);
+        var pending = await StoredCommandAsync("https://hooks.example.org/done", null, 0, null);
+        var without = await StoredCommandAsync(null, null, 0, null);
+
+        var deliveringTable = await MsgTool.RunAsync(environment, "status", delivering.ToString());
+        var deliveredTable = await MsgTool.RunAsync(environment, "status", delivered.ToString());
+        var pendingTable = await MsgTool.RunAsync(environment, "status", pending.ToString());
+        var withoutTable = await MsgTool.RunAsync(environment, "status", without.ToString());
+        var deliveringJson = await MsgTool.RunAsync(environment, "status", delivering.ToString(), "--json");
+        var withoutJson = await MsgTool.RunAsync(environment, "status", without.ToString(), "--json");
+
+        Assert.All([deliveringTable, deliveredTable, pendingTable, withoutTable, deliveringJson, withoutJson], r => Assert.True(r.ExitCode == 0, r.ToString()));
+        Assert.Matches($@"(?m)^callback +Delivering \(3 attempts; last error: {Regex.Escape(LastError)}\)$", deliveringTable.Output);
+        Assert.Matches(@"(?m)^callback +Delivered \(1 attempt\)$", deliveredTable.Output);
+        Assert.Matches(@"(?m)^callback +Pending \(0 attempts\)$", pendingTable.Output); // a callback URL and nothing sent yet
+        Assert.DoesNotContain("callback", withoutTable.Output, StringComparison.Ordinal);
+        using (var document = JsonDocument.Parse(deliveringJson.Output))
+        {
+            var callback = document.RootElement.GetProperty("callback");
+            Assert.Equal("Delivering", callback.GetProperty("state").GetString());
+            Assert.Equal(3, callback.GetProperty("attempts").GetInt32());
+            Assert.Equal(LastError, callback.GetProperty("lastError").GetString());
+        }
+
+        using (var document = JsonDocument.Parse(withoutJson.Output))
+        {
+            Assert.False(document.RootElement.TryGetProperty("callback", out _), withoutJson.Output);
+        }
+    }
+
+    [Fact]
     public async Task PublishFromAFile_WithJsonAndKey_PrintsOneJsonDocument_AndTheSameKeyReplays()
     {
         var environment = await EnvironmentAsync();
@@ -446,6 +482,31 @@ public sealed class MsgToolTests(SystemFixture system)
     /// <summary>How many commands of the tool's tenant have this idempotency key (0 or 1).</summary>
     private Task<long> StoredWithKeyAsync(string key) =>
         system.CountAsync("SELECT count(*) FROM commands WHERE tenant = @tenant AND idempotency_key = @key", ("tenant", Tenant), ("key", key));
+
+    /// <summary>
+    /// A succeeded payments.charge of the tool's tenant, stored directly, with a callback in the given delivery state
+    /// (none when <paramref name="callbackUrl"/> is null; a null state with a URL is a callback with nothing sent yet).
+    /// </summary>
+    private async Task<Guid> StoredCommandAsync(string? callbackUrl, string? callbackState, int callbackAttempts, string? callbackLastError)
+    {
+        var id = Guid.CreateVersion7();
+        await using var dataSource = NpgsqlDataSource.Create(system.PostgresConnectionString);
+        await using var insert = dataSource.CreateCommand(
+            """
+            INSERT INTO commands (id, tenant, client_id, type, status, payload, deadline, created_at, updated_at,
+                                  callback_url, callback_state, callback_attempts, callback_last_error)
+            VALUES (@id, @tenant, 'cli', 'payments.charge', 'Succeeded', '{}', now() + interval '1 hour', now(), now(),
+                    @url, @state, @attempts, @error)
+            """);
+        insert.Parameters.AddWithValue("id", id);
+        insert.Parameters.AddWithValue("tenant", Tenant);
+        insert.Parameters.AddWithValue("url", NpgsqlTypes.NpgsqlDbType.Text, (object?)callbackUrl ?? DBNull.Value);
+        insert.Parameters.AddWithValue("state", NpgsqlTypes.NpgsqlDbType.Text, (object?)callbackState ?? DBNull.Value);
+        insert.Parameters.AddWithValue("attempts", callbackAttempts);
+        insert.Parameters.AddWithValue("error", NpgsqlTypes.NpgsqlDbType.Text, (object?)callbackLastError ?? DBNull.Value);
+        await insert.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        return id;
+    }
 
     /// <summary>
     /// A payments.charge of the tool's tenant that the workers dead-lettered (stored the way they store it), an old one:

@@ -129,6 +129,20 @@ internal static class StatusCommands
             table.Add("error", $"{error.Code}: {CommandActions.OneLine(error.Message)}");
         }
 
+        if (info.Callback is { } callback)
+        {
+            table.Add("callback", CallbackCell(callback));
+        }
+
         table.WriteTo(writer);
+    }
+
+    /// <summary><c>Delivered (2 attempts)</c>, <c>Delivering (3 attempts; last error: …)</c>: the state as the gateway names it.</summary>
+    public static string CallbackCell(CallbackInfo callback)
+    {
+        var attempts = callback.Attempts == 1 ? "1 attempt" : $"{Cells.Number(callback.Attempts)} attempts";
+        return callback.LastError is { Length: > 0 } error
+            ? $"{callback.State} ({attempts}; last error: {CommandActions.OneLine(error)})"
+            : $"{callback.State} ({attempts})";
     }
 }

@@ -13,7 +13,7 @@ namespace Messaging.Gateway.OpenApi;
 /// <c>POST /api/commands/{type}</c> is one route, but each type has its own body: this replaces the route's operation
 /// with one literal path per accepted type (<c>/api/commands/payments.charge</c>, …) whose request body is that type's
 /// schema (the one <c>GET /api/command-types</c> serves, under <c>components/schemas/&lt;type&gt;</c>), with the
-/// route's answers and the <c>Idempotency-Key</c>, <c>Command-Timeout</c> and <c>Not-Before</c> headers. The generic path is
+/// route's answers and the <c>Idempotency-Key</c>, <c>Command-Timeout</c>, <c>Not-Before</c> and <c>Callback-Url</c> headers. The generic path is
 /// left out. The batch route's body is described here too: its items are a union over the same types, told apart by
 /// <c>type</c>, each with that type's schema as its <c>body</c>.
 /// </summary>
@@ -22,11 +22,19 @@ internal sealed class CommandOperationsTransformer(CommandTypeSchemas schemas) :
     private const string SubmitPath = "/api/commands/{type}";
     private const string BatchPath = "/api/commands/batch";
 
+    /// <summary>What a callback URL must be, for the header and a batch item alike.</summary>
+    private const string CallbackUrlDescription =
+        "Where to POST the signed completion event (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature; see webhooks "
+        + "commandCompleted) when the command reaches a terminal status. An absolute URL whose origin (scheme, host, port) is on the "
+        + "tenant's Tenants:<tenant>:CallbackOrigins; https, except for loopback hosts and in the Development and Testing environments; "
+        + "no user info, no fragment. Anything else is 400 and nothing is stored.";
+
     /// <summary>What each refusal of a submit means; nothing is stored or sent for any of them.</summary>
     private static readonly Dictionary<string, string> Answers = new(StringComparer.Ordinal)
     {
         ["400"] = "Not a JSON object of this type (unknown or duplicate properties, numbers in strings, comments), invalid fields "
-            + "(errors: one entry per field), or invalid Idempotency-Key / Command-Timeout / Not-Before headers (errors names the header).",
+            + "(errors: one entry per field), or invalid Idempotency-Key / Command-Timeout / Not-Before / Callback-Url headers (errors names "
+            + "the header; a Callback-Url whose origin the tenant may not call back is refused here too).",
         ["409"] = "A request with this Idempotency-Key is still being processed; retry later to get its answer.",
         ["413"] = $"The body is larger than {CommandsEndpoints.MaxBodyBytes} bytes.",
         ["415"] = "The body is not Content-Type: application/json (UTF-8).",
@@ -110,6 +118,15 @@ internal sealed class CommandOperationsTransformer(CommandTypeSchemas schemas) :
                 + "command is refused with 503 (no direct publish). Part of the Idempotency-Key's request when given.",
             Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
         });
+        submit.Parameters.Add(new OpenApiParameter
+        {
+            Name = CommandsEndpoints.CallbackUrlHeader,
+            In = ParameterLocation.Header,
+            Description = CallbackUrlDescription + " Without it, the client's default callback URL applies, if it has one. While "
+                + "PostgreSQL is unavailable such a command is refused with 503 (no direct publish). Part of the Idempotency-Key's request "
+                + "when given: the same key with another or no Callback-Url is 422.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uri", MaxLength = CallbackUrls.MaxLength },
+        });
 
         submit.Responses ??= [];
         if (submit.Responses.GetValueOrDefault("202") is OpenApiResponse accepted)
@@ -159,6 +176,11 @@ internal sealed class CommandOperationsTransformer(CommandTypeSchemas schemas) :
                     ["timeout"] = new OpenApiSchema
                     {
                         Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "86400", Description = "As the Command-Timeout header, in seconds.",
+                    },
+                    ["callbackUrl"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.String, Format = "uri", MaxLength = CallbackUrls.MaxLength,
+                        Description = "As the Callback-Url header; a refused one is keyed items[index].callbackUrl.",
                     },
                 },
             });

@@ -11,7 +11,8 @@ namespace Messaging.Gateway.OpenApi;
 /// <c>/health</c> (docs/security.md). Each route declares the answers of its own handler; the answers of the door
 /// (401 and 403 where a scope is required, 429 where a rate limit applies, 503 where route resilience applies) are
 /// derived from the endpoint's metadata by <see cref="DoorResponsesTransformer"/>; <see cref="CommandOperationsTransformer"/>
-/// turns <c>POST /api/commands/{type}</c> into one operation per accepted command type.
+/// turns <c>POST /api/commands/{type}</c> into one operation per accepted command type; <see cref="CompletionCallbacksTransformer"/>
+/// adds the completion callback's states and its webhook.
 /// </summary>
 internal static class GatewayOpenApi
 {
@@ -60,6 +61,8 @@ internal static class GatewayOpenApi
             });
             options.AddOperationTransformer<DoorResponsesTransformer>();
             options.AddDocumentTransformer<CommandOperationsTransformer>();
+            options.AddDocumentTransformer<CompletionCallbacksTransformer>();
+            options.AddSchemaTransformer<CompletionCallbacksTransformer>();
         });
         return builder;
     }

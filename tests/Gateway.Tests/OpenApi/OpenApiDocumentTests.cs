@@ -56,13 +56,71 @@ public sealed class OpenApiDocumentTests(CommandTypesGateway fixture) : IClassFi
             Assert.Equal(SubmitAnswers.Order(StringComparer.Ordinal), operation.Responses!.Keys.Order(StringComparer.Ordinal));
             Assert.True(operation.Responses["202"].Content!.ContainsKey("application/json"));
             Assert.All(SubmitAnswers.Where(s => s != "202"), s => Assert.True(operation.Responses[s].Content!.ContainsKey("application/problem+json"), $"{type} {s}"));
-            Assert.Equal(["Idempotency-Key", "Command-Timeout", "Not-Before"], operation.Parameters!.Where(p => p.In == ParameterLocation.Header).Select(p => p.Name));
+            Assert.Equal(["Idempotency-Key", "Command-Timeout", "Not-Before", "Callback-Url"],
+                operation.Parameters!.Where(p => p.In == ParameterLocation.Header).Select(p => p.Name));
             Assert.Equal("commands", Assert.Single(Assert.Single(operation.Security!).Values.Single()));
         }
 
         Assert.Equal(fixture.AcceptedTypes.Count,
             document.Paths.Values.SelectMany(p => p.Operations!.Values).Select(o => o.OperationId)
                 .Where(id => id!.StartsWith("Submit", StringComparison.Ordinal) && id != "SubmitCommandBatch").Distinct().Count());
+    }
+
+    [Fact]
+    public async Task SubmitOperations_DescribeTheCallbackUrlHeader_AsOptional_WithItsAllowListAndIdempotency()
+    {
+        var (document, _, _) = await ReadDocumentAsync();
+
+        foreach (var type in fixture.AcceptedTypes)
+        {
+            var header = document.Paths["/api/commands/" + type].Operations![HttpMethod.Post].Parameters!.Single(p => p.Name == "Callback-Url");
+            Assert.False(header.Required);
+            Assert.Equal(("uri", 2048), (header.Schema!.Format, header.Schema.MaxLength));
+            Assert.Contains("Tenants:<tenant>:CallbackOrigins", header.Description, StringComparison.Ordinal);
+            Assert.Contains("https, except for loopback hosts and in the Development and Testing environments", header.Description, StringComparison.Ordinal);
+            Assert.Contains("503", header.Description, StringComparison.Ordinal);
+            Assert.Contains("Idempotency-Key", header.Description, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task StatusSchema_HasTheCallback_WithItsStatesAsAnEnum()
+    {
+        var (document, _, raw) = await ReadDocumentAsync();
+
+        var view = document.Paths["/api/commands/{id}"].Operations![HttpMethod.Get].Responses!["200"].Content!["application/json"].Schema!;
+        Assert.Equal("CommandView", Assert.IsType<OpenApiSchemaReference>(view).Reference.Id);
+        var callback = Assert.Single(view.Properties!["callback"].OneOf!, s => s is OpenApiSchemaReference);
+        Assert.Equal("CallbackView", ((OpenApiSchemaReference)callback).Reference.Id);
+        var schema = raw["components"]!["schemas"]!["CallbackView"]!;
+        Assert.Equal(["Pending", "Delivering", "Delivered", "DeadLettered"], schema["properties"]!["state"]!["enum"]!.AsArray().Select(s => s!.GetValue<string>()));
+        Assert.Equal(["state", "attempts"], schema["required"]!.AsArray().Select(s => s!.GetValue<string>()));
+        Assert.NotNull(schema["properties"]!["lastError"]);
+    }
+
+    [Fact]
+    public async Task Webhooks_DescribeTheSignedCompletionEvent_ItsHeaders_AndWhatCountsAsDelivered()
+    {
+        var (document, _, raw) = await ReadDocumentAsync();
+
+        var webhook = Assert.Single(document.Webhooks!);
+        Assert.Equal("commandCompleted", webhook.Key);
+        var operation = Assert.Single(webhook.Value.Operations!);
+        Assert.Equal(HttpMethod.Post, operation.Key);
+        var headers = operation.Value.Parameters!;
+        Assert.Equal(["webhook-id", "webhook-timestamp", "webhook-signature"], headers.Select(h => h.Name));
+        Assert.All(headers, h => Assert.True(h.In == ParameterLocation.Header && h.Required, h.Name));
+        Assert.Matches(headers[0].Schema!.Pattern!, "msg_" + Guid.CreateVersion7().ToString("N"));
+        Assert.Equal(["2XX", "default"], operation.Value.Responses!.Keys);
+        var body = Assert.IsType<OpenApiSchemaReference>(operation.Value.RequestBody!.Content!["application/json"].Schema);
+        Assert.Equal("CommandCompletedEvent", body.Reference.Id);
+
+        var schema = raw["components"]!["schemas"]!["CommandCompletedEvent"]!;
+        Assert.Equal(["type", "timestamp", "data"], schema["required"]!.AsArray().Select(s => s!.GetValue<string>()));
+        Assert.Equal([CallbackEventTypes.Succeeded, CallbackEventTypes.Failed, CallbackEventTypes.DeadLettered, CallbackEventTypes.Expired, CallbackEventTypes.Cancelled],
+            schema["properties"]!["type"]!["enum"]!.AsArray().Select(s => s!.GetValue<string>()));
+        Assert.Equal("date-time", schema["properties"]!["timestamp"]!["format"]!.GetValue<string>());
+        Assert.Equal("#/components/schemas/CommandView", schema["properties"]!["data"]!["$ref"]!.GetValue<string>());
     }
 
     [Fact]
@@ -90,6 +148,8 @@ public sealed class OpenApiDocumentTests(CommandTypesGateway fixture) : IClassFi
         {
             Assert.Equal(kind.Properties!["type"].Const, Assert.IsType<OpenApiSchemaReference>(kind.Properties["body"]).Reference.Id);
             Assert.False(kind.AdditionalPropertiesAllowed);
+            Assert.Equal(["type", "body", "idempotencyKey", "notBefore", "timeout", "callbackUrl"], kind.Properties.Keys);
+            Assert.Equal("uri", kind.Properties["callbackUrl"].Format);
         });
         Assert.True(operation.Responses!["202"].Content!.ContainsKey("application/json"));
         Assert.All(["400", "409", "413", "415", "422"], s => Assert.True(operation.Responses[s].Content!.ContainsKey("application/problem+json"), s));

@@ -17,8 +17,9 @@ public static class CallbacksCommandType
     /// default timeout here (the largest allowed) applies to nothing.
     /// </summary>
     /// <remarks>
-    /// No handler yet: the delivery (signing, the <c>callbacks</c> pipeline per origin) is not built, so the workers
-    /// start no consumer for it and anything queued waits in its queue. Nothing is queued to it yet either.
+    /// No handler here: delivering needs the store (the clients' signing secrets), which the command types do not know. The
+    /// workers add it to this registration (<c>builder.CommandType&lt;DeliverCallback&gt;().ExecutedBy&lt;…&gt;()</c>), so the
+    /// gateway knows the type without being able to run it.
     /// </remarks>
     public static IHostApplicationBuilder AddCallbacksCommandType(this IHostApplicationBuilder builder)
     {

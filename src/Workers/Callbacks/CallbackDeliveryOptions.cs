@@ -16,5 +16,4 @@ internal sealed class CallbackDeliveryOptions
     /// <value>The default value is 4.</value>
     [Range(1, 256)]
     public int MaxConcurrencyPerOrigin { get; set; } = 4;
-
 }

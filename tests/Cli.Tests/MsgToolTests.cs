@@ -220,19 +220,21 @@ public sealed class MsgToolTests(SystemFixture system)
             """{"type":"payments.charge","body":{},"timeout":0}""",
             """{"type":"payments.charge","body":{},"notBefore":"2030-01-01 09:00"}""",
             """{"type":"payments.charge","body":{},"priority":1}""",
-            $$"""{"type":"payments.charge","body":{},"idempotencyKey":"{{key}}"}""");
+            $$"""{"type":"payments.charge","body":{},"idempotencyKey":"{{key}}"}""",
+            """{"type":"payments.charge","body":{},"callbackUrl":"hooks.example.com/done"}""");
 
         var result = await MsgTool.RunWithInputAsync(await EnvironmentAsync(), input, "publish", "--batch", "-");
 
         Assert.Equal(2, result.ExitCode);
         Assert.Equal("", result.Output);
-        Assert.Equal(6, result.ErrorLines.Length);
+        Assert.Equal(7, result.ErrorLines.Length);
         Assert.StartsWith("msg: --batch line 3: not valid JSON", result.ErrorLines[0], StringComparison.Ordinal);
         Assert.StartsWith("msg: --batch line 4: body is missing", result.ErrorLines[1], StringComparison.Ordinal);
         Assert.Equal("msg: --batch line 5: timeout must be whole seconds from 1 to 86400", result.ErrorLines[2]);
         Assert.StartsWith("msg: --batch line 6: notBefore must be an RFC 3339 time with Z or an offset", result.ErrorLines[3], StringComparison.Ordinal);
         Assert.StartsWith("msg: --batch line 7: unknown property 'priority'", result.ErrorLines[4], StringComparison.Ordinal);
         Assert.Equal($"msg: --batch line 8: idempotencyKey '{key}' is also on line 1", result.ErrorLines[5]);
+        Assert.StartsWith("msg: --batch line 9: callbackUrl must be an absolute http(s) URL", result.ErrorLines[6], StringComparison.Ordinal);
         Assert.Equal(0, await StoredWithKeyAsync(key));
     }
 
@@ -258,6 +260,22 @@ public sealed class MsgToolTests(SystemFixture system)
         Assert.Equal(0, await StoredWithKeyAsync(key));
     }
 
+    [Fact]
+    public async Task PublishWithACallbackUrlOffTheTenantsAllowList_ExitsOne_WithTheGatewaysReason_AndStoresNothing()
+    {
+        var key = "msg-callback-" + Guid.NewGuid().ToString("N");
+
+        var result = await MsgTool.RunAsync(await EnvironmentAsync(), "publish", "payments.charge",
+            "--data", """{"amount":4,"currency":"EUR","customerId":"cus_msg_hook"}""", "--idempotency-key", key,
+            "--callback-url", "http://169.254.169.254/latest/meta-data");
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.ErrorLines);
+        Assert.StartsWith("msg: The gateway answered 400", line, StringComparison.Ordinal);
+        Assert.Contains("Callback-Url", line, StringComparison.Ordinal);
+        Assert.Equal(0, await StoredWithKeyAsync(key));
+    }
+
     [Theory]
     [InlineData("msg: publish needs a command type and --data (or --batch with a file of commands) (see msg --help)", "publish")]
     [InlineData("msg: publish needs a command type and --data (or --batch with a file of commands) (see msg --help)", "publish", "payments.charge")]
@@ -267,6 +285,8 @@ public sealed class MsgToolTests(SystemFixture system)
         "publish", "--batch", "commands.jsonl", "--wait")]
     [InlineData("msg: --not-before must be an RFC 3339 time with Z or an offset, for example 2026-12-08T09:00:00Z (see msg --help)",
         "publish", "payments.charge", "--data", "{}", "--not-before", "2026-12-08T09:00:00")]
+    [InlineData("msg: --callback-url must be an absolute http(s) URL (see msg --help)",
+        "publish", "payments.charge", "--data", "{}", "--callback-url", "/relative/hook")]
     public async Task Publish_WithoutWhatItNeeds_OrWithBatchAndASingleCommandsOptions_ExitsTwo(string error, params string[] args)
     {
         var result = await MsgTool.RunAsync(new Dictionary<string, string?>(), args);

@@ -14,7 +14,7 @@ namespace Messaging.Cli.Commands;
 /// </summary>
 internal static partial class PublishBatch
 {
-    public const string LineShape = """{"type":…,"body":{…},"idempotencyKey"?,"notBefore"?,"timeout"?}""";
+    public const string LineShape = """{"type":…,"body":{…},"idempotencyKey"?,"notBefore"?,"timeout"?,"callbackUrl"?}""";
 
     public static async Task<int> RunAsync(CliConsole console, ParseResult parse, MessagingClient client, string text, SendOptions defaults, CancellationToken cancellationToken)
     {
@@ -156,7 +156,11 @@ internal static partial class PublishBatch
                     case "timeout" when value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var seconds) && seconds is >= 1 and <= 86_400:
                         options = options with { Timeout = TimeSpan.FromSeconds(seconds) };
                         break;
-                    case "type" or "body" or "idempotencyKey" or "notBefore" or "timeout":
+                    case "callbackUrl" when value.ValueKind == JsonValueKind.String && Uri.TryCreate(value.GetString(), UriKind.Absolute, out var url)
+                        && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp):
+                        options = options with { CallbackUrl = url };
+                        break;
+                    case "type" or "body" or "idempotencyKey" or "notBefore" or "timeout" or "callbackUrl":
                         error = $"{property.Name} must be {Expected(property.Name)}";
                         return null;
                     default:
@@ -191,6 +195,7 @@ internal static partial class PublishBatch
         "body" => "the command's JSON object",
         "idempotencyKey" => "1 to 255 visible ASCII characters",
         "notBefore" => Rfc3339.Expected,
+        "callbackUrl" => "an absolute http(s) URL whose origin is on the tenant's allow-list",
         _ => "whole seconds from 1 to 86400",
     };
 

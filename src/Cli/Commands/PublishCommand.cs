@@ -7,8 +7,8 @@ using Messaging.Client;
 namespace Messaging.Cli.Commands;
 
 /// <summary>
-/// <c>msg publish &lt;type&gt; --data &lt;json|@file&gt; [--idempotency-key K] [--timeout S] [--not-before T] [--wait]</c>, and
-/// <c>msg publish --batch &lt;file.jsonl|-&gt; [--timeout S] [--not-before T]</c> (see <see cref="PublishBatch"/>).
+/// <c>msg publish &lt;type&gt; --data &lt;json|@file&gt; [--idempotency-key K] [--timeout S] [--not-before T] [--callback-url U] [--wait]</c>, and
+/// <c>msg publish --batch &lt;file.jsonl|-&gt; [--timeout S] [--not-before T] [--callback-url U]</c> (see <see cref="PublishBatch"/>).
 /// </summary>
 internal static class PublishCommand
 {
@@ -41,10 +41,25 @@ internal static class PublishCommand
                 return null;
             },
         };
+        var callbackUrl = new Option<Uri?>("--callback-url")
+        {
+            Description = "Callback-Url: where the gateway posts a signed event when the command ends; its origin must be on the tenant's allow-list",
+            HelpName = "url",
+            CustomParser = result =>
+            {
+                if (Uri.TryCreate(result.Tokens.Single().Value, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp))
+                {
+                    return url;
+                }
+
+                result.AddError("--callback-url must be an absolute http(s) URL");
+                return null;
+            },
+        };
         var batch = new Option<string>("--batch")
         {
             Description = $"Send the commands of a JSON Lines file (- for standard input) instead of one, one {PublishBatch.LineShape} per line; "
-                + "--timeout and --not-before apply to lines without their own. "
+                + "--timeout, --not-before and --callback-url apply to lines without their own. "
                 + $"More than {MessagingClient.MaxBatchSize} lines go as several requests of at most {MessagingClient.MaxBatchSize}, each stored all or none; "
                 + "give every line an idempotencyKey to make sending the file again safe",
             HelpName = "file",
@@ -58,7 +73,7 @@ internal static class PublishCommand
 
         var command = new Command("publish", "Send a command, or a batch of commands, to the gateway (msg types lists the types it accepts)")
         {
-            type, data, key, timeout, notBefore, batch, wait, waitTimeout,
+            type, data, key, timeout, notBefore, callbackUrl, batch, wait, waitTimeout,
         };
         command.Validators.Add(result =>
         {
@@ -81,6 +96,7 @@ internal static class PublishCommand
                 IdempotencyKey = parse.GetValue(key),
                 Timeout = parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 NotBefore = parse.GetValue(notBefore),
+                CallbackUrl = parse.GetValue(callbackUrl),
             };
             if (options.Timeout is { TotalSeconds: < 1 or > 86_400 })
             {

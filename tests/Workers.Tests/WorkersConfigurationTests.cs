@@ -1,3 +1,4 @@
+using Messaging.Workers.Callbacks;
 using Messaging.CommandTypes.BuiltIn;
 using Messaging.Store.Persistence;
 using Messaging.Resilience.RateLimiting;
@@ -66,6 +67,10 @@ public sealed class WorkersConfigurationTests
     [InlineData("Resilience:Dependencies:payments:AttemptTimeout", "00:02:00", "Resilience:Dependencies:payments:TotalTimeout")]
     [InlineData("Resilience:Dependencies:payments.token:Retry:BaseDelay", "00:05:00", "Resilience:Dependencies:payments.token:Retry:MaxDelay")]
     [InlineData("Resilience:Dependencies:notifications:TotalTimeout", "00:00:01", "Resilience:Dependencies:notifications:TotalTimeout")]
+    [InlineData("Callbacks:MaxConcurrencyPerOrigin", "0", "Callbacks:MaxConcurrencyPerOrigin")]
+    [InlineData("Callbacks:MaxConcurrencyPerOrigin", "32", "Commands:Types:callbacks.deliver:Flow:ConcurrencyLimit (32)")]
+    [InlineData("Commands:Types:callbacks.deliver:Retry:MaxRetryPeriod", "2.00:00:00", "Commands:Types:callbacks.deliver:Retry:MaxRetryPeriod")]
+    [InlineData("Resilience:Dependencies:callbacks:AttemptTimeout", "00:00:20", "Resilience:Dependencies:callbacks:TotalTimeout")]
     public void Validate_WithInvalidSetting_FailsNamingTheKey(string key, string value, string named)
     {
         var configuration = ValidConfiguration();
@@ -231,6 +236,7 @@ public sealed class WorkersConfigurationTests
         modules?.Invoke(builder);
         builder.AddConfiguredCommandTypes();
         builder.AddCommandProviders();
+        builder.AddCallbackDelivery();
         builder.AddCommandConsumers();
         return builder.Build();
     }

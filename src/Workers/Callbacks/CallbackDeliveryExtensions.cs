@@ -3,6 +3,7 @@ using Messaging.Contracts.Callbacks;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Signing;
 using Messaging.Store.Callbacks;
+using Microsoft.Extensions.Options;
 
 namespace Messaging.Workers.Callbacks;
 
@@ -34,8 +35,8 @@ internal static class CallbackDeliveryExtensions
 
         services.AddOptions<CallbackDeliveryOptions>()
             .BindConfiguration(CallbackDeliveryOptions.SectionName)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CallbackDeliveryOptions>, CallbackDeliveryOptionsValidator>();
         services.AddCallbackSecretProtection();
         services.AddSingleton<CallbackSigningSecrets>();
         services.AddDependencyOptions(builder.Configuration, CallbackOriginHandler.Dependency, CallbackPipelineDefaults);

@@ -1,8 +1,6 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace Messaging.Workers.Callbacks;
 
-/// <summary>How the workers deliver completion callbacks (section <c>Callbacks</c>, beside the secret keys).</summary>
+/// <summary>How the workers deliver completion callbacks (section <c>Callbacks</c>, beside the secret keys; checked by <see cref="CallbackDeliveryOptionsValidator"/>).</summary>
 internal sealed class CallbackDeliveryOptions
 {
     /// <summary>The configuration section.</summary>
@@ -14,6 +12,5 @@ internal sealed class CallbackDeliveryOptions
     /// slots (<c>Commands:Types:callbacks.deliver:Flow:ConcurrencyLimit</c>, which must be larger).
     /// </summary>
     /// <value>The default value is 4.</value>
-    [Range(1, 256)]
     public int MaxConcurrencyPerOrigin { get; set; } = 4;
 }

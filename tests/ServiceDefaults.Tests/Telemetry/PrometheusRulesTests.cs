@@ -79,7 +79,7 @@ public sealed partial class PrometheusRulesTests
         catch (Win32Exception ex)
         {
             throw new InvalidOperationException(
-                "promtool is not installed (Debian's prometheus package provides it). Install it with `scripts/services up`.", ex);
+                "promtool is not installed (Debian's prometheus package provides it). Install it with `scripts/services tools` (scripts/test does).", ex);
         }
 
         using (process)

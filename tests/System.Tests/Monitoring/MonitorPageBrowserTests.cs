@@ -68,7 +68,7 @@ public sealed class MonitorPageBrowserTests(SystemFixture system) : IAsyncLifeti
     [Fact]
     public async Task AnOperator_SeesAlertsFireAndClear_QueuesFill_AndRedrivesADeadLetter_ATenantAdminSeesItsTenantOnly()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install it with `scripts/services up`.");
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install it with `scripts/services tools` (scripts/test does).");
         var admin = await AddClientAsync("operators", "operator");
         var commands = await AddClientAsync("tenant-monitor", "commands");
         var adminToken = await TokenAsync(admin);

@@ -7,13 +7,15 @@ namespace Messaging.System.Tests.Reliability;
 /// <summary>
 /// Faults of the real services on this machine (the ones <c>scripts/services up</c> starts): RabbitMQ
 /// stopped and started (<c>rabbitmqctl stop_app</c>/<c>start_app</c>) or killed hard, its connections
-/// closed, PostgreSQL stopped immediately, Redis shut down. Each fault returns a scope whose disposal
+/// closed, PostgreSQL stopped immediately, Redis shut down. The hard kill takes only the broker that
+/// <c>scripts/services up</c> started and recorded (its pid file), never another RabbitMQ on the machine. Each fault returns a scope whose disposal
 /// restores the service and waits until it answers; <see cref="RestoreAllAsync"/> brings everything back
 /// whatever happened. Loopback only: these are the local services, nothing else.
 /// </summary>
 public static class ServiceFaults
 {
-    private static readonly string PostgresVersion = Environment.GetEnvironmentVariable("PG_VERSION") ?? "15";
+    /// <summary>Where <c>scripts/services up</c> records what it started (<c>MESSAGING_STATE_DIR</c>).</summary>
+    private static readonly string StateDirectory = Environment.GetEnvironmentVariable("MESSAGING_STATE_DIR") ?? "/var/tmp/messaging-services";
 
     /// <summary><c>rabbitmqctl stop_app</c>: the broker's node stays, every connection drops, nothing is accepted.</summary>
     public static async Task<IAsyncDisposable> StopRabbitMqAsync()
@@ -26,10 +28,22 @@ public static class ServiceFaults
         });
     }
 
-    /// <summary>SIGKILL of the broker's Erlang VM: no clean shutdown, like a crash of the machine's broker.</summary>
+    /// <summary>
+    /// SIGKILL of the broker's Erlang VM: no clean shutdown, like a crash of the machine's broker. Only the VM whose
+    /// pid <c>scripts/services up</c> recorded is killed, never another RabbitMQ on the machine.
+    /// </summary>
     public static async Task<IAsyncDisposable> KillRabbitMqAsync()
     {
-        await RunAsync("pkill", "-KILL", "-f", "beam.smp.*rabbit");
+        var pidFile = Path.Combine(StateDirectory, "rabbitmq.pid");
+        var pid = File.Exists(pidFile) ? (await File.ReadAllTextAsync(pidFile)).Trim() : "";
+        if (!int.TryParse(pid, out _) || !File.Exists($"/proc/{pid}/comm") || (await File.ReadAllTextAsync($"/proc/{pid}/comm")).Trim() != "beam.smp")
+        {
+            throw new InvalidOperationException(
+                $"The RabbitMQ on this machine was not started by scripts/services (no running beam.smp pid in {pidFile}), so this test "
+                + "does not kill it: stop that broker and run `scripts/services up`, which records the pid of the one it starts.");
+        }
+
+        await RunAsync("kill", "-KILL", pid);
         return new Restore(RestoreAllAsync);
     }
 
@@ -40,13 +54,40 @@ public static class ServiceFaults
     /// <summary><c>pg_ctlcluster stop -m immediate</c>: PostgreSQL goes away without a checkpoint, like a crash.</summary>
     public static async Task<IAsyncDisposable> StopPostgresAsync()
     {
-        await RunAsync("pg_ctlcluster", PostgresVersion, "main", "stop", "-m", "immediate");
+        var (version, cluster) = await PostgresClusterAsync();
+        await RunAsync("pg_ctlcluster", version, cluster, "stop", "-m", "immediate");
         return new Restore(async () =>
         {
             await RestoreAllAsync();
             // The test process's own pooled connections died with the server.
             NpgsqlConnection.ClearAllPools();
         });
+    }
+
+    /// <summary>
+    /// The PostgreSQL cluster to stop: the one <c>scripts/services up</c> started (<c>postgres.cluster</c>), else the
+    /// Debian cluster listening on port 5432 (pg_lsclusters); no hard-coded major.
+    /// </summary>
+    private static async Task<(string Version, string Cluster)> PostgresClusterAsync()
+    {
+        var recorded = Path.Combine(StateDirectory, "postgres.cluster");
+        var words = File.Exists(recorded) ? (await File.ReadAllTextAsync(recorded)).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+        if (words.Length == 2)
+        {
+            return (words[0], words[1]);
+        }
+
+        var clusters = await OutputAsync("pg_lsclusters", "-h");
+        foreach (var line in clusters.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var columns = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (columns.Length >= 3 && columns[2] == "5432")
+            {
+                return (columns[0], columns[1]);
+            }
+        }
+
+        throw new InvalidOperationException($"No PostgreSQL cluster of this machine listens on 5432 (pg_lsclusters: {clusters.Trim()}): run `scripts/services up`.");
     }
 
     /// <summary>Redis shut down without saving (its state is only rate-limit and breaker data).</summary>
@@ -96,6 +137,20 @@ public static class ServiceFaults
             throw new InvalidOperationException(
                 $"`{file} {string.Join(' ', arguments)}` exited with {process.ExitCode}: {await output}{await error} (is `scripts/services up` able to run here?)");
         }
+    }
+
+    private static async Task<string> OutputAsync(string file, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {file}");
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return output;
     }
 
     private sealed class Restore(Func<Task> restore) : IAsyncDisposable

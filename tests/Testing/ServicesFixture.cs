@@ -10,22 +10,16 @@ namespace Messaging.Testing;
 /// <summary>
 /// The real PostgreSQL, RabbitMQ and Redis that tests run against, isolated per fixture: a fresh
 /// database and a fresh RabbitMQ virtual host, removed again at the end, and a Redis key prefix.
-/// Connection details come from the environment (<c>MESSAGING_TEST_POSTGRES</c>,
-/// <c>MESSAGING_TEST_RABBITMQ_MANAGEMENT</c>, <c>MESSAGING_TEST_REDIS</c>) and default to what
-/// <c>scripts/services up</c> starts. A missing service fails the test with the command that fixes it;
-/// it never skips.
+/// <see cref="TestServices"/> chooses the services: containers of their own when a Docker engine answers, the
+/// machine's otherwise (connection details from <c>MESSAGING_TEST_POSTGRES</c>, <c>MESSAGING_TEST_RABBITMQ_MANAGEMENT</c>,
+/// <c>MESSAGING_TEST_RABBITMQ_HOST</c>, <c>MESSAGING_TEST_REDIS</c>, defaulting to what <c>scripts/services up</c>
+/// starts); <c>MESSAGING_TEST_SERVICES</c> forces either. A missing service fails the test with the command that
+/// fixes it; it never skips.
 /// </summary>
 public class ServicesFixture : IAsyncLifetime
 {
-    private static readonly string AdminPostgres = Environment.GetEnvironmentVariable("MESSAGING_TEST_POSTGRES")
-        ?? "Host=127.0.0.1;Port=5432;Database=messaging;Username=messaging;Password=messaging";
-
-    private static readonly Uri RabbitManagement = new(Environment.GetEnvironmentVariable("MESSAGING_TEST_RABBITMQ_MANAGEMENT")
-        ?? "http://guest:guest@127.0.0.1:15672/");
-
-    private static readonly string RabbitAmqpHost = Environment.GetEnvironmentVariable("MESSAGING_TEST_RABBITMQ_HOST") ?? "127.0.0.1:5672";
-
     private readonly List<string> _databases = [];
+    private TestServiceEndpoints _services = TestServiceEndpoints.FromEnvironment();
     private readonly string _name = "t" + Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>A fresh, empty database (the hosts apply the schema on start).</summary>
@@ -38,7 +32,7 @@ public class ServicesFixture : IAsyncLifetime
     public string RabbitMqVirtualHost => _name;
 
     /// <summary>The Redis connection string.</summary>
-    public string RedisConnectionString { get; } = Environment.GetEnvironmentVariable("MESSAGING_TEST_REDIS") ?? "127.0.0.1:6379";
+    public string RedisConnectionString => _services.Redis;
 
     /// <summary>A key prefix unique to this fixture.</summary>
     public string RedisKeyPrefix => _name + ":";
@@ -61,11 +55,12 @@ public class ServicesFixture : IAsyncLifetime
     /// <summary>Creates the database and the virtual host, and checks that Redis answers.</summary>
     public virtual async ValueTask InitializeAsync()
     {
+        _services = await TestServices.GetEndpointsAsync();
         PostgresConnectionString = await CreateDatabaseAsync();
         await CreateVirtualHostAsync();
-        var amqp = new UriBuilder($"amqp://guest:guest@{RabbitAmqpHost}/") { Path = "/" + _name };
+        var amqp = new UriBuilder($"amqp://guest:guest@{_services.RabbitAmqpHost}/") { Path = "/" + _name };
         RabbitMqConnectionString = amqp.Uri.ToString();
-        await EnsureRedisAsync();
+        await EnsureRedisAsync(_services.Redis);
     }
 
     /// <summary>Creates another empty database, dropped with the fixture.</summary>
@@ -74,7 +69,7 @@ public class ServicesFixture : IAsyncLifetime
         var name = $"{_name}_{_databases.Count}";
         try
         {
-            await using var connection = new NpgsqlConnection(AdminPostgres);
+            await using var connection = new NpgsqlConnection(_services.AdminPostgres);
             await connection.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
             await create.ExecuteNonQueryAsync();
@@ -82,16 +77,16 @@ public class ServicesFixture : IAsyncLifetime
         catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
         {
             throw new InvalidOperationException(
-                "PostgreSQL is not reachable at 127.0.0.1:5432 (or MESSAGING_TEST_POSTGRES). Start it with `scripts/services up`.", ex);
+                $"PostgreSQL is not reachable at {Describe(_services.AdminPostgres)}. {Fix}", ex);
         }
 
         _databases.Add(name);
-        return new NpgsqlConnectionStringBuilder(AdminPostgres) { Database = name, MaxPoolSize = 50 }.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(_services.AdminPostgres) { Database = name, MaxPoolSize = 50 }.ConnectionString;
     }
 
     private async Task CreateVirtualHostAsync()
     {
-        using var http = ManagementClient();
+        using var http = ManagementClient(_services.RabbitManagement);
         try
         {
             (await http.PutAsync($"api/vhosts/{_name}", Json("{}"))).EnsureSuccessStatusCode();
@@ -100,13 +95,13 @@ public class ServicesFixture : IAsyncLifetime
         catch (HttpRequestException ex)
         {
             throw new InvalidOperationException(
-                "RabbitMQ (with its management plugin) is not reachable at 127.0.0.1:15672. Start it with `scripts/services up`.", ex);
+                $"RabbitMQ (with its management plugin) is not reachable at {_services.RabbitManagement.GetLeftPart(UriPartial.Authority)}. {Fix}", ex);
         }
     }
 
-    private static async Task EnsureRedisAsync()
+    private static async Task EnsureRedisAsync(string redis)
     {
-        var endpoint = (Environment.GetEnvironmentVariable("MESSAGING_TEST_REDIS") ?? "127.0.0.1:6379").Split(',')[0].Split(':');
+        var endpoint = redis.Split(',')[0].Split(':');
         using var client = new TcpClient();
         try
         {
@@ -114,7 +109,7 @@ public class ServicesFixture : IAsyncLifetime
         }
         catch (SocketException ex)
         {
-            throw new InvalidOperationException("Redis is not reachable at 127.0.0.1:6379. Start it with `scripts/services up`.", ex);
+            throw new InvalidOperationException($"Redis is not reachable at {redis.Split(',')[0]}. {Fix}", ex);
         }
     }
 
@@ -124,7 +119,7 @@ public class ServicesFixture : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
         try
         {
-            await using var connection = new NpgsqlConnection(AdminPostgres);
+            await using var connection = new NpgsqlConnection(_services.AdminPostgres);
             await connection.OpenAsync();
             foreach (var name in _databases)
             {
@@ -137,7 +132,7 @@ public class ServicesFixture : IAsyncLifetime
             // A test that stopped PostgreSQL leaves its database behind; the next run does not reuse names.
         }
 
-        using var http = ManagementClient();
+        using var http = ManagementClient(_services.RabbitManagement);
         try
         {
             await http.DeleteAsync($"api/vhosts/{_name}");
@@ -150,10 +145,21 @@ public class ServicesFixture : IAsyncLifetime
         GC.SuppressFinalize(this);
     }
 
-    private static HttpClient ManagementClient()
+    /// <summary>What to do about a service that cannot be reached, for the mode in use.</summary>
+    private static string Fix => TestServices.Mode == TestServicesMode.Machine
+        ? "Start it with `scripts/services up` (or name it with the MESSAGING_TEST_* variables)."
+        : $"It is a container of this test run ({TestServices.ModeVariable}=containers or a Docker engine answered): check the engine, or use the machine's services with {TestServices.ModeVariable}=machine after `scripts/services up`.";
+
+    private static string Describe(string postgres)
     {
-        var http = new HttpClient { BaseAddress = new Uri(RabbitManagement.GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromSeconds(10) };
-        var userInfo = Uri.UnescapeDataString(RabbitManagement.UserInfo);
+        var builder = new NpgsqlConnectionStringBuilder(postgres);
+        return $"{builder.Host}:{builder.Port}";
+    }
+
+    private static HttpClient ManagementClient(Uri management)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(management.GetLeftPart(UriPartial.Authority) + "/"), Timeout = TimeSpan.FromSeconds(10) };
+        var userInfo = Uri.UnescapeDataString(management.UserInfo);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(userInfo)));
         return http;
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Messaging.Testing;
 using Messaging.Testing.Harness;
 using Npgsql;
 
@@ -20,6 +21,7 @@ public static class ServiceFaults
     /// <summary><c>rabbitmqctl stop_app</c>: the broker's node stays, every connection drops, nothing is accepted.</summary>
     public static async Task<IAsyncDisposable> StopRabbitMqAsync()
     {
+        EnsureMachineServices();
         await RunAsync("rabbitmqctl", "-q", "stop_app");
         return new Restore(async () =>
         {
@@ -34,6 +36,7 @@ public static class ServiceFaults
     /// </summary>
     public static async Task<IAsyncDisposable> KillRabbitMqAsync()
     {
+        EnsureMachineServices();
         var pidFile = Path.Combine(StateDirectory, "rabbitmq.pid");
         var pid = File.Exists(pidFile) ? (await File.ReadAllTextAsync(pidFile)).Trim() : "";
         if (!int.TryParse(pid, out _) || !File.Exists($"/proc/{pid}/comm") || (await File.ReadAllTextAsync($"/proc/{pid}/comm")).Trim() != "beam.smp")
@@ -48,12 +51,26 @@ public static class ServiceFaults
     }
 
     /// <summary>Closes every client connection of the broker (the broker itself stays up).</summary>
-    public static Task CloseBrokerConnectionsAsync() =>
-        RunAsync("rabbitmqctl", "-q", "close_all_connections", "fault injection");
+    public static Task CloseBrokerConnectionsAsync()
+    {
+        EnsureMachineServices();
+        return RunAsync("rabbitmqctl", "-q", "close_all_connections", "fault injection");
+    }
+
+    /// <summary>These faults act on the machine's services: tests on containers of their own would not feel them.</summary>
+    private static void EnsureMachineServices()
+    {
+        if (TestServices.Mode != TestServicesMode.Machine)
+        {
+            throw new InvalidOperationException(
+                $"The reliability scenarios stop and kill the machine's services, but this run uses containers ({TestServices.ModeVariable}): run them with {TestServices.ModeVariable}=machine after `scripts/services up`.");
+        }
+    }
 
     /// <summary><c>pg_ctlcluster stop -m immediate</c>: PostgreSQL goes away without a checkpoint, like a crash.</summary>
     public static async Task<IAsyncDisposable> StopPostgresAsync()
     {
+        EnsureMachineServices();
         var (version, cluster) = await PostgresClusterAsync();
         await RunAsync("pg_ctlcluster", version, cluster, "stop", "-m", "immediate");
         return new Restore(async () =>
@@ -93,6 +110,7 @@ public static class ServiceFaults
     /// <summary>Redis shut down without saving (its state is only rate-limit and breaker data).</summary>
     public static async Task<IAsyncDisposable> StopRedisAsync()
     {
+        EnsureMachineServices();
         await RunAsync("redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave");
         return new Restore(RestoreAllAsync);
     }

@@ -234,6 +234,28 @@ public sealed class ClientsCommandLineTests(GatewayHost host) : IClassFixture<Ga
     }
 
     [Fact]
+    public async Task Run_WhenAnAppliedMigrationChanged_ExitsWith1NamingTheScript()
+    {
+        var configuration = host.HostConfiguration();
+        var database = await host.CreateDatabaseAsync();
+        configuration["ConnectionStrings:Postgres"] = database;
+        Assert.Equal(ClientsCommandLine.Success, (await RunAsync(configuration, "list")).ExitCode);
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync(Cancellation);
+            await using var tamper = new NpgsqlCommand("UPDATE schema_versions SET checksum = repeat('0', 64) WHERE version = 1", connection);
+            await tamper.ExecuteNonQueryAsync(Cancellation);
+        }
+
+        var (exitCode, stdout, stderr) = await RunAsync(configuration, "list");
+
+        Assert.Equal(ClientsCommandLine.Failure, exitCode);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"^error: Schema migration 0001_[a-z_]+\.sql was changed after it was applied", line);
+    }
+
+    [Fact]
     public async Task Run_WhenPostgresIsUnreachable_ExitsWith1NamingTheConnectionString()
     {
         using var stdout = new StringWriter();

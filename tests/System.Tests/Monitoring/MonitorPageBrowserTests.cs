@@ -16,7 +16,8 @@ namespace Messaging.System.Tests.Monitoring;
 /// processes, own database and virtual host, the system fixture's FakeServices): an operator signs in, watches a
 /// breaker alert fire and clear from the page's Reset button (and the reset appear in the audit section), watches the
 /// payments queue fill while the workers are stopped (and the no-consumer alert fire), redrives a dead letter from the
-/// page and watches it go; then a tenant admin signs in and sees its tenant only. Saves docs/monitor.png under load.
+/// page and watches it go; then a tenant admin signs in and sees its tenant only. Saves a screenshot under load to
+/// artifacts/monitor.png (ignored by git): the tracked docs/monitor.png is refreshed by hand, never by a test run.
 /// </summary>
 public sealed class MonitorPageBrowserTests(SystemFixture system) : IAsyncLifetime
 {
@@ -134,7 +135,9 @@ public sealed class MonitorPageBrowserTests(SystemFixture system) : IAsyncLifeti
         await SeedDeadLetterAsync(Guid.Parse(submitted[0]));
         await page.WaitForSelectorAsync("tr[data-dead-letter-type='payments.charge'] [data-field='count']:text-is('1')");
         await page.WaitForTimeoutAsync(1500); // let the sparkline and rates show the backlog for the screenshot
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepositoryPaths.Root, "docs", "monitor.png"), FullPage = true });
+        var screenshot = Path.Combine(RepositoryPaths.Root, "artifacts", "monitor.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
         await page.ClickAsync("tr[data-dead-letter-type='payments.charge'] button[data-action='redrive']");
         await page.WaitForSelectorAsync("tr[data-dead-letters='none']");
         Assert.Contains("sent back", await page.TextContentAsync("#notice") ?? "", StringComparison.Ordinal);

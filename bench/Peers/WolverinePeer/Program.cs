@@ -3,6 +3,7 @@ using JasperFx.Resources;
 using Messaging.WolverinePeer;
 using Wolverine;
 using Wolverine.Http;
+using Wolverine.Runtime.Handlers;
 
 // The peer bench/Load measures ours against: one notification accepted over HTTP, stored durably in Wolverine's
 // PostgreSQL outbox before the 202, sent to a RabbitMQ quorum queue, received through the durable inbox and handed
@@ -17,6 +18,11 @@ builder.Services.AddNotificationsProvider(settings);
 
 var app = builder.Build();
 app.MapGet("/health/live", () => Results.Ok());
+
+// Wolverine compiles a handler when its first message arrives (seconds of Roslyn on this machine): readiness
+// compiles it first, so a measured window never includes the compiler.
+app.MapGet("/health/ready", (HandlerGraph handlers) =>
+    !settings.Handles || handlers.HandlerFor(typeof(SendNotification)) is not null ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
 if (settings.Accepts)
 {
     app.MapWolverineEndpoints();

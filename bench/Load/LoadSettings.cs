@@ -23,7 +23,8 @@ internal sealed record LoadSettings
           --rounds N           consume: drain N backlogs of --messages one after the other under the same workers (default 1)
           --repeat N           run the whole scenario N times in a row (1–20, default 1); the table then ends with the medians over the
                                repeats of each target's rate, CPU per operation and ratio (each ratio against ours of the same repeat)
-          --only a,b           run only these targets (ours, b1, b2, b3, b4, p1, mt; gateway in backlog; before in burst)
+          --only a,b           run only these targets (ours, b1, b2, b3, b4, p1, mt; gateway in backlog; before in burst;
+                               accept and end-to-end: wolverine (publisher confirms on), wolverine-noconfirm (Wolverine's default))
         """;
 
     public required string Scenario { get; init; }

@@ -16,7 +16,12 @@ internal sealed partial class AccessTokenSource(IOptions<MessagingClientOptions>
     /// <summary>A token is never used closer to its expiry than this, even when a refresh failed.</summary>
     internal static readonly TimeSpan MinimumRemainingLifetime = TimeSpan.FromSeconds(5);
 
+#if NET9_0_OR_GREATER
     private readonly Lock _lock = new();
+#else
+    // System.Threading.Lock is new in .NET 9: the net8.0 build locks a plain object (same semantics).
+    private readonly object _lock = new();
+#endif
     private CachedToken? _current;
     private Task<CachedToken>? _inFlight;
 

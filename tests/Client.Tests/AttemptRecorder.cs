@@ -11,7 +11,11 @@ namespace Messaging.Client.Tests;
 /// </summary>
 internal sealed class AttemptRecorder(Func<HttpResponseMessage, CancellationToken, Task<string>>? loseFirstAnswer = null) : DelegatingHandler
 {
+#if NET9_0_OR_GREATER
     private readonly Lock _lock = new();
+#else
+    private readonly object _lock = new(); // also compiled by tests/Client.Net8.Tests
+#endif
     private bool _firstLost;
 
     public List<string> Keys { get; } = [];
@@ -55,7 +59,11 @@ internal sealed class AttemptRecorder(Func<HttpResponseMessage, CancellationToke
 
         if (request.RequestUri!.AbsolutePath == "/api/auth/token")
         {
+#if NET9_0_OR_GREATER
             await response.Content.LoadIntoBufferAsync(cancellationToken);
+#else
+            await response.Content.LoadIntoBufferAsync();
+#endif
             using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
             lock (_lock)
             {

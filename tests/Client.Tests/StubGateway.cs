@@ -14,7 +14,11 @@ internal sealed class StubGateway : HttpMessageHandler
 {
     private readonly FakeTimeProvider _time;
     private readonly Dictionary<string, DateTimeOffset> _expiries = [];
+#if NET9_0_OR_GREATER
     private readonly Lock _lock = new();
+#else
+    private readonly object _lock = new(); // also compiled by tests/Client.Net8.Tests
+#endif
 
     public StubGateway(FakeTimeProvider time) => _time = time;
 

@@ -124,7 +124,7 @@ public class GatewayHost : ServicesFixture
     /// A <c>payments.charge</c> command of <paramref name="tenant"/>, dead-lettered through the real dead-letter store: an
     /// old one, whose deadline (on the row and in the letter's headers) passed a day ago.
     /// </summary>
-    public async Task<Guid> SeedDeadLetterAsync(string tenant)
+    public async Task<Guid> SeedDeadLetterAsync(string tenant, IReadOnlyDictionary<string, string>? moreHeaders = null)
     {
         var id = Guid.NewGuid();
         var dataSource = Services.GetRequiredService<NpgsqlDataSource>();
@@ -141,8 +141,13 @@ public class GatewayHost : ServicesFixture
         await using var connection = await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
         var body = $$"""{"commandId":"{{id}}","tenant":"{{tenant}}","amount":5,"currency":"EUR","customerId":"cus_1"}""";
-        await store.RecordAsync(transaction, new DeadLetter(id, tenant, "payments.charge", body,
-            new Dictionary<string, string> { ["Messaging-Tenant"] = tenant, ["Messaging-Deadline"] = CommandRows.HeaderInstant(PassedDeadline) },
+        var headers = new Dictionary<string, string> { ["Messaging-Tenant"] = tenant, ["Messaging-Deadline"] = CommandRows.HeaderInstant(PassedDeadline) };
+        foreach (var (name, value) in moreHeaders ?? new Dictionary<string, string>())
+        {
+            headers[name] = value;
+        }
+
+        await store.RecordAsync(transaction, new DeadLetter(id, tenant, "payments.charge", body, headers,
             5, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow,
             "HttpRequestException", "provider unavailable", "retries-exhausted"), TestContext.Current.CancellationToken);
         await transaction.CommitAsync(TestContext.Current.CancellationToken);

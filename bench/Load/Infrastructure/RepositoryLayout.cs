@@ -21,6 +21,8 @@ internal static class RepositoryLayout
 
     public static string FakeServicesDll => Host("tests/FakeServices", "Messaging.FakeServices.dll");
 
+    public static string WolverinePeerDll => Host("bench/Peers/WolverinePeer", "Messaging.WolverinePeer.dll");
+
     private static string Host(string project, string dll) => Path.Combine(Root, project, "bin", Configuration, "net10.0", dll);
 
     private static string FindRoot()

@@ -88,8 +88,8 @@ internal static class SystemHosts
         return (process, client);
     }
 
-    public static async Task<(ChildProcess FakeServices, ChildProcess Workers)> StartWorkersAsync(
-        string postgres, string rabbitMq, BenchServices services, int prefetch)
+    /// <summary>The fake providers (tests/FakeServices, no added latency) on free loopback ports.</summary>
+    public static async Task<FakeProviders> StartFakeServicesAsync(string postgres, string rabbitMq, BenchServices services)
     {
         var notificationsPort = ChildProcess.FreePort();
         var paymentsPrimary = ChildProcess.FreePort();
@@ -105,6 +105,14 @@ internal static class SystemHosts
         var fake = ChildProcess.Start("fakeservices", RepositoryLayout.FakeServicesDll, fakeEnvironment);
         await fake.WaitForHttpAsync(new Uri($"http://127.0.0.1:{paymentsPrimary}/control/ledger?provider=payments"), TimeSpan.FromSeconds(90))
             .ConfigureAwait(false);
+        return new FakeProviders(fake, paymentsPrimary, paymentsSecondary, notificationsPort, shippingPort);
+    }
+
+    public static async Task<(ChildProcess FakeServices, ChildProcess Workers)> StartWorkersAsync(
+        string postgres, string rabbitMq, BenchServices services, int prefetch)
+    {
+        var providers = await StartFakeServicesAsync(postgres, rabbitMq, services).ConfigureAwait(false);
+        var (fake, paymentsPrimary, paymentsSecondary, notificationsPort, shippingPort) = providers;
 
         var workersPort = ChildProcess.FreePort();
         var environment = CommonEnvironment(postgres, rabbitMq, services);
@@ -129,7 +137,7 @@ internal static class SystemHosts
     /// experiment (<c>LOAD_GATEWAY_Commands__GroupCommit__MaxBatchSize=16</c>) or an EventPipe trace
     /// (<c>LOAD_GATEWAY_DOTNET_EnableEventPipe=1</c>).
     /// </summary>
-    private static void Forward(Dictionary<string, string> environment, string prefix)
+    public static void Forward(Dictionary<string, string> environment, string prefix)
     {
         foreach (System.Collections.DictionaryEntry variable in Environment.GetEnvironmentVariables())
         {
@@ -150,4 +158,10 @@ internal static class SystemHosts
         BaseAddress = baseAddress,
         Timeout = TimeSpan.FromSeconds(30),
     };
+}
+
+/// <summary>The running FakeServices and the ports of its provider instances.</summary>
+internal sealed record FakeProviders(ChildProcess Process, int PaymentsPrimary, int PaymentsSecondary, int Notifications, int Shipping)
+{
+    public Uri NotificationsUrl => new($"http://127.0.0.1:{Notifications}/");
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Messaging.Load.Baselines;
 using Messaging.Load.Infrastructure;
+using Npgsql;
 
 namespace Messaging.Load.Scenarios;
 
@@ -9,7 +10,9 @@ namespace Messaging.Load.Scenarios;
 /// Durable accepts: the real gateway (child process: JWT, validation, rate limits, the Postgres transaction with
 /// the command, idempotency and outbox rows, and the relay publishing them) against B1 (the same inserts over raw
 /// Npgsql, one transaction per request, in-process, no HTTP) and P1 (a minimal API that publishes each request
-/// with MassTransit and awaits the confirm, in-process on a loopback port, no outbox).
+/// with MassTransit and awaits the confirm, in-process on a loopback port, no outbox), and the Wolverine peer's api
+/// half (child process: its HTTP endpoint storing each request in its PostgreSQL outbox before the 202, relayed to a
+/// quorum queue) with publisher confirms on (<c>wolverine</c>) and off, Wolverine's default (<c>wolverine-noconfirm</c>).
 /// </summary>
 internal static class AcceptScenario
 {
@@ -52,6 +55,37 @@ internal static class AcceptScenario
             using var client = SystemHosts.CreateHttpClient(p1.BaseAddress);
             await ScenarioRunner.MeasureAsync(report, settings, "P1: minimal API + MassTransit", Role.Baseline, ct => PostAsync(client, json, ct),
                 "in the load tool's process, no auth").ConfigureAwait(false);
+        }
+
+        foreach (var (target, confirms) in WolverinePeer.Targets)
+        {
+            if (settings.Runs(target))
+            {
+                await MeasureWolverineAsync(settings, report, services, json, target, confirms).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task MeasureWolverineAsync(LoadSettings settings, Report report, BenchServices services, string json, string target, bool confirms)
+    {
+        var postgres = await services.CreateDatabaseAsync(migrate: false).ConfigureAwait(false);
+        var rabbitMq = await services.CreateVirtualHostAsync().ConfigureAwait(false);
+        await using var peer = await WolverinePeer.StartAsync(target, confirms, postgres, rabbitMq, notifications: null).ConfigureAwait(false);
+        UsageProbe.Watch(peer.Api);
+        try
+        {
+            await ScenarioRunner.NoteIdleAsync(report, peer.Api.Name).ConfigureAwait(false);
+            await ScenarioRunner.MeasureAsync(report, settings, $"{target}: Wolverine API", Role.Baseline, ct => PostAsync(peer.Client, json, ct),
+                WolverinePeer.Describe(confirms)).ConfigureAwait(false);
+            await using var dataSource = NpgsqlDataSource.Create(postgres);
+            var counts = await WolverinePeer.CountsAsync(dataSource).ConfigureAwait(false);
+            var queued = await BenchServices.QueueDepthAsync(rabbitMq, WolverinePeer.Queue).ConfigureAwait(false);
+            report.Note($"{target} when the load ended: {WolverinePeer.Describe(counts)} (envelopes in its tables); {queued} messages in {WolverinePeer.Queue} " +
+                $"(the management API's figure, a few seconds behind); {await WolverinePeer.DescribeTrafficAsync(dataSource).ConfigureAwait(false)}.");
+        }
+        finally
+        {
+            UsageProbe.Forget(peer.Api);
         }
     }
 

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Help;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -16,7 +18,8 @@ namespace Messaging.Gateway.Clients;
 /// (<c>ConnectionStrings:Postgres</c>, <c>Auth:SecretPeppers</c>, <c>Auth:CurrentSecretPepper</c>, <c>Callbacks:SecretKeys</c>,
 /// <c>Callbacks:CurrentSecretKey</c>, <c>Tenants:&lt;tenant&gt;:CallbackOrigins</c>). Applies the schema migrations first.
 /// Adding, revoking and rotating are audited with the actor <c>local:&lt;user name&gt;</c>.
-/// Output is JSON on stdout; diagnostics go to stderr. Exit codes: 0 ok, 1 failure, 2 usage error.
+/// Arguments are parsed with System.CommandLine (<c>clients --help</c>, <c>clients add --help</c>, ...).
+/// Output is JSON on stdout; help goes to stdout, diagnostics to stderr. Exit codes: 0 ok, 1 failure, 2 usage error.
 /// </summary>
 internal static class ClientsCommandLine
 {
@@ -24,23 +27,74 @@ internal static class ClientsCommandLine
     public const int Failure = 1;
     public const int UsageError = 2;
 
-    public const string Usage = """
-        Usage:
-          clients add --tenant <tenant> --scopes "<scope> [<scope>...]"   add a tenant's client; prints its secret once
-                      [--callback-url <url>]                             (and its callback signing secret, once; the URL is its
-                                                                         default callback, on Tenants:<tenant>:CallbackOrigins)
-          clients add --operator                                         add an operator client (scope operator, tenant operators)
-          clients list                                                   list clients (never secrets)
-          clients revoke <client-id>                                     revoke a client
-          clients rotate-callback-secret <client-id> [--grace <time>]    a new callback signing secret, printed once; the old
-                                                                         one signs too until the grace ends (default 24h;
-                                                                         e.g. 90m, 24h, 7d; at most 30d)
-        Scopes (space- or comma-separated): commands (the tenant's commands), admin (the tenant's dead letters,
-        redrives, audit and overview). Scope operator (every tenant, breakers) comes only with --operator.
-        Tenants: 1-64 letters, digits, '-', '_' or '.'; 'operators' is reserved for operator clients.
-        Configuration as for the gateway: ConnectionStrings:Postgres (env ConnectionStrings__Postgres); callback signing
-        secrets need Callbacks:SecretKeys:<id> and Callbacks:CurrentSecretKey.
-        """;
+    /// <summary>The longest grace period of a rotated callback secret.</summary>
+    internal static readonly TimeSpan MaxGrace = TimeSpan.FromDays(30);
+
+    private static readonly Option<string> TenantOption = new("--tenant")
+    {
+        Description = "The client's tenant: 1-64 letters, digits, '-', '_' or '.' ('operators' is reserved for --operator)",
+        HelpName = "tenant",
+    };
+
+    private static readonly Option<string> ScopesOption = new("--scopes")
+    {
+        Description = "Space- or comma-separated: commands (the tenant's commands), admin (the tenant's dead letters, redrives, audit "
+            + "and overview)",
+        HelpName = "scopes",
+    };
+
+    private static readonly Option<string> CallbackUrlOption = new("--callback-url")
+    {
+        Description = "The client's default completion callback URL, on Tenants:<tenant>:CallbackOrigins; its signing secret is "
+            + "printed once",
+        HelpName = "url",
+    };
+
+    private static readonly Option<bool> OperatorOption = new("--operator")
+    {
+        Description = "An operator client instead: tenant operators, scope operator (every tenant's operations, breakers); "
+            + "takes no --tenant, --scopes or --callback-url",
+    };
+
+    private static readonly Argument<string> ClientIdArgument = new("client-id") { Description = "The client's id (cli_...)" };
+
+    private static readonly Option<string> GraceOption = new("--grace")
+    {
+        Description = "How long the old secret keeps signing too: a whole number and s, m, h or d (e.g. 90m, 24h, 7d; at most 30d)",
+        HelpName = "time",
+        DefaultValueFactory = _ => "24h",
+    };
+
+    private static readonly Command Root = CreateRoot();
+
+    private static Command CreateRoot()
+    {
+        // A plain command named "clients" rather than RootCommand, whose name is the entry assembly's and which adds directives.
+        var add = new Command("add", "Add a tenant's client (or an operator client); prints its id and secret, shown once")
+        {
+            TenantOption, ScopesOption, CallbackUrlOption, OperatorOption,
+        };
+        var list = new Command("list", "List the clients: id, tenant, scopes, created, revoked (never secrets)");
+        var revoke = new Command("revoke", "Revoke a client: its tokens stop working") { ClientIdArgument };
+        var rotate = new Command("rotate-callback-secret",
+            "A new callback signing secret, printed once; the old one signs too until the grace ends")
+        {
+            ClientIdArgument, GraceOption,
+        };
+        return new Command("clients",
+            """
+            Manage the gateway's API clients, with the gateway's configuration: ConnectionStrings:Postgres
+            (env ConnectionStrings__Postgres); callback signing secrets need Callbacks:SecretKeys:<id> and
+            Callbacks:CurrentSecretKey. Output is JSON on stdout. Exit codes: 0 done, 1 failed, 2 wrong usage.
+            """)
+        {
+            new HelpOption(),
+            add,
+            list,
+            revoke,
+            rotate,
+        };
+    }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -64,12 +118,12 @@ internal static class ClientsCommandLine
         var command = Parse(args);
         switch (command)
         {
-            case ShowUsage:
-                await stdout.WriteLineAsync(Usage).ConfigureAwait(false);
+            case ShowHelp help:
+                await help.Parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr }, cancellationToken).ConfigureAwait(false);
                 return Success;
             case Invalid invalid:
                 await stderr.WriteLineAsync($"error: {invalid.Message}").ConfigureAwait(false);
-                await stderr.WriteLineAsync(Usage).ConfigureAwait(false);
+                await WriteHelpAsync(invalid.Command, stderr, cancellationToken).ConfigureAwait(false);
                 return UsageError;
         }
 
@@ -97,6 +151,11 @@ internal static class ClientsCommandLine
         catch (OptionsValidationException ex)
         {
             await stderr.WriteLineAsync($"error: invalid configuration: {OneLine(ex.Message)}").ConfigureAwait(false);
+            return Failure;
+        }
+        catch (SchemaChecksumMismatchException ex)
+        {
+            await stderr.WriteLineAsync($"error: {OneLine(ex.Message)}").ConfigureAwait(false);
             return Failure;
         }
         catch (InvalidOperationException ex) when (ex.Message.Contains("ConnectionStrings:Postgres", StringComparison.Ordinal))
@@ -207,127 +266,101 @@ internal static class ClientsCommandLine
     // Whoever runs the tool on the gateway's machine; the audit trail names them.
     private static AuditActor Actor => AuditActor.Local(Environment.UserName);
 
+    /// <summary>
+    /// Parses the arguments after <c>clients</c> with System.CommandLine, then checks what it cannot (a tenant's form, known
+    /// scopes, <c>--operator</c> alone, a grace period).
+    /// </summary>
     internal static ParsedCommand Parse(IReadOnlyList<string> args)
     {
-        if (args.Count == 0)
+        // "clients help [sub-command]" as "clients [sub-command] --help".
+        string[] tokens = args is ["help", ..] ? [.. args.Skip(1), "--help"] : [.. args];
+
+        // No response files: an argument starting with '@' is a value, never a file to read.
+        var parse = Root.Parse(tokens, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var command = parse.CommandResult.Command;
+        if (parse.Action is HelpAction)
         {
-            return new Invalid("a sub-command is required.");
+            return new ShowHelp(parse);
         }
 
-        var rest = args.Skip(1).ToList();
-        return args[0] switch
+        if (parse.Errors.Count > 0)
         {
-            "help" or "--help" or "-h" => new ShowUsage(),
-            "add" => ParseAdd(rest),
-            "list" => rest.Count == 0 ? new ListClients() : new Invalid($"'list' takes no arguments, got '{rest[0]}'."),
-            "revoke" => rest is [var id] && !id.StartsWith('-') ? new RevokeClient(id) : new Invalid("'revoke' takes exactly one client id."),
-            "rotate-callback-secret" => ParseRotate(rest),
-            var other => new Invalid($"unknown sub-command '{other}'."),
+            var reasons = string.Join("; ", parse.Errors.Select(e => OneLine(e.Message).TrimEnd('.')).Distinct(StringComparer.Ordinal));
+            return new Invalid(reasons + ".", command);
+        }
+
+        return command.Name switch
+        {
+            "add" => ParseAdd(parse, command),
+            "list" => new ListClients(),
+            "revoke" => new RevokeClient(parse.GetValue(ClientIdArgument)!),
+            "rotate-callback-secret" => ParseRotate(parse, command),
+            _ => new Invalid("a sub-command is required.", command),
         };
     }
 
-    private static ParsedCommand ParseAdd(List<string> args)
+    private static ParsedCommand ParseAdd(ParseResult parse, Command command)
     {
-        string? tenant = null;
-        string? scopes = null;
-        string? callbackUrl = null;
-        var asOperator = false;
-        for (var i = 0; i < args.Count; i++)
-        {
-            if (args[i] == "--operator")
-            {
-                asOperator = true;
-                continue;
-            }
-
-            var (name, value) = args[i].Split('=', 2) is [var n, var v] && n.StartsWith("--", StringComparison.Ordinal)
-                ? (n, (string?)v)
-                : (args[i], i + 1 < args.Count ? args[++i] : null);
-            if (value is null)
-            {
-                return new Invalid($"option '{name}' needs a value.");
-            }
-
-            switch (name)
-            {
-                case "--tenant" when tenant is null:
-                    tenant = value;
-                    break;
-                case "--scopes" when scopes is null:
-                    scopes = value;
-                    break;
-                case "--callback-url" when callbackUrl is null:
-                    callbackUrl = value;
-                    break;
-                case "--tenant" or "--scopes" or "--callback-url":
-                    return new Invalid($"option '{name}' is given twice.");
-                default:
-                    return new Invalid($"unknown option '{name}' for 'add'.");
-            }
-        }
-
-        if (asOperator)
+        var tenant = parse.GetValue(TenantOption);
+        var scopes = parse.GetValue(ScopesOption);
+        var callbackUrl = parse.GetValue(CallbackUrlOption);
+        if (parse.GetValue(OperatorOption))
         {
             return tenant is null && scopes is null && callbackUrl is null
                 ? new AddClient(GatewayClaims.OperatorTenant, [GatewayClaims.OperatorScope])
                 : new Invalid("'add --operator' takes no --tenant, --scopes or --callback-url: an operator client is in tenant 'operators' with scope "
-                    + "'operator', and submits no commands.");
+                    + "'operator', and submits no commands.", command);
         }
 
         if (tenant is null || scopes is null)
         {
-            return new Invalid("'add' needs --tenant and --scopes (or --operator).");
+            return new Invalid("'add' needs --tenant and --scopes (or --operator).", command);
         }
 
         if (!ClientStore.IsValidTenant(tenant))
         {
-            return new Invalid($"tenant '{tenant}' is invalid: use 1-{ClientStore.MaxTenantLength} letters, digits, '-', '_' or '.'.");
+            return new Invalid($"tenant '{tenant}' is invalid: use 1-{ClientStore.MaxTenantLength} letters, digits, '-', '_' or '.'.", command);
         }
 
         var scopeList = scopes.Split([' ', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToArray();
         if (scopeList.Length == 0)
         {
-            return new Invalid($"--scopes needs one or more of: {string.Join(", ", GatewayClaims.AllScopes)}.");
+            return new Invalid($"--scopes needs one or more of: {string.Join(", ", GatewayClaims.AllScopes)}.", command);
         }
 
         var unknown = scopeList.FirstOrDefault(scope => !GatewayClaims.IsKnownScope(scope));
         if (unknown is not null)
         {
-            return new Invalid($"unknown scope '{unknown}'; scopes are: {string.Join(", ", GatewayClaims.AllScopes)}.");
+            return new Invalid($"unknown scope '{unknown}'; scopes are: {string.Join(", ", GatewayClaims.AllScopes)}.", command);
         }
 
-        return ClientStore.OperatorMismatch(tenant, scopeList) is { } mismatch ? new Invalid(mismatch) : new AddClient(tenant, scopeList, callbackUrl);
+        return ClientStore.OperatorMismatch(tenant, scopeList) is { } mismatch
+            ? new Invalid(mismatch, command)
+            : new AddClient(tenant, scopeList, callbackUrl);
     }
 
-    /// <summary>The longest grace period of a rotated callback secret.</summary>
-    internal static readonly TimeSpan MaxGrace = TimeSpan.FromDays(30);
-
-    private static ParsedCommand ParseRotate(List<string> args)
+    private static ParsedCommand ParseRotate(ParseResult parse, Command command)
     {
-        if (args.Count == 0 || args[0].StartsWith('-'))
+        var clientId = parse.GetValue(ClientIdArgument)!;
+        if (clientId.StartsWith('-'))
         {
-            return new Invalid("'rotate-callback-secret' takes a client id first.");
+            return new Invalid("'rotate-callback-secret' takes a client id first.", command);
         }
 
-        var rest = args.Skip(1).ToList();
-        var graceText = rest switch
+        if (ParseDuration(parse.GetValue(GraceOption)!) is not { } grace || grace > MaxGrace)
         {
-            [] => "24h",
-            ["--grace", var value] => value,
-            [var option] when option.StartsWith("--grace=", StringComparison.Ordinal) => option["--grace=".Length..],
-            _ => null,
-        };
-        if (graceText is null)
-        {
-            return new Invalid($"unknown arguments for 'rotate-callback-secret': '{string.Join(' ', rest)}'.");
+            return new Invalid($"--grace must be a time such as 90m, 24h or 7d (seconds s, minutes m, hours h, days d), at most {MaxGrace.TotalDays:0}d.",
+                command);
         }
 
-        if (ParseDuration(graceText) is not { } grace || grace > MaxGrace)
-        {
-            return new Invalid($"--grace must be a time such as 90m, 24h or 7d (seconds s, minutes m, hours h, days d), at most {MaxGrace.TotalDays:0}d.");
-        }
+        return new RotateCallbackSecret(clientId, grace);
+    }
 
-        return new RotateCallbackSecret(args[0], grace);
+    // The help of the command a usage error is about ("clients add --help" for a bad option of add).
+    private static Task WriteHelpAsync(Command command, TextWriter output, CancellationToken cancellationToken)
+    {
+        string[] path = command == Root ? ["--help"] : [command.Name, "--help"];
+        return Root.Parse(path).InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, cancellationToken);
     }
 
     /// <summary>A whole number and a unit: <c>0s</c>, <c>90m</c>, <c>24h</c>, <c>7d</c>.</summary>
@@ -351,9 +384,11 @@ internal static class ClientsCommandLine
 
     internal abstract record ParsedCommand;
 
-    internal sealed record ShowUsage : ParsedCommand;
+    /// <summary><c>--help</c>, <c>-h</c> or <c>help</c>: the parse whose help action prints it.</summary>
+    internal sealed record ShowHelp(ParseResult Parse) : ParsedCommand;
 
-    internal sealed record Invalid(string Message) : ParsedCommand;
+    /// <summary>A usage error, and the command whose help follows it.</summary>
+    internal sealed record Invalid(string Message, Command Command) : ParsedCommand;
 
     internal sealed record AddClient(string Tenant, IReadOnlyList<string> Scopes, string? CallbackUrl = null) : ParsedCommand;
 

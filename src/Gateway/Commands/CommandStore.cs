@@ -162,6 +162,13 @@ internal sealed partial class CommandStore(
     public ValueTask<CommandView?> GetAsync(string tenant, Guid id, CancellationToken cancellationToken) =>
         Postgres.ExecuteAsync(static (state, ct) => state.Store.GetOnceAsync(state.Tenant, state.Id, ct), (Store: this, Tenant: tenant, Id: id), cancellationToken);
 
+    /// <summary>
+    /// One command with its tenant, for the operations API: of <paramref name="tenant"/> only, or of any tenant when it
+    /// is null (an operator's lookup); null when there is none.
+    /// </summary>
+    public ValueTask<(string Tenant, CommandView View)?> FindAsync(string? tenant, Guid id, CancellationToken cancellationToken) =>
+        Postgres.ExecuteAsync(static (state, ct) => state.Store.FindOnceAsync(state.Tenant, state.Id, ct), (Store: this, Tenant: tenant, Id: id), cancellationToken);
+
     /// <summary>A page of a tenant's commands, newest first (keyset on created_at, id).</summary>
     public ValueTask<CommandPage> ListAsync(string tenant, CommandQuery query, CancellationToken cancellationToken) =>
         Postgres.ExecuteAsync(static (state, ct) => state.Store.ListOnceAsync(state.Tenant, state.Query, ct), (Store: this, Tenant: tenant, Query: query), cancellationToken);
@@ -327,6 +334,21 @@ internal sealed partial class CommandStore(
         select.Parameters.AddWithValue("tenant", tenant);
         await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadView(reader) : null;
+    }
+
+    private async ValueTask<(string Tenant, CommandView View)?> FindOnceAsync(string? tenant, Guid id, CancellationToken cancellationToken)
+    {
+        // The tenant comes after the view's columns, which ReadView reads by position.
+        await using var select = dataSource.CreateCommand(
+            $"SELECT {ViewColumns}, tenant FROM commands WHERE id = @id{(tenant is null ? "" : " AND tenant = @tenant")}");
+        select.Parameters.AddWithValue("id", id);
+        if (tenant is not null)
+        {
+            select.Parameters.AddWithValue("tenant", tenant);
+        }
+
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (reader.GetString(reader.FieldCount - 1), ReadView(reader)) : null;
     }
 
     private async ValueTask<CommandPage> ListOnceAsync(string tenant, CommandQuery query, CancellationToken cancellationToken)

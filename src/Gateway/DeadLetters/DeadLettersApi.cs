@@ -36,6 +36,9 @@ internal static class DeadLettersApi
             .WithTags("Dead letters");
         admin.MapGet("/", ListAsync).WithName("ListDeadLetters").WithSummary("Stored dead letters, newest first")
             .ProducesProblem(StatusCodes.Status403Forbidden);
+        admin.MapGet("/{id:long}", GetAsync).WithName("GetDeadLetter")
+            .WithSummary("One stored dead letter: reason, attempts, body and the headers safe to show (404 for unknown ids and other tenants')")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         admin.MapPost("/redrive", RedriveBulkAsync).WithName("RedriveDeadLetters").WithSummary("Redrive the waiting dead letters that match a filter")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -106,6 +109,17 @@ internal static class DeadLettersApi
             Math.Clamp(limit ?? 100, 1, 1000), cancellationToken));
     }
 
+    private static async Task<Results<Ok<DeadLetterDetailView>, ProblemHttpResult>> GetAsync(
+        long id, ClaimsPrincipal user, DeadLetterStore store, CancellationToken cancellationToken)
+    {
+        // A tenant admin reads its own tenant's; another tenant's id gets the same 404 as an unknown one.
+        var caller = OperationsCaller.From(user);
+        var detail = await store.GetAsync(id, caller.IsOperator ? null : caller.Tenant, cancellationToken);
+        return detail is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Dead letter not found")
+            : TypedResults.Ok(DeadLetterDetailView.From(detail));
+    }
+
     private static async Task<Results<Accepted<RedriveAccepted>, ProblemHttpResult>> RedriveBulkAsync(
         BulkRedriveRequest request, ClaimsPrincipal user, CommandTypeRegistry commandTypes, DeadLetterStore store, SharedBreakerStates breakers, AuditTrail audit,
         IOptions<RedriveOptions> options, [AsParameters] FreshDeadlines deadlines, CancellationToken cancellationToken)
@@ -139,13 +153,13 @@ internal static class DeadLettersApi
             if (ProviderDown(command, fleet) is { } down)
             {
                 await audit.AppendAsync(new AuditRecord(caller.Actor, AuditActions.DeadLettersRedrive, "dead-letters", tenant, AuditActions.Refused,
-                    new { request.Type, request.From, request.To, ProviderDown = command.Provider }), cancellationToken);
+                    new { request.CommandId, request.Type, request.From, request.To, ProviderDown = command.Provider }), cancellationToken);
                 return down;
             }
         }
 
         var limit = Math.Clamp(request.Limit ?? options.Value.MaxPerRequest, 1, options.Value.MaxPerRequest);
-        var result = await store.RedriveAsync(new DeadLetterFilter(null, request.Type, tenant, request.From, request.To),
+        var result = await store.RedriveAsync(new DeadLetterFilter(request.CommandId, request.Type, tenant, request.From, request.To),
             caller.Actor, limit, options.Value.Spacing, deadline, cancellationToken);
         return TypedResults.Accepted("/api/monitoring/dead-letters", new RedriveAccepted(result.Redriven, result.Skipped));
     }
@@ -176,8 +190,10 @@ internal static class DeadLettersApi
 /// The fresh deadline of every redriven command (RFC 3339, in the future, at most 30 days ahead); without it, each
 /// command's type's default timeout from when it is sent again.
 /// </param>
+/// <param name="CommandId">Only the dead letter of this command (the redrive of one dead letter, as /monitor's detail does).</param>
 internal sealed record BulkRedriveRequest(
-    string? Type = null, string? Tenant = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int? Limit = null, DateTimeOffset? Deadline = null);
+    string? Type = null, string? Tenant = null, DateTimeOffset? From = null, DateTimeOffset? To = null, int? Limit = null, DateTimeOffset? Deadline = null,
+    Guid? CommandId = null);
 
 /// <summary>The optional body of a single redrive (existing clients send none).</summary>
 /// <param name="Deadline">

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Messaging.Resilience.Breakers;
 using Messaging.Resilience.Telemetry;
 
@@ -16,7 +17,9 @@ internal sealed record AlertCandidate(string Rule, string Subject, string Severi
 /// <summary>
 /// The built-in alert rules: pure functions of a <see cref="MonitoringSample"/> and the thresholds. Each returns the
 /// conditions it sees, or null when its input is missing from the sample (the evaluator then keeps that rule's
-/// alerts as they were). deploy/prometheus/alerts.yml holds the same rules for Prometheus, and docs/operations.md
+/// alerts as they were). deploy/prometheus/alerts.yml holds the same rules for Prometheus, with the expressions and
+/// thresholds of <see cref="Prometheus"/> (a test compares them value by value), plus <see cref="GatewayDown"/> and
+/// <see cref="WorkersDown"/>, which only Prometheus can evaluate: a process cannot report its own death. docs/operations.md
 /// says what each means and what to do.
 /// </summary>
 internal static class AlertRules
@@ -28,6 +31,17 @@ internal static class AlertRules
     public const string RateLimitRejectionSurge = nameof(RateLimitRejectionSurge);
     public const string DependencyUnhealthy = nameof(DependencyUnhealthy);
     public const string RetryBudgetExhausted = nameof(RetryBudgetExhausted);
+    public const string GatewayDown = nameof(GatewayDown);
+    public const string WorkersDown = nameof(WorkersDown);
+
+    /// <summary>The Prometheus scrape job of the gateways (its <c>up</c> series feeds <see cref="GatewayDown"/>).</summary>
+    public const string GatewayJob = "gateway";
+
+    /// <summary>The Prometheus scrape job of the workers (its <c>up</c> series feeds <see cref="WorkersDown"/>).</summary>
+    public const string WorkersJob = "workers";
+
+    /// <summary>How long a scrape target may stay down, or a job without targets, before GatewayDown/WorkersDown fire.</summary>
+    public static readonly TimeSpan ProcessDownFor = TimeSpan.FromMinutes(1);
 
     public const string Critical = "critical";
     public const string Warning = "warning";
@@ -187,6 +201,66 @@ internal static class AlertRules
                 + "to delayed retries). Check that dependency and its breaker.",
                 TimeSpan.Zero))
             .ToList();
+
+    /// <summary>
+    /// Every rule as deploy/prometheus/alerts.yml must write it, in the file's order, with the thresholds of
+    /// <paramref name="options"/> (the file holds the defaults). Prometheus series are per process, hence the
+    /// <c>max by</c> that dedupes the gauges every gateway reports and the <c>sum(increase(…))</c> over the fleet's counters.
+    /// </summary>
+    public static IReadOnlyList<PrometheusAlertRule> Prometheus(AlertsOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        const string Breaker = "max by (messaging_resilience_breaker) (messaging_resilience_breaker_state)";
+        const string DeadLetters = "sum(max by (messaging_command_type) (messaging_dead_letters_waiting))";
+        const string Health = "max by (messaging_health_check) (messaging_health_status)";
+        return
+        [
+            new(BreakerOpen, Critical, $"{Breaker} >= 1 and {Breaker} <= 2", options.BreakerOpenFor),
+            new(BreakerOpen, Warning, $"{Breaker} == 3", options.BreakerOpenFor),
+            new(DeadLettersGrowing, Warning,
+                $"{DeadLetters} - min_over_time({DeadLetters}[{PromDuration(options.DeadLetterWindow)}:30s]) >= {Number(options.DeadLetterGrowth)}", TimeSpan.Zero),
+            new(OutboxLag, Critical, $"max(messaging_outbox_oldest_pending_age_seconds) >= {Number(options.OutboxOldestPendingAge.TotalSeconds)}", TimeSpan.Zero),
+            new(QueueWithoutConsumers, Critical,
+                "max by (messaging_destination_name) (messaging_queue_messages{messaging_queue_state=\"ready\", messaging_destination_name!~\".*_(error|skipped)\"}) > 0 "
+                + "and on (messaging_destination_name) max by (messaging_destination_name) (messaging_queue_consumers) == 0",
+                options.QueueWithoutConsumersFor),
+            new(RateLimitRejectionSurge, Warning,
+                $"sum(increase(messaging_rate_limiting_decisions_total{{messaging_rate_limiting_result=\"rejected\"}}[1m])) >= {Number(options.RejectionSurgePerMinute)}",
+                TimeSpan.Zero),
+            new(DependencyUnhealthy, Critical, $"{Health} == 2", options.UnhealthyFor),
+            new(DependencyUnhealthy, Warning, $"{Health} == 1", options.UnhealthyFor),
+            new(RetryBudgetExhausted, Warning,
+                $"sum by (messaging_resilience_dependency) (increase(messaging_resilience_retry_budget_exhausted_total[{PromDuration(options.RetryBudgetWindow)}])) > 0",
+                TimeSpan.Zero),
+            new(GatewayDown, Critical, $"up{{job=\"{GatewayJob}\"}} == 0 or absent(up{{job=\"{GatewayJob}\"}})", ProcessDownFor),
+            new(WorkersDown, Critical, $"up{{job=\"{WorkersJob}\"}} == 0 or absent(up{{job=\"{WorkersJob}\"}})", ProcessDownFor),
+        ];
+    }
+
+    /// <summary>A duration as Prometheus writes it: <c>1h</c>, <c>10m</c>, <c>1m30s</c>, <c>500ms</c>.</summary>
+    public static string PromDuration(TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            return "0s";
+        }
+
+        var text = new StringBuilder();
+        (TimeSpan Unit, string Suffix)[] units = [(TimeSpan.FromDays(1), "d"), (TimeSpan.FromHours(1), "h"), (TimeSpan.FromMinutes(1), "m"), (TimeSpan.FromSeconds(1), "s"), (TimeSpan.FromMilliseconds(1), "ms")];
+        foreach (var (unit, suffix) in units)
+        {
+            var count = value.Ticks / unit.Ticks;
+            if (count > 0)
+            {
+                text.Append(count.ToString(CultureInfo.InvariantCulture)).Append(suffix);
+                value -= TimeSpan.FromTicks(count * unit.Ticks);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 
     private static string Dependency(string breaker)
     {

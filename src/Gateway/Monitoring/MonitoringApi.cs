@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Messaging.Contracts.Commands;
 using Messaging.Gateway.Auth;
+using Messaging.Gateway.Commands;
 using Messaging.Resilience.Breakers;
 using Messaging.Store.Audit;
 using Messaging.Resilience.Classification;
@@ -32,6 +33,9 @@ internal static partial class MonitoringApi
         group.MapGet("/audit", GetAuditAsync).WithName("ListAuditRecords")
             .WithSummary("Audited actions, newest first (a tenant admin: those that touched its tenant)")
             .ProducesProblem(StatusCodes.Status403Forbidden);
+        group.MapGet("/commands/{id}", GetCommandAsync).WithName("GetMonitoredCommand")
+            .WithSummary("One command's status document and tenant, by id (a tenant admin: its own tenant's; 404 for unknown ids and other tenants')")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/breakers/{name}/isolate", (string name, ClaimsPrincipal user, SharedBreakerStates breakers, AuditTrail audit, ILoggerFactory logs,
             TimeProvider timeProvider, CancellationToken ct) =>
             ControlAsync(name, BreakerAction.Isolate, OperationsCaller.From(user), breakers, audit, logs, timeProvider, ct)).WithName("IsolateBreaker")
@@ -92,6 +96,20 @@ internal static partial class MonitoringApi
             Alerts = sampler.Latest.Alerts,
             RateLimiting = new RateLimitingView(rateLimits.RejectedLastMinute, rateLimits.IsDegraded),
         });
+    }
+
+    private static async Task<Results<Ok<MonitoredCommand>, ProblemHttpResult>> GetCommandAsync(
+        string id, ClaimsPrincipal user, CommandStore store, CancellationToken cancellationToken)
+    {
+        // Malformed ids, unknown ids and other tenants' ids get the very same answer, as on GET /api/commands/{id}.
+        var caller = OperationsCaller.From(user);
+        if (!Guid.TryParse(id, out var commandId)
+            || await store.FindAsync(caller.IsOperator ? null : caller.Tenant, commandId, cancellationToken) is not { } found)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Command not found");
+        }
+
+        return TypedResults.Ok(new MonitoredCommand(found.Tenant, found.View));
     }
 
     private static async Task<Results<Ok<IReadOnlyList<AuditEntry>>, ProblemHttpResult>> GetAuditAsync(
@@ -171,7 +189,12 @@ internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, O
     /// <summary>The tenant this overview is narrowed to (a tenant admin's); <see langword="null"/> for an operator's fleet view.</summary>
     public string? Tenant { get; init; }
 
-    /// <summary>This instance's rate limiting (operators only).</summary>
+    /// <summary>The body of <c>GET /api/monitoring/commands/{id}</c>: the command's tenant and its status document.</summary>
+/// <param name="Tenant">The tenant the command belongs to.</param>
+/// <param name="Command">The same document as <c>GET /api/commands/{id}</c> answers its tenant.</param>
+internal sealed record MonitoredCommand(string Tenant, CommandView Command);
+
+/// <summary>This instance's rate limiting (operators only).</summary>
     public RateLimitingView? RateLimiting { get; init; }
 
     /// <summary>The queues: depth, unacked, consumers, rates and recent depths (empty until the first sample).</summary>
@@ -186,6 +209,11 @@ internal sealed record MonitoringOverview(IReadOnlyList<BreakerView> Breakers, O
     /// <summary>The workers' breaker-aware endpoints, fleet-wide (published through Redis).</summary>
     public IReadOnlyList<EndpointView> Endpoints { get; init; } = [];
 }
+
+/// <summary>The body of <c>GET /api/monitoring/commands/{id}</c>: the command's tenant and its status document.</summary>
+/// <param name="Tenant">The tenant the command belongs to.</param>
+/// <param name="Command">The same document as <c>GET /api/commands/{id}</c> answers its tenant.</param>
+internal sealed record MonitoredCommand(string Tenant, CommandView Command);
 
 /// <summary>This instance's rate limiting: requests it refused in the last minute, and whether it is on its local fallback.</summary>
 internal sealed record RateLimitingView(long RejectedLastMinute, bool Degraded);

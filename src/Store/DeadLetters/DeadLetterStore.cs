@@ -77,23 +77,39 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            views.Add(new DeadLetterView(
-                reader.GetInt64(0),
-                reader.IsDBNull(1) ? null : reader.GetGuid(1),
-                reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.GetInt32(4),
-                reader.GetFieldValue<DateTimeOffset>(5),
-                reader.GetFieldValue<DateTimeOffset>(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.GetString(8),
-                reader.GetString(9),
-                reader.GetFieldValue<DateTimeOffset>(10),
-                reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
-                reader.IsDBNull(12) ? null : reader.GetString(12)));
+            views.Add(ReadView(reader));
         }
 
         return views;
+    }
+
+    /// <summary>
+    /// One dead letter by its id, redriven or not, with its body and headers; null when there is none, or when
+    /// <paramref name="tenant"/> is given and it is not that tenant's.
+    /// </summary>
+    public async Task<DeadLetterDetail?> GetAsync(long id, string? tenant, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            $"""
+            SELECT id, command_id, tenant, type, attempts, first_failure_at, last_failure_at, exception_type, reason, source,
+                   created_at, redriven_at, redriven_by, body, headers::text
+            FROM dead_letters
+            WHERE id = @id{(tenant is null ? "" : " AND tenant = @tenant")}
+            """);
+        command.Parameters.AddWithValue("id", id);
+        if (tenant is not null)
+        {
+            command.Parameters.AddWithValue("tenant", tenant);
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var headers = reader.IsDBNull(14) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(14));
+        return new DeadLetterDetail(ReadView(reader), reader.GetString(13), headers ?? new Dictionary<string, string>(StringComparer.Ordinal));
     }
 
     /// <summary>Waiting dead letters in total and by type: every tenant's (and those without one), or <paramref name="tenant"/>'s only.</summary>
@@ -227,6 +243,21 @@ public sealed class DeadLetterStore(NpgsqlDataSource dataSource, OutboxWriter ou
             return false;
         }
     }
+
+    private static DeadLetterView ReadView(NpgsqlDataReader reader) => new(
+        reader.GetInt64(0),
+        reader.IsDBNull(1) ? null : reader.GetGuid(1),
+        reader.IsDBNull(2) ? null : reader.GetString(2),
+        reader.IsDBNull(3) ? null : reader.GetString(3),
+        reader.GetInt32(4),
+        reader.GetFieldValue<DateTimeOffset>(5),
+        reader.GetFieldValue<DateTimeOffset>(6),
+        reader.IsDBNull(7) ? null : reader.GetString(7),
+        reader.GetString(8),
+        reader.GetString(9),
+        reader.GetFieldValue<DateTimeOffset>(10),
+        reader.IsDBNull(11) ? null : reader.GetFieldValue<DateTimeOffset>(11),
+        reader.IsDBNull(12) ? null : reader.GetString(12));
 
     private static string Where(DeadLetterFilter filter) => string.Join(" AND ", new[]
     {

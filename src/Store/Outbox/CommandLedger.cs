@@ -199,17 +199,6 @@ public static class CommandLedger
     private const string NoNewerDelivery =
         "NOT EXISTS (SELECT 1 FROM commands newer WHERE newer.callback_of = s.id AND newer.id > u.id)";
 
-    // Data-modifying CTEs run exactly once and in the same snapshot: the inbox row exists if and only if the update applied.
-    private const string FinishWithInboxSql =
-        $"""
-        {FinishSql}, inboxed AS (
-            INSERT INTO inbox (command_id, consumer, processed_at)
-            SELECT id, @consumer, @now FROM updated
-            ON CONFLICT (command_id) DO NOTHING
-        )
-        SELECT count(*) FROM updated
-        """;
-
     private const string FinishAloneSql =
         $"""
         {FinishSql}
@@ -449,15 +438,15 @@ public static class CommandLedger
     }
 
     /// <summary>
-    /// Stores the provider's answer and records the command in the inbox (as <paramref name="consumer"/>), in one
-    /// statement run alone: <c>Succeeded</c> with <paramref name="resultJson"/>, or <c>Failed</c> with the refusal
-    /// (the result cleared). Returns false when the command was already terminal (nothing changed, no inbox row).
+    /// Stores the provider's answer, in one statement run alone: <c>Succeeded</c> with <paramref name="resultJson"/>, or
+    /// <c>Failed</c> with the refusal (the result cleared). Returns false when the command was already terminal (nothing
+    /// changed). The terminal status is the inbox: a later delivery of the same command reads it and calls nothing, so no
+    /// inbox row is written beside it (earlier releases wrote one; the cleanup deletes what is left of them).
     /// </summary>
-    public static async Task<bool> CompleteAsync(NpgsqlDataSource dataSource, Guid commandId, string consumer, bool succeeded, string? resultJson,
+    public static async Task<bool> CompleteAsync(NpgsqlDataSource dataSource, Guid commandId, bool succeeded, string? resultJson,
         string? errorCode, string? errorMessage, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(FinishWithInboxSql);
-        command.Parameters.AddWithValue("consumer", consumer);
+        await using var command = dataSource.CreateCommand(FinishAloneSql);
         return await FinishAsync(command, commandId, succeeded ? CommandStatus.Succeeded : CommandStatus.Failed, setsResult: true, resultJson,
             errorCode, errorMessage, now, cancellationToken).ConfigureAwait(false);
     }

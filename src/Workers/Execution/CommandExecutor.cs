@@ -17,7 +17,7 @@ namespace Messaging.Workers.Execution;
 /// The last step of every command, after the endpoint's filters (breaker gate, execution profile, poison
 /// check, inbox, deadline, provider quota: see <see cref="CommandConsumerDefinition{TMessage}"/>): records the
 /// attempt (<c>Processing</c>), calls the type's handler with a context that carries the deadline (and a token
-/// that fires at it), and records the outcome: the terminal status with the inbox row; a delayed retry through
+/// that fires at it), and records the outcome: the terminal status; a delayed retry through
 /// the outbox; a deferral without an attempt when the provider's breakers are all open; or a dead letter with
 /// the type's fallback.
 /// </summary>
@@ -127,7 +127,7 @@ internal sealed partial class CommandExecutor(
         // The provider has answered: commit even if the host is stopping, or the answer is lost until a
         // redelivery asks the provider again (its idempotency key makes that safe, but slower).
         crashPoints.Reached(CrashPoints.WorkerAfterProviderCall);
-        var applied = await store.CompleteAsync(commandId, commandType, outcome, timeProvider.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        var applied = await store.CompleteAsync(commandId, outcome, timeProvider.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
         crashPoints.Reached(CrashPoints.WorkerAfterStatusCommit);
         if (!applied)
         {

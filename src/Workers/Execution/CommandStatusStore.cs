@@ -10,7 +10,7 @@ using Polly.Registry;
 namespace Messaging.Workers.Execution;
 
 /// <summary>
-/// The status transitions a worker makes on the <c>commands</c> row, and the inbox. Every update is
+/// The status transitions a worker makes on the <c>commands</c> row. Every update is
 /// guarded so that a late or duplicate delivery never moves a terminal command back. The statements are
 /// <see cref="CommandLedger"/>'s; this store runs them through the pipeline.
 /// </summary>
@@ -38,15 +38,14 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
         RunAsync(token => CommandLedger.StartAttemptAsync(dataSource, commandId, attempt, now, token), deadline, cancellationToken);
 
     /// <summary>
-    /// Stores the provider's business answer and records the command in the inbox, atomically (one
-    /// statement): <c>Succeeded</c> with the result, or <c>Failed</c> with the refusal. Returns false
+    /// Stores the provider's business answer (one statement): <c>Succeeded</c> with the result, or <c>Failed</c> with the refusal. Returns false
     /// when the command was already terminal (nothing changed). Not bounded by the deadline: the answer
     /// must be kept even when it came at the last moment.
     /// </summary>
-    public Task<bool> CompleteAsync(Guid commandId, string consumer, CommandResult outcome, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<bool> CompleteAsync(Guid commandId, CommandResult outcome, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        return RunAsync(token => CommandLedger.CompleteAsync(dataSource, commandId, consumer, outcome.Succeeded, outcome.ResultJson, outcome.Refusal?.Code,
+        return RunAsync(token => CommandLedger.CompleteAsync(dataSource, commandId, outcome.Succeeded, outcome.ResultJson, outcome.Refusal?.Code,
             outcome.Refusal?.Message, now, token), deadline: null, cancellationToken);
     }
 
@@ -110,8 +109,7 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
     {
         await using var command = dataSource.CreateCommand(
             """
-            SELECT c.tenant, c.type, c.status, c.deadline,
-                   EXISTS (SELECT 1 FROM inbox i WHERE i.command_id = c.id)
+            SELECT c.tenant, c.type, c.status, c.deadline
             FROM commands c
             WHERE c.id = @id
             """);
@@ -127,8 +125,7 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
             Tenant: reader.GetString(0),
             Type: reader.GetString(1),
             Status: Enum.TryParse<CommandStatus>(statusText, ignoreCase: false, out var status) ? status : null,
-            Deadline: reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3),
-            InInbox: reader.GetBoolean(4));
+            Deadline: reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
     }
 }
 
@@ -137,9 +134,8 @@ internal sealed class CommandStatusStore(NpgsqlDataSource dataSource, Resilience
 /// <param name="Type">The command type name.</param>
 /// <param name="Status">The stored status, or null if the stored text is not a known status.</param>
 /// <param name="Deadline">The stored deadline, if any.</param>
-/// <param name="InInbox">Whether a worker already recorded the command as processed.</param>
-internal sealed record CommandSnapshot(string Tenant, string Type, CommandStatus? Status, DateTimeOffset? Deadline, bool InInbox)
+internal sealed record CommandSnapshot(string Tenant, string Type, CommandStatus? Status, DateTimeOffset? Deadline)
 {
-    /// <summary>Whether the command is done: in the inbox, or terminal.</summary>
-    public bool AlreadyProcessed => InInbox || Status?.IsTerminal() == true;
+    /// <summary>Whether the command is done: its status is terminal (the terminal status is the inbox).</summary>
+    public bool AlreadyProcessed => Status?.IsTerminal() == true;
 }

@@ -11,7 +11,7 @@ namespace Messaging.Workers.Execution;
 /// directly while PostgreSQL was down gets its row now (from the headers), once its signature is verified: an
 /// unsigned or badly signed one creates nothing, and is kept as a dead letter without a tenant (operators see it; a
 /// forger cannot fill a tenant's list) and never executed. No row, another tenant or type
-/// than stored, or a command that already ended (or is in the inbox): the message is acknowledged without a
+/// than stored, or a command that already ended: the message is acknowledged without a
 /// provider call. Otherwise the stored deadline joins the delivery and the next step runs.
 /// </summary>
 internal sealed partial class InboxFilter<TMessage>(
@@ -55,7 +55,7 @@ internal sealed partial class InboxFilter<TMessage>(
                 // The tenant's idempotency key already stood for another command (used before the outage, so the
                 // gateway could not see it): that one is the command; this duplicate is not executed.
                 Log.DirectCommandDuplicate(logger, commandId, commandType, earlier);
-                await store.CompleteAsync(commandId, commandType, CommandResult.Refused(new CommandStatusError("duplicate_request",
+                await store.CompleteAsync(commandId, CommandResult.Refused(new CommandStatusError("duplicate_request",
                     $"The Idempotency-Key was already used for command {earlier}; this request was not executed.")), timeProvider.GetUtcNow(),
                     cancellationToken).ConfigureAwait(false);
                 await CommandSteps.EndAsync(context, "inbox").ConfigureAwait(false);

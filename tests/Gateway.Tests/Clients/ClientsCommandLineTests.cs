@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Messaging.Gateway.Clients;
 using Messaging.Gateway.Tests.Auth;
+using Npgsql;
 
 namespace Messaging.Gateway.Tests.Clients;
 
@@ -171,6 +172,89 @@ public sealed class ClientsCommandLineTests(GatewayHost host) : IClassFixture<Ga
         Assert.Contains("Usage:", stderr.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("help")]
+    public async Task Help_ListsTheSubCommandsOnStdout_AndExits0_WithoutPostgres(string help)
+    {
+        var (exitCode, stdout, stderr) = await RunUnreachableAsync(help);
+
+        Assert.Equal(ClientsCommandLine.Success, exitCode);
+        Assert.Equal("", stderr);
+        Assert.Contains("Usage:", stdout, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:Postgres", stdout, StringComparison.Ordinal);
+        Assert.All(["add", "list", "revoke <client-id>", "rotate-callback-secret <client-id>"],
+            command => Assert.Contains("  " + command + " ", stdout, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("add", "--help")]
+    [InlineData("help", "add")]
+    public async Task HelpOfAdd_ShowsEveryOptionOfAdd(params string[] args)
+    {
+        var (exitCode, stdout, _) = await RunUnreachableAsync(args);
+
+        Assert.Equal(ClientsCommandLine.Success, exitCode);
+        Assert.Contains("clients add [options]", stdout, StringComparison.Ordinal);
+        Assert.All(["--tenant <tenant>", "--scopes <scopes>", "--callback-url <url>", "--operator"],
+            option => Assert.Contains(option, stdout, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task HelpOfRotateCallbackSecret_ShowsTheGraceAndItsDefault()
+    {
+        var (exitCode, stdout, _) = await RunUnreachableAsync("rotate-callback-secret", "--help");
+
+        Assert.Equal(ClientsCommandLine.Success, exitCode);
+        Assert.Contains("--grace <time>", stdout, StringComparison.Ordinal);
+        Assert.Contains("[default: 24h]", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABadOption_ExitsWith2_NamingIt_WithTheHelpOfItsCommand_AndWritesNothing()
+    {
+        // A real, empty database: a usage error must not even apply the schema, let alone add a client.
+        var configuration = host.HostConfiguration();
+        var database = await host.CreateDatabaseAsync();
+        configuration["ConnectionStrings:Postgres"] = database;
+
+        var (exitCode, stdout, stderr) = await RunAsync(configuration, "add", "--tenant", "acme", "--scopes", "commands", "--colour", "blue");
+
+        Assert.Equal(ClientsCommandLine.UsageError, exitCode);
+        Assert.Equal("", stdout);
+        var firstLine = stderr.Split('\n')[0];
+        Assert.StartsWith("error: ", firstLine, StringComparison.Ordinal);
+        Assert.Contains("'--colour'", firstLine, StringComparison.Ordinal);
+        Assert.Contains("clients add [options]", stderr, StringComparison.Ordinal);
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync(Cancellation);
+        await using var tables = new NpgsqlCommand("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", connection);
+        Assert.Equal(0L, await tables.ExecuteScalarAsync(Cancellation));
+    }
+
+    [Fact]
+    public async Task Run_WhenAnAppliedMigrationChanged_ExitsWith1NamingTheScript()
+    {
+        var configuration = host.HostConfiguration();
+        var database = await host.CreateDatabaseAsync();
+        configuration["ConnectionStrings:Postgres"] = database;
+        Assert.Equal(ClientsCommandLine.Success, (await RunAsync(configuration, "list")).ExitCode);
+        await using (var connection = new NpgsqlConnection(database))
+        {
+            await connection.OpenAsync(Cancellation);
+            await using var tamper = new NpgsqlCommand("UPDATE schema_versions SET checksum = repeat('0', 64) WHERE version = 1", connection);
+            await tamper.ExecuteNonQueryAsync(Cancellation);
+        }
+
+        var (exitCode, stdout, stderr) = await RunAsync(configuration, "list");
+
+        Assert.Equal(ClientsCommandLine.Failure, exitCode);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches(@"^error: Schema migration 0001_[a-z_]+\.sql was changed after it was applied", line);
+    }
+
     [Fact]
     public async Task Run_WhenPostgresIsUnreachable_ExitsWith1NamingTheConnectionString()
     {
@@ -198,6 +282,10 @@ public sealed class ClientsCommandLineTests(GatewayHost host) : IClassFixture<Ga
     }
 
     private Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => RunAsync(host.HostConfiguration(), args);
+
+    // PostgreSQL on a port where nothing listens: what must not need it cannot reach it.
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunUnreachableAsync(params string[] args) =>
+        RunAsync(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Port=1" }, args);
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IDictionary<string, string?> configuration, params string[] args)
     {

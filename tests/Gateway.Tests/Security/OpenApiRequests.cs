@@ -29,6 +29,7 @@ internal sealed record FuzzCaller(string Name, string? Authorization)
 /// <param name="CommandIds">Every command id the generators use: dead-lettered ones, cancellable ones and one unknown.</param>
 /// <param name="DeadLetteredIds">The commands with a dead letter (redrivable).</param>
 /// <param name="CancellableIds">The commands no attempt has started (cancellable).</param>
+/// <param name="DeadLetterIds">The dead letters' own ids (of <paramref name="DeadLetteredIds"/>), and one unknown.</param>
 /// <param name="BreakerNames">The gateway's breakers, and one that does not exist.</param>
 /// <param name="ClientId">An API client of <paramref name="Tenant"/>.</param>
 /// <param name="ClientSecret">Its secret.</param>
@@ -39,6 +40,7 @@ internal sealed record FuzzWorld(
     IReadOnlyList<Guid> CommandIds,
     IReadOnlyList<Guid> DeadLetteredIds,
     IReadOnlyList<Guid> CancellableIds,
+    IReadOnlyList<long> DeadLetterIds,
     IReadOnlyList<string> BreakerNames,
     string ClientId,
     string ClientSecret,
@@ -190,7 +192,7 @@ internal sealed class OpenApiRequests(JsonElement document, FuzzWorld world)
         {
             var placeholder = "{" + parameter.Name + "}";
             path = from template in path
-                   from segment in Segment(parameter.Name)
+                   from segment in Segment(operation.PathTemplate, parameter.Name)
                    select template.Replace(placeholder, segment, StringComparison.Ordinal);
         }
 
@@ -198,10 +200,13 @@ internal sealed class OpenApiRequests(JsonElement document, FuzzWorld world)
     }
 
     /// <summary>A path segment, already escaped: a value that exists, random text, encoded junk, a very long one, unicode.</summary>
-    private Gen<string> Segment(string name)
+    private Gen<string> Segment(string pathTemplate, string name)
     {
         var existing = name switch
         {
+            // A dead letter's own id is a number; every other {id} is a command's.
+            "id" when pathTemplate.StartsWith("/api/monitoring/dead-letters/", StringComparison.Ordinal) =>
+                Gen.OneOf([.. world.DeadLetterIds.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture))]),
             "id" => Gen.OneOf([.. world.CommandIds.Select(id => id.ToString())]),
             "name" => Gen.OneOf([.. world.BreakerNames]),
             _ => Alphanumeric,

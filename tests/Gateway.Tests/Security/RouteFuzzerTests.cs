@@ -196,7 +196,19 @@ public sealed class RouteFuzzerTests(GenerousLoopbackGateway generous, LoopbackK
             cancellable.Add((await submitted.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid());
         }
 
-        return new FuzzWorld(tenant, [.. letters, .. cancellable, Guid.NewGuid()], letters, cancellable, breakers, clientId, secret, callers, strangers);
+        var deadLetterIds = new List<long>();
+        await using (var select = gateway.Services.GetRequiredService<NpgsqlDataSource>().CreateCommand("SELECT id FROM dead_letters WHERE command_id = ANY(@ids)"))
+        {
+            select.Parameters.AddWithValue("ids", letters.ToArray());
+            await using var reader = await select.ExecuteReaderAsync(Ct);
+            while (await reader.ReadAsync(Ct))
+            {
+                deadLetterIds.Add(reader.GetInt64(0));
+            }
+        }
+
+        return new FuzzWorld(tenant, [.. letters, .. cancellable, Guid.NewGuid()], letters, cancellable, [.. deadLetterIds, long.MaxValue], breakers, clientId, secret,
+            callers, strangers);
     }
 
     private static HttpClient Authorized(LoopbackKestrelGateway gateway, FuzzCaller caller)

@@ -92,7 +92,7 @@ public sealed partial class CommandLedgerTests
         Assert.Equal(("Delivering", 1), await CallbackStateAsync(subject));
 
         Assert.Equal(2, await CommandLedger.StartAttemptAsync(DataSource, delivery, 2, Now.AddSeconds(5), Ct));
-        Assert.True(await CommandLedger.CompleteAsync(DataSource, delivery, "worker-a", succeeded: true, """{"status":200}""", null, null, Now.AddSeconds(5), Ct));
+        Assert.True(await CommandLedger.CompleteAsync(DataSource, delivery, succeeded: true, """{"status":200}""", null, null, Now.AddSeconds(5), Ct));
 
         Assert.Equal(("Delivered", 2), await CallbackStateAsync(subject));
         Assert.True(await ScalarAsync<bool>($"SELECT callback_last_error IS NULL FROM commands WHERE id = '{subject}'"));
@@ -139,8 +139,8 @@ public sealed partial class CommandLedgerTests
 
     private Task<bool> FinishAsync(Guid id, string status, DateTimeOffset at) => status switch
     {
-        "Succeeded" => CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: true, """{"charge":"ch_1"}""", null, null, at, Ct),
-        "Failed" => CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: false, null, "card_declined", "declined", at, Ct),
+        "Succeeded" => CommandLedger.CompleteAsync(DataSource, id, succeeded: true, """{"charge":"ch_1"}""", null, null, at, Ct),
+        "Failed" => CommandLedger.CompleteAsync(DataSource, id, succeeded: false, null, "card_declined", "declined", at, Ct),
         "Expired" => CommandLedger.ExpireAsync(DataSource, id, "deadline_exceeded", "too late", at, Ct),
         "DeadLettered" => InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "retries exhausted", at, Ct)),
         "Cancelled" => CommandLedger.CancelAsync(DataSource, id, "tenant-a", at, Ct),

@@ -23,28 +23,28 @@ public sealed partial class CommandLedgerTests : IAsyncLifetime
     {
         var id = await AcceptAsync();
 
-        var first = await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: true, """{"charge":"ch_1"}""", null, null, Now, Ct);
-        var second = await CommandLedger.CompleteAsync(DataSource, id, "worker-b", succeeded: false, null, "card_declined", "declined", Now.AddSeconds(1), Ct);
+        var first = await CommandLedger.CompleteAsync(DataSource, id, succeeded: true, """{"charge":"ch_1"}""", null, null, Now, Ct);
+        var second = await CommandLedger.CompleteAsync(DataSource, id, succeeded: false, null, "card_declined", "declined", Now.AddSeconds(1), Ct);
 
         Assert.True(first);
         Assert.False(second);
         var row = await ReadAsync(id);
         Assert.Equal(("Succeeded", """{"charge": "ch_1"}""", null, null), (row.Status, row.Result, row.ErrorCode, row.ErrorMessage));
         Assert.Equal(Now, row.UpdatedAt);
-        Assert.Equal("worker-a", await ScalarAsync<string>($"SELECT consumer FROM inbox WHERE command_id = '{id}'"));
+        Assert.Equal(0L, await ScalarAsync<long>($"SELECT count(*) FROM inbox WHERE command_id = '{id}'"));
     }
 
     [Fact]
-    public async Task ARefusal_StoresTheError_ClearsTheResult_AndRecordsTheInbox()
+    public async Task ARefusal_StoresTheError_ClearsTheResult_AndWritesNoInboxRow()
     {
         var id = await AcceptAsync();
         await InTransactionAsync(tx => CommandLedger.SetResultAsync(tx, id, """{"fallback":true}""", Ct));
 
-        Assert.True(await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: false, null, "card_declined", "declined", Now, Ct));
+        Assert.True(await CommandLedger.CompleteAsync(DataSource, id, succeeded: false, null, "card_declined", "declined", Now, Ct));
 
         var row = await ReadAsync(id);
         Assert.Equal(("Failed", null, "card_declined", "declined"), (row.Status, row.Result, row.ErrorCode, row.ErrorMessage));
-        Assert.Equal(1L, await ScalarAsync<long>($"SELECT count(*) FROM inbox WHERE command_id = '{id}'"));
+        Assert.Equal(0L, await ScalarAsync<long>($"SELECT count(*) FROM inbox WHERE command_id = '{id}'"));
     }
 
     [Theory]
@@ -53,7 +53,7 @@ public sealed partial class CommandLedgerTests : IAsyncLifetime
     public async Task ACompletedCommand_IsNeverExpiredStartedScheduledOrDeadLettered(bool succeeded)
     {
         var id = await AcceptAsync();
-        Assert.True(await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded, succeeded ? "{}" : null,
+        Assert.True(await CommandLedger.CompleteAsync(DataSource, id, succeeded, succeeded ? "{}" : null,
             succeeded ? null : "card_declined", succeeded ? null : "declined", Now, Ct));
         var completed = await ReadAsync(id);
 
@@ -72,7 +72,7 @@ public sealed partial class CommandLedgerTests : IAsyncLifetime
         var id = await AcceptAsync();
         Assert.True(await CommandLedger.ExpireAsync(DataSource, id, "deadline_exceeded", "too late", Now, Ct));
 
-        Assert.False(await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: true, "{}", null, null, Now.AddSeconds(1), Ct));
+        Assert.False(await CommandLedger.CompleteAsync(DataSource, id, succeeded: true, "{}", null, null, Now.AddSeconds(1), Ct));
         Assert.False(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "poison", Now.AddSeconds(1), Ct)));
 
         var row = await ReadAsync(id);
@@ -88,7 +88,7 @@ public sealed partial class CommandLedgerTests : IAsyncLifetime
         await InTransactionAsync(tx => CommandLedger.SetResultAsync(tx, id, """{"fallback":true}""", Ct));
 
         Assert.True(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "delivery limit", Now.AddSeconds(1), Ct)));
-        Assert.False(await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: true, "{}", null, null, Now.AddSeconds(2), Ct));
+        Assert.False(await CommandLedger.CompleteAsync(DataSource, id, succeeded: true, "{}", null, null, Now.AddSeconds(2), Ct));
         Assert.False(await CommandLedger.ExpireAsync(DataSource, id, "deadline_exceeded", "too late", Now.AddSeconds(2), Ct));
 
         var row = await ReadAsync(id);
@@ -102,7 +102,7 @@ public sealed partial class CommandLedgerTests : IAsyncLifetime
         var deadLettered = await AcceptAsync();
         var succeeded = await AcceptAsync();
         Assert.True(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, deadLettered, "retries exhausted", Now, Ct)));
-        Assert.True(await CommandLedger.CompleteAsync(DataSource, succeeded, "worker-a", succeeded: true, "{}", null, null, Now, Ct));
+        Assert.True(await CommandLedger.CompleteAsync(DataSource, succeeded, succeeded: true, "{}", null, null, Now, Ct));
 
         await using (var connection = await DataSource.OpenConnectionAsync(Ct))
         {
@@ -180,7 +180,7 @@ public sealed partial class CommandLedgerTests : IAsyncLifetime
         Assert.False(await CommandLedger.CancelAsync(DataSource, id, "tenant-b", Now, Ct));
         Assert.True(await CommandLedger.CancelAsync(DataSource, id, "tenant-a", Now, Ct));
         Assert.Null(await CommandLedger.StartAttemptAsync(DataSource, id, 1, Now, Ct));
-        Assert.False(await CommandLedger.CompleteAsync(DataSource, id, "worker-a", succeeded: true, "{}", null, null, Now, Ct));
+        Assert.False(await CommandLedger.CompleteAsync(DataSource, id, succeeded: true, "{}", null, null, Now, Ct));
         Assert.False(await InTransactionAsync(tx => CommandLedger.DeadLetterAsync(tx, id, "late", Now, Ct)));
         var row = await ReadAsync(id);
         Assert.Equal(("Cancelled", "cancelled"), (row.Status, row.ErrorCode));

@@ -56,7 +56,6 @@ public sealed class DelayedRetryTests(WorkersHostFixture host) : IClassFixture<W
         Assert.Equal("provider_unavailable", command.ErrorCode);
         Assert.NotNull(command.FirstFailureAt);
         Assert.InRange(command.FirstFailureAt!.Value, before.AddSeconds(-1), after.AddSeconds(1));
-        Assert.False(command.InInbox);
         Assert.Equal(2, host.Providers.Requests(ProviderStub.ChargesPath, id).Count);
     }
 

@@ -71,7 +71,6 @@ public sealed class DirectlyPublishedCommandTests(WorkersHostFixture host) : ICl
         Assert.Equal("client-direct", row.ClientId);
         Assert.Equal(ChargePayment.TypeName, row.Type);
         Assert.Contains("cus_direct", row.PayloadJson, StringComparison.Ordinal);
-        Assert.True(row.InInbox);
         Assert.Single(host.Providers.Requests(ProviderStub.ChargesPath, id));
 
         await using var select = host.Database.CreateCommand(

@@ -2,12 +2,15 @@
 // closure, never in storage), polls /api/monitoring/overview and the latest audit records every 2 s and renders them
 // with DOM calls only (no HTML from data). What it shows follows the token: an operator sees the fleet and controls
 // breakers; a tenant admin sees its tenant's share, without alerts, rate limiting or breaker controls (the gateway
-// refuses those anyway: hiding them only spares a click that would be answered 403).
+// refuses those anyway: hiding them only spares a click that would be answered 403). Isolating a breaker asks first
+// (a modal dialog); a dead letter opens whole (reason, the headers the API deems safe, body, attempts) with a redrive
+// of its command, and a command can be looked up by id (its status document).
 (() => {
   "use strict";
 
   const POLL_MS = 2000;
   const AUDIT_ROWS = 20;
+  const DEAD_LETTER_ROWS = 10;
   let token = null;
   let scopes = [];
   let timer = null;
@@ -108,6 +111,10 @@
     clearTimeout(timer);
     $("dashboard").hidden = true;
     $("sign-out").hidden = true;
+    closeDeadLetter();
+    $("command-result").hidden = true;
+    $("command-error").textContent = "";
+    $("command-id").value = "";
     $("login").hidden = false;
     $("login-error").textContent = message || "";
     setStatus("signed out");
@@ -118,9 +125,10 @@
     if (!token) return;
     try {
       // The audit list is secondary: its failure shows in its own table and leaves the overview live.
-      const [response, audit] = await Promise.all([
+      const [response, audit, letters] = await Promise.all([
         api("GET", "/api/monitoring/overview"),
         api("GET", `/api/monitoring/audit?limit=${AUDIT_ROWS}`).then((r) => (r.ok ? r.json() : null)).catch(() => null),
+        api("GET", `/api/monitoring/dead-letters?limit=${DEAD_LETTER_ROWS}`).then((r) => (r.ok ? r.json() : null)).catch(() => null),
       ]);
       if (response.status === 403) {
         signOut("This client has neither scope operator (the fleet) nor admin (its tenant).");
@@ -130,6 +138,7 @@
       const overview = await response.json();
       render(overview);
       renderAudit(audit, isFleet(overview));
+      renderDeadLetterList(letters);
       failures = 0;
       setStatus(`live · ${new Date().toLocaleTimeString()}`, "live");
     } catch (e) {
@@ -356,7 +365,26 @@
     poll();
   }
 
+  // Asks in the modal dialog; resolves true only for the confirm button (Cancel and Escape resolve false).
+  function confirmAction(title, message, confirmLabel) {
+    const dialog = $("confirm");
+    $("confirm-title").textContent = title;
+    $("confirm-message").textContent = message;
+    $("confirm-ok").textContent = confirmLabel;
+    dialog.returnValue = "";
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+      dialog.showModal();
+    });
+  }
+
   async function control(name, action, button) {
+    if (action === "isolate" && !(await confirmAction(`Isolate ${name}?`,
+      `Every process will reject calls to ${name} until someone resets it: the commands that need it wait in their queue, ` +
+      "and its alert fires. Isolate it only to stop traffic to a dependency on purpose.", "Isolate"))) {
+      notice(`Breaker ${name}: isolate cancelled.`);
+      return;
+    }
     button.disabled = true;
     try {
       const response = await api("POST", `/api/monitoring/breakers/${encodeURIComponent(name)}/${action}`);
@@ -374,8 +402,163 @@
     poll();
   }
 
+  function time(iso) {
+    return iso ? new Date(iso).toLocaleString() : "–";
+  }
+
+  // letters: the newest waiting dead letters; null when they could not be read.
+  function renderDeadLetterList(letters) {
+    const body = $("dead-letter-list").tBodies[0];
+    body.replaceChildren();
+    if (letters === null) {
+      body.append(el("tr", {}, el("td", { colSpan: 5, class: "empty" }, "Unavailable.")));
+      return;
+    }
+    if (letters.length === 0) {
+      body.append(el("tr", { "data-dead-letter-list": "none" }, el("td", { colSpan: 5, class: "empty" }, "None waiting.")));
+      return;
+    }
+    for (const d of letters) {
+      const open = el("button", { type: "button", class: "secondary", "data-action": "details" }, "Details");
+      open.addEventListener("click", () => openDeadLetter(d.id));
+      body.append(el("tr", { "data-dead-letter-id": String(d.id), "data-command-id": d.commandId || "" },
+        el("td", { title: d.createdAt, class: "nowrap" }, ago(d.createdAt)),
+        el("td", {}, d.type || "(unreadable)"),
+        el("td", {}, d.reason),
+        el("td", { class: "num" }, number(d.attempts)),
+        el("td", { class: "actions" }, open)));
+    }
+  }
+
+  let openLetter = null;
+
+  async function openDeadLetter(id) {
+    let response;
+    try {
+      response = await api("GET", `/api/monitoring/dead-letters/${encodeURIComponent(id)}`);
+    } catch {
+      if (token) notice(`Dead letter ${id}: request failed.`);
+      return;
+    }
+    if (!response.ok) {
+      notice(response.status === 404 ? `Dead letter ${id} is gone.` : `Dead letter ${id}: HTTP ${response.status}.`);
+      return;
+    }
+    renderDeadLetter(await response.json());
+  }
+
+  function renderDeadLetter(d) {
+    openLetter = d;
+    const card = $("dead-letter-detail");
+    const field = (name, value) => { card.querySelector(`[data-field='${name}']`).textContent = value; };
+    card.setAttribute("data-dead-letter-id", String(d.id));
+    $("dead-letter-detail-id").textContent = `#${d.id}`;
+    field("reason", d.reason);
+    field("source", d.source);
+    field("exceptionType", d.exceptionType || "–");
+    field("attempts", number(d.attempts));
+    field("failures", `${time(d.firstFailureAt)} / ${time(d.lastFailureAt)}`);
+    field("tenantType", `${d.tenant || "(none)"} · ${d.type || "(unreadable)"}`);
+    field("redriven", d.redrivenAt ? `${time(d.redrivenAt)} by ${d.redrivenBy || "?"}` : "no");
+    const command = card.querySelector("[data-field='command']");
+    command.replaceChildren();
+    if (d.commandId) {
+      const show = el("button", { type: "button", class: "secondary small", "data-action": "show-command" }, "Show status");
+      show.addEventListener("click", () => { $("command-id").value = d.commandId; findCommand(); });
+      command.append(el("code", {}, d.commandId), show);
+    } else {
+      command.textContent = "– (the message could not be read that far)";
+    }
+    const headers = $("dead-letter-headers").tBodies[0];
+    headers.replaceChildren();
+    for (const [name, value] of Object.entries(d.headers || {})) {
+      headers.append(el("tr", { "data-header": name }, el("td", { class: "nowrap" }, name), el("td", {}, value)));
+    }
+    if (headers.rows.length === 0) headers.append(el("tr", {}, el("td", { colSpan: 2, class: "empty" }, "None that can be shown.")));
+    $("dead-letter-hidden-headers").textContent = d.hiddenHeaders ? `(${d.hiddenHeaders} more not shown: signatures, keys, fault details)` : "";
+    $("dead-letter-body").textContent = prettyJson(d.body);
+    const redrive = $("dead-letter-redrive");
+    redrive.disabled = !d.commandId || !d.type || !!d.redrivenAt;
+    card.hidden = false;
+  }
+
+  function closeDeadLetter() {
+    openLetter = null;
+    $("dead-letter-detail").hidden = true;
+  }
+
+  function prettyJson(text) {
+    try {
+      return JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      return text;
+    }
+  }
+
+  // The redrive of one dead letter: the bulk redrive API narrowed to its command (and its tenant, for an operator).
+  async function redriveOpenLetter() {
+    const d = openLetter;
+    if (!d || !d.commandId) return;
+    const button = $("dead-letter-redrive");
+    button.disabled = true;
+    try {
+      const response = await api("POST", "/api/monitoring/dead-letters/redrive", { commandId: d.commandId, tenant: d.tenant || undefined });
+      if (response.ok) {
+        const result = await response.json();
+        notice(result.redriven === 1 ? `Command ${d.commandId}: sent back.` : `Command ${d.commandId}: nothing to redrive (already redriven?).`);
+      } else {
+        const problem = await response.json().catch(() => ({}));
+        notice(`Redrive of ${d.commandId} refused: ${problem.title || response.status}`);
+      }
+    } catch {
+      if (token) notice(`Redrive of ${d.commandId} failed.`);
+    }
+    await openDeadLetter(d.id);
+    poll();
+  }
+
+  async function findCommand(event) {
+    if (event) event.preventDefault();
+    const id = $("command-id").value.trim();
+    const error = $("command-error");
+    const result = $("command-result");
+    error.textContent = "";
+    result.hidden = true;
+    if (!/^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/.test(id)) {
+      error.textContent = "A command id is a UUID.";
+      return;
+    }
+    let response;
+    try {
+      response = await api("GET", `/api/monitoring/commands/${encodeURIComponent(id)}`);
+    } catch {
+      if (token) error.textContent = "The gateway does not answer.";
+      return;
+    }
+    if (response.status === 404) {
+      error.textContent = isOperator() ? "No command has this id." : "No command of your tenant has this id.";
+      return;
+    }
+    if (!response.ok) {
+      error.textContent = `Lookup failed (HTTP ${response.status}).`;
+      return;
+    }
+    const found = await response.json();
+    const summary = $("command-summary");
+    summary.replaceChildren(
+      el("span", { class: `state ${String(found.command.status).toLowerCase()}`, "data-field": "status" }, found.command.status),
+      ` ${found.command.type} · tenant `, el("span", { "data-field": "tenant" }, found.tenant),
+      ` · ${found.command.attempts} attempt(s) · updated ${ago(found.command.updatedAt)}`);
+    $("command-document").textContent = JSON.stringify(found.command, null, 2);
+    result.setAttribute("data-command-id", found.command.id);
+    result.hidden = false;
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     $("login-form").addEventListener("submit", signIn);
     $("sign-out").addEventListener("click", () => signOut(""));
+    $("command-search").addEventListener("submit", findCommand);
+    $("dead-letter-close").addEventListener("click", closeDeadLetter);
+    $("dead-letter-redrive").addEventListener("click", redriveOpenLetter);
   });
 })();

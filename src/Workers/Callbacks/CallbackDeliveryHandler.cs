@@ -96,9 +96,7 @@ internal sealed class CallbackDeliveryHandler(IHttpClientFactory httpClients, Ca
     public string? Check(DeliverCallback command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        return Uri.TryCreate(command.Url, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttps || url.Scheme == Uri.UriSchemeHttp)
-            ? null
-            : "The callback URL is not an absolute http(s) URL.";
+        return ProviderHttp.IsHttpUrl(command.Url) ? null : "The callback URL is not an absolute http(s) URL.";
     }
 
     /// <summary>The event as the receiver gets it: <c>{"type", "timestamp", "data"}</c>, UTF-8 JSON.</summary>

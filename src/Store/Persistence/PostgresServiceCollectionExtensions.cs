@@ -31,7 +31,7 @@ public static class PostgresServiceCollectionExtensions
     private static void AddNpgsqlDataSourceCore(this IServiceCollection services, string connectionString) =>
         services.AddSingleton(sp =>
         {
-            var dataSourceBuilder = new NpgsqlDataSourceBuilder(connectionString);
+            var dataSourceBuilder = PostgresConnectionDefaults.Apply(new NpgsqlDataSourceBuilder(connectionString), connectionString);
             dataSourceBuilder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             return dataSourceBuilder.Build();
         });

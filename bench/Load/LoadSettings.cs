@@ -20,6 +20,8 @@ internal sealed record LoadSettings
           --closed-loop on|off end-to-end: the closed-loop phase (default on); off runs only the constant rate, which needs --rate
           --warm-relay N       relay, backlog, burst: drain N rows through a first relay host in this process (unmeasured, its own database) before
                                the measured one starts, so the measured drain runs jitted code as a long-running gateway does (default 0)
+          --workers N          end-to-end: worker processes of ours, and handler processes of the Wolverine peer (1–4, default 1), for CPU per
+                               operation per process at one and two workers
           --rounds N           consume: drain N backlogs of --messages one after the other under the same workers (default 1)
           --repeat N           run the whole scenario N times in a row (1–20, default 1); the table then ends with the medians over the
                                repeats of each target's rate, CPU per operation and ratio (each ratio against ours of the same repeat)
@@ -50,6 +52,8 @@ internal sealed record LoadSettings
     public bool ClosedLoop { get; init; } = true;
 
     public int Rounds { get; init; } = 1;
+
+    public int Workers { get; init; } = 1;
 
     public int WarmRelay { get; init; }
 
@@ -96,6 +100,11 @@ internal sealed record LoadSettings
         if (Repeat > 1)
         {
             described["repeat"] = Repeat.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (Scenario == "end-to-end" && Workers > 1)
+        {
+            described["workers"] = Workers.ToString(CultureInfo.InvariantCulture);
         }
 
         if (Scenario == "end-to-end" && !ClosedLoop)
@@ -159,6 +168,9 @@ internal sealed record LoadSettings
                     break;
                 case "--rounds" when int.TryParse(value, CultureInfo.InvariantCulture, out var rounds) && rounds is >= 1 and <= 10:
                     result = result with { Rounds = rounds };
+                    break;
+                case "--workers" when int.TryParse(value, CultureInfo.InvariantCulture, out var workers) && workers is >= 1 and <= 4:
+                    result = result with { Workers = workers };
                     break;
                 case "--warm-relay" when int.TryParse(value, CultureInfo.InvariantCulture, out var warm) && warm >= 0:
                     result = result with { WarmRelay = warm };

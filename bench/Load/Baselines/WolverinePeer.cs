@@ -21,10 +21,10 @@ internal sealed class WolverinePeer : IAsyncDisposable
     /// <summary>The API key FakeServices expects from the notifications provider's callers.</summary>
     private const string NotificationsApiKey = "fake-notifications-key";
 
-    private WolverinePeer(ChildProcess api, ChildProcess? handler, HttpClient client, string postgres)
+    private WolverinePeer(ChildProcess api, IReadOnlyList<ChildProcess> handlers, HttpClient client, string postgres)
     {
         Api = api;
-        Handler = handler;
+        Handlers = handlers;
         Client = client;
         Postgres = postgres;
     }
@@ -34,7 +34,8 @@ internal sealed class WolverinePeer : IAsyncDisposable
 
     public ChildProcess Api { get; }
 
-    public ChildProcess? Handler { get; }
+    /// <summary>The handler halves (none for <c>accept</c>): competing consumers of the one queue.</summary>
+    public IReadOnlyList<ChildProcess> Handlers { get; }
 
     public HttpClient Client { get; }
 
@@ -43,24 +44,28 @@ internal sealed class WolverinePeer : IAsyncDisposable
     public static string Describe(bool confirms) =>
         confirms ? "Wolverine 6, publisher confirms on, durable outbox and inbox, no auth" : "Wolverine 6, its default (publisher confirms off), durable outbox and inbox, no auth";
 
-    /// <summary>Starts the api half and, given the notifications provider, the handler half after it (one creates the schema).</summary>
-    public static async Task<WolverinePeer> StartAsync(string target, bool confirms, string postgres, string rabbitMq, Uri? notifications)
+    /// <summary>
+    /// Starts the api half and, given the notifications provider, <paramref name="handlerCount"/> handler halves after it (one
+    /// at a time: the first start creates the schema).
+    /// </summary>
+    public static async Task<WolverinePeer> StartAsync(string target, bool confirms, string postgres, string rabbitMq, Uri? notifications, int handlerCount = 1)
     {
         var apiPort = ChildProcess.FreePort();
         var environment = Environment(postgres, rabbitMq, confirms, "api", apiPort);
         var api = ChildProcess.Start(target + "-api", RepositoryLayout.WolverinePeerDll, environment);
-        ChildProcess? handler = null;
+        var handlers = new List<ChildProcess>();
         try
         {
             await api.WaitForHttpAsync(new Uri($"http://127.0.0.1:{apiPort}/health/live"), TimeSpan.FromSeconds(120)).ConfigureAwait(false);
 
-            if (notifications is not null)
+            for (var i = 1; notifications is not null && i <= handlerCount; i++)
             {
                 var handlerPort = ChildProcess.FreePort();
                 environment = Environment(postgres, rabbitMq, confirms, "handler", handlerPort);
                 environment["Peer__Notifications__Endpoint"] = notifications.ToString();
                 environment["Peer__Notifications__ApiKey"] = NotificationsApiKey;
-                handler = ChildProcess.Start(target + "-handler", RepositoryLayout.WolverinePeerDll, environment);
+                var handler = ChildProcess.Start(i == 1 ? target + "-handler" : $"{target}-handler-{i}", RepositoryLayout.WolverinePeerDll, environment);
+                handlers.Add(handler);
                 await handler.WaitForHttpAsync(new Uri($"http://127.0.0.1:{handlerPort}/health/ready"), TimeSpan.FromSeconds(120)).ConfigureAwait(false);
             }
 
@@ -77,12 +82,12 @@ internal sealed class WolverinePeer : IAsyncDisposable
                 }
             }
 
-            return new WolverinePeer(api, handler, SystemHosts.CreateHttpClient(baseAddress), postgres);
+            return new WolverinePeer(api, handlers, SystemHosts.CreateHttpClient(baseAddress), postgres);
         }
         catch
         {
             // A half that started must not outlive a failed start.
-            if (handler is not null)
+            foreach (var handler in handlers)
             {
                 await handler.DisposeAsync().ConfigureAwait(false);
             }
@@ -175,9 +180,9 @@ internal sealed class WolverinePeer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        if (Handler is not null)
+        foreach (var handler in Handlers)
         {
-            await Handler.DisposeAsync().ConfigureAwait(false);
+            await handler.DisposeAsync().ConfigureAwait(false);
         }
 
         await Api.DisposeAsync().ConfigureAwait(false);

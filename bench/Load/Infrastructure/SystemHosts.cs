@@ -112,8 +112,14 @@ internal static class SystemHosts
         string postgres, string rabbitMq, BenchServices services, int prefetch)
     {
         var providers = await StartFakeServicesAsync(postgres, rabbitMq, services).ConfigureAwait(false);
-        var (fake, paymentsPrimary, paymentsSecondary, notificationsPort, shippingPort) = providers;
+        return (providers.Process, await StartWorkerHostAsync(providers, postgres, rabbitMq, services, prefetch).ConfigureAwait(false));
+    }
 
+    /// <summary>Starts one workers host (several share the queues as competing consumers) calling <paramref name="providers"/>.</summary>
+    public static async Task<ChildProcess> StartWorkerHostAsync(
+        FakeProviders providers, string postgres, string rabbitMq, BenchServices services, int prefetch, string name = "workers")
+    {
+        var (_, paymentsPrimary, paymentsSecondary, notificationsPort, shippingPort) = providers;
         var workersPort = ChildProcess.FreePort();
         var environment = CommonEnvironment(postgres, rabbitMq, services);
         environment["Urls"] = $"http://127.0.0.1:{workersPort}";
@@ -127,9 +133,9 @@ internal static class SystemHosts
         environment["ExternalServices__Shipping__Endpoints__0"] = $"http://127.0.0.1:{shippingPort}";
         Forward(environment, "LOAD_WORKERS_");
         environment["Commands__Types__notifications.send__Flow__ConcurrencyLimit"] = prefetch.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var workers = ChildProcess.Start("workers", RepositoryLayout.WorkersDll, environment);
+        var workers = ChildProcess.Start(name, RepositoryLayout.WorkersDll, environment);
         await workers.WaitForHttpAsync(new Uri($"http://127.0.0.1:{workersPort}/health/live"), TimeSpan.FromSeconds(90)).ConfigureAwait(false);
-        return (fake, workers);
+        return workers;
     }
 
     /// <summary>

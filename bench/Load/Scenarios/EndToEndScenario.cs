@@ -55,8 +55,16 @@ internal static class EndToEndScenario
         var rabbitMq = await services.CreateVirtualHostAsync().ConfigureAwait(false);
         await using var dataSource = NpgsqlDataSource.Create(postgres);
         var (gateway, client) = await SystemHosts.StartGatewayAsync(postgres, rabbitMq, services, settings).ConfigureAwait(false);
-        var (fake, workers) = await SystemHosts.StartWorkersAsync(postgres, rabbitMq, services, prefetch: 8).ConfigureAwait(false);
-        ChildProcess[] processes = [gateway, workers, fake];
+        var providers = await SystemHosts.StartFakeServicesAsync(postgres, rabbitMq, services).ConfigureAwait(false);
+        var fake = providers.Process;
+        var workers = new List<ChildProcess>();
+        for (var i = 1; i <= settings.Workers; i++)
+        {
+            workers.Add(await SystemHosts.StartWorkerHostAsync(providers, postgres, rabbitMq, services, prefetch: 8, i == 1 ? "workers" : $"workers-{i}")
+                .ConfigureAwait(false));
+        }
+
+        ChildProcess[] processes = [gateway, .. workers, fake];
         foreach (var process in processes)
         {
             UsageProbe.Watch(process);
@@ -126,7 +134,11 @@ internal static class EndToEndScenario
 
             client.Dispose();
             await gateway.DisposeAsync().ConfigureAwait(false);
-            await workers.DisposeAsync().ConfigureAwait(false);
+            foreach (var worker in workers)
+            {
+                await worker.DisposeAsync().ConfigureAwait(false);
+            }
+
             await fake.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -137,9 +149,10 @@ internal static class EndToEndScenario
         var rabbitMq = await services.CreateVirtualHostAsync().ConfigureAwait(false);
         var providers = await SystemHosts.StartFakeServicesAsync(postgres, rabbitMq, services).ConfigureAwait(false);
         await using var fake = providers.Process;
-        await using var peer = await WolverinePeer.StartAsync(target, confirms, postgres, rabbitMq, providers.NotificationsUrl).ConfigureAwait(false);
+        await using var peer = await WolverinePeer.StartAsync(target, confirms, postgres, rabbitMq, providers.NotificationsUrl, settings.Workers)
+            .ConfigureAwait(false);
         await using var dataSource = NpgsqlDataSource.Create(postgres);
-        ChildProcess[] processes = [peer.Api, peer.Handler!, fake];
+        ChildProcess[] processes = [peer.Api, .. peer.Handlers, fake];
         foreach (var process in processes)
         {
             UsageProbe.Watch(process);

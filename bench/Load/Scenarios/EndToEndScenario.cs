@@ -78,6 +78,8 @@ internal static class EndToEndScenario
             if (settings.ClosedLoop)
             {
                 // Closed loop: the accept rate and the completion rate over the same window.
+                var workBefore = await DatabaseWork.ReadAsync(dataSource).ConfigureAwait(false);
+                var doneBefore = Done(await CommandMessages.StatusCountsAsync(dataSource).ConfigureAwait(false));
                 var (load, samples, seconds) = await ClosedLoopAsync(settings, client, json, () => CommandMessages.StatusCountsAsync(dataSource)).ConfigureAwait(false);
                 var last = samples[^1];
                 completed = CompletionRate(settings, samples, Done);
@@ -102,6 +104,9 @@ internal static class EndToEndScenario
                 }
 
                 report.Note($"The closed loop's backlog drained in {drainWatch.Elapsed.TotalSeconds:0.0} s after the load stopped.");
+                var workAfter = await DatabaseWork.ReadAsync(dataSource, settle: true).ConfigureAwait(false);
+                var doneAfter = Done(await CommandMessages.StatusCountsAsync(dataSource).ConfigureAwait(false));
+                report.Note($"ours: {DatabaseWork.DescribePer(workBefore, workAfter, doneAfter - doneBefore)} (the closed loop and its drain).");
             }
 
             var rate = settings.Rate ?? Math.Max(1, Math.Round(completed / 2));
@@ -161,6 +166,8 @@ internal static class EndToEndScenario
         try
         {
             await ScenarioRunner.NoteIdleAsync(report, $"{target}: api, handler, FakeServices").ConfigureAwait(false);
+            var workBefore = await DatabaseWork.ReadAsync(dataSource).ConfigureAwait(false);
+            var handledBefore = (await WolverinePeer.CountsAsync(dataSource).ConfigureAwait(false))["Handled"];
             var (load, samples, seconds) = await ClosedLoopAsync(settings, peer.Client, json, () => WolverinePeer.CountsAsync(dataSource)).ConfigureAwait(false);
             var completed = CompletionRate(settings, samples, c => c.GetValueOrDefault("Handled"));
             report.Add(new ReportRow($"{target}: accepted (HTTP 202)", Role.Baseline, $"closed {settings.Concurrency}", load, WolverinePeer.Describe(confirms)));
@@ -185,6 +192,9 @@ internal static class EndToEndScenario
             report.Note($"{target}: the closed loop's backlog drained in {drainWatch.Elapsed.TotalSeconds:0.0} s after the load stopped: " +
                 $"{WolverinePeer.Describe(drained)}; {await WolverinePeer.DescribeTrafficAsync(dataSource).ConfigureAwait(false)}; " +
                 $"{await WolverinePeer.DescribeProviderAsync(providers.NotificationsUrl).ConfigureAwait(false)}.");
+            var workAfter = await DatabaseWork.ReadAsync(dataSource, settle: true).ConfigureAwait(false);
+            report.Note($"{target}: {DatabaseWork.DescribePer(workBefore, workAfter, drained["Handled"] - handledBefore)} (the closed loop and its drain; " +
+                "handled envelopes are kept 5 minutes, so none of their deletes is in this window).");
         }
         finally
         {

@@ -367,7 +367,16 @@ public static class CommandLedger
     /// </summary>
     public static async Task<int?> StartAttemptAsync(NpgsqlDataSource dataSource, Guid commandId, int attempt, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { StartAttemptStatement(commandId, attempt, now) } };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadStartAttemptAsync(reader, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The statement of <see cref="StartAttemptAsync"/>, to run in a batch of single-row statements; read it with <see cref="ReadStartAttemptAsync"/>.</summary>
+    public static NpgsqlBatchCommand StartAttemptStatement(Guid commandId, int attempt, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand(
             """
             UPDATE commands
             SET status = 'Processing', attempts = @attempt, updated_at = @now
@@ -379,7 +388,14 @@ public static class CommandLedger
         command.Parameters.AddWithValue("attempt", attempt);
         command.Parameters.AddWithValue("now", now);
         command.Parameters.AddWithValue("terminal", TerminalStatuses);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int attempts ? attempts : null;
+        return command;
+    }
+
+    /// <summary>The attempt count <see cref="StartAttemptStatement"/> set, or null when it changed nothing.</summary>
+    public static async Task<int?> ReadStartAttemptAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? reader.GetInt32(0) : null;
     }
 
     /// <summary>
@@ -446,9 +462,33 @@ public static class CommandLedger
     public static async Task<bool> CompleteAsync(NpgsqlDataSource dataSource, Guid commandId, bool succeeded, string? resultJson,
         string? errorCode, string? errorMessage, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(FinishAloneSql);
-        return await FinishAsync(command, commandId, succeeded ? CommandStatus.Succeeded : CommandStatus.Failed, setsResult: true, resultJson,
-            errorCode, errorMessage, now, cancellationToken).ConfigureAwait(false);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands = { CompleteStatement(commandId, succeeded, resultJson, errorCode, errorMessage, now) },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await ReadFinishedAsync(reader, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The statement of <see cref="CompleteAsync"/>, to run in a batch of single-row statements (its callback, if any, is
+    /// queued in the same statement); read it with <see cref="ReadFinishedAsync"/>.
+    /// </summary>
+    public static NpgsqlBatchCommand CompleteStatement(Guid commandId, bool succeeded, string? resultJson, string? errorCode, string? errorMessage,
+        DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand(FinishAloneSql);
+        AddFinishParameters(command.Parameters, commandId, succeeded ? CommandStatus.Succeeded : CommandStatus.Failed, setsResult: true, resultJson,
+            errorCode, errorMessage, now);
+        return command;
+    }
+
+    /// <summary>Whether <see cref="CompleteStatement"/> changed the row (false: the command was already terminal).</summary>
+    public static async Task<bool> ReadFinishedAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !reader.IsDBNull(0) && reader.GetInt64(0) > 0;
     }
 
     /// <summary>Sets <c>Expired</c> with the error, run alone. Returns false when the command was already terminal.</summary>
@@ -516,16 +556,22 @@ public static class CommandLedger
     private static async Task<bool> FinishAsync(NpgsqlCommand command, Guid commandId, CommandStatus status, bool setsResult, string? resultJson,
         string? errorCode, string? errorMessage, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        command.Parameters.AddWithValue("id", commandId);
-        command.Parameters.AddWithValue("status", status.ToString());
-        command.Parameters.AddWithValue("set_result", setsResult);
-        command.Parameters.Add(new NpgsqlParameter("result", NpgsqlDbType.Jsonb) { Value = (object?)resultJson ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("error_code", NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("error_message", NpgsqlDbType.Text) { Value = (object?)errorMessage ?? DBNull.Value });
-        command.Parameters.AddWithValue("now", now);
-        command.Parameters.AddWithValue("final", status == CommandStatus.DeadLettered ? OutcomeStatuses : TerminalStatuses);
-        AddCallbackParameters(command.Parameters, now);
+        AddFinishParameters(command.Parameters, commandId, status, setsResult, resultJson, errorCode, errorMessage, now);
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is > 0L;
+    }
+
+    private static void AddFinishParameters(NpgsqlParameterCollection parameters, Guid commandId, CommandStatus status, bool setsResult, string? resultJson,
+        string? errorCode, string? errorMessage, DateTimeOffset now)
+    {
+        parameters.AddWithValue("id", commandId);
+        parameters.AddWithValue("status", status.ToString());
+        parameters.AddWithValue("set_result", setsResult);
+        parameters.Add(new NpgsqlParameter("result", NpgsqlDbType.Jsonb) { Value = (object?)resultJson ?? DBNull.Value });
+        parameters.Add(new NpgsqlParameter("error_code", NpgsqlDbType.Text) { Value = (object?)errorCode ?? DBNull.Value });
+        parameters.Add(new NpgsqlParameter("error_message", NpgsqlDbType.Text) { Value = (object?)errorMessage ?? DBNull.Value });
+        parameters.AddWithValue("now", now);
+        parameters.AddWithValue("final", status == CommandStatus.DeadLettered ? OutcomeStatuses : TerminalStatuses);
+        AddCallbackParameters(parameters, now);
     }
 
     /// <summary>

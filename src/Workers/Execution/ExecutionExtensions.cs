@@ -3,6 +3,7 @@ using Messaging.Contracts.Commands;
 using Messaging.Contracts.Http;
 using Messaging.Store.Bus;
 using Messaging.Store.DeadLetters;
+using Messaging.Store.Persistence;
 using Messaging.Store.FaultInjection;
 using Messaging.Resilience.Pipelines;
 using Messaging.Resilience.Telemetry;
@@ -42,6 +43,11 @@ internal static class ExecutionExtensions
         services.TryAddSingleton<PostgresTransactions>();
         services.TryAddSingleton<CommandFallbacks>();
         services.TryAddSingleton<DeadLetterWriter>();
+        services.AddOptions<StatementBatchingOptions>()
+            .BindConfiguration(StatementBatchingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddSingleton<StatementBatcher>();
         services.AddSingleton<CommandStatusStore>();
         services.AddSingleton<CommandScheduler>();
         services.AddSingleton<CommandOutcomes>();

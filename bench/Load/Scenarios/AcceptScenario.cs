@@ -91,9 +91,14 @@ internal static class AcceptScenario
 
     public static async ValueTask<bool> PostAsync(HttpClient client, string json, CancellationToken cancellationToken)
     {
-        using var content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await client.PostAsync(new Uri("api/commands/notifications.send", UriKind.Relative), content, cancellationToken)
-            .ConfigureAwait(false);
+        // A unique Idempotency-Key on every request, as issue 23 measures ours: the gateway stores each key with its
+        // command. The peers ignore the header.
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("api/commands/notifications.send", UriKind.Relative))
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+            Headers = { { "Idempotency-Key", Guid.NewGuid().ToString("N") } },
+        };
+        using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
         return response.StatusCode == HttpStatusCode.Accepted;
     }
 }

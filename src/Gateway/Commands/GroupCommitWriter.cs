@@ -237,6 +237,7 @@ internal sealed partial class GroupCommitWriter(
         var outcomes = new SubmitOutcome[batch.Count];
         var toInsert = new List<Pending>(batch.Count);
         HashSet<(string Tenant, string Key)>? claimed = null;
+        List<int>? keyed = null;
         for (var i = 0; i < batch.Count; i++)
         {
             var pending = batch[i];
@@ -244,7 +245,6 @@ internal sealed partial class GroupCommitWriter(
             outcomes[i] = new SubmitOutcome.Created(pending.Response);
             if (command.Idempotency is not { } idempotency)
             {
-                toInsert.Add(pending);
                 continue;
             }
 
@@ -257,23 +257,35 @@ internal sealed partial class GroupCommitWriter(
                 continue;
             }
 
-            var claim = await CommandLedger.ClaimIdempotencyKeyAsync(transaction, command.Tenant, idempotency.Key, command.Now, wait: false, cancellationToken)
+            (keyed ??= []).Add(i);
+        }
+
+        // Every key of the batch claimed in one round trip (two statements per key, one after the other, before).
+        var claims = keyed is null
+            ? []
+            : await CommandLedger.TryClaimIdempotencyKeysAsync(transaction,
+                keyed.Select(i => (batch[i].Command.Tenant, batch[i].Command.Idempotency!.Key, batch[i].Command.Now)).ToList(), cancellationToken)
                 .ConfigureAwait(false);
-            switch (claim)
+        for (var k = 0; k < claims.Length; k++)
+        {
+            var i = keyed![k];
+            var idempotency = batch[i].Command.Idempotency!;
+            outcomes[i] = claims[k] switch
             {
-                case IdempotencyClaim.InFlight:
-                    outcomes[i] = new SubmitOutcome.KeyInFlight();
-                    break;
-                case IdempotencyClaim.Stored stored when stored.RequestHash.AsSpan().SequenceEqual(idempotency.RequestHash):
-                    outcomes[i] = new SubmitOutcome.Replayed(JsonSerializer.Deserialize<CommandAccepted>(stored.ResponseBody, CommandStore.StoredJson)
-                        ?? throw new InvalidOperationException("A stored idempotent response is empty."));
-                    break;
-                case IdempotencyClaim.Stored:
-                    outcomes[i] = new SubmitOutcome.KeyReused();
-                    break;
-                default:
-                    toInsert.Add(pending);
-                    break;
+                IdempotencyClaim.InFlight => new SubmitOutcome.KeyInFlight(),
+                IdempotencyClaim.Stored stored when stored.RequestHash.AsSpan().SequenceEqual(idempotency.RequestHash) =>
+                    new SubmitOutcome.Replayed(JsonSerializer.Deserialize<CommandAccepted>(stored.ResponseBody, CommandStore.StoredJson)
+                        ?? throw new InvalidOperationException("A stored idempotent response is empty.")),
+                IdempotencyClaim.Stored => new SubmitOutcome.KeyReused(),
+                _ => outcomes[i],
+            };
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (outcomes[i] is SubmitOutcome.Created)
+            {
+                toInsert.Add(batch[i]);
             }
         }
 

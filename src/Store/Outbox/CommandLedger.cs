@@ -256,6 +256,78 @@ public static class CommandLedger
     }
 
     /// <summary>
+    /// <see cref="ClaimIdempotencyKeyAsync"/> without waiting, for many keys (distinct pairs) in one round trip: one statement
+    /// takes every key's transaction-scoped advisory lock, the next reads the stored records. Read committed gives the
+    /// second statement a snapshot taken after the first one's locks, as the single claim's second statement has; a
+    /// third statement, only when some record expired, deletes those. Returns one claim per key, in order.
+    /// </summary>
+    public static async Task<IdempotencyClaim[]> TryClaimIdempotencyKeysAsync(
+        NpgsqlTransaction transaction, IReadOnlyList<(string Tenant, string Key, DateTimeOffset Now)> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(keys);
+        var claims = new IdempotencyClaim[keys.Count];
+        if (keys.Count == 0)
+        {
+            return claims;
+        }
+
+        var tenants = keys.Select(k => k.Tenant).ToArray();
+        var names = keys.Select(k => k.Key).ToArray();
+        var takeLocks = new NpgsqlBatchCommand("SELECT pg_try_advisory_xact_lock(k) FROM unnest(@lock_keys) WITH ORDINALITY AS t(k, ord) ORDER BY ord");
+        takeLocks.Parameters.AddWithValue("lock_keys", keys.Select(k => CommandRows.IdempotencyLockKey(k.Tenant, k.Key)).ToArray());
+        var read = new NpgsqlBatchCommand(
+            """
+            SELECT t.ord, i.request_hash, i.command_id, i.response_body::text, i.expires_at
+            FROM unnest(@tenants, @keys) WITH ORDINALITY AS t(tenant, key, ord)
+            JOIN idempotency_keys i ON i.tenant = t.tenant AND i.key = t.key
+            """);
+        read.Parameters.AddWithValue("tenants", tenants);
+        read.Parameters.AddWithValue("keys", names);
+        List<int>? expired = null;
+        await using (var batch = new NpgsqlBatch(transaction.Connection, transaction) { BatchCommands = { takeLocks, read } })
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            for (var i = 0; await reader.ReadAsync(cancellationToken).ConfigureAwait(false); i++)
+            {
+                claims[i] = reader.GetBoolean(0) ? new IdempotencyClaim.Free() : new IdempotencyClaim.InFlight();
+            }
+
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var i = (int)reader.GetInt64(0) - 1;
+                if (claims[i] is IdempotencyClaim.InFlight)
+                {
+                    continue;
+                }
+
+                if (reader.GetFieldValue<DateTimeOffset>(4) > keys[i].Now)
+                {
+                    claims[i] = new IdempotencyClaim.Stored(reader.GetFieldValue<byte[]>(1), reader.GetGuid(2), reader.GetString(3));
+                }
+                else
+                {
+                    (expired ??= []).Add(i);
+                }
+            }
+        }
+
+        if (expired is not null)
+        {
+            // Expired keys count as absent: forget the old records in this same transaction.
+            await using var delete = new NpgsqlCommand(
+                "DELETE FROM idempotency_keys i USING unnest(@tenants, @keys) AS t(tenant, key) WHERE i.tenant = t.tenant AND i.key = t.key",
+                transaction.Connection, transaction);
+            delete.Parameters.AddWithValue("tenants", expired.Select(i => tenants[i]).ToArray());
+            delete.Parameters.AddWithValue("keys", expired.Select(i => names[i]).ToArray());
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return claims;
+    }
+
+    /// <summary>
     /// Inserts the <c>commands</c> row with no attempts yet: <c>Accepted</c>, or <c>Scheduled</c> when it waits for its
     /// <see cref="CommandRow.NotBefore"/>.
     /// </summary>

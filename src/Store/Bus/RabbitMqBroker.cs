@@ -25,7 +25,10 @@ public sealed class RabbitMqBroker
     /// <summary>The AMQP URI: scheme (<c>amqps</c> for TLS), credentials, and the virtual host as its path.</summary>
     public Uri Address { get; }
 
-    /// <summary>Whether connections use TLS (the URI's scheme is <c>amqps</c>).</summary>
+    /// <summary>
+    /// Whether connections use TLS (the URI's scheme is <c>amqps</c>); every node's certificate must then be valid for the
+    /// URI's host (a name the whole cluster's certificates carry), which MassTransit, too, checks each node against.
+    /// </summary>
     public bool UsesTls => string.Equals(Address.Scheme, "amqps", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The nodes, in the order connections try them; never empty.</summary>
@@ -75,7 +78,7 @@ public sealed class RabbitMqBroker
         var endpoints = new List<AmqpTcpEndpoint>();
         if (options.Hosts.Count == 0)
         {
-            endpoints.Add(Endpoint(address.IdnHost, defaultPort, tls));
+            endpoints.Add(Endpoint(address.IdnHost, defaultPort, tls, address.IdnHost));
         }
 
         for (var i = 0; i < options.Hosts.Count; i++)
@@ -86,7 +89,7 @@ public sealed class RabbitMqBroker
                 return false;
             }
 
-            endpoints.Add(Endpoint(host, port ?? defaultPort, tls));
+            endpoints.Add(Endpoint(host, port ?? defaultPort, tls, address.IdnHost));
         }
 
         broker = new RabbitMqBroker(address, endpoints, options.QuorumInitialGroupSize);
@@ -133,9 +136,10 @@ public sealed class RabbitMqBroker
         return true;
     }
 
-    // The list overload ignores the factory's TLS settings: each endpoint carries its own, checked against its own name.
-    private static AmqpTcpEndpoint Endpoint(string host, int port, bool tls) =>
-        new(host, port, new SslOption(host, enabled: tls));
+    // Connecting to a list ignores the factory's TLS settings: each endpoint carries its own. Every node's certificate is
+    // checked against the URI's host, as MassTransit checks it (one server name for the whole cluster), so both agree.
+    private static AmqpTcpEndpoint Endpoint(string host, int port, bool tls, string serverName) =>
+        new(host, port, new SslOption(serverName, enabled: tls));
 
     private sealed class InOrder(IReadOnlyList<AmqpTcpEndpoint> endpoints) : IEndpointResolver
     {

@@ -63,7 +63,17 @@ public sealed class RabbitMqBroker
         }
 
         var options = new RabbitMqOptions();
-        configuration.GetSection(RabbitMqOptions.SectionName).Bind(options);
+        try
+        {
+            configuration.GetSection(RabbitMqOptions.SectionName).Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A value that is not a number where one is expected; the binder's message names the key.
+            error = ex.Message;
+            return false;
+        }
+
         var results = new List<ValidationResult>();
         if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
         {
@@ -85,7 +95,9 @@ public sealed class RabbitMqBroker
         {
             if (!TryParseNode(options.Hosts[i], out var host, out var port))
             {
-                error = $"{HostsKey}:{i} is '{options.Hosts[i]}': each node must be host:port (or a host alone, on the port of {ConnectionStringKey}).";
+                // Credentials belong in the URI; an entry that carries some is not repeated into a log.
+                var shown = options.Hosts[i]?.Contains('@', StringComparison.Ordinal) == true ? "(an entry with user information)" : $"'{options.Hosts[i]}'";
+                error = $"{HostsKey}:{i} is {shown}: each node must be host:port (or a host alone, on the port of {ConnectionStringKey}).";
                 return false;
             }
 

@@ -73,6 +73,7 @@ public sealed class RabbitMqBrokerTests
         var error = Assert.Throws<InvalidOperationException>(() => RabbitMqBroker.FromConfiguration(configuration));
 
         Assert.Contains("RabbitMq:Hosts:1", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("pw@", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -89,6 +90,7 @@ public sealed class RabbitMqBrokerTests
     [Theory]
     [InlineData("0")]
     [InlineData("-1")]
+    [InlineData("three")]
     public void AQuorumInitialGroupSizeBelowOne_FailsNamingTheKey(string size)
     {
         var configuration = Configuration("amqp://guest:guest@localhost:5672/", ("RabbitMq:QuorumInitialGroupSize", size));

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Messaging.Contracts.Commands;
+using Messaging.Store.Bus;
 using Microsoft.Extensions.Options;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
@@ -28,24 +29,36 @@ internal interface IQueueStatisticsSource
     Task<IReadOnlyList<QueueReading>> ReadAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>The RabbitMQ endpoints derived from <c>ConnectionStrings:RabbitMq</c> and <see cref="RabbitMqManagementOptions"/>.</summary>
+/// <summary>
+/// The RabbitMQ endpoints derived from <c>ConnectionStrings:RabbitMq</c>, <c>RabbitMq:Hosts</c> (<see cref="RabbitMqBroker"/>)
+/// and <see cref="RabbitMqManagementOptions"/>.
+/// </summary>
 internal sealed class RabbitMqEndpoints
 {
     public RabbitMqEndpoints(IConfiguration configuration, IOptions<RabbitMqManagementOptions> options)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(options);
-        var amqp = configuration.GetConnectionString("RabbitMq")
-            ?? throw new InvalidOperationException("ConnectionStrings:RabbitMq is required.");
-        Amqp = new Uri(amqp);
-        var path = Uri.UnescapeDataString(Amqp.AbsolutePath.TrimStart('/'));
+        Broker = RabbitMqBroker.FromConfiguration(configuration);
+        var path = Uri.UnescapeDataString(Broker.Address.AbsolutePath.TrimStart('/'));
         VirtualHost = path.Length == 0 ? "/" : path;
 
         var configured = string.IsNullOrWhiteSpace(options.Value.Url) ? null : new Uri(options.Value.Url);
-        var management = configured ?? DerivedManagementUrl(Amqp);
+        var management = configured ?? DerivedManagementUrl(Broker);
         ManagementBase = new Uri(management.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
-        var userInfo = !string.IsNullOrEmpty(configured?.UserInfo) ? configured.UserInfo : Amqp.UserInfo;
+        var userInfo = !string.IsNullOrEmpty(configured?.UserInfo) ? configured.UserInfo : Broker.Address.UserInfo;
         ManagementCredentials = string.IsNullOrEmpty(userInfo) ? "guest:guest" : Uri.UnescapeDataString(userInfo);
+    }
+
+    /// <summary>
+    /// The management API of the broker's first node (<see cref="RabbitMqBroker.Endpoints"/>): every node of a cluster
+    /// serves the whole cluster's queues, so one is enough; set <c>RabbitMq:Management:Url</c> to read another (for
+    /// example a load balancer in front of them all).
+    /// </summary>
+    public static Uri DerivedManagementUrl(RabbitMqBroker broker)
+    {
+        ArgumentNullException.ThrowIfNull(broker);
+        return DerivedManagementUrl(new UriBuilder(broker.Address) { Host = broker.Endpoints[0].HostName }.Uri);
     }
 
     /// <summary>
@@ -61,8 +74,8 @@ internal sealed class RabbitMqEndpoints
             : new UriBuilder(Uri.UriSchemeHttp, amqp.Host, 15672).Uri;
     }
 
-    /// <summary>The AMQP URI (with the virtual host as its path).</summary>
-    public Uri Amqp { get; }
+    /// <summary>The AMQP URI (with the virtual host as its path) and the nodes to connect to.</summary>
+    public RabbitMqBroker Broker { get; }
 
     /// <summary>The virtual host, <c>/</c> by default.</summary>
     public string VirtualHost { get; }
@@ -187,8 +200,9 @@ internal sealed class AmqpQueueSource(RabbitMqEndpoints endpoints, CommandTypeRe
         }
 
         await ResetAsync().ConfigureAwait(false);
-        var factory = new ConnectionFactory { Uri = endpoints.Amqp, ClientProvidedName = "messaging-monitoring", RequestedConnectionTimeout = TimeSpan.FromSeconds(3) };
-        _connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var factory = endpoints.Broker.CreateConnectionFactory("messaging-monitoring");
+        factory.RequestedConnectionTimeout = TimeSpan.FromSeconds(3);
+        _connection = await endpoints.Broker.ConnectAsync(factory, cancellationToken).ConfigureAwait(false);
         return _connection;
     }
 

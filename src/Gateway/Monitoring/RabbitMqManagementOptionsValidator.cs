@@ -1,10 +1,11 @@
+using Messaging.Store.Bus;
 using Messaging.ServiceDefaults.Security;
 using Microsoft.Extensions.Options;
 
 namespace Messaging.Gateway.Monitoring;
 
 /// <summary>
-/// In Production, refuses a management API URL (configured, or derived from <c>ConnectionStrings:RabbitMq</c>) that is
+/// In Production, refuses a management API URL (configured, or derived from <c>ConnectionStrings:RabbitMq</c> and the first of <c>RabbitMq:Hosts</c>) that is
 /// plain http to a host other than loopback: the sampler sends the broker's user and password by HTTP Basic with
 /// every request.
 /// </summary>
@@ -15,14 +16,14 @@ internal sealed class RabbitMqManagementOptionsValidator(IConfiguration configur
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!environment.IsProduction()
-            || !Uri.TryCreate(configuration.GetConnectionString("RabbitMq"), UriKind.Absolute, out var amqp))
+            || !RabbitMqBroker.TryFromConfiguration(configuration, out var broker, out _))
         {
-            // Without an AMQP URI the bus refuses to start, naming ConnectionStrings:RabbitMq.
+            // Without a valid AMQP URI and hosts the bus refuses to start, naming the key.
             return ValidateOptionsResult.Skip;
         }
 
         var configured = !string.IsNullOrWhiteSpace(options.Url) && Uri.TryCreate(options.Url, UriKind.Absolute, out var url) ? url : null;
-        var management = configured ?? RabbitMqEndpoints.DerivedManagementUrl(amqp);
+        var management = configured ?? RabbitMqEndpoints.DerivedManagementUrl(broker);
         if (!SecureUrls.IsPlainHttpBeyondLoopback(management))
         {
             return ValidateOptionsResult.Success;

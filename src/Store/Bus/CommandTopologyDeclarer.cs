@@ -28,12 +28,8 @@ public sealed class CommandTopologyDeclarer(IConfiguration configuration, Comman
                 return;
             }
 
-            var factory = new ConnectionFactory
-            {
-                Uri = new Uri(configuration.GetConnectionString("RabbitMq")!),
-                ClientProvidedName = "messaging-topology",
-            };
-            await using var connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var broker = RabbitMqBroker.FromConfiguration(configuration);
+            await using var connection = await broker.ConnectAsync(broker.CreateConnectionFactory("messaging-topology"), cancellationToken).ConfigureAwait(false);
             await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
             await CommandTopology.DeclareAsync(channel, commandTypes, cancellationToken).ConfigureAwait(false);
             await channel.CloseAsync(cancellationToken).ConfigureAwait(false);

@@ -1,12 +1,11 @@
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Messaging.Store.Bus;
 
-/// <summary>Registers MassTransit on RabbitMQ from <c>ConnectionStrings:RabbitMq</c>, the same way in every host.</summary>
+/// <summary>Registers MassTransit on RabbitMQ from <c>ConnectionStrings:RabbitMq</c> and <c>RabbitMq:Hosts</c> (<see cref="RabbitMqBroker"/>), the same way in every host.</summary>
 public static class MessagingBusExtensions
 {
     /// <summary>
@@ -33,21 +32,28 @@ public static class MessagingBusExtensions
         Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var connectionString = builder.Configuration.GetConnectionString("RabbitMq");
-        if (string.IsNullOrWhiteSpace(connectionString)
-            || !Uri.TryCreate(connectionString, UriKind.Absolute, out var hostAddress)
-            || hostAddress.Scheme is not ("amqp" or "amqps"))
-        {
-            throw new InvalidOperationException(
-                "ConnectionStrings:RabbitMq must be an amqp:// or amqps:// URI with the virtual host as its path, for example amqp://guest:guest@127.0.0.1:5672/.");
-        }
-
+        // Checked here, so a host with a wrong RabbitMQ setting fails at start naming the key.
+        var broker = RabbitMqBroker.FromConfiguration(builder.Configuration);
         builder.Services.AddMassTransit(x =>
         {
             configureRegistration?.Invoke(x);
             x.UsingRabbitMq((context, cfg) =>
             {
-                cfg.Host(hostAddress, host => host.PublisherConfirmation = true);
+                cfg.Host(broker.Address, host =>
+                {
+                    host.PublisherConfirmation = true;
+                    // With a cluster, MassTransit connects (and reconnects) to the nodes in turn, from the first.
+                    if (broker.Endpoints.Count > 1)
+                    {
+                        host.UseCluster(cluster =>
+                        {
+                            foreach (var node in broker.Nodes)
+                            {
+                                cluster.Node(node);
+                            }
+                        });
+                    }
+                });
                 configureBus?.Invoke(context, cfg);
                 cfg.ConfigureEndpoints(context);
             });

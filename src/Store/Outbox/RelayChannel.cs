@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Configuration;
+using Messaging.Store.Bus;
 using RabbitMQ.Client;
 
 namespace Messaging.Store.Outbox;
 
 /// <summary>
 /// The outbox relay's own RabbitMQ connection and publisher-confirm channel, made from the bus's settings
-/// (<c>ConnectionStrings:RabbitMq</c>) on first use and made again after the broker or the network closed either.
+/// (<see cref="RabbitMqBroker"/>: <c>ConnectionStrings:RabbitMq</c> and <c>RabbitMq:Hosts</c>) on first use and made again after the broker or the network closed either.
 /// The library tracks confirms and returns: a publish completes when the broker confirmed it, and fails when the
 /// broker nacked or returned it. Outstanding publishes are bounded by the relay's batch, not throttled here.
 /// </summary>
@@ -37,15 +38,12 @@ internal sealed class RelayChannel(IConfiguration configuration) : IAsyncDisposa
             {
                 await CloseAsync(_connection).ConfigureAwait(false);
                 _connection = null;
-                var factory = new ConnectionFactory
-                {
-                    Uri = new Uri(configuration.GetConnectionString("RabbitMq")!),
-                    ClientProvidedName = "messaging-outbox-relay",
-                    // A pass that finds the connection closed makes a new one here; the library's own recovery would
-                    // reopen channels behind the relay's back while their unconfirmed publishes fail.
-                    AutomaticRecoveryEnabled = false,
-                };
-                _connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+                var broker = RabbitMqBroker.FromConfiguration(configuration);
+                var factory = broker.CreateConnectionFactory("messaging-outbox-relay");
+                // A pass that finds the connection closed makes a new one here (on the first node that answers); the
+                // library's own recovery would reopen channels behind the relay's back while their unconfirmed publishes fail.
+                factory.AutomaticRecoveryEnabled = false;
+                _connection = await broker.ConnectAsync(factory, cancellationToken).ConfigureAwait(false);
             }
 
             _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(

@@ -61,14 +61,11 @@ internal sealed partial class DeadLetterDrain(
 
     private async Task DrainAsync(CancellationToken stoppingToken)
     {
-        var factory = new ConnectionFactory
-        {
-            Uri = new Uri(configuration.GetConnectionString("RabbitMq")!),
-            ClientProvidedName = "messaging-dead-letter-drain",
-            AutomaticRecoveryEnabled = true,
-            TopologyRecoveryEnabled = true,
-        };
-        await using var connection = await factory.CreateConnectionAsync(stoppingToken).ConfigureAwait(false);
+        var broker = RabbitMqBroker.FromConfiguration(configuration);
+        var factory = broker.CreateConnectionFactory("messaging-dead-letter-drain");
+        factory.AutomaticRecoveryEnabled = true;
+        factory.TopologyRecoveryEnabled = true;
+        await using var connection = await broker.ConnectAsync(factory, stoppingToken).ConfigureAwait(false);
         await using (var declare = await connection.CreateChannelAsync(cancellationToken: stoppingToken).ConfigureAwait(false))
         {
             await CommandTopology.DeclareAsync(declare, commandTypes, stoppingToken).ConfigureAwait(false);

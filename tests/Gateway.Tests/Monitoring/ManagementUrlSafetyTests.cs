@@ -1,4 +1,5 @@
 using Messaging.Gateway.Monitoring;
+using Messaging.Store.Bus;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
@@ -14,6 +15,19 @@ public sealed class ManagementUrlSafetyTests
     public void DerivedManagementUrl_FollowsTheAmqpScheme(string amqp, string expected)
     {
         Assert.Equal(new Uri(expected), RabbitMqEndpoints.DerivedManagementUrl(new Uri(amqp)));
+    }
+
+    [Fact]
+    public void DerivedManagementUrl_OfACluster_IsTheFirstNodes()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:RabbitMq"] = "amqps://app:secret@ignored:5671/",
+            ["RabbitMq:Hosts:0"] = "node-a:5671",
+            ["RabbitMq:Hosts:1"] = "node-b:5671",
+        }).Build();
+
+        Assert.Equal(new Uri("https://node-a:15671/"), RabbitMqEndpoints.DerivedManagementUrl(RabbitMqBroker.FromConfiguration(configuration)));
     }
 
     [Theory]

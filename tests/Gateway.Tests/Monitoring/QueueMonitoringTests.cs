@@ -54,13 +54,13 @@ public sealed class QueueMonitoringTests(MonitoringHost host) : IClassFixture<Mo
         await using var amqp = new AmqpQueueSource(endpoints, Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry);
         var monitor = new StaticMonitor<RabbitMqManagementOptions>(managementOptions.Value);
         // The host declares the command topology in the background at start; this test must not race it.
-        await DeclareTopologyAsync(endpoints.Amqp);
+        await DeclareTopologyAsync(endpoints.Broker.Address);
         var reader = new QueueStatisticsReader(
             new ManagementApiQueueSource(host.Services.GetRequiredService<IHttpClientFactory>(), endpoints, managementOptions),
             amqp, monitor, new StaticMonitor<MonitoringOptions>(new MonitoringOptions()), TimeProvider.System, NullLogger<QueueStatisticsReader>.Instance);
 
         var before = Assert.Single((await reader.ReadAsync(TestContext.Current.CancellationToken))!, q => q.Name == "notifications.send");
-        await PublishAsync(endpoints.Amqp, "notifications.send", 5);
+        await PublishAsync(endpoints.Broker.Address, "notifications.send", 5);
         var after = Assert.Single((await reader.ReadAsync(TestContext.Current.CancellationToken))!, q => q.Name == "notifications.send");
 
         Assert.Equal("amqp", after.Source);

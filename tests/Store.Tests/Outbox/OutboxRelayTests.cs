@@ -167,6 +167,27 @@ public sealed class OutboxRelayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WithAClusterWhoseFirstNodeRefuses_TheRelayAndMassTransitBothConnectToTheNext()
+    {
+        var probe = new ConsumedCommands();
+        var rabbit = new Uri(_services.RabbitMqConnectionString);
+        using var host = await StartHostAsync(relays: 1, consumers: x => x.AddConsumer<ProbeConsumer, ProbeConsumerDefinition>(),
+            services: s => s.AddSingleton(probe), configure: config =>
+            {
+                // The URI's own host is not a node once Hosts is set: only its credentials and virtual host count.
+                config["ConnectionStrings:RabbitMq"] = new UriBuilder(rabbit) { Host = "ignored.invalid" }.Uri.ToString();
+                config["RabbitMq:Hosts:0"] = "127.0.0.1:1";
+                config["RabbitMq:Hosts:1"] = $"{rabbit.Host}:{rabbit.Port}";
+            });
+
+        var ids = await WriteRowsAsync(host, 1);
+        var consumed = await probe.First.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.Equal(ids[0], consumed.MessageId);
+        await WaitUntilAsync(async () => await CountAsync("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0);
+    }
+
+    [Fact]
     public async Task RelayedCommand_IsConsumedByAMassTransitConsumer_WithItsHeadersMessageIdAndTrace()
     {
         var started = new ConcurrentQueue<Activity>();

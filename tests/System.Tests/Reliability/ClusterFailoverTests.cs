@@ -95,6 +95,7 @@ public sealed class ClusterFailoverTests(ClusterSystem system) : IAsyncLifetime
         await Task.Delay(TimeSpan.FromSeconds(8), TestContext.Current.CancellationToken);
 
         var clock = Stopwatch.StartNew();
+        var refusals = WatchRefusals(workload, clock);
         await ClusterFaults.FailOverPostgresAsync();
         var promoted = clock.Elapsed;
         NpgsqlConnection.ClearAllPools();
@@ -107,9 +108,13 @@ public sealed class ClusterFailoverTests(ClusterSystem system) : IAsyncLifetime
         Assert.False(await ClusterFaults.PostgresOnlineAsync("mcluster-primary"), "the old primary came back beside the promoted standby");
         var lastFault = DateTimeOffset.UtcNow;
         await submitting;
+        await refusals.DisposeAsync();
 
         var summary = await checker.CheckAsync(scenario, workload, lastFault, ReliabilitySettings.DrainLimit);
-        Log($"  standby promoted {promoted.TotalSeconds:F1} s after the primary's stop; writable through the multi-host string after {writable.TotalSeconds:F1} s");
+        Log($"  standby promoted {promoted.TotalSeconds:F1} s after the primary's stop; writable through the multi-host string after {writable.TotalSeconds:F1} s; "
+            + $"last refusal (5xx) by a gateway {refusals.Last.TotalSeconds:F1} s after the stop");
+        // Refused while no primary answered, with the documented 503 (never a 500), and retried by the client.
+        Assert.All(workload.Answers.Keys, status => Assert.True(status is 202 or 503 or 0, $"answered {status} during the failover"));
         Assert.True(system.Gateway.IsRunning && system.Workers.IsRunning && _extraGateway!.Value.Process.IsRunning && _extraWorkers!.Value.Process.IsRunning,
             "a host exited: the hosts must reconnect to the new primary without a restart");
         summary.AssertKept();
@@ -150,6 +155,40 @@ public sealed class ClusterFailoverTests(ClusterSystem system) : IAsyncLifetime
         Assert.True(recovered, "rate limiting did not come back from degraded after Sentinel promoted a replica");
         summary.AssertKept();
         Assert.Equal(new[] { 202 }, workload.Answers.Keys.Order().ToArray());
+    }
+
+    // When the gateways last refused a command (a 5xx), relative to the clock: how long the failover was felt.
+    private static RefusalWatch WatchRefusals(Workload workload, Stopwatch clock) => new(workload, clock);
+
+    private sealed class RefusalWatch : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public RefusalWatch(Workload workload, Stopwatch clock) => _loop = Task.Run(async () =>
+        {
+            var seen = 0;
+            while (!_stop.IsCancellationRequested)
+            {
+                var refused = workload.Answers.Where(a => a.Key >= 500).Sum(a => a.Value);
+                if (refused != seen)
+                {
+                    seen = refused;
+                    Last = clock.Elapsed;
+                }
+
+                await Task.Delay(100, CancellationToken.None);
+            }
+        });
+
+        public TimeSpan Last { get; private set; }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _loop;
+            _stop.Dispose();
+        }
     }
 
     private static void Log(string line)

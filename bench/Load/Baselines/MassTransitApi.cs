@@ -63,7 +63,7 @@ internal sealed class MassTransitApi : IAsyncDisposable
         var factory = new ConnectionFactory { Uri = new Uri(rabbitMq) };
         await using var connection = await factory.CreateConnectionAsync().ConfigureAwait(false);
         await using var channel = await connection.CreateChannelAsync().ConfigureAwait(false);
-        await CommandTopology.DeclareAsync(channel, Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry).ConfigureAwait(false);
+        await CommandTopology.DeclareAsync(channel, Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, quorumInitialGroupSize: null).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -32,7 +32,7 @@ internal static class NoOpMassTransitConsumer
                 cfg.Host(new Uri(rabbitMq), host => host.PublisherConfirmation = true);
                 cfg.ReceiveEndpoint(SendNotification.TypeName, endpoint =>
                 {
-                    endpoint.ConfigureCommandQueue();
+                    endpoint.ConfigureCommandQueue(quorumInitialGroupSize: null);
                     endpoint.PrefetchCount = prefetch;
                     endpoint.ConcurrentMessageLimit = prefetch;
                     endpoint.ConfigureConsumeTopology = false;

@@ -32,7 +32,7 @@ internal sealed class RawRabbitPublisher : IAsyncDisposable
             publisherConfirmationsEnabled: true,
             publisherConfirmationTrackingEnabled: true,
             outstandingPublisherConfirmationsRateLimiter: new ThrottlingRateLimiter(Math.Max(maxOutstanding, 2)))).ConfigureAwait(false);
-        await Messaging.Store.Bus.CommandTopology.DeclareAsync(channel, Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry).ConfigureAwait(false);
+        await Messaging.Store.Bus.CommandTopology.DeclareAsync(channel, Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, quorumInitialGroupSize: null).ConfigureAwait(false);
         var body = JsonSerializer.SerializeToUtf8Bytes(new SendNotification
         {
             CommandId = Guid.NewGuid(), Tenant = "load", Channel = "email", To = "load@example.org", Subject = "Load", Body = Payloads.Body(payloadBytes),

@@ -44,13 +44,16 @@ public static partial class RedisServiceCollectionExtensions
         // hosts that only check Redis (resolution takes the last registration).
         builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RedisServiceCollectionExtensions).FullName!);
             var options = ConfigurationOptions.Parse(connectionString);
             options.AbortOnConnectFail = false;
+            // With serviceName= the endpoints are Sentinels: Connect asks them for the service's primary, connects to it
+            // (and its replicas), and follows +switch-master, so a promoted replica takes over without a restart. With
+            // AbortOnConnectFail=false it returns even when no Sentinel answers, as a plain connection does.
             var multiplexer = ConnectionMultiplexer.Connect(options);
 
             // The client's own logging is a chatty connection trace at Information; we log the transitions
             // that matter instead (host:port only: the configuration string may carry a password).
-            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RedisServiceCollectionExtensions).FullName!);
             multiplexer.ConnectionFailed += (_, e) => Log.ConnectionFailed(logger, Describe(e.EndPoint), e.FailureType.ToString());
             multiplexer.ConnectionRestored += (_, e) => Log.ConnectionRestored(logger, Describe(e.EndPoint));
             if (!multiplexer.IsConnected)
@@ -66,7 +69,8 @@ public static partial class RedisServiceCollectionExtensions
     /// <summary>Marks the services as holding this registration, so a second call changes nothing.</summary>
     private sealed class MessagingRedisRegistered;
 
-    private static string Describe(EndPoint? endPoint) => endPoint switch
+    /// <summary>An endpoint as <c>host:port</c>: never the configuration string, which may carry a password.</summary>
+    internal static string Describe(EndPoint? endPoint) => endPoint switch
     {
         null => "(unknown)",
         DnsEndPoint dns => $"{dns.Host}:{dns.Port}",

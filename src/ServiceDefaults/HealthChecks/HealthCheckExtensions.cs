@@ -70,9 +70,18 @@ public static class HealthCheckExtensions
 
         // AddMessagingPostgres registers the data source the host really uses; this one is only the
         // fallback for hosts that check PostgreSQL without using it (resolution takes the last registration).
+        // A host list asks for the primary unless it says otherwise, as the store's PostgresDataSources does
+        // (ServiceDefaults references no project): Npgsql's default, any, would let the check pass on a standby alone.
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        if (settings.Host?.Contains(',', StringComparison.Ordinal) == true && string.IsNullOrWhiteSpace(settings.TargetSessionAttributes))
+        {
+            settings.TargetSessionAttributes = "primary";
+        }
+
+        var effective = settings.ConnectionString;
         builder.Services.TryAddSingleton(sp =>
         {
-            var dataSourceBuilder = new NpgsqlDataSourceBuilder(connectionString);
+            var dataSourceBuilder = new NpgsqlDataSourceBuilder(effective);
             dataSourceBuilder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
             return dataSourceBuilder.Build();
         });

@@ -1,6 +1,7 @@
 using MassTransit;
 using Messaging.Contracts.Commands;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 
 namespace Messaging.Store.Bus;
 
@@ -22,27 +23,48 @@ public static class CommandTopology
     /// <summary>Redeliveries after which the broker dead-letters a message (the crash-loop backstop).</summary>
     public const int DeliveryLimit = 20;
 
+    /// <summary>The argument that sets how many nodes hold a replica of a quorum queue when it is declared.</summary>
+    public const string QuorumInitialGroupSizeArgument = "x-quorum-initial-group-size";
+
     /// <summary>
     /// The queue arguments of every command queue. Changing one makes RabbitMQ refuse to redeclare
     /// existing queues (PRECONDITION_FAILED), so treat them as part of the wire format.
     /// </summary>
-    public static IDictionary<string, object?> CommandQueueArguments() => new Dictionary<string, object?>
+    /// <param name="quorumInitialGroupSize">
+    /// <see cref="RabbitMqOptions.QuorumInitialGroupSize"/>; null sends no <see cref="QuorumInitialGroupSizeArgument"/>
+    /// (every node of the cluster). RabbitMQ compares it on every redeclare like the others (checked against 3.10), so it
+    /// too is fixed by a queue's first declaration: change an existing queue's members with <c>rabbitmq-queues grow</c>/<c>shrink</c>.
+    /// </param>
+    public static IDictionary<string, object?> CommandQueueArguments(int? quorumInitialGroupSize)
     {
-        ["x-queue-type"] = "quorum",
-        ["x-delivery-limit"] = DeliveryLimit,
-        ["x-dead-letter-exchange"] = DeadLetterExchange,
-    };
+        var arguments = new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "quorum",
+            ["x-delivery-limit"] = DeliveryLimit,
+            ["x-dead-letter-exchange"] = DeadLetterExchange,
+        };
+        AddQuorumInitialGroupSize(arguments, quorumInitialGroupSize);
+        return arguments;
+    }
+
+    /// <summary>The queue arguments of <see cref="DeadLetterQueue"/>: a quorum queue, replicated like the command queues.</summary>
+    public static IDictionary<string, object?> DeadLetterQueueArguments(int? quorumInitialGroupSize)
+    {
+        var arguments = new Dictionary<string, object?> { ["x-queue-type"] = "quorum" };
+        AddQuorumInitialGroupSize(arguments, quorumInitialGroupSize);
+        return arguments;
+    }
 
     /// <summary>Declares the dead-letter exchange and queue, and every registered command type's exchange and queue.</summary>
-    public static async Task DeclareAsync(IChannel channel, CommandTypeRegistry commandTypes, CancellationToken cancellationToken = default)
+    /// <exception cref="QueueArgumentsMismatchException">A queue exists with other arguments.</exception>
+    public static async Task DeclareAsync(IChannel channel, CommandTypeRegistry commandTypes, int? quorumInitialGroupSize,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(commandTypes);
         await channel.ExchangeDeclareAsync(DeadLetterExchange, ExchangeType.Fanout, durable: true, autoDelete: false,
             cancellationToken: cancellationToken).ConfigureAwait(false);
-        await channel.QueueDeclareAsync(DeadLetterQueue, durable: true, exclusive: false, autoDelete: false,
-            arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum" },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        await DeclareQueueAsync(channel, DeadLetterQueue, DeadLetterQueueArguments(quorumInitialGroupSize), cancellationToken).ConfigureAwait(false);
         await channel.QueueBindAsync(DeadLetterQueue, DeadLetterExchange, routingKey: string.Empty,
             cancellationToken: cancellationToken).ConfigureAwait(false);
 
@@ -50,8 +72,7 @@ public static class CommandTopology
         {
             await channel.ExchangeDeclareAsync(command.QueueName, ExchangeType.Fanout, durable: true, autoDelete: false,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
-            await channel.QueueDeclareAsync(command.QueueName, durable: true, exclusive: false, autoDelete: false,
-                arguments: CommandQueueArguments(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await DeclareQueueAsync(channel, command.QueueName, CommandQueueArguments(quorumInitialGroupSize), cancellationToken).ConfigureAwait(false);
             await channel.QueueBindAsync(command.QueueName, command.QueueName, routingKey: string.Empty,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
         }
@@ -70,7 +91,9 @@ public static class CommandTopology
     /// declares them on first use (a fanout exchange and a queue of the same name, with the command queue's
     /// arguments), so that a drain can consume them before MassTransit has moved anything there.
     /// </summary>
-    public static async Task DeclareFaultQueuesAsync(IChannel channel, CommandTypeRegistry commandTypes, CancellationToken cancellationToken = default)
+    /// <exception cref="QueueArgumentsMismatchException">A queue exists with other arguments.</exception>
+    public static async Task DeclareFaultQueuesAsync(IChannel channel, CommandTypeRegistry commandTypes, int? quorumInitialGroupSize,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(commandTypes);
@@ -78,23 +101,46 @@ public static class CommandTopology
         {
             await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
-            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
-                arguments: CommandQueueArguments(), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await DeclareQueueAsync(channel, queue, CommandQueueArguments(quorumInitialGroupSize), cancellationToken).ConfigureAwait(false);
             await channel.QueueBindAsync(queue, queue, routingKey: string.Empty, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Configures a MassTransit receive endpoint with the same queue type and arguments.</summary>
-    public static void ConfigureCommandQueue(this IRabbitMqReceiveEndpointConfigurator endpoint)
+    /// <summary>
+    /// Configures a MassTransit receive endpoint with the same queue type and arguments; <paramref name="quorumInitialGroupSize"/>
+    /// must be the value the other declarers use (<see cref="RabbitMqBroker.QuorumInitialGroupSize"/>), or the broker refuses one of them.
+    /// </summary>
+    public static void ConfigureCommandQueue(this IRabbitMqReceiveEndpointConfigurator endpoint, int? quorumInitialGroupSize)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         endpoint.SetQuorumQueue();
-        foreach (var (key, value) in CommandQueueArguments())
+        foreach (var (key, value) in CommandQueueArguments(quorumInitialGroupSize))
         {
             if (key != "x-queue-type")
             {
                 endpoint.SetQueueArgument(key, value);
             }
+        }
+    }
+
+    private static void AddQuorumInitialGroupSize(Dictionary<string, object?> arguments, int? quorumInitialGroupSize)
+    {
+        if (quorumInitialGroupSize is { } size)
+        {
+            arguments[QuorumInitialGroupSizeArgument] = size;
+        }
+    }
+
+    private static async Task DeclareQueueAsync(IChannel channel, string queue, IDictionary<string, object?> arguments, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments: arguments,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == Constants.PreconditionFailed)
+        {
+            throw new QueueArgumentsMismatchException(queue, ex.ShutdownReason.ReplyText, ex);
         }
     }
 }

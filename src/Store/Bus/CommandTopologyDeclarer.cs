@@ -31,7 +31,7 @@ public sealed class CommandTopologyDeclarer(IConfiguration configuration, Comman
             var broker = RabbitMqBroker.FromConfiguration(configuration);
             await using var connection = await broker.ConnectAsync(broker.CreateConnectionFactory("messaging-topology"), cancellationToken).ConfigureAwait(false);
             await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            await CommandTopology.DeclareAsync(channel, commandTypes, cancellationToken).ConfigureAwait(false);
+            await CommandTopology.DeclareAsync(channel, commandTypes, broker.QuorumInitialGroupSize, cancellationToken).ConfigureAwait(false);
             await channel.CloseAsync(cancellationToken).ConfigureAwait(false);
             await connection.CloseAsync(cancellationToken).ConfigureAwait(false);
             _declared = true;

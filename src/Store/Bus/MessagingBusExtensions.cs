@@ -34,6 +34,8 @@ public static class MessagingBusExtensions
         ArgumentNullException.ThrowIfNull(builder);
         // Checked here, so a host with a wrong RabbitMQ setting fails at start naming the key.
         var broker = RabbitMqBroker.FromConfiguration(builder.Configuration);
+        // Receive endpoints read the queue arguments from it, so they match what the other declarers send.
+        builder.Services.TryAddSingleton(broker);
         builder.Services.AddMassTransit(x =>
         {
             configureRegistration?.Invoke(x);

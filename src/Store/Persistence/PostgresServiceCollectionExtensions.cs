@@ -10,7 +10,8 @@ namespace Messaging.Store.Persistence;
 public static class PostgresServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds one <see cref="NpgsqlDataSource"/> built from <c>ConnectionStrings:Postgres</c> and a hosted
+    /// Adds one <see cref="NpgsqlDataSource"/> built from <c>ConnectionStrings:Postgres</c> (one host, or a primary and
+    /// its standbys: <see cref="PostgresDataSources"/>) and a hosted
     /// service that applies the embedded migrations before the host starts serving.
     /// </summary>
     public static IHostApplicationBuilder AddMessagingPostgres(this IHostApplicationBuilder builder)
@@ -22,19 +23,11 @@ public static class PostgresServiceCollectionExtensions
             throw new InvalidOperationException("ConnectionStrings:Postgres is required.");
         }
 
-        builder.Services.AddNpgsqlDataSourceCore(connectionString);
+        builder.Services.AddPostgresDataSource(connectionString);
         builder.Services.AddSingleton<SchemaMigrator>();
         builder.Services.AddHostedService<SchemaMigrationHostedService>();
         return builder;
     }
-
-    private static void AddNpgsqlDataSourceCore(this IServiceCollection services, string connectionString) =>
-        services.AddSingleton(sp =>
-        {
-            var dataSourceBuilder = new NpgsqlDataSourceBuilder(connectionString);
-            dataSourceBuilder.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>());
-            return dataSourceBuilder.Build();
-        });
 }
 
 /// <summary>Applies migrations at start, waiting a bounded time for PostgreSQL to answer.</summary>

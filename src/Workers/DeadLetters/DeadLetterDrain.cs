@@ -68,8 +68,8 @@ internal sealed partial class DeadLetterDrain(
         await using var connection = await broker.ConnectAsync(factory, stoppingToken).ConfigureAwait(false);
         await using (var declare = await connection.CreateChannelAsync(cancellationToken: stoppingToken).ConfigureAwait(false))
         {
-            await CommandTopology.DeclareAsync(declare, commandTypes, stoppingToken).ConfigureAwait(false);
-            await CommandTopology.DeclareFaultQueuesAsync(declare, commandTypes, stoppingToken).ConfigureAwait(false);
+            await CommandTopology.DeclareAsync(declare, commandTypes, broker.QuorumInitialGroupSize, stoppingToken).ConfigureAwait(false);
+            await CommandTopology.DeclareFaultQueuesAsync(declare, commandTypes, broker.QuorumInitialGroupSize, stoppingToken).ConfigureAwait(false);
             await declare.CloseAsync(stoppingToken).ConfigureAwait(false);
         }
 

@@ -103,7 +103,7 @@ internal static class CommandEndpoint
         {
             rabbit.Durable = true;
             rabbit.AutoDelete = false;
-            rabbit.ConfigureCommandQueue();
+            rabbit.ConfigureCommandQueue(context.GetRequiredService<RabbitMqBroker>().QuorumInitialGroupSize);
         }
 
         var commandType = descriptor.TypeName;

@@ -76,7 +76,7 @@ public sealed class QueueMonitoringTests(MonitoringHost host) : IClassFixture<Mo
         var factory = new ConnectionFactory { Uri = amqp };
         await using var connection = await factory.CreateConnectionAsync(TestContext.Current.CancellationToken);
         await using var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
-        await CommandTopology.DeclareAsync(channel, Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, TestContext.Current.CancellationToken);
+        await CommandTopology.DeclareAsync(channel, Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, quorumInitialGroupSize: null, TestContext.Current.CancellationToken);
     }
 
     private static async Task PublishAsync(Uri amqp, string exchange, int count)

@@ -167,7 +167,7 @@ public sealed class OutboxRelayTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WithAClusterWhoseFirstNodeRefuses_TheRelayAndMassTransitBothConnectToTheNext()
+    public async Task WithAClusterWhoseFirstNodeRefuses_TheRelayAndMassTransitBothConnectToTheNext_AndDeclareTheSameQueueArguments()
     {
         var probe = new ConsumedCommands();
         var rabbit = new Uri(_services.RabbitMqConnectionString);
@@ -178,6 +178,8 @@ public sealed class OutboxRelayTests : IAsyncLifetime
                 config["ConnectionStrings:RabbitMq"] = new UriBuilder(rabbit) { Host = "ignored.invalid" }.Uri.ToString();
                 config["RabbitMq:Hosts:0"] = "127.0.0.1:1";
                 config["RabbitMq:Hosts:1"] = $"{rabbit.Host}:{rabbit.Port}";
+                // The relay's declarer and MassTransit's receive endpoint must send the same arguments, or one is refused.
+                config["RabbitMq:QuorumInitialGroupSize"] = "1";
             });
 
         var ids = await WriteRowsAsync(host, 1);
@@ -496,7 +498,7 @@ internal sealed class ProbeConsumerDefinition : ConsumerDefinition<ProbeConsumer
     {
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
-            rabbit.ConfigureCommandQueue();
+            rabbit.ConfigureCommandQueue(context.GetRequiredService<RabbitMqBroker>().QuorumInitialGroupSize);
         }
     }
 }

@@ -284,7 +284,7 @@ public sealed class CommandExecutionTests(WorkersHostFixture host) : IClassFixtu
         await using var channel = await connection.CreateChannelAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         // Redeclaring with other arguments or flags fails with PRECONDITION_FAILED.
-        await CommandTopology.DeclareAsync(channel, Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, TestContext.Current.CancellationToken);
+        await CommandTopology.DeclareAsync(channel, Messaging.CommandTypes.BuiltIn.BuiltInCommandTypes.Registry, quorumInitialGroupSize: null, TestContext.Current.CancellationToken);
 
         var queue = await channel.QueueDeclarePassiveAsync(ChargePayment.TypeName, TestContext.Current.CancellationToken);
         Assert.Equal(1u, queue.ConsumerCount);

@@ -61,11 +61,15 @@ public sealed class ClusterFailoverTests(ClusterSystem system) : IAsyncLifetime
         await Task.Delay(TimeSpan.FromSeconds(8), TestContext.Current.CancellationToken);
 
         // The node leading most of this system's quorum queues (the command queues among them).
-        var leaders = await ClusterFaults.QuorumLeadersAsync(system.RabbitMqVirtualHost);
-        Assert.NotEmpty(leaders);
+        var queues = await ClusterFaults.QuorumQueuesAsync(system.RabbitMqVirtualHost);
+        Assert.NotEmpty(queues);
+        // Replicated on every node (RabbitMq:QuorumInitialGroupSize=3), so any one of them may die.
+        Assert.Equal(3, queues["payments.charge"].Members);
+        var leaders = queues.ToDictionary(q => q.Key, q => q.Value.Leader, StringComparer.Ordinal);
         var leader = leaders.Values.GroupBy(l => l, StringComparer.Ordinal).OrderByDescending(g => g.Count()).First().Key;
         var node = Enumerable.Range(1, 3).Single(n => ClusterFaults.RabbitNode(n) == leader);
-        Log($"  killing {leader} (SIGKILL), leader of {leaders.Count(l => l.Value == leader)} of {leaders.Count} quorum queues: {string.Join(", ", leaders.Keys.Order(StringComparer.Ordinal))}");
+        Log($"  killing {leader} (SIGKILL), leader of {leaders.Count(l => l.Value == leader)} of {leaders.Count} quorum queues: "
+            + string.Join(", ", queues.OrderBy(q => q.Key, StringComparer.Ordinal).Select(q => $"{q.Key} ({q.Value.Members} members)")));
 
         var clock = Stopwatch.StartNew();
         await ClusterFaults.KillRabbitNodeAsync(node);

@@ -24,12 +24,16 @@ public static class ClusterFaults
     /// The leader node of each quorum queue of <paramref name="virtualHost"/> (<c>rabbitmqctl list_queues name type leader</c>),
     /// asked of the first node that answers other than <paramref name="except"/>.
     /// </summary>
-    public static async Task<Dictionary<string, string>> QuorumLeadersAsync(string virtualHost, int? except = null)
+    public static async Task<Dictionary<string, string>> QuorumLeadersAsync(string virtualHost, int? except = null) =>
+        (await QuorumQueuesAsync(virtualHost, except)).ToDictionary(q => q.Key, q => q.Value.Leader, StringComparer.Ordinal);
+
+    /// <summary>Each quorum queue of <paramref name="virtualHost"/> with its leader and its members (the nodes holding a replica).</summary>
+    public static async Task<Dictionary<string, (string Leader, int Members)>> QuorumQueuesAsync(string virtualHost, int? except = null)
     {
         foreach (var node in new[] { 1, 2, 3 }.Where(n => n != except))
         {
             var (exit, output) = await RunAsync(TimeSpan.FromSeconds(30), "rabbitmqctl", "-q", "-n", RabbitNode(node), "list_queues", "-p", virtualHost,
-                "name", "type", "leader", "--formatter", "json");
+                "name", "type", "leader", "members", "--formatter", "json");
             if (exit != 0)
             {
                 continue;
@@ -38,7 +42,11 @@ public static class ClusterFaults
             using var document = JsonDocument.Parse(output);
             return document.RootElement.EnumerateArray()
                 .Where(q => q.GetProperty("type").GetString() == "quorum")
-                .ToDictionary(q => q.GetProperty("name").GetString()!, q => q.TryGetProperty("leader", out var l) ? l.GetString() ?? "" : "", StringComparer.Ordinal);
+                .ToDictionary(
+                    q => q.GetProperty("name").GetString()!,
+                    q => (q.TryGetProperty("leader", out var l) ? l.GetString() ?? "" : "",
+                          q.TryGetProperty("members", out var m) && m.ValueKind == JsonValueKind.Array ? m.GetArrayLength() : 0),
+                    StringComparer.Ordinal);
         }
 
         throw new InvalidOperationException("no RabbitMQ node of scripts/cluster answers: run `scripts/cluster up`");

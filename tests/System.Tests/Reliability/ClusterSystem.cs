@@ -43,7 +43,8 @@ public sealed class ClusterSystem() : SystemFixture(new SystemSettings
 
     /// <summary>Why the scenarios did not run.</summary>
     public static string SkipReason =>
-        $"The cluster failover scenarios are opt-in: start the cluster and turn them on with `scripts/cluster up && {Variable}=1 dotnet test ...` (SYSTEM_TESTS_CLUSTER=1 scripts/cluster up).";
+        $"The cluster failover scenarios are opt-in: start the cluster with `scripts/cluster up` and run them with {Variable}=1, "
+        + $"for example `scripts/cluster up && {Variable}=1 dotnet test tests/System.Tests --filter \"FullyQualifiedName~Cluster\"`.";
 
     public override async ValueTask InitializeAsync()
     {

@@ -49,7 +49,9 @@ public static partial class RedisServiceCollectionExtensions
             options.AbortOnConnectFail = false;
             // With serviceName= the endpoints are Sentinels: Connect asks them for the service's primary, connects to it
             // (and its replicas), and follows +switch-master, so a promoted replica takes over without a restart. With
-            // AbortOnConnectFail=false it returns even when no Sentinel answers, as a plain connection does.
+            // AbortOnConnectFail=false it returns even when no Sentinel answers, as a plain connection does, and finds
+            // the primary once one does (checked with StackExchange.Redis 3.4 against Redis 7.0's Sentinel: a requested
+            // failover, a SIGKILLed master, and Sentinels started only after the process).
             var multiplexer = ConnectionMultiplexer.Connect(options);
 
             // The client's own logging is a chatty connection trace at Information; we log the transitions

@@ -25,7 +25,10 @@ public sealed class RabbitMqBroker
     /// <summary>The AMQP URI: scheme (<c>amqps</c> for TLS), credentials, and the virtual host as its path.</summary>
     public Uri Address { get; }
 
-    /// <summary>Whether connections use TLS (the URI's scheme is <c>amqps</c>).</summary>
+    /// <summary>
+    /// Whether connections use TLS (the URI's scheme is <c>amqps</c>); every node's certificate must then be valid for the
+    /// URI's host (a name the whole cluster's certificates carry), which MassTransit, too, checks each node against.
+    /// </summary>
     public bool UsesTls => string.Equals(Address.Scheme, "amqps", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The nodes, in the order connections try them; never empty.</summary>
@@ -60,7 +63,17 @@ public sealed class RabbitMqBroker
         }
 
         var options = new RabbitMqOptions();
-        configuration.GetSection(RabbitMqOptions.SectionName).Bind(options);
+        try
+        {
+            configuration.GetSection(RabbitMqOptions.SectionName).Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A value that is not a number where one is expected; the binder's message names the key.
+            error = ex.Message;
+            return false;
+        }
+
         var results = new List<ValidationResult>();
         if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
         {
@@ -75,18 +88,20 @@ public sealed class RabbitMqBroker
         var endpoints = new List<AmqpTcpEndpoint>();
         if (options.Hosts.Count == 0)
         {
-            endpoints.Add(Endpoint(address.IdnHost, defaultPort, tls));
+            endpoints.Add(Endpoint(address.IdnHost, defaultPort, tls, address.IdnHost));
         }
 
         for (var i = 0; i < options.Hosts.Count; i++)
         {
             if (!TryParseNode(options.Hosts[i], out var host, out var port))
             {
-                error = $"{HostsKey}:{i} is '{options.Hosts[i]}': each node must be host:port (or a host alone, on the port of {ConnectionStringKey}).";
+                // Credentials belong in the URI; an entry that carries some is not repeated into a log.
+                var shown = options.Hosts[i]?.Contains('@', StringComparison.Ordinal) == true ? "(an entry with user information)" : $"'{options.Hosts[i]}'";
+                error = $"{HostsKey}:{i} is {shown}: each node must be host:port (or a host alone, on the port of {ConnectionStringKey}).";
                 return false;
             }
 
-            endpoints.Add(Endpoint(host, port ?? defaultPort, tls));
+            endpoints.Add(Endpoint(host, port ?? defaultPort, tls, address.IdnHost));
         }
 
         broker = new RabbitMqBroker(address, endpoints, options.QuorumInitialGroupSize);
@@ -133,9 +148,10 @@ public sealed class RabbitMqBroker
         return true;
     }
 
-    // The list overload ignores the factory's TLS settings: each endpoint carries its own, checked against its own name.
-    private static AmqpTcpEndpoint Endpoint(string host, int port, bool tls) =>
-        new(host, port, new SslOption(host, enabled: tls));
+    // Connecting to a list ignores the factory's TLS settings: each endpoint carries its own. Every node's certificate is
+    // checked against the URI's host, as MassTransit checks it (one server name for the whole cluster), so both agree.
+    private static AmqpTcpEndpoint Endpoint(string host, int port, bool tls, string serverName) =>
+        new(host, port, new SslOption(serverName, enabled: tls));
 
     private sealed class InOrder(IReadOnlyList<AmqpTcpEndpoint> endpoints) : IEndpointResolver
     {

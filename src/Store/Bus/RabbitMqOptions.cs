@@ -15,7 +15,8 @@ public sealed class RabbitMqOptions
     /// <summary>
     /// The cluster's nodes as <c>host:port</c> (<c>RabbitMq:Hosts:0</c>, <c>RabbitMq:Hosts:1</c>, …), tried in order
     /// whenever a connection is opened. The port may be left out; the URI's port (or AMQP's default) applies. Credentials,
-    /// virtual host and TLS still come from <c>ConnectionStrings:RabbitMq</c>, whose own host is used when the list is empty.
+    /// virtual host and TLS still come from <c>ConnectionStrings:RabbitMq</c>, whose own host is used when the list is empty
+    /// and, with TLS, is the name every node's certificate is checked against.
     /// </summary>
     /// <value>The default value is an empty list (one node: the host of <c>ConnectionStrings:RabbitMq</c>).</value>
     public IList<string> Hosts { get; } = [];

@@ -40,14 +40,14 @@ public sealed class RabbitMqBrokerTests
     }
 
     [Fact]
-    public void WithAmqps_EveryNodeUsesTls_CheckedAgainstItsOwnName_OnTheTlsPortByDefault()
+    public void WithAmqps_EveryNodeUsesTls_CheckedAgainstTheUrisHostAsMassTransitChecksIt_OnTheTlsPortByDefault()
     {
-        var broker = RabbitMqBroker.FromConfiguration(Configuration("amqps://app:secret@ignored/",
+        var broker = RabbitMqBroker.FromConfiguration(Configuration("amqps://app:secret@rabbit.example.com/",
             ("RabbitMq:Hosts:0", "node-a"), ("RabbitMq:Hosts:1", "node-b:5999")));
 
         Assert.True(broker.UsesTls);
         Assert.All(broker.Endpoints, e => Assert.True(e.Ssl.Enabled));
-        Assert.Equal(["node-a", "node-b"], broker.Endpoints.Select(e => e.Ssl.ServerName));
+        Assert.Equal(["rabbit.example.com", "rabbit.example.com"], broker.Endpoints.Select(e => e.Ssl.ServerName));
         Assert.Equal(["node-a:5671", "node-b:5999"], broker.Nodes);
     }
 
@@ -73,6 +73,7 @@ public sealed class RabbitMqBrokerTests
         var error = Assert.Throws<InvalidOperationException>(() => RabbitMqBroker.FromConfiguration(configuration));
 
         Assert.Contains("RabbitMq:Hosts:1", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("pw@", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -89,6 +90,7 @@ public sealed class RabbitMqBrokerTests
     [Theory]
     [InlineData("0")]
     [InlineData("-1")]
+    [InlineData("three")]
     public void AQuorumInitialGroupSizeBelowOne_FailsNamingTheKey(string size)
     {
         var configuration = Configuration("amqp://guest:guest@localhost:5672/", ("RabbitMq:QuorumInitialGroupSize", size));

@@ -55,13 +55,19 @@ public class ServicesFixture : IAsyncLifetime
     /// <summary>Creates the database and the virtual host, and checks that Redis answers.</summary>
     public virtual async ValueTask InitializeAsync()
     {
-        _services = await TestServices.GetEndpointsAsync();
+        _services = await ServiceEndpointsAsync();
         PostgresConnectionString = await CreateDatabaseAsync();
         await CreateVirtualHostAsync();
         var amqp = new UriBuilder($"amqp://guest:guest@{_services.RabbitAmqpHost}/") { Path = "/" + _name };
         RabbitMqConnectionString = amqp.Uri.ToString();
         await EnsureRedisAsync(_services.Redis);
     }
+
+    /// <summary>
+    /// The services this fixture isolates itself in: <see cref="TestServices"/>' choice, unless a fixture names others
+    /// (the clustered services of <c>scripts/cluster up</c>, for the failover scenarios).
+    /// </summary>
+    protected virtual Task<TestServiceEndpoints> ServiceEndpointsAsync() => TestServices.GetEndpointsAsync();
 
     /// <summary>Creates another empty database, dropped with the fixture.</summary>
     public async Task<string> CreateDatabaseAsync()

@@ -30,9 +30,19 @@ public static class TransientFailures
     public static bool IsTransientPostgres(Exception exception) => exception switch
     {
         PostgresException postgres => IsTransientSqlState(postgres.SqlState),
-        NpgsqlException npgsql => npgsql.IsTransient,
+        NpgsqlException npgsql => npgsql.IsTransient || IsNoSuitableHost(npgsql),
         _ => IsTransientCommon(exception),
     };
+
+    /// <summary>
+    /// A multi-host connection string (<c>Host=a,b;Target Session Attributes=primary</c>) found no host of the kind
+    /// asked for: during a failover, while the old primary is down and the standby is not promoted yet (or Npgsql still
+    /// remembers it as a standby, for <c>Host Recheck Seconds</c>). Npgsql throws a plain <see cref="NpgsqlException"/>
+    /// that is not <see cref="NpgsqlException.IsTransient"/>, without an inner exception when every host was skipped from
+    /// its cache; it passes once a primary answers, so it is retried like a refused connection (a 503, never a 500).
+    /// </summary>
+    private static bool IsNoSuitableHost(NpgsqlException exception) =>
+        exception.GetType() == typeof(NpgsqlException) && exception.Message.StartsWith("No suitable host", StringComparison.Ordinal);
 
     /// <summary>
     /// SQLSTATEs worth retrying: the whole transaction is re-run by the caller, never half of one.

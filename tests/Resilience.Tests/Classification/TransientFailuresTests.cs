@@ -19,6 +19,15 @@ public sealed class TransientFailuresTests
     public void Postgres_SqlStates(string sqlState, bool transient) =>
         Assert.Equal(transient, TransientFailures.IsTransientSqlState(sqlState));
 
+    [Fact]
+    public void Postgres_NoSuitableHostOfAMultiHostConnectionString_IsTransient() =>
+        // What Npgsql throws during a failover, when no host of Target Session Attributes=primary answers yet.
+        Assert.True(TransientFailures.IsTransientPostgres(new Npgsql.NpgsqlException("No suitable host was found.")));
+
+    [Fact]
+    public void Postgres_OtherNpgsqlErrorsWithoutACause_AreNotTransient() =>
+        Assert.False(TransientFailures.IsTransientPostgres(new Npgsql.NpgsqlException("Received unexpected backend message")));
+
     [Theory]
     [InlineData(HttpStatusCode.InternalServerError, true)]
     [InlineData(HttpStatusCode.ServiceUnavailable, true)]

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Messaging.Testing.Harness;
 using Npgsql;
 
@@ -139,12 +137,12 @@ public sealed class ClusterFailoverTests(ClusterSystem system) : IAsyncLifetime
         Assert.NotNull(master);
         var clock = Stopwatch.StartNew();
         await ClusterFaults.KillRedisAsync(master.Value);
-        var degradedSeen = await SystemFixture.EventuallyAsync(async () => await RateLimitingDegradedAsync(admin) == true, TimeSpan.FromSeconds(15));
+        var degradedSeen = await SystemFixture.EventuallyAsync(async () => await RateLimitingOverview.DegradedAsync(system, admin) == true, TimeSpan.FromSeconds(15));
         var degradedAt = clock.Elapsed;
         Assert.True(await SystemFixture.EventuallyAsync(async () => await ClusterFaults.RedisMasterPortAsync() is { } port && port != master, TimeSpan.FromSeconds(30)),
             "Sentinel did not promote a replica within 30 s");
         var switched = clock.Elapsed;
-        var recovered = await SystemFixture.EventuallyAsync(async () => await RateLimitingDegradedAsync(admin) == false, TimeSpan.FromSeconds(60));
+        var recovered = await SystemFixture.EventuallyAsync(async () => await RateLimitingOverview.DegradedAsync(system, admin) == false, TimeSpan.FromSeconds(60));
         var recoveredAt = clock.Elapsed;
 
         // The old master comes back as a replica of the new one.
@@ -216,24 +214,5 @@ public sealed class ClusterFailoverTests(ClusterSystem system) : IAsyncLifetime
         var checker = new ConsistencyChecker(system, token);
         await checker.BeginAsync();
         return (new Workload(() => Interlocked.Increment(ref next) % 2 == 0 ? first : second, token, tenant), checker);
-    }
-
-    private async Task<bool?> RateLimitingDegradedAsync(string adminToken)
-    {
-        try
-        {
-            using var response = await system.Http.SendAsync(system.Request(HttpMethod.Get, "api/monitoring/overview", adminToken));
-            if (!response.IsSuccessStatusCode)
-            {
-                return null;
-            }
-
-            var overview = await response.Content.ReadFromJsonAsync<JsonElement>();
-            return overview.GetProperty("rateLimiting").GetProperty("degraded").GetBoolean();
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
     }
 }

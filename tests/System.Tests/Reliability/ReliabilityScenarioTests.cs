@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Messaging.Store.FaultInjection;
 using Messaging.Testing.Harness;
 
@@ -137,14 +135,14 @@ public sealed class ReliabilityScenarioTests(ReliabilitySystem system) : IAsyncL
         bool degradedSeen;
         await using (await ServiceFaults.StopRedisAsync())
         {
-            degradedSeen = await SystemFixture.EventuallyAsync(async () => await RateLimitingDegradedAsync(admin) == true, TimeSpan.FromSeconds(10));
+            degradedSeen = await SystemFixture.EventuallyAsync(async () => await RateLimitingOverview.DegradedAsync(system, admin) == true, TimeSpan.FromSeconds(10));
             await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
         }
 
         var lastFault = DateTimeOffset.UtcNow;
         await submitting;
         Assert.True(degradedSeen, "the overview never showed rate limiting as degraded while Redis was down");
-        Assert.True(await SystemFixture.EventuallyAsync(async () => await RateLimitingDegradedAsync(admin) == false, TimeSpan.FromSeconds(30)),
+        Assert.True(await SystemFixture.EventuallyAsync(async () => await RateLimitingOverview.DegradedAsync(system, admin) == false, TimeSpan.FromSeconds(30)),
             "rate limiting did not come back from degraded after Redis returned");
         var summary = await checker.CheckAsync("scenario-4-redis-stopped", workload, lastFault, ReliabilitySettings.DrainLimit);
         summary.AssertKept();
@@ -237,23 +235,4 @@ public sealed class ReliabilityScenarioTests(ReliabilitySystem system) : IAsyncL
 
     private static async Task EventuallyRunningAsync(ServiceProcess process) =>
         Assert.True(await SystemFixture.EventuallyAsync(() => Task.FromResult(process.IsRunning), TimeSpan.FromSeconds(60)), $"{process.Name} was not restarted");
-
-    private async Task<bool?> RateLimitingDegradedAsync(string adminToken)
-    {
-        try
-        {
-            using var response = await system.Http.SendAsync(system.Request(HttpMethod.Get, "api/monitoring/overview", adminToken));
-            if (!response.IsSuccessStatusCode)
-            {
-                return null;
-            }
-
-            var overview = await response.Content.ReadFromJsonAsync<JsonElement>();
-            return overview.GetProperty("rateLimiting").GetProperty("degraded").GetBoolean();
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-    }
 }

@@ -30,9 +30,18 @@ public static class TransientFailures
     public static bool IsTransientPostgres(Exception exception) => exception switch
     {
         PostgresException postgres => IsTransientSqlState(postgres.SqlState),
-        NpgsqlException npgsql => npgsql.IsTransient || IsNoSuitableHost(npgsql),
+        NpgsqlException npgsql => npgsql.IsTransient || IsNoSuitableHost(npgsql) || AreAllHostsTransient(npgsql),
         _ => IsTransientCommon(exception),
     };
+
+    /// <summary>
+    /// A multi-host connection that tried every host and failed on each ("Unable to connect to a suitable host"): Npgsql
+    /// wraps the per-host failures in an <see cref="AggregateException"/> under a plain, non-transient
+    /// <see cref="NpgsqlException"/>. When every one of them is transient (a refused connection while the primary is down),
+    /// so is the whole: seen as one 500 in the PostgreSQL failover scenario of the cluster.
+    /// </summary>
+    private static bool AreAllHostsTransient(NpgsqlException exception) =>
+        exception.InnerException is AggregateException { InnerExceptions: { Count: > 0 } failures } && failures.All(IsTransientPostgres);
 
     /// <summary>
     /// A multi-host connection string (<c>Host=a,b;Target Session Attributes=primary</c>) found no host of the kind

@@ -25,6 +25,28 @@ public sealed class TransientFailuresTests
         Assert.True(TransientFailures.IsTransientPostgres(new Npgsql.NpgsqlException("No suitable host was found.")));
 
     [Fact]
+    public async Task Postgres_EveryHostOfAMultiHostConnectionStringRefusing_IsTransient()
+    {
+        // Both ports are closed on loopback: what the gateway sees while a failover has no primary up yet.
+        await using var dataSource = new Npgsql.NpgsqlDataSourceBuilder(
+            "Host=127.0.0.1:1,127.0.0.1:2;Username=u;Password=p;Target Session Attributes=primary;Timeout=2").Build();
+        var refused = await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(async () => await dataSource.OpenConnectionAsync(TestContext.Current.CancellationToken));
+
+        Assert.False(refused.IsTransient); // Npgsql's own verdict on the wrapper: the reason for the classification
+        Assert.True(TransientFailures.IsTransientPostgres(refused));
+    }
+
+    [Fact]
+    public void Postgres_EveryHostFailing_WithOneRefusal_IsNotTransient()
+    {
+        var login = new Npgsql.PostgresException("password authentication failed", "FATAL", "FATAL", "28P01");
+        var failed = new Npgsql.NpgsqlException("Unable to connect to a suitable host. Check inner exception for more details.",
+            new AggregateException(new Npgsql.NpgsqlException("Failed to connect", new System.Net.Sockets.SocketException(111)), login));
+
+        Assert.False(TransientFailures.IsTransientPostgres(failed));
+    }
+
+    [Fact]
     public void Postgres_OtherNpgsqlErrorsWithoutACause_AreNotTransient() =>
         Assert.False(TransientFailures.IsTransientPostgres(new Npgsql.NpgsqlException("Received unexpected backend message")));
 

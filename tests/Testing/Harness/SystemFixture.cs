@@ -494,11 +494,26 @@ public class SystemFixture : ServicesFixture
         throw new InvalidOperationException($"{process.Name} did not answer {url} within 60 s:\n{process.ReadLog()}");
     }
 
-    /// <summary>A loopback port free now (for a process, or a receiver a test runs).</summary>
+    // Every port handed out in this process. The kernel may give a port it just freed to the next bind, so two calls
+    // before either process started once returned the same port (FakeServices refused to start: two of its instances
+    // on one port). Only the first hand-out of a port counts.
+    private static readonly HashSet<int> HandedOutPorts = [];
+
+    /// <summary>A loopback port free now (for a process, or a receiver a test runs), never one this process handed out before.</summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (HandedOutPorts)
+        {
+            while (true)
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (HandedOutPorts.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 }

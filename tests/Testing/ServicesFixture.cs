@@ -75,7 +75,10 @@ public class ServicesFixture : IAsyncLifetime
         var name = $"{_name}_{_databases.Count}";
         try
         {
-            await using var connection = new NpgsqlConnection(_services.AdminPostgres);
+            // Generous timeouts: with a whole test project starting its hosts on two cores, connecting and CREATE DATABASE
+            // once took longer than Npgsql's 15 s and failed a fixture. A stopped server still fails at once (refused).
+            var admin = new NpgsqlConnectionStringBuilder(_services.AdminPostgres) { Timeout = 60, CommandTimeout = 120 };
+            await using var connection = new NpgsqlConnection(admin.ConnectionString);
             await connection.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
             await create.ExecuteNonQueryAsync();
